@@ -1,0 +1,45 @@
+"""conv1x1: the 1x1 convolution, taught in plain NumPy.
+
+A 1x1 convolution is a fully connected layer applied at every pixel::
+
+    out[n, o, h, w] = sum_c w[o, c] * x[n, c, h, w] + b[o]
+                    = np.einsum('oc,nchw->nohw', w, x) + b[None, :, None, None]
+
+Quick start::
+
+    import numpy as np
+    import conv1x1 as C
+
+    x = np.random.default_rng(0).standard_normal((1, 192, 28, 28))
+    layer = C.Conv1x1(192, 32)            # 32 filters: output depth 32
+    out = layer.forward(x)                # (1, 32, 28, 28): H and W unchanged
+    dx = layer.backward(np.ones_like(out))
+
+Modules: ``conv1x1.gradcheck`` (numerical gradient checks) and
+``conv1x1.reference`` (slow, obvious implementations to learn from).
+"""
+
+from . import gradcheck, reference
+from .activations import (
+    leaky_relu_backward,
+    leaky_relu_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    tanh_backward,
+    tanh_forward,
+)
+from .core import conv1x1, conv1x1_backward, conv1x1_forward
+from .layers import Conv1x1, Layer, LeakyReLU, ReLU, Sequential, Sigmoid, Tanh
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "conv1x1", "conv1x1_forward", "conv1x1_backward",
+    "relu_forward", "relu_backward", "leaky_relu_forward", "leaky_relu_backward",
+    "sigmoid_forward", "sigmoid_backward", "tanh_forward", "tanh_backward",
+    "Layer", "Conv1x1", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Sequential",
+    "gradcheck", "reference",
+]

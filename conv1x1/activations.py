@@ -1,0 +1,206 @@
+"""Element-wise activations with the (out, cache) / (dout, cache) -> dx contract.
+
+After a 1x1 convolution, an activation makes the per-pixel dense layer a
+per-pixel *non-linear* map: Conv1x1 -> ReLU -> Conv1x1 is a small multilayer
+perceptron run at every pixel (the "Network in Network" idea).
+
+Each ``*_forward(x)`` returns ``(out, cache)`` and each ``*_backward(dout, cache)``
+returns ``dx`` with the shape and dtype of ``x``. They work on arrays of any shape.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+
+from ._validation import as_float_array, check_dout
+
+__all__ = [
+    "relu_forward", "relu_backward",
+    "leaky_relu_forward", "leaky_relu_backward",
+    "sigmoid_forward", "sigmoid_backward",
+    "tanh_forward", "tanh_backward",
+]
+
+
+def relu_forward(x):
+    """ReLU: ``out = max(x, 0)``.
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+
+    Returns
+    -------
+    out : ndarray, same shape and dtype as x
+    cache : ndarray
+        The input x.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> C.relu_forward(np.array([-2.0, 0.0, 3.0]))[0]
+    array([0., 0., 3.])
+    """
+    x = as_float_array(x, "x")
+    return np.maximum(x, 0), x  # np.maximum propagates NaN
+
+
+def relu_backward(dout, cache):
+    """ReLU backward: ``dx = dout * (x > 0)`` (the gradient at exactly 0 is taken as 0).
+
+    Parameters
+    ----------
+    dout : ndarray, shape of x
+    cache : ndarray
+        From ``relu_forward``.
+
+    Returns
+    -------
+    dx : ndarray, shape and dtype of x
+    """
+    x = cache
+    dout = check_dout(dout, x.shape, x.dtype)
+    return np.where(x > 0, dout, 0).astype(x.dtype, copy=False)
+
+
+class LeakyReLUCache(NamedTuple):
+    """The input of ``leaky_relu_forward`` and its slope for x <= 0."""
+
+    x: np.ndarray
+    negative_slope: float
+
+
+def _check_slope(negative_slope) -> float:
+    if isinstance(negative_slope, (bool, np.bool_)) or not isinstance(negative_slope, numbers.Real):
+        raise TypeError(f"negative_slope must be a real number, got {negative_slope!r}")
+    return float(negative_slope)
+
+
+def leaky_relu_forward(x, negative_slope=0.01):
+    """Leaky ReLU: ``out = x`` where x > 0, ``negative_slope * x`` elsewhere.
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+    negative_slope : float, default 0.01
+
+    Returns
+    -------
+    out : ndarray, same shape and dtype as x
+    cache : LeakyReLUCache
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> C.leaky_relu_forward(np.array([-2.0, 3.0]), negative_slope=0.1)[0]
+    array([-0.2,  3. ])
+    """
+    x = as_float_array(x, "x")
+    slope = _check_slope(negative_slope)
+    out = np.where(x > 0, x, x * slope)  # x * slope keeps x's dtype (a Python float is "weak")
+    return out, LeakyReLUCache(x, slope)
+
+
+def leaky_relu_backward(dout, cache: LeakyReLUCache):
+    """Leaky ReLU backward: ``dx = dout`` where x > 0, ``negative_slope * dout`` elsewhere.
+
+    Parameters
+    ----------
+    dout : ndarray, shape of x
+    cache : LeakyReLUCache
+        From ``leaky_relu_forward``.
+
+    Returns
+    -------
+    dx : ndarray, shape and dtype of x
+    """
+    x, slope = cache
+    dout = check_dout(dout, x.shape, x.dtype)
+    return np.where(x > 0, dout, dout * slope)
+
+
+def sigmoid_forward(x):
+    """Logistic sigmoid ``out = 1 / (1 + exp(-x))``, computed without overflow.
+
+    ``exp(-x)`` overflows for x = -1000. With ``z = exp(-|x|)``, which lies in
+    (0, 1], the two algebraically equal forms ``1 / (1 + z)`` (for x >= 0) and
+    ``z / (1 + z)`` (for x < 0) never overflow and give 1.0 and 0.0 at the
+    extremes.
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+
+    Returns
+    -------
+    out : ndarray, same shape and dtype as x
+    cache : ndarray
+        The output ``out`` (the backward pass needs only that).
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> C.sigmoid_forward(np.array([-1000.0, 0.0, 1000.0]))[0]
+    array([0. , 0.5, 1. ])
+    """
+    x = as_float_array(x, "x")
+    z = np.exp(-np.abs(x))
+    out = np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+    return out, out
+
+
+def sigmoid_backward(dout, cache):
+    """Sigmoid backward: ``dx = dout * s * (1 - s)`` with ``s = sigmoid(x)``.
+
+    Parameters
+    ----------
+    dout : ndarray, shape of x
+    cache : ndarray
+        The forward output ``s``.
+
+    Returns
+    -------
+    dx : ndarray, shape and dtype of x
+    """
+    s = cache
+    dout = check_dout(dout, s.shape, s.dtype)
+    return dout * s * (1 - s)
+
+
+def tanh_forward(x):
+    """Hyperbolic tangent ``out = tanh(x)``.
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+
+    Returns
+    -------
+    out : ndarray, same shape and dtype as x
+    cache : ndarray
+        The output (the backward pass needs only that).
+    """
+    x = as_float_array(x, "x")
+    out = np.tanh(x)
+    return out, out
+
+
+def tanh_backward(dout, cache):
+    """Tanh backward: ``dx = dout * (1 - tanh(x)**2)``.
+
+    Parameters
+    ----------
+    dout : ndarray, shape of x
+    cache : ndarray
+        The forward output ``tanh(x)``.
+
+    Returns
+    -------
+    dx : ndarray, shape and dtype of x
+    """
+    t = cache
+    dout = check_dout(dout, t.shape, t.dtype)
+    return dout * (1 - t * t)

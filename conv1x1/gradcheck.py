@@ -1,0 +1,130 @@
+"""Numerical gradient checks: the judge of every backward pass.
+
+The idea: for a scalar loss ``L = sum(f(x) * dout)`` the analytic gradient
+``dL/dx`` is what ``backward(dout)`` returns, and each entry can also be
+estimated by nudging that entry of x both ways (central differences)::
+
+    dL/dx[i] ~= (L(x + eps e_i) - L(x - eps e_i)) / (2 eps)
+
+whose error shrinks like eps**2. In float64 with eps = 1e-6 a correct backward
+pass agrees to a relative error of about 1e-8 or better; 1e-7 is the bound our
+tests use. Always use float64 here (float32 cannot resolve differences of 1e-6)
+and a random ``dout``, never all ones, which can hide transposed gradients.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_float_array
+
+__all__ = ["numerical_gradient", "rel_error", "check_layer"]
+
+
+def numerical_gradient(f, x, dout, eps=1e-6):
+    """Central-difference gradient of ``sum(f(x) * dout)`` with respect to x.
+
+    Parameters
+    ----------
+    f : callable
+        Takes x and returns an array of the shape of ``dout``.
+    x : ndarray, float64
+        The point to differentiate at. Each entry is nudged in place and
+        restored afterwards (even if ``f`` raises), so x is unchanged on return.
+    dout : ndarray
+        The upstream gradient, shape of ``f(x)``.
+    eps : float, default 1e-6
+        The nudge.
+
+    Returns
+    -------
+    grad : ndarray, shape of x
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from conv1x1.gradcheck import numerical_gradient
+    >>> x = np.array([1.0, 2.0])
+    >>> np.round(numerical_gradient(lambda v: v ** 2, x, np.ones(2)), 6)  # d(x^2)/dx = 2x
+    array([2., 4.])
+    """
+    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
+        raise TypeError("x must be a floating-point ndarray (it is nudged in place), "
+                        f"got {type(x).__name__}")
+    dout = as_float_array(dout, "dout")
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        try:
+            x[index] = original + eps
+            out_plus = np.array(f(x), dtype=np.float64)  # a copy, in case f reuses a buffer
+            x[index] = original - eps
+            out_minus = np.array(f(x), dtype=np.float64)
+        finally:
+            x[index] = original
+        # Difference the outputs before weighting them: subtracting two whole
+        # losses of size ~1 would lose more digits to cancellation.
+        grad[index] = np.sum((out_plus - out_minus) * dout) / (2 * eps)
+    return grad
+
+
+def rel_error(a, b, floor=1e-8):
+    """Largest relative error ``|a - b| / max(floor, |a| + |b|)`` over all entries.
+
+    The floor keeps entries where both gradients are zero (a dead ReLU, say)
+    from giving 0 / 0.
+
+    Examples
+    --------
+    >>> from conv1x1.gradcheck import rel_error
+    >>> float(rel_error(1.0, 1.0 + 2e-9)) < 1e-8
+    True
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - b) / np.maximum(floor, np.abs(a) + np.abs(b))))
+
+
+def check_layer(layer, x, seed=0, eps=1e-6):
+    """Compare a layer's backward pass with numerical gradients.
+
+    Parameters
+    ----------
+    layer : Layer
+        Any layer of this library (or anything with ``forward``, ``backward``,
+        ``params`` and ``grads``). Use float64 parameters.
+    x : ndarray, float64
+        An input for the layer; it is not modified.
+    seed : int, default 0
+        Seeds the random upstream gradient ``dout``.
+    eps : float, default 1e-6
+
+    Returns
+    -------
+    dict
+        The max relative error of the input gradient under ``"x"`` and of each
+        parameter's gradient under its name (``"w"``, ``"b"``, ``"0.w"`` ...).
+        Below 1e-7 means the backward pass is right.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> rng = np.random.default_rng(0)
+    >>> errors = C.gradcheck.check_layer(C.Conv1x1(3, 2, rng=rng), rng.standard_normal((2, 3, 4, 5)))
+    >>> sorted(errors), max(errors.values()) < 1e-7
+    (['b', 'w', 'x'], True)
+    """
+    x = np.array(x, dtype=np.float64)  # our own copy: the caller's x is never touched
+    out = layer.forward(x)
+    dout = np.random.default_rng(seed).standard_normal(np.shape(out))
+    dx = layer.backward(dout)
+    analytic = {"x": dx, **{name: grad.copy() for name, grad in layer.grads.items()}}
+
+    numeric = {"x": numerical_gradient(layer.forward, x, dout, eps)}
+    for name, param in layer.params.items():
+        numeric[name] = numerical_gradient(lambda _: layer.forward(x), param, dout, eps)
+    return {name: rel_error(analytic[name], numeric[name]) for name in analytic}

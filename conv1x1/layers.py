@@ -1,0 +1,285 @@
+"""Layer objects: the functions of the library with their state kept for you.
+
+Every layer has
+
+- ``.params``: a dict of the live parameter arrays (``{}`` for activations).
+  Updating them in place changes the layer:
+  ``layer.params["w"] -= lr * layer.grads["w"]`` is one SGD step;
+- ``.grads``: a dict with the same keys, filled (in place) by ``backward``;
+- ``.forward(x) -> out`` and ``.backward(dout) -> dx``; ``layer(x)`` is ``forward``;
+- ``.parameters()``: yields ``(param, grad)`` pairs, the one way a training loop
+  reaches every parameter, the same on every layer and container.
+
+Containers (``Sequential``, ``Inception``) name their parameters with dotted
+paths, ``"0.w"``, ``"2.b"``, like PyTorch's ``state_dict``.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from . import activations as act
+from ._validation import check_rng, positive_int
+from .core import conv1x1_backward, conv1x1_forward
+
+__all__ = ["Layer", "Conv1x1", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Sequential"]
+
+
+class Layer:
+    """Base class: the params / grads / forward / backward contract."""
+
+    def __init__(self):
+        self.params: dict = {}
+        self.grads: dict = {}
+        self._cache = None
+
+    def forward(self, x):  # pragma: no cover - every layer overrides it
+        raise NotImplementedError
+
+    def backward(self, dout):  # pragma: no cover - every layer overrides it
+        raise NotImplementedError
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def parameters(self) -> Iterator[tuple]:
+        """Yield ``(param, grad)`` pairs of live arrays, e.g. for an SGD step::
+
+            for p, g in model.parameters():
+                p -= lr * g
+        """
+        for name, param in self.params.items():
+            yield param, self.grads[name]
+
+    def zero_grad(self) -> None:
+        """Set every gradient to zero (in place)."""
+        for _, grad in self.parameters():
+            grad[...] = 0
+
+    def _require_cache(self):
+        """The forward cache, or a RuntimeError explaining the order of calls."""
+        if self._cache is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward was called before forward: forward must run first "
+                "(call layer.forward(x), then layer.backward(dout))."
+            )
+        return self._cache
+
+    def _store_grads(self, **grads) -> None:
+        """Write fresh gradients into ``self.grads`` in place, so held references stay live."""
+        for name, value in grads.items():
+            self.grads[name][...] = value
+
+
+def _he_normal(rng: np.random.Generator, shape: tuple, fan_in: int, dtype) -> np.ndarray:
+    """He initialisation: normal with std = sqrt(2 / fan_in), suited to ReLU networks."""
+    return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
+
+
+def _check_bias_flag(bias) -> bool:
+    if not isinstance(bias, (bool, np.bool_)):
+        raise TypeError(f"bias must be True or False, got {bias!r}")
+    return bool(bias)
+
+
+class Conv1x1(Layer):
+    """A 1x1 convolution layer: ``out = einsum('oc,nchw->nohw', w, x) + b``.
+
+    Parameters
+    ----------
+    in_channels : int
+        C_in, the depth of the input.
+    out_channels : int
+        C_out, the number of filters: the depth of the output.
+    bias : bool, default True
+        Whether to learn a bias ``b`` of shape (C_out,). Without it there is no "b" key.
+    rng : numpy.random.Generator, int or None
+        Source of the He-normal initial weights (std = sqrt(2 / C_in)).
+    dtype : float32 or float64, default float64
+
+    Attributes
+    ----------
+    params : dict
+        ``{"w": (C_out, C_in), "b": (C_out,)}``; ``b`` starts at zero.
+    grads : dict
+        Same keys and shapes, filled by ``backward``.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> layer = C.Conv1x1(192, 32, rng=np.random.default_rng(0))
+    >>> layer
+    Conv1x1(192, 32, bias=True)
+    >>> layer.forward(np.ones((1, 192, 28, 28))).shape
+    (1, 32, 28, 28)
+    """
+
+    def __init__(self, in_channels, out_channels, bias=True, rng=None, dtype=np.float64):
+        super().__init__()
+        self.in_channels = positive_int(in_channels, "in_channels")
+        self.out_channels = positive_int(out_channels, "out_channels")
+        self.bias = _check_bias_flag(bias)
+        rng = check_rng(rng)
+        shape = (self.out_channels, self.in_channels)
+        self.params["w"] = _he_normal(rng, shape, self.in_channels, dtype)
+        if self.bias:
+            self.params["b"] = np.zeros(self.out_channels, dtype=dtype)
+        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+
+    def __repr__(self):
+        return f"Conv1x1({self.in_channels}, {self.out_channels}, bias={self.bias})"
+
+    def forward(self, x):
+        """x: (N, C_in, H, W) -> out: (N, C_out, H, W)."""
+        _check_layer_channels(self, x, self.in_channels)
+        out, self._cache = conv1x1_forward(x, self.params["w"], self.params.get("b"))
+        return out
+
+    def backward(self, dout):
+        """dout: (N, C_out, H, W) -> dx: (N, C_in, H, W); fills ``grads``."""
+        dx, dw, db = conv1x1_backward(dout, self._require_cache())
+        self._store_grads(w=dw, **({"b": db} if self.bias else {}))
+        return dx
+
+
+def _check_layer_channels(layer: Layer, x, in_channels: int) -> None:
+    """Name the layer when the input's depth does not match it."""
+    shape = np.shape(x)
+    if len(shape) == 4 and shape[1] != in_channels:
+        raise ValueError(
+            f"{layer!r} expects {in_channels} input channels but x has {shape[1]} channels "
+            f"(x has shape {shape}, layout (N, C_in, H, W))"
+        )
+
+
+class _Activation(Layer):
+    """An element-wise layer built from a ``*_forward`` / ``*_backward`` pair."""
+
+    _forward_fn = None
+    _backward_fn = None
+
+    def forward(self, x):
+        """x: any shape -> out: same shape."""
+        out, self._cache = type(self)._forward_fn(x)
+        return out
+
+    def backward(self, dout):
+        """dout: shape of out -> dx: shape of x."""
+        return type(self)._backward_fn(dout, self._require_cache())
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class ReLU(_Activation):
+    """``out = max(x, 0)``; see ``relu_forward``."""
+
+    _forward_fn = staticmethod(act.relu_forward)
+    _backward_fn = staticmethod(act.relu_backward)
+
+
+class Sigmoid(_Activation):
+    """``out = 1 / (1 + exp(-x))``, overflow-free; see ``sigmoid_forward``."""
+
+    _forward_fn = staticmethod(act.sigmoid_forward)
+    _backward_fn = staticmethod(act.sigmoid_backward)
+
+
+class Tanh(_Activation):
+    """``out = tanh(x)``; see ``tanh_forward``."""
+
+    _forward_fn = staticmethod(act.tanh_forward)
+    _backward_fn = staticmethod(act.tanh_backward)
+
+
+class LeakyReLU(_Activation):
+    """``out = x`` for x > 0, ``negative_slope * x`` otherwise; see ``leaky_relu_forward``."""
+
+    _backward_fn = staticmethod(act.leaky_relu_backward)
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = act._check_slope(negative_slope)
+
+    def forward(self, x):
+        out, self._cache = act.leaky_relu_forward(x, self.negative_slope)
+        return out
+
+    def __repr__(self):
+        return f"LeakyReLU(negative_slope={self.negative_slope})"
+
+
+class Sequential(Layer):
+    """Layers applied one after another; backward runs them in reverse.
+
+    Parameters
+    ----------
+    *layers : Layer
+
+    Attributes
+    ----------
+    layers : list of Layer
+    params, grads : dict
+        Every sub-layer's arrays under dotted names, ``"0.w"``, ``"2.b"``: the
+        same live arrays, so in-place updates reach the layers.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> rng = np.random.default_rng(0)
+    >>> net = C.Sequential(C.Conv1x1(2, 8, rng=rng), C.ReLU(), C.Conv1x1(8, 1, rng=rng))
+    >>> sorted(net.params)
+    ['0.b', '0.w', '2.b', '2.w']
+    >>> net.forward(np.zeros((4, 2, 5, 5))).shape
+    (4, 1, 5, 5)
+    """
+
+    def __init__(self, *layers):
+        # No Layer.__init__: params and grads are derived from the children below.
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"Sequential takes Layer objects; argument {i} is {type(layer).__name__}")
+        self.layers = list(layers)
+
+    @property
+    def params(self) -> dict:
+        return _named(self.layers, "params")
+
+    @property
+    def grads(self) -> dict:
+        return _named(self.layers, "grads")
+
+    def forward(self, x):
+        """x -> out through every layer in order."""
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout):
+        """dout -> dx through every layer in reverse order; fills every layer's grads."""
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __getitem__(self, index):
+        return self.layers[index]
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def __repr__(self):
+        inner = "".join(f"\n  ({i}): " + repr(layer).replace("\n", "\n  ")
+                        for i, layer in enumerate(self.layers))
+        return f"{type(self).__name__}({inner}\n)"
+
+
+def _named(children, attribute: str) -> dict:
+    """Merge the children's params or grads dicts under dotted names: ``"0.w"``."""
+    return {f"{i}.{name}": array
+            for i, child in enumerate(children)
+            for name, array in getattr(child, attribute).items()}
