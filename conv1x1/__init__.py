@@ -15,11 +15,12 @@ Quick start::
     out = layer.forward(x)                # (1, 32, 28, 28): H and W unchanged
     dx = layer.backward(np.ones_like(out))
 
-Modules: ``conv1x1.gradcheck`` (numerical gradient checks) and
-``conv1x1.reference`` (slow, obvious implementations to learn from).
+Modules: ``conv1x1.gradcheck`` (numerical gradient checks),
+``conv1x1.reference`` (slow, obvious implementations to learn from) and
+``conv1x1.cost`` (parameters, MACs and FLOPs; 1 MAC = 2 FLOPs).
 """
 
-from . import gradcheck, reference
+from . import cost, gradcheck, reference
 from .activations import (
     leaky_relu_backward,
     leaky_relu_forward,
@@ -30,16 +31,17 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
+from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1, conv1x1_backward, conv1x1_forward
-from .layers import Conv1x1, Layer, LeakyReLU, ReLU, Sequential, Sigmoid, Tanh
+from .layers import Conv1x1, Conv2d, Layer, LeakyReLU, ReLU, Sequential, Sigmoid, Tanh
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
-    "conv1x1", "conv1x1_forward", "conv1x1_backward",
+    "conv1x1", "conv1x1_forward", "conv1x1_backward", "conv2d_forward", "conv2d_backward",
     "relu_forward", "relu_backward", "leaky_relu_forward", "leaky_relu_backward",
     "sigmoid_forward", "sigmoid_backward", "tanh_forward", "tanh_backward",
-    "Layer", "Conv1x1", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Sequential",
-    "gradcheck", "reference",
+    "Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Sequential",
+    "cost", "gradcheck", "reference",
 ]

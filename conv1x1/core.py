@@ -198,13 +198,17 @@ def conv1x1_backward(dout, cache: Conv1x1Cache):
     dout_mat = dout.reshape(n, c_out, height * width)
     x_mat = x.reshape(n, c_in, height * width)
     dx = np.matmul(w.T, dout_mat).reshape(x.shape)
-    dw = _weight_gradient(dout_mat, x_mat)
+    dw = weight_gradient(dout_mat, x_mat)
     db = dout_mat.sum(axis=(0, 2)) if has_bias else None
     return dx, dw, db
 
 
-def _weight_gradient(dout_mat: np.ndarray, x_mat: np.ndarray) -> np.ndarray:
-    """``dw = sum_n dout[n] @ x[n].T`` for dout (N, C_out, P) and x (N, C_in, P)."""
+def weight_gradient(dout_mat: np.ndarray, x_mat: np.ndarray) -> np.ndarray:
+    """``dw = sum_n dout[n] @ x[n].T`` for dout (N, C_out, P) and x (N, C_in, P).
+
+    The weight gradient of any layer computed as ``out[n] = w @ x[n]``: the 1x1
+    convolution here, the im2col convolution in ``conv2d``.
+    """
     dw = np.zeros((dout_mat.shape[1], x_mat.shape[1]), dtype=x_mat.dtype)
     for dout_n, x_n in zip(dout_mat, x_mat):
         dw += dout_n @ x_n.T  # a (C_out, C_in) GEMM per image; no (N, C_out, C_in) stack

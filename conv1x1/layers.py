@@ -22,9 +22,12 @@ import numpy as np
 
 from . import activations as act
 from ._validation import check_rng, positive_int
+from ._geometry import resolve_padding
+from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1_backward, conv1x1_forward
+from .cost import Report, conv_cost, elementwise_cost
 
-__all__ = ["Layer", "Conv1x1", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Sequential"]
+__all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Sequential"]
 
 
 class Layer:
@@ -57,6 +60,19 @@ class Layer:
         """Set every gradient to zero (in place)."""
         for _, grad in self.parameters():
             grad[...] = 0
+
+    def cost(self, height, width, in_channels=None) -> Report:
+        """Parameters, MACs and output sizes for one (in_channels, height, width) image.
+
+        Layers that fix their input depth (convolutions) know ``in_channels``;
+        element-wise layers keep whatever depth they get, so pass it to count
+        their activations (it shows as "?" otherwise). See ``conv1x1.cost``.
+        """
+        title = repr(self) if "\n" not in repr(self) else type(self).__name__
+        return Report(self._cost_rows((in_channels, height, width), None), title=title)
+
+    def _cost_rows(self, in_shape: tuple, name) -> list:  # pragma: no cover - every layer overrides it
+        raise NotImplementedError
 
     def _require_cache(self):
         """The forward cache, or a RuntimeError explaining the order of calls."""
@@ -118,18 +134,15 @@ class Conv1x1(Layer):
 
     def __init__(self, in_channels, out_channels, bias=True, rng=None, dtype=np.float64):
         super().__init__()
-        self.in_channels = positive_int(in_channels, "in_channels")
-        self.out_channels = positive_int(out_channels, "out_channels")
-        self.bias = _check_bias_flag(bias)
-        rng = check_rng(rng)
-        shape = (self.out_channels, self.in_channels)
-        self.params["w"] = _he_normal(rng, shape, self.in_channels, dtype)
-        if self.bias:
-            self.params["b"] = np.zeros(self.out_channels, dtype=dtype)
-        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+        _init_conv(self, in_channels, out_channels, 1, bias, rng, dtype)
 
     def __repr__(self):
         return f"Conv1x1({self.in_channels}, {self.out_channels}, bias={self.bias})"
+
+    def _cost_rows(self, in_shape, name):
+        _check_cost_channels(self, in_shape)
+        return [conv_cost(self.in_channels, self.out_channels, in_shape[1], in_shape[2], 1,
+                          bias=self.bias, name=name or "Conv1x1")]
 
     def forward(self, x):
         """x: (N, C_in, H, W) -> out: (N, C_out, H, W)."""
@@ -142,6 +155,84 @@ class Conv1x1(Layer):
         dx, dw, db = conv1x1_backward(dout, self._require_cache())
         self._store_grads(w=dw, **({"b": db} if self.bias else {}))
         return dx
+
+
+class Conv2d(Layer):
+    """A direct KxK convolution layer (im2col + matmul); see ``conv2d_forward``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int
+        K, for square K x K kernels.
+    stride : int, default 1
+    padding : int or "same", default 0
+    bias : bool, default True
+    rng : numpy.random.Generator, int or None
+        He-normal initial weights, std = sqrt(2 / (C_in * K * K)).
+    dtype : float32 or float64, default float64
+
+    Attributes
+    ----------
+    params, grads : dict
+        ``{"w": (C_out, C_in, K, K), "b": (C_out,)}``.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> layer = C.Conv2d(16, 32, 5, padding="same")
+    >>> layer
+    Conv2d(16, 32, kernel_size=5, stride=1, padding=2, bias=True)
+    >>> layer.forward(np.zeros((1, 16, 28, 28))).shape
+    (1, 32, 28, 28)
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, rng=None,
+                 dtype=np.float64):
+        super().__init__()
+        self.kernel_size = positive_int(kernel_size, "kernel_size")
+        self.stride = positive_int(stride, "stride")
+        self.padding = resolve_padding(padding, self.kernel_size, self.stride)
+        _init_conv(self, in_channels, out_channels, self.kernel_size, bias, rng, dtype)
+
+    def __repr__(self):
+        return (f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}, bias={self.bias})")
+
+    def forward(self, x):
+        """x: (N, C_in, H, W) -> out: (N, C_out, out_H, out_W)."""
+        _check_layer_channels(self, x, self.in_channels)
+        out, self._cache = conv2d_forward(x, self.params["w"], self.params.get("b"), self.stride, self.padding)
+        return out
+
+    def backward(self, dout):
+        """dout: (N, C_out, out_H, out_W) -> dx: (N, C_in, H, W); fills ``grads``."""
+        dx, dw, db = conv2d_backward(dout, self._require_cache())
+        self._store_grads(w=dw, **({"b": db} if self.bias else {}))
+        return dx
+
+    def _cost_rows(self, in_shape, name):
+        _check_cost_channels(self, in_shape)
+        return [conv_cost(self.in_channels, self.out_channels, in_shape[1], in_shape[2], self.kernel_size,
+                          self.stride, self.padding, self.bias, name=name or "Conv2d")]
+
+
+def _init_conv(layer, in_channels, out_channels, kernel_size, bias, rng, dtype) -> None:
+    """Shared set-up of Conv1x1 and Conv2d: checked sizes, He-normal w, zero b, zero grads."""
+    layer.in_channels = positive_int(in_channels, "in_channels")
+    layer.out_channels = positive_int(out_channels, "out_channels")
+    layer.bias = _check_bias_flag(bias)
+    shape = (layer.out_channels, layer.in_channels) + ((kernel_size, kernel_size) if kernel_size > 1 else ())
+    fan_in = layer.in_channels * kernel_size * kernel_size
+    layer.params["w"] = _he_normal(check_rng(rng), shape, fan_in, dtype)
+    if layer.bias:
+        layer.params["b"] = np.zeros(layer.out_channels, dtype=dtype)
+    layer.grads = {name: np.zeros_like(p) for name, p in layer.params.items()}
+
+
+def _check_cost_channels(layer, in_shape) -> None:
+    if in_shape[0] not in (None, layer.in_channels):
+        raise ValueError(f"{layer!r} expects {layer.in_channels} input channels, got in_channels={in_shape[0]}")
 
 
 def _check_layer_channels(layer: Layer, x, in_channels: int) -> None:
@@ -171,6 +262,10 @@ class _Activation(Layer):
 
     def __repr__(self):
         return f"{type(self).__name__}()"
+
+    def _cost_rows(self, in_shape, name):
+        kind = type(self).__name__.lower()
+        return [elementwise_cost(kind, in_shape[0], in_shape[1], in_shape[2], name=name or type(self).__name__)]
 
 
 class ReLU(_Activation):
@@ -262,6 +357,13 @@ class Sequential(Layer):
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
         return dout
+
+    def _cost_rows(self, in_shape, name):
+        rows = []
+        for i, layer in enumerate(self.layers):
+            rows += layer._cost_rows(in_shape, f"{name}.{i}" if name else str(i))
+            in_shape = rows[-1].out_shape
+        return rows
 
     def __len__(self):
         return len(self.layers)

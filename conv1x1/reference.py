@@ -8,15 +8,19 @@ prove that every rung gives the same numbers:
 3. ``conv1x1_as_dense``: channels last, one dense layer on a (N*H*W, C_in)
    matrix, channels back: the "fully connected layer at every pixel" view.
 4. ``conv1x1.conv1x1`` (the library): a matmul on the (N, C_in, H*W) view.
+
+And for the direct KxK convolution, ``conv2d_loops``: loops over images,
+filters and output pixels, the literal sum over each K x K x C_in window.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .conv2d import check_conv2d_args
 from .core import check_conv1x1_args
 
-__all__ = ["conv1x1_loops", "conv1x1_einsum", "conv1x1_as_dense"]
+__all__ = ["conv1x1_loops", "conv1x1_einsum", "conv1x1_as_dense", "conv2d_loops"]
 
 
 def conv1x1_loops(x, w, b=None):
@@ -92,3 +96,40 @@ def conv1x1_as_dense(x, w, b=None):
     if b is not None:
         rows = rows + b
     return rows.reshape(n_images, height, width, w.shape[0]).transpose(0, 3, 1, 2)
+
+
+def conv2d_loops(x, w, b=None, stride=1, padding=0):
+    """Direct KxK convolution with explicit loops over n, o and every output pixel.
+
+    ``out[n, o, i, j] = sum(w[o] * xp[n, :, i*s:i*s+K, j*s:j*s+K]) + b[o]``: each output
+    pixel is one filter laid over one K x K x C_in window of the padded input.
+    Also counts the multiply-accumulates it performs, so the cost formulas can be
+    checked against an actual count.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, H, W)
+    w : ndarray, shape (C_out, C_in, K, K)
+    b : ndarray, shape (C_out,), optional
+    stride : int, default 1
+    padding : int or "same", default 0
+
+    Returns
+    -------
+    out : ndarray, shape (N, C_out, out_H, out_W)
+    macs : int
+        Multiply-accumulates performed, for one image (N = 1).
+    """
+    x, w, b, (k, stride, padding, out_h, out_w) = check_conv2d_args(x, w, b, stride, padding)
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    n_images, c_out = x.shape[0], w.shape[0]
+    out = np.zeros((n_images, c_out, out_h, out_w), dtype=x.dtype)
+    macs = 0
+    for n in range(n_images):
+        for o in range(c_out):
+            for i in range(out_h):
+                for j in range(out_w):
+                    window = xp[n, :, i * stride:i * stride + k, j * stride:j * stride + k]
+                    out[n, o, i, j] = np.sum(w[o] * window) + (b[o] if b is not None else 0)
+                    macs += window.size
+    return out, macs // max(n_images, 1)

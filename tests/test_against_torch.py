@@ -49,3 +49,18 @@ def test_activations_equal_torch(rng, name):
     tout.backward(torch.tensor(dout))
     np.testing.assert_allclose(out, tout.detach().numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(backward(dout, cache), tx.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("k, stride, padding", [(3, 1, 1), (5, 1, 2), (3, 2, 0), (2, 3, 1)])
+def test_conv2d_equals_torch(rng, k, stride, padding):
+    x = rng.standard_normal((2, 3, 9, 8))
+    weight = rng.standard_normal((4, 3, k, k))
+    bias = rng.standard_normal(4)
+    out, cache = C.conv2d_forward(x, weight, bias, stride, padding)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = C.conv2d_backward(dout, cache)
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, weight, bias))
+    tout = torch.nn.functional.conv2d(tx, tw, tb, stride=stride, padding=padding)
+    tout.backward(torch.tensor(dout))
+    for ours, theirs in ((out, tout.detach()), (dx, tx.grad), (dw, tw.grad), (db, tb.grad)):
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-10)
