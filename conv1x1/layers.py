@@ -21,13 +21,15 @@ from typing import Iterator
 import numpy as np
 
 from . import activations as act
-from ._validation import check_rng, positive_int
+from ._validation import check_dout, check_rng, positive_int
 from ._geometry import resolve_padding
 from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1_backward, conv1x1_forward
-from .cost import Report, conv_cost, elementwise_cost
+from .cost import Report, concat_cost, conv_cost, elementwise_cost, pool_cost
+from .pooling import maxpool2d_backward, maxpool2d_forward
 
-__all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Sequential"]
+__all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "Sequential",
+           "Inception"]
 
 
 class Layer:
@@ -306,7 +308,83 @@ class LeakyReLU(_Activation):
         return f"LeakyReLU(negative_slope={self.negative_slope})"
 
 
-class Sequential(Layer):
+class MaxPool2d(Layer):
+    """Max pooling layer; see ``maxpool2d_forward``. No parameters.
+
+    Parameters
+    ----------
+    kernel_size : int
+    stride : int, optional
+        Defaults to ``kernel_size``, as in PyTorch.
+    padding : int, default 0
+        Padded with -inf; at most ``kernel_size // 2``.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> C.MaxPool2d(3, stride=1, padding=1).forward(np.zeros((1, 192, 28, 28))).shape
+    (1, 192, 28, 28)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = positive_int(kernel_size, "kernel_size")
+        self.stride = self.kernel_size if stride is None else positive_int(stride, "stride")
+        self.padding = resolve_padding(padding, self.kernel_size, self.stride)
+
+    def __repr__(self):
+        return f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding})"
+
+    def forward(self, x):
+        """x: (N, C, H, W) -> out: (N, C, out_H, out_W)."""
+        out, self._cache = maxpool2d_forward(x, self.kernel_size, self.stride, self.padding)
+        return out
+
+    def backward(self, dout):
+        """dout: (N, C, out_H, out_W) -> dx: (N, C, H, W)."""
+        return maxpool2d_backward(dout, self._require_cache())
+
+    def _cost_rows(self, in_shape, name):
+        return [pool_cost(in_shape[0], in_shape[1], in_shape[2], self.kernel_size, self.stride, self.padding,
+                          name=name or "MaxPool2d")]
+
+
+class _Container(Layer):
+    """A layer made of child layers: params and grads are the children's, under dotted names."""
+
+    children: list
+
+    @property
+    def params(self) -> dict:
+        return _named(self.children, "params")
+
+    @property
+    def grads(self) -> dict:
+        return _named(self.children, "grads")
+
+    def __len__(self):
+        return len(self.children)
+
+    def __getitem__(self, index):
+        return self.children[index]
+
+    def __iter__(self):
+        return iter(self.children)
+
+    def __repr__(self):
+        inner = "".join(f"\n  ({i}): " + repr(child).replace("\n", "\n  ")
+                        for i, child in enumerate(self.children))
+        return f"{type(self).__name__}({inner}\n)"
+
+
+def _check_layers(layers, owner: str) -> list:
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, Layer):
+            raise TypeError(f"{owner} takes Layer objects; argument {i} is {type(layer).__name__}")
+    return list(layers)
+
+
+class Sequential(_Container):
     """Layers applied one after another; backward runs them in reverse.
 
     Parameters
@@ -332,19 +410,13 @@ class Sequential(Layer):
     """
 
     def __init__(self, *layers):
-        # No Layer.__init__: params and grads are derived from the children below.
-        for i, layer in enumerate(layers):
-            if not isinstance(layer, Layer):
-                raise TypeError(f"Sequential takes Layer objects; argument {i} is {type(layer).__name__}")
-        self.layers = list(layers)
+        # No Layer.__init__: params and grads are derived from the children.
+        self.layers = _check_layers(layers, "Sequential")
+        self._cache = None
 
     @property
-    def params(self) -> dict:
-        return _named(self.layers, "params")
-
-    @property
-    def grads(self) -> dict:
-        return _named(self.layers, "grads")
+    def children(self) -> list:
+        return self.layers
 
     def forward(self, x):
         """x -> out through every layer in order."""
@@ -365,19 +437,102 @@ class Sequential(Layer):
             in_shape = rows[-1].out_shape
         return rows
 
-    def __len__(self):
-        return len(self.layers)
 
-    def __getitem__(self, index):
-        return self.layers[index]
+class Inception(_Container):
+    """The GoogLeNet Inception module: four branches side by side, joined along channels.
 
-    def __iter__(self):
-        return iter(self.layers)
+    ====  ===========================================================  =============
+    0     Conv1x1 -> ReLU                                              n1x1
+    1     Conv1x1 (reduce) -> ReLU -> Conv2d 3x3, padding 1 -> ReLU    n3x3
+    2     Conv1x1 (reduce) -> ReLU -> Conv2d 5x5, padding 2 -> ReLU    n5x5
+    3     MaxPool2d(3, stride=1, padding=1) -> Conv1x1 (proj) -> ReLU  pool_proj
+    ====  ===========================================================  =============
+
+    Every branch keeps H and W, so the outputs stack along channels:
+    ``n1x1 + n3x3 + n5x5 + pool_proj`` of them. The 1x1 reductions in front of
+    the 3x3 and 5x5 convolutions are what keep the module affordable.
+
+    Parameters
+    ----------
+    in_channels, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj : int
+    rng : numpy.random.Generator, int or None
+    dtype : float32 or float64, default float64
+
+    Attributes
+    ----------
+    branches : list of Sequential
+        The four branches, in the order above.
+    params, grads : dict
+        Dotted names: ``"1.2.w"`` is the 3x3 convolution's weight (branch 1, layer 2).
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> block = C.Inception(192, 64, 96, 128, 16, 32, 32, rng=np.random.default_rng(0))  # GoogLeNet 3a
+    >>> block.forward(np.zeros((1, 192, 28, 28))).shape
+    (1, 256, 28, 28)
+    >>> block.cost(28, 28).macs
+    128049152
+    """
+
+    def __init__(self, in_channels, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj, rng=None,
+                 dtype=np.float64):
+        self.in_channels = positive_int(in_channels, "in_channels")
+        self.widths = {name: positive_int(value, name) for name, value in [
+            ("n1x1", n1x1), ("n3x3_reduce", n3x3_reduce), ("n3x3", n3x3), ("n5x5_reduce", n5x5_reduce),
+            ("n5x5", n5x5), ("pool_proj", pool_proj)]}
+        rng = check_rng(rng)
+        c = self.in_channels
+        self.branches = [
+            Sequential(Conv1x1(c, n1x1, rng=rng, dtype=dtype), ReLU()),
+            Sequential(Conv1x1(c, n3x3_reduce, rng=rng, dtype=dtype), ReLU(),
+                       Conv2d(n3x3_reduce, n3x3, 3, padding=1, rng=rng, dtype=dtype), ReLU()),
+            Sequential(Conv1x1(c, n5x5_reduce, rng=rng, dtype=dtype), ReLU(),
+                       Conv2d(n5x5_reduce, n5x5, 5, padding=2, rng=rng, dtype=dtype), ReLU()),
+            Sequential(MaxPool2d(3, stride=1, padding=1), Conv1x1(c, pool_proj, rng=rng, dtype=dtype), ReLU()),
+        ]
+        self._cache = None
+
+    @property
+    def children(self) -> list:
+        return self.branches
+
+    @property
+    def out_channels(self) -> int:
+        w = self.widths
+        return w["n1x1"] + w["n3x3"] + w["n5x5"] + w["pool_proj"]
+
+    def forward(self, x):
+        """x: (N, C_in, H, W) -> out: (N, n1x1 + n3x3 + n5x5 + pool_proj, H, W)."""
+        _check_layer_channels(self, x, self.in_channels)
+        outs = [branch.forward(x) for branch in self.branches]
+        out = np.concatenate(outs, axis=1)
+        self._cache = ([o.shape[1] for o in outs], out.shape, out.dtype)  # channels per branch, to split dout
+        return out
+
+    def backward(self, dout):
+        """dout: (N, C_out, H, W) -> dx: (N, C_in, H, W), the sum of the four branches' dx."""
+        widths, out_shape, dtype = self._require_cache()
+        dout = check_dout(dout, out_shape, dtype)
+        pieces = np.split(dout, np.cumsum(widths)[:-1], axis=1)  # views, one per branch
+        dx = self.branches[0].backward(pieces[0])
+        for branch, piece in zip(self.branches[1:], pieces[1:]):
+            dx = dx + branch.backward(piece)
+        return dx
 
     def __repr__(self):
-        inner = "".join(f"\n  ({i}): " + repr(layer).replace("\n", "\n  ")
-                        for i, layer in enumerate(self.layers))
-        return f"{type(self).__name__}({inner}\n)"
+        args = ", ".join(f"{value}" for value in self.widths.values())
+        return f"Inception({self.in_channels}, {args})"
+
+    def _cost_rows(self, in_shape, name):
+        if in_shape[0] not in (None, self.in_channels):
+            raise ValueError(f"{self!r} expects {self.in_channels} input channels, got in_channels={in_shape[0]}")
+        in_shape = (self.in_channels,) + tuple(in_shape[1:])
+        branch_rows = [branch._cost_rows(in_shape, f"{name}.{i}" if name else str(i))
+                       for i, branch in enumerate(self.branches)]
+        rows = [row for branch in branch_rows for row in branch]
+        return rows + [concat_cost([branch[-1] for branch in branch_rows], name=f"{name}.concat" if name
+                                   else "concat")]
 
 
 def _named(children, attribute: str) -> dict:

@@ -19,8 +19,9 @@ import numpy as np
 
 from .conv2d import check_conv2d_args
 from .core import check_conv1x1_args
+from .pooling import check_pool_args
 
-__all__ = ["conv1x1_loops", "conv1x1_einsum", "conv1x1_as_dense", "conv2d_loops"]
+__all__ = ["conv1x1_loops", "conv1x1_einsum", "conv1x1_as_dense", "conv2d_loops", "maxpool2d_loops"]
 
 
 def conv1x1_loops(x, w, b=None):
@@ -133,3 +134,28 @@ def conv2d_loops(x, w, b=None, stride=1, padding=0):
                     out[n, o, i, j] = np.sum(w[o] * window) + (b[o] if b is not None else 0)
                     macs += window.size
     return out, macs // max(n_images, 1)
+
+
+def maxpool2d_loops(x, kernel_size, stride=None, padding=0):
+    """Max pooling with explicit loops over every output pixel.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    kernel_size : int
+    stride : int, optional (defaults to kernel_size)
+    padding : int, default 0 (padded with -inf)
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, out_H, out_W)
+    """
+    x = np.asarray(x)
+    k, stride, padding, out_h, out_w = check_pool_args(kernel_size, stride, padding, x.shape)
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=-np.inf)
+    out = np.empty(x.shape[:2] + (out_h, out_w), dtype=x.dtype)
+    for i in range(out_h):
+        for j in range(out_w):
+            window = xp[:, :, i * stride:i * stride + k, j * stride:j * stride + k]
+            out[:, :, i, j] = window.max(axis=(2, 3))
+    return out
