@@ -33,7 +33,7 @@ from .activations import (
 )
 from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1, conv1x1_backward, conv1x1_forward
-from .layers import Conv1x1, Conv2d, Inception, Layer, LeakyReLU, MaxPool2d, ReLU, Sequential, Sigmoid, Tanh
+from .layers import Concat, Conv1x1, Conv2d, Inception, Layer, LeakyReLU, MaxPool2d, ReLU, Sequential, Sigmoid, Tanh
 from .pooling import maxpool2d_backward, maxpool2d_forward
 
 __version__ = "0.1.0"
@@ -45,6 +45,6 @@ __all__ = [
     "relu_forward", "relu_backward", "leaky_relu_forward", "leaky_relu_backward",
     "sigmoid_forward", "sigmoid_backward", "tanh_forward", "tanh_backward",
     "Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "Sequential",
-    "Inception",
+    "Concat", "Inception",
     "cost", "gradcheck", "reference",
 ]

@@ -29,7 +29,7 @@ from .cost import Report, concat_cost, conv_cost, elementwise_cost, pool_cost
 from .pooling import maxpool2d_backward, maxpool2d_forward
 
 __all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "Sequential",
-           "Inception"]
+           "Concat", "Inception"]
 
 
 class Layer:
@@ -438,7 +438,60 @@ class Sequential(_Container):
         return rows
 
 
-class Inception(_Container):
+class Concat(_Container):
+    """Branches that all see the same input, their outputs joined along channels.
+
+    ``out = concatenate([branch.forward(x) for branch in branches], axis=1)``;
+    backward splits ``dout`` by channels and sums the branches' input gradients
+    (x feeds every branch, so its gradient is the sum of theirs). Every branch
+    must keep H and W. ``Inception`` is a ``Concat`` of four fixed branches.
+
+    Parameters
+    ----------
+    *branches : Layer
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> both = C.Concat(C.Conv1x1(3, 2), C.MaxPool2d(3, stride=1, padding=1))
+    >>> both.forward(np.zeros((1, 3, 8, 8))).shape   # 2 + 3 channels
+    (1, 5, 8, 8)
+    """
+
+    def __init__(self, *branches):
+        self.branches = _check_layers(branches, type(self).__name__)
+        self._cache = None
+
+    @property
+    def children(self) -> list:
+        return self.branches
+
+    def forward(self, x):
+        """x: (N, C_in, H, W) -> out: (N, sum of the branches' channels, H, W)."""
+        outs = [branch.forward(x) for branch in self.branches]
+        out = np.concatenate(outs, axis=1)
+        self._cache = ([o.shape[1] for o in outs], out.shape, out.dtype)  # channels per branch, to split dout
+        return out
+
+    def backward(self, dout):
+        """dout: (N, C_out, H, W) -> dx: (N, C_in, H, W), the sum of the branches' dx."""
+        widths, out_shape, dtype = self._require_cache()
+        dout = check_dout(dout, out_shape, dtype)
+        pieces = np.split(dout, np.cumsum(widths)[:-1], axis=1)  # views, one per branch
+        dx = self.branches[0].backward(pieces[0])
+        for branch, piece in zip(self.branches[1:], pieces[1:]):
+            dx = dx + branch.backward(piece)
+        return dx
+
+    def _cost_rows(self, in_shape, name):
+        branch_rows = [branch._cost_rows(in_shape, f"{name}.{i}" if name else str(i))
+                       for i, branch in enumerate(self.branches)]
+        rows = [row for branch in branch_rows for row in branch]
+        concat = concat_cost([branch[-1] for branch in branch_rows], name=f"{name}.concat" if name else "concat")
+        return rows + [concat]
+
+
+class Inception(Concat):
     """The GoogLeNet Inception module: four branches side by side, joined along channels.
 
     ====  ===========================================================  =============
@@ -483,19 +536,14 @@ class Inception(_Container):
             ("n5x5", n5x5), ("pool_proj", pool_proj)]}
         rng = check_rng(rng)
         c = self.in_channels
-        self.branches = [
+        super().__init__(
             Sequential(Conv1x1(c, n1x1, rng=rng, dtype=dtype), ReLU()),
             Sequential(Conv1x1(c, n3x3_reduce, rng=rng, dtype=dtype), ReLU(),
                        Conv2d(n3x3_reduce, n3x3, 3, padding=1, rng=rng, dtype=dtype), ReLU()),
             Sequential(Conv1x1(c, n5x5_reduce, rng=rng, dtype=dtype), ReLU(),
                        Conv2d(n5x5_reduce, n5x5, 5, padding=2, rng=rng, dtype=dtype), ReLU()),
             Sequential(MaxPool2d(3, stride=1, padding=1), Conv1x1(c, pool_proj, rng=rng, dtype=dtype), ReLU()),
-        ]
-        self._cache = None
-
-    @property
-    def children(self) -> list:
-        return self.branches
+        )
 
     @property
     def out_channels(self) -> int:
@@ -505,20 +553,7 @@ class Inception(_Container):
     def forward(self, x):
         """x: (N, C_in, H, W) -> out: (N, n1x1 + n3x3 + n5x5 + pool_proj, H, W)."""
         _check_layer_channels(self, x, self.in_channels)
-        outs = [branch.forward(x) for branch in self.branches]
-        out = np.concatenate(outs, axis=1)
-        self._cache = ([o.shape[1] for o in outs], out.shape, out.dtype)  # channels per branch, to split dout
-        return out
-
-    def backward(self, dout):
-        """dout: (N, C_out, H, W) -> dx: (N, C_in, H, W), the sum of the four branches' dx."""
-        widths, out_shape, dtype = self._require_cache()
-        dout = check_dout(dout, out_shape, dtype)
-        pieces = np.split(dout, np.cumsum(widths)[:-1], axis=1)  # views, one per branch
-        dx = self.branches[0].backward(pieces[0])
-        for branch, piece in zip(self.branches[1:], pieces[1:]):
-            dx = dx + branch.backward(piece)
-        return dx
+        return super().forward(x)
 
     def __repr__(self):
         args = ", ".join(f"{value}" for value in self.widths.values())
@@ -527,12 +562,7 @@ class Inception(_Container):
     def _cost_rows(self, in_shape, name):
         if in_shape[0] not in (None, self.in_channels):
             raise ValueError(f"{self!r} expects {self.in_channels} input channels, got in_channels={in_shape[0]}")
-        in_shape = (self.in_channels,) + tuple(in_shape[1:])
-        branch_rows = [branch._cost_rows(in_shape, f"{name}.{i}" if name else str(i))
-                       for i, branch in enumerate(self.branches)]
-        rows = [row for branch in branch_rows for row in branch]
-        return rows + [concat_cost([branch[-1] for branch in branch_rows], name=f"{name}.concat" if name
-                                   else "concat")]
+        return super()._cost_rows((self.in_channels,) + tuple(in_shape[1:]), name)
 
 
 def _named(children, attribute: str) -> dict:

@@ -185,3 +185,14 @@ def test_maxpool_and_inception_equal_torch(rng):
     tout.backward(torch.tensor(dout))
     np.testing.assert_array_equal(out, tout.detach().numpy())
     np.testing.assert_allclose(C.maxpool2d_backward(dout, cache), tx.grad.numpy(), rtol=1e-12)
+
+
+def test_concat_of_arbitrary_branches(rng):
+    both = C.Concat(C.Sequential(C.Conv1x1(3, 2, rng=rng), C.Tanh()), C.MaxPool2d(3, stride=1, padding=1))
+    x = rng.standard_normal((2, 3, 4, 5))
+    assert both.forward(x).shape == (2, 5, 4, 5)
+    assert max(check_layer(both, x).values()) < 1e-7
+    report = both.cost(4, 5, in_channels=3)
+    assert report.out_shape == (5, 4, 5) and report.macs == 3 * 2 * 20
+    with pytest.raises(TypeError, match="Concat takes Layer objects"):
+        C.Concat(C.ReLU(), "relu")

@@ -1,0 +1,78 @@
+# %% [markdown]
+# # 6. How to verify a backward pass
+#
+# A backward pass is easy to get subtly wrong. The cure is to compare it with a numerical estimate:
+# nudge each input entry by +-eps, see how much the loss `sum(out * dout)` moves, divide by 2 eps
+# (central differences). In float64, a correct backward pass agrees to a relative error below 1e-7.
+
+# %%
+import numpy as np
+
+import conv1x1 as C
+from conv1x1.gradcheck import check_layer, numerical_gradient, rel_error
+
+rng = np.random.default_rng(0)
+x = rng.standard_normal((2, 3, 4, 5))     # float64: float32 cannot resolve a nudge of 1e-6
+w = rng.standard_normal((6, 3))
+b = rng.standard_normal(6)
+
+# %% [markdown]
+# ## Step by step, on the functions
+
+# %%
+out, cache = C.conv1x1_forward(x, w, b)
+dout = rng.standard_normal(out.shape)     # a random upstream gradient, never all ones
+dx, dw, db = C.conv1x1_backward(dout, cache)
+
+dx_num = numerical_gradient(lambda v: C.conv1x1(v, w, b), x, dout)
+dw_num = numerical_gradient(lambda v: C.conv1x1(x, v, b), w, dout)
+db_num = numerical_gradient(lambda v: C.conv1x1(x, w, v), b, dout)
+print("conv1x1_backward against central differences (relative error, bound 1e-7):")
+for name, analytic, numeric in [("dx", dx, dx_num), ("dw", dw, dw_num), ("db", db, db_num)]:
+    print(f"  {name}: {rel_error(analytic, numeric):.1e}")
+
+# %% [markdown]
+# ## A deliberately wrong backward pass
+#
+# A classic mistake: forgetting to sum the weight gradient over the batch (using only image 0).
+# The check catches it at once.
+
+# %%
+
+
+def wrong_backward(dout, cache):
+    x, w, _ = cache
+    dx = np.einsum("oc,nohw->nchw", w, dout)
+    dw = np.einsum("ohw,chw->oc", dout[0], x[0])   # BUG: only the first image
+    return dx, dw, dout.sum((0, 2, 3))
+
+
+_, dw_wrong, _ = wrong_backward(dout, cache)
+error = rel_error(dw_wrong, dw_num)
+print(f"\nwrong backward (batch not summed): dw relative error {error:.1e} -> "
+      f"{'CAUGHT' if error > 1e-7 else 'missed'}")
+
+# %% [markdown]
+# ## One call for a whole layer
+#
+# `check_layer` runs forward and backward with a random dout and checks the input gradient and every
+# parameter's gradient. Here: a small per-pixel MLP, and a layer whose backward is wrong.
+
+# %%
+mlp = C.Sequential(C.Conv1x1(3, 8, rng=rng), C.ReLU(), C.Conv1x1(8, 2, rng=rng))
+errors = check_layer(mlp, x)
+print("\ncheck_layer(Conv1x1 -> ReLU -> Conv1x1):")
+for name, value in errors.items():
+    print(f"  {name:<4} {value:.1e}")
+
+
+class LeakyButWrong(C.LeakyReLU):
+    """Forward is a leaky ReLU; backward forgets the slope on the negative side."""
+
+    def backward(self, dout):
+        return C.relu_backward(dout, self._require_cache().x)
+
+
+wrong = check_layer(LeakyButWrong(0.1), x)
+print(f"check_layer(LeakyReLU with a ReLU backward): x {wrong['x']:.1e} -> "
+      f"{'CAUGHT' if wrong['x'] > 1e-7 else 'missed'}")

@@ -1,0 +1,110 @@
+"""Run every example script and the command line, and check the facts they print."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SCRIPTS = sorted(EXAMPLES.glob("*.py"))
+
+
+def run(args, cwd):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_every_example_is_covered():
+    assert len(SCRIPTS) >= 8
+    assert set(FACTS) == {script.name for script in SCRIPTS}
+
+
+FACTS = {  # script -> checks on its output
+    "01_per_pixel_fc.py": lambda out: "all four agree with the loops" in out,
+    "02_dimension_reduction.py": lambda out: "(1, 32, 28, 28)" in out and "H and W kept: True" in out
+    and "4,816,896" in out,
+    "03_nonlinearity.py": lambda out: _accuracies(out)[0] < 0.70 and _accuracies(out)[1] > 0.95,
+    "04_bottleneck_cost.py": lambda out: "120.4M" in out and "12.4M" in out and "predicted 9.7x fewer MACs" in out
+    and re.search(r"measured \d+\.\d+x faster", out) is not None,
+    "05_inception_cost.py": lambda out: "303,464,448" in out and "128,049,152" in out and "2.4x fewer" in out,
+    "06_gradient_check.py": lambda out: out.count("CAUGHT") == 2 and "missed" not in out,
+    "07_einsum_paths.py": lambda out: "raw GEMM" in out and "C.conv1x1 (library)" in out and "x GEMM" in out,
+    "08_inception_module.py": lambda out: "(1, 256, 28, 28)" in out and "predicted speed-up 2.4x" in out
+    and "output depth: naive 416, with reductions 256" in out,
+}
+
+
+def _accuracies(out):
+    return [float(v) / 100 for v in re.findall(r"test accuracy (\d+\.\d)%", out)]
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_example_runs_and_prints_its_facts(script, tmp_path):
+    result = run([str(script)], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert FACTS[script.name](result.stdout), result.stdout
+
+
+def test_bottleneck_example_saves_a_plot_when_matplotlib_is_there(tmp_path):
+    pytest.importorskip("matplotlib")
+    result = run([str(EXAMPLES / "04_bottleneck_cost.py"), "--plot", "sweep.png", "--repeat", "1"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "sweep.png").stat().st_size > 1000
+
+
+def test_tour(tmp_path):
+    result = run(["-m", "conv1x1"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "np.einsum('oc,nchw->nohw', w, x)" in out
+    assert "x 28x28x192" in out and "out 28x28x32" in out
+    difference = float(re.search(r"max \|conv1x1 - dense per pixel\| = (\S+)", out).group(1))
+    error = float(re.search(r"max relative error (\S+)", out).group(1))
+    assert difference < 1e-10 and error < 1e-7
+    assert "120.4M" in out and "12.4M" in out and "9.7x" in out
+    assert all(script.name in out for script in SCRIPTS)
+
+
+def test_cost_command(tmp_path):
+    result = run(["-m", "conv1x1", "cost", "--in", "192", "--reduce", "16", "--out", "32", "--size", "28",
+                  "--kernel", "5"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for fact in ("120,422,400", "12,443,648", "9.7x", "FLOPs (= 2 x MACs)"):
+        assert fact in result.stdout
+    single = run(["-m", "conv1x1", "cost", "--in", "192", "--out", "32", "--size", "28", "--kernel", "1"],
+                 cwd=tmp_path)
+    assert single.returncode == 0 and "4.8M" in single.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["cost", "--in", "0", "--out", "32", "--size", "28"], "in_channels"),
+    (["cost", "--in", "x", "--out", "32", "--size", "28"], "--in"),
+    (["cost", "--in", "192", "--out", "32"], "--size"),
+    (["cost", "--in", "192", "--out", "32", "--size", "28", "--kernel", "4"], "odd kernel"),
+    (["cost", "--in", "192", "--out", "32", "--size", "4", "--kernel", "7", "--padding", "0"], "larger than"),
+    (["cost", "--in", "192", "--out", "32", "--size", "28", "--padding", "lots"], "--padding"),
+    (["nonsense"], "invalid choice"),
+])
+def test_bad_arguments_exit_with_status_2(tmp_path, args, message):
+    result = run(["-m", "conv1x1", *args], cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help(tmp_path):
+    result = run(["-m", "conv1x1", "--help"], cwd=tmp_path)
+    assert result.returncode == 0 and "cost" in result.stdout
+
+
+def test_bottleneck_example_runs_without_matplotlib(tmp_path):
+    blocker = tmp_path / "block"
+    (blocker / "matplotlib").mkdir(parents=True)
+    (blocker / "matplotlib" / "__init__.py").write_text("raise ImportError('hidden for this test')\n")
+    env = dict(os.environ, PYTHONPATH=str(blocker))
+    result = subprocess.run([sys.executable, str(EXAMPLES / "04_bottleneck_cost.py"), "--repeat", "1"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "matplotlib is not installed" in result.stdout and not (tmp_path / "bottleneck.png").exists()
