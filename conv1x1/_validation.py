@@ -50,22 +50,42 @@ def check_shape(array: np.ndarray, expected: tuple, name: str, hint: str = "") -
         raise ValueError(f"{message} {hint}".rstrip())
 
 
+def _whole_number(value, name: str, minimum: int, kind: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a {kind} integer, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name} must be a {kind} integer (>= {minimum}), got {value}")
+    return int(value)
+
+
 def positive_int(value, name: str) -> int:
     """Return ``value`` as an int if it is a whole number >= 1, else raise."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer, got {value!r} ({type(value).__name__})")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer (>= 1), got {value}")
-    return int(value)
+    return _whole_number(value, name, 1, "positive")
 
 
 def non_negative_int(value, name: str) -> int:
     """Return ``value`` as an int if it is a whole number >= 0, else raise."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a non-negative integer, got {value!r} ({type(value).__name__})")
-    if value < 0:
-        raise ValueError(f"{name} must be a non-negative integer (>= 0), got {value}")
-    return int(value)
+    return _whole_number(value, name, 0, "non-negative")
+
+
+def check_image_batch(x: np.ndarray, layout: str = "(N, C_in, H, W)") -> None:
+    """Raise ValueError unless x is a 4-D batch of images; suggest ``x[None]`` for a single image."""
+    check_ndim(x, 4, "x", layout, "Add a batch axis: x[None]." if x.ndim == 3 else "")
+
+
+def common_float_arrays(x: np.ndarray, w: np.ndarray, b, out_channels: int):
+    """Check the bias against ``out_channels``; return x, w, b in one floating dtype.
+
+    NumPy's promotion picks the dtype: float32 with float32 stays float32.
+    """
+    dtype = np.result_type(x, w)
+    if b is not None:
+        b = as_float_array(b, "b")
+        if b.shape != (out_channels,):
+            raise ValueError(f"b must have shape ({out_channels},), one bias per output channel, got {b.shape}")
+        dtype = np.result_type(dtype, b)
+        b = b.astype(dtype, copy=False)
+    return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b
 
 
 def check_dout(dout, expected_shape: tuple, dtype) -> np.ndarray:

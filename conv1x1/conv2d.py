@@ -22,7 +22,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ._geometry import window_geometry
-from ._validation import as_float_array, check_dout, check_ndim
+from ._validation import as_float_array, check_dout, check_image_batch, check_ndim, common_float_arrays
 from .core import weight_gradient
 
 __all__ = ["conv2d_forward", "conv2d_backward", "Conv2dCache"]
@@ -65,7 +65,7 @@ def check_conv2d_args(x, w, b, stride, padding):
     """
     x = as_float_array(x, "x")
     w = as_float_array(w, "w")
-    check_ndim(x, 4, "x", "(N, C_in, H, W)", "Add a batch axis: x[None]." if x.ndim == 3 else "")
+    check_image_batch(x)
     if w.ndim == 2:
         raise ValueError(
             f"w must be 4-D (C_out, C_in, K, K), got shape {w.shape}. For a 1x1 convolution use "
@@ -79,14 +79,7 @@ def check_conv2d_args(x, w, b, stride, padding):
         raise ValueError(f"w expects {c_in} input channels but x has {x.shape[1]} channels "
                          f"(w has shape {w.shape}, x has shape {x.shape})")
     geometry = window_geometry(x.shape[2], x.shape[3], kh, stride, padding)
-    dtype = np.result_type(x, w)
-    if b is not None:
-        b = as_float_array(b, "b")
-        if b.shape != (c_out,):
-            raise ValueError(f"b must have shape ({c_out},), one bias per output channel, got {b.shape}")
-        dtype = np.result_type(dtype, b)
-        b = b.astype(dtype, copy=False)
-    return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b, geometry
+    return (*common_float_arrays(x, w, b, c_out), geometry)
 
 
 def im2col(x: np.ndarray, kernel_size: int, stride: int, padding: int) -> np.ndarray:

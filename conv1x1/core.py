@@ -23,7 +23,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from ._validation import as_float_array, check_dout, check_ndim
+from ._validation import as_float_array, check_dout, check_image_batch, check_ndim, common_float_arrays
 
 __all__ = ["conv1x1_forward", "conv1x1_backward", "conv1x1", "Conv1x1Cache"]
 
@@ -70,7 +70,7 @@ def check_conv1x1_args(x, w, b=None):
     """
     x = as_float_array(x, "x")
     w = as_float_array(w, "w")
-    check_ndim(x, 4, "x", "(N, C_in, H, W)", _batch_hint(x))
+    check_image_batch(x)
     if w.ndim == 4:
         c_out, c_in, kh, kw = w.shape
         if (kh, kw) == (1, 1):
@@ -88,19 +88,7 @@ def check_conv1x1_args(x, w, b=None):
             f"w expects {w.shape[1]} input channels but x has {x.shape[1]} channels "
             f"(w has shape {w.shape}, x has shape {x.shape}; w must be (C_out, C_in))"
         )
-    dtype = np.result_type(x, w)
-    if b is not None:
-        b = as_float_array(b, "b")
-        if b.shape != (w.shape[0],):
-            raise ValueError(f"b must have shape ({w.shape[0]},), one bias per output channel, got {b.shape}")
-        dtype = np.result_type(dtype, b)
-        b = b.astype(dtype, copy=False)
-    return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b
-
-
-def _batch_hint(x: np.ndarray) -> str:
-    """A fix for the most common shape mistake: a single image without a batch axis."""
-    return "Add a batch axis: x[None]." if x.ndim == 3 else ""
+    return common_float_arrays(x, w, b, w.shape[0])
 
 
 def conv1x1_forward(x, w, b=None):

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._geometry import window_geometry
-from ._validation import as_float_array, check_dout, check_ndim
+from ._validation import as_float_array, check_dout, check_image_batch
 
 __all__ = ["maxpool2d_forward", "maxpool2d_backward", "MaxPool2dCache"]
 
@@ -84,7 +84,7 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0):
            [13., 15.]])
     """
     x = as_float_array(x, "x")
-    check_ndim(x, 4, "x", "(N, C, H, W)", "Add a batch axis: x[None]." if x.ndim == 3 else "")
+    check_image_batch(x, "(N, C, H, W)")
     k, stride, padding, out_h, out_w = check_pool_args(kernel_size, stride, padding, x.shape)
     if padding:
         n, c, height, width = x.shape
