@@ -23,7 +23,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ._geometry import window_geometry
 from ._validation import as_float_array, check_dout, check_image_batch, check_ndim, common_float_arrays
-from .core import weight_gradient
+from .core import Conv1x1Cache, conv1x1_backward, conv1x1_forward, weight_gradient
 
 __all__ = ["conv2d_forward", "conv2d_backward", "Conv2dCache"]
 
@@ -143,6 +143,8 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     out : ndarray, shape (N, C_out, out_H, out_W)
         ``out_H = floor((H + 2*padding - K) / stride) + 1``, likewise out_W.
     cache : Conv2dCache
+        Or a ``Conv1x1Cache`` when K = 1, stride 1 and padding 0: that case runs
+        the 1x1 convolution itself.
 
     Raises
     ------
@@ -161,6 +163,9 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     """
     x, w, b, (k, stride, padding, out_h, out_w) = check_conv2d_args(x, w, b, stride, padding)
     n, c_out = x.shape[0], w.shape[0]
+    if (k, stride, padding) == (1, 1, 0):
+        # A 1x1 kernel that neither strides nor pads *is* the 1x1 convolution: no im2col copy needed.
+        return conv1x1_forward(x, w.reshape(c_out, -1), b)
     cols = im2col(x, k, stride, padding)
     out = np.matmul(w.reshape(c_out, -1), cols)
     if b is not None:
@@ -189,6 +194,9 @@ def conv2d_backward(dout, cache: Conv2dCache):
     dw : ndarray, shape (C_out, C_in, K, K)
     db : ndarray, shape (C_out,), or None without a bias
     """
+    if isinstance(cache, Conv1x1Cache):  # the forward pass took the 1x1 path
+        dx, dw, db = conv1x1_backward(dout, cache)
+        return dx, dw.reshape(dw.shape + (1, 1)), db
     x_shape, cols, w, has_bias, stride, padding, out_hw = cache
     n, c_out, k = x_shape[0], w.shape[0], w.shape[2]
     dout = check_dout(dout, (n, c_out) + tuple(out_hw), cols.dtype)

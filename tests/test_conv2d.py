@@ -59,6 +59,15 @@ def test_kernel_1_equals_conv1x1_exactly(rng):
     np.testing.assert_array_equal(db2, db1)
 
 
+def test_strided_and_padded_1x1_kernels_are_1x1_convs_of_the_resampled_input(rng):
+    x, w, b = _problem(rng, 1)
+    strided, _ = C.conv2d_forward(x, w, b, stride=2)
+    np.testing.assert_allclose(strided, C.conv1x1(x[:, :, ::2, ::2], w.reshape(4, 3), b), rtol=1e-12, atol=1e-12)
+    padded, _ = C.conv2d_forward(x, w, b, padding=1)
+    x_padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    np.testing.assert_allclose(padded, C.conv1x1(x_padded, w.reshape(4, 3), b), rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dtype_preserved_and_inputs_untouched(rng, dtype):
     x, w, b = (a.astype(dtype) for a in _problem(rng, 3))
