@@ -6,12 +6,22 @@ A KxK convolution looks at a K x K neighbourhood of every output pixel::
 
 where ``xp`` is x zero-padded by ``padding`` on each side and ``s`` is the stride.
 
-The fast way to compute it is *im2col*: copy each K x K x C_in neighbourhood
-into one column of a matrix ``cols`` of shape (C_in*K*K, out_H*out_W). The
-convolution is then one matrix multiply per image, ``w.reshape(C_out, -1) @ cols``,
-which BLAS runs at full speed. With K = 1 the columns are the pixels themselves
-and this is exactly the 1x1 convolution: a dense layer applied at every pixel.
-``conv1x1.reference.conv2d_loops`` is the slow, literal version.
+Two fast ways to compute it, both matrix multiplies that BLAS runs at full speed:
+
+- **Shifted 1x1 convolutions** (stride 1). Fix one kernel offset (p, q): the
+  term ``sum_c w[o, c, p, q] * xp[n, c, i + p, j + q]`` is a 1x1 convolution with
+  weights ``w[:, :, p, q]`` of the input shifted by (p, q). A KxK convolution is
+  the sum of K*K such 1x1 convolutions. Flatten each padded channel row after
+  row: a shift by (p, q) is then an offset of ``p * W_padded + q`` in that flat
+  array, so every shifted input is a *slice*, not a copy. (Output columns that
+  would wrap past a row's end are computed and thrown away.)
+- **im2col** (any stride): copy each K x K x C_in neighbourhood into one column
+  of a matrix ``cols`` (C_in*K*K, out_H*out_W); the convolution is one matrix
+  multiply per image, ``w.reshape(C_out, -1) @ cols``. The copy is K*K times
+  the size of the input, which is why stride 1 takes the shifted route.
+
+With K = 1, stride 1 and no padding both reduce to the 1x1 convolution itself,
+which is what runs. ``conv1x1.reference.conv2d_loops`` is the slow, literal version.
 """
 
 from __future__ import annotations
@@ -23,9 +33,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ._geometry import window_geometry
 from ._validation import as_float_array, check_dout, check_image_batch, check_ndim, common_float_arrays
-from .core import Conv1x1Cache, conv1x1_backward, conv1x1_forward, weight_gradient
+from .core import Conv1x1Cache, bias_gradient, conv1x1_backward, conv1x1_forward, weight_gradient
 
-__all__ = ["conv2d_forward", "conv2d_backward", "Conv2dCache"]
+__all__ = ["conv2d_forward", "conv2d_backward", "Conv2dCache", "ShiftedCache"]
 
 
 class Conv2dCache(NamedTuple):
@@ -49,6 +59,31 @@ class Conv2dCache(NamedTuple):
     w: np.ndarray
     has_bias: bool
     stride: int
+    padding: int
+    out_hw: tuple
+
+
+class ShiftedCache(NamedTuple):
+    """What ``conv2d_backward`` needs after the shifted-1x1 forward pass (stride 1).
+
+    Attributes
+    ----------
+    x_shape : tuple
+        (N, C_in, H, W), the shape of the unpadded input.
+    x_flat : ndarray, shape (N, C_in, (H_padded + 1) * W_padded)
+        Each padded channel flattened row after row (one spare zero row at the
+        end keeps the last shifted slice in bounds).
+    w : ndarray, shape (C_out, C_in, K, K)
+    has_bias : bool
+    padding : int
+    out_hw : tuple
+        (out_H, out_W).
+    """
+
+    x_shape: tuple
+    x_flat: np.ndarray
+    w: np.ndarray
+    has_bias: bool
     padding: int
     out_hw: tuple
 
@@ -166,6 +201,8 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     if (k, stride, padding) == (1, 1, 0):
         # A 1x1 kernel that neither strides nor pads *is* the 1x1 convolution: no im2col copy needed.
         return conv1x1_forward(x, w.reshape(c_out, -1), b)
+    if stride == 1:
+        return _forward_shifted(x, w, b, padding, (out_h, out_w))
     cols = im2col(x, k, stride, padding)
     out = np.matmul(w.reshape(c_out, -1), cols)
     if b is not None:
@@ -197,6 +234,8 @@ def conv2d_backward(dout, cache: Conv2dCache):
     if isinstance(cache, Conv1x1Cache):  # the forward pass took the 1x1 path
         dx, dw, db = conv1x1_backward(dout, cache)
         return dx, dw.reshape(dw.shape + (1, 1)), db
+    if isinstance(cache, ShiftedCache):
+        return _backward_shifted(dout, cache)
     x_shape, cols, w, has_bias, stride, padding, out_hw = cache
     n, c_out, k = x_shape[0], w.shape[0], w.shape[2]
     dout = check_dout(dout, (n, c_out) + tuple(out_hw), cols.dtype)
@@ -204,6 +243,79 @@ def conv2d_backward(dout, cache: Conv2dCache):
     w_mat = w.reshape(c_out, -1)
     dx = col2im(np.matmul(w_mat.T, dout_mat), x_shape, k, stride, padding, out_hw)
     dw = weight_gradient(dout_mat, cols).reshape(w.shape)
-    db: Optional[np.ndarray] = dout_mat.sum(axis=(0, 2)) if has_bias else None
+    db: Optional[np.ndarray] = bias_gradient(dout_mat) if has_bias else None
     return dx, dw, db
+
+
+def _flat_padded(x: np.ndarray, padding: int) -> np.ndarray:
+    """x zero-padded, plus one spare zero row, each channel flattened: (N, C, (H_p + 1) * W_p)."""
+    n, c, height, width = x.shape
+    padded = np.zeros((n, c, height + 2 * padding + 1, width + 2 * padding), dtype=x.dtype)
+    padded[:, :, padding:padding + height, padding:padding + width] = x
+    return padded.reshape(n, c, -1)
+
+
+def _shift_offsets(k: int, padded_width: int):
+    """Yield (p, q, s): the kernel offset and where its shifted slice starts in the flat input."""
+    for p in range(k):
+        for q in range(k):
+            yield p, q, p * padded_width + q
+
+
+def _forward_shifted(x, w, b, padding, out_hw):
+    """Stride-1 convolution as a sum of K*K 1x1 convolutions of shifted inputs.
+
+    On the flat padded input, output pixel (i, j) sits at ``i * W_p + j``, and its
+    window element (p, q) at ``i * W_p + j + p * W_p + q``: the same flat layout
+    shifted by ``s = p * W_p + q``. So, with L = out_H * W_p output positions
+    (out_W real ones per row, the rest wrap and are dropped)::
+
+        out[n, :, 0:L] = sum_{p,q} w[:, :, p, q] @ x_flat[n, :, s:s + L]
+    """
+    n, c_out, k = x.shape[0], w.shape[0], w.shape[2]
+    out_h, out_w = out_hw
+    x_flat = _flat_padded(x, padding)
+    padded_width = x.shape[3] + 2 * padding
+    length = out_h * padded_width
+    out = np.zeros((n, c_out, length), dtype=x.dtype)
+    term = np.empty_like(out)  # one reused buffer for each 1x1 convolution's result
+    for p, q, s in _shift_offsets(k, padded_width):
+        np.matmul(w[:, :, p, q], x_flat[:, :, s:s + length], out=term)
+        out += term
+    if b is not None:
+        out += b[:, None]
+    out = out.reshape(n, c_out, out_h, padded_width)[:, :, :, :out_w]  # drop the wrapped columns
+    return np.ascontiguousarray(out), ShiftedCache(x.shape, x_flat, w, b is not None, padding, out_hw)
+
+
+def _backward_shifted(dout, cache: ShiftedCache):
+    """The backward pass of ``_forward_shifted``: each 1x1 term's gradients, summed.
+
+    With ``dout`` laid out like the forward's output grid (zeros in the dropped
+    columns, so they contribute nothing)::
+
+        dw[:, :, p, q]          = sum_n dout[n] @ x_flat[n, :, s:s + L].T
+        dx_flat[n, :, s:s + L] += w[:, :, p, q].T @ dout[n]
+    """
+    x_shape, x_flat, w, has_bias, padding, (out_h, out_w) = cache
+    n, c_in, height, width = x_shape
+    c_out, k = w.shape[0], w.shape[2]
+    dout = check_dout(dout, (n, c_out, out_h, out_w), x_flat.dtype)
+    padded_width = width + 2 * padding
+    length = out_h * padded_width
+    dout_grid = np.zeros((n, c_out, out_h, padded_width), dtype=x_flat.dtype)
+    dout_grid[:, :, :, :out_w] = dout
+    dout_grid = dout_grid.reshape(n, c_out, length)
+
+    dw = np.empty_like(w)
+    dx_flat = np.zeros_like(x_flat)
+    term = np.empty((n, c_in, length), dtype=x_flat.dtype)
+    for p, q, s in _shift_offsets(k, padded_width):
+        dw[:, :, p, q] = weight_gradient(dout_grid, x_flat[:, :, s:s + length])
+        np.matmul(w[:, :, p, q].T, dout_grid, out=term)
+        dx_flat[:, :, s:s + length] += term
+    dx = dx_flat.reshape(n, c_in, height + 2 * padding + 1, padded_width)
+    dx = dx[:, :, padding:padding + height, padding:padding + width]  # explicit ends: padding may be 0
+    db = bias_gradient(dout_grid) if has_bias else None
+    return np.ascontiguousarray(dx), dw, db
 

@@ -217,10 +217,17 @@ def conv1x1_backward(dout, cache: Conv1x1Cache):
         dw, db = _weight_and_bias_gradient_in_gemm(dout_mat, x)
     else:
         dw = weight_gradient(dout_mat, x.reshape(n, c_in, height * width))
-        # db[o] = sum over n and pixels of dout: a matrix-vector product with a vector of ones
-        # runs in BLAS and is about twice as fast as dout.sum(axis=(0, 2)).
-        db = np.matmul(dout_mat, np.ones(height * width, dtype=dout_mat.dtype)).sum(axis=0)
+        db = bias_gradient(dout_mat)
     return dx, dw, db
+
+
+def bias_gradient(dout_mat: np.ndarray) -> np.ndarray:
+    """``db[o] = sum over images n and pixels p of dout[n, o, p]`` for dout (N, C_out, P).
+
+    Written as a matrix-vector product with a vector of ones: it runs in BLAS and
+    is about twice as fast as ``dout.sum(axis=(0, 2))``.
+    """
+    return np.matmul(dout_mat, np.ones(dout_mat.shape[2], dtype=dout_mat.dtype)).sum(axis=0)
 
 
 def _weight_and_bias_gradient_in_gemm(dout_mat: np.ndarray, x: np.ndarray):
