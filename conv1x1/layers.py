@@ -224,12 +224,22 @@ def _init_conv(layer, in_channels, out_channels, kernel_size, bias, rng, dtype) 
     layer.in_channels = positive_int(in_channels, "in_channels")
     layer.out_channels = positive_int(out_channels, "out_channels")
     layer.bias = _check_bias_flag(bias)
+    _check_float_dtype(dtype)
     shape = (layer.out_channels, layer.in_channels) + ((kernel_size, kernel_size) if kernel_size > 1 else ())
     fan_in = layer.in_channels * kernel_size * kernel_size
     layer.params["w"] = _he_normal(check_rng(rng), shape, fan_in, dtype)
     if layer.bias:
         layer.params["b"] = np.zeros(layer.out_channels, dtype=dtype)
     layer.grads = {name: np.zeros_like(p) for name, p in layer.params.items()}
+
+
+def _check_float_dtype(dtype) -> None:
+    try:
+        is_float = np.issubdtype(np.dtype(dtype), np.floating)
+    except TypeError:
+        is_float = False
+    if not is_float:
+        raise TypeError(f"dtype must be a floating-point type such as np.float32 or np.float64, got {dtype!r}")
 
 
 def _check_cost_channels(layer, in_shape) -> None:
@@ -459,6 +469,8 @@ class Concat(_Container):
     """
 
     def __init__(self, *branches):
+        if not branches:
+            raise ValueError(f"{type(self).__name__} needs at least one branch")
         self.branches = _check_layers(branches, type(self).__name__)
         self._cache = None
 

@@ -30,18 +30,19 @@ def test_forward_equals_the_loop_reference(rng, k, stride, padding):
 @pytest.mark.parametrize("k, stride, padding", SETTINGS)
 @pytest.mark.parametrize("use_bias", [True, False])
 def test_backward_matches_numerical_gradients(rng, k, stride, padding, use_bias):
-    """Central differences in float64 (eps = 1e-5: the conv is linear, so only rounding limits
-    the estimate and a larger step shrinks it); bound: relative error < 1e-7."""
+    """Central differences in float64; bound: relative error < 1e-7. The convolution is linear in
+    each argument, so a central difference is exact but for rounding, whose error shrinks as the
+    step grows: eps = 1e-3 keeps the bound far from the noise (about 1e-10 here)."""
     x, w, b = _problem(rng, k, n=1 if use_bias else 2)
     b = b if use_bias else None
     out, cache = C.conv2d_forward(x, w, b, stride, padding)
     dout = rng.standard_normal(out.shape)
     dx, dw, db = C.conv2d_backward(dout, cache)
     conv = lambda xx, ww, bb: C.conv2d_forward(xx, ww, bb, stride, padding)[0]  # noqa: E731
-    assert rel_error(dx, numerical_gradient(lambda v: conv(v, w, b), x.copy(), dout, 1e-5)) < 1e-7
-    assert rel_error(dw, numerical_gradient(lambda v: conv(x, v, b), w.copy(), dout, 1e-5)) < 1e-7
+    assert rel_error(dx, numerical_gradient(lambda v: conv(v, w, b), x.copy(), dout, 1e-3)) < 1e-7
+    assert rel_error(dw, numerical_gradient(lambda v: conv(x, v, b), w.copy(), dout, 1e-3)) < 1e-7
     if use_bias:
-        assert rel_error(db, numerical_gradient(lambda v: conv(x, w, v), b.copy(), dout, 1e-5)) < 1e-7
+        assert rel_error(db, numerical_gradient(lambda v: conv(x, w, v), b.copy(), dout, 1e-3)) < 1e-7
     else:
         assert db is None
 

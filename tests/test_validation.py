@@ -140,3 +140,25 @@ def test_activation_backward_checks_dout_shape(pair):
     _, cache = forward(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="dout"):
         backward(np.zeros((3, 2)), cache)
+
+
+@pytest.mark.parametrize("dtype", [int, np.int32, bool, "complex128", "not a dtype"])
+def test_layer_dtype_must_be_floating(dtype):
+    with pytest.raises(TypeError, match="dtype must be a floating-point type"):
+        C.Conv1x1(3, 2, dtype=dtype)
+    with pytest.raises(TypeError, match="dtype must be a floating-point type"):
+        C.Conv2d(3, 2, 3, dtype=dtype)
+
+
+def test_concat_needs_a_branch():
+    with pytest.raises(ValueError, match="at least one branch"):
+        C.Concat()
+
+
+def test_scalars_and_zero_d_arrays_name_the_argument():
+    with pytest.raises(ValueError, match=r"x must be 4-D.*got shape \(\)"):
+        C.conv1x1_forward(3.0, W)
+    with pytest.raises(ValueError, match=r"b must have shape \(5,\)"):
+        C.conv1x1_forward(X, W, 0.5)
+    with pytest.raises(TypeError, match="b must be a floating-point array"):
+        C.conv1x1_forward(X, W, True)
