@@ -8,13 +8,19 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
 SCRIPTS = sorted(EXAMPLES.glob("*.py"))
 
 
+def _env(**extra):
+    """The environment of a subprocess: this checkout's package importable even when not installed."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": path, **extra}
+
+
 def run(args, cwd):
-    env = dict(os.environ, MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=300)
 
 
 def test_every_example_is_covered():
@@ -103,7 +109,7 @@ def test_bottleneck_example_runs_without_matplotlib(tmp_path):
     blocker = tmp_path / "block"
     (blocker / "matplotlib").mkdir(parents=True)
     (blocker / "matplotlib" / "__init__.py").write_text("raise ImportError('hidden for this test')\n")
-    env = dict(os.environ, PYTHONPATH=str(blocker))
+    env = _env(PYTHONPATH=os.pathsep.join([str(blocker), str(ROOT)]))
     result = subprocess.run([sys.executable, str(EXAMPLES / "04_bottleneck_cost.py"), "--repeat", "1"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
