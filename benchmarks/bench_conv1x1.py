@@ -57,7 +57,7 @@ def peak_memory_ratio(x, w, b) -> float:
     """Peak memory allocated by one forward call, divided by the size of its output."""
     tracemalloc.start()
     tracemalloc.reset_peak()
-    out, cache = C.conv1x1_forward(x, w, b)
+    out, _cache = C.conv1x1_forward(x, w, b)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return peak / out.nbytes
@@ -99,7 +99,7 @@ def bench_shape(shape, dtype, repeats: int, threads: int):
     x3, d3 = x.reshape(n, c_in, h * w_), dout.reshape(n, c_out, h * w_)
 
     def library_both():
-        out, cache = C.conv1x1_forward(x, w, b)
+        _out, cache = C.conv1x1_forward(x, w, b)
         C.conv1x1_backward(dout, cache)
 
     candidates = {

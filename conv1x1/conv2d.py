@@ -26,7 +26,7 @@ which is what runs. ``conv1x1.reference.conv2d_loops`` is the slow, literal vers
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -243,7 +243,7 @@ def conv2d_backward(dout, cache: Conv2dCache):
     w_mat = w.reshape(c_out, -1)
     dx = col2im(np.matmul(w_mat.T, dout_mat), x_shape, k, stride, padding, out_hw)
     dw = weight_gradient(dout_mat, cols).reshape(w.shape)
-    db: Optional[np.ndarray] = bias_gradient(dout_mat) if has_bias else None
+    db: np.ndarray | None = bias_gradient(dout_mat) if has_bias else None
     return dx, dw, db
 
 

@@ -19,7 +19,7 @@ slow, obvious versions, and the tests prove every version gives the same result.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -136,7 +136,7 @@ def conv1x1_forward(x, w, b=None):
     return out, Conv1x1Cache(x, w, b is not None)
 
 
-def _forward_matmul(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray]) -> np.ndarray:
+def _forward_matmul(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     """``einsum('oc,nchw->nohw', w, x) + b`` as a matmul on the (N, C_in, H*W) view.
 
     For each image n, ``out[n] = w @ x[n]`` with x[n] seen as a (C_in, H*W)

@@ -30,8 +30,9 @@ from __future__ import annotations
 import html
 import statistics
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -47,7 +48,7 @@ __all__ = [
 UNITS_NOTE = "1 MAC = 1 multiply-accumulate = 2 FLOPs; bias adds, pooling and activations count 0 MACs"
 
 
-def human(count: Optional[float]) -> str:
+def human(count: float | None) -> str:
     """A count in human units: 120_422_400 -> '120.4M', 2_400 -> '2.4K', 37 -> '37'."""
     if count is None:
         return "?"
@@ -91,7 +92,7 @@ class LayerCost:
     params: int
     macs: int
     backward_macs: int
-    activations: Optional[int]
+    activations: int | None
 
     @property
     def flops(self) -> int:
@@ -168,7 +169,7 @@ class Report:
         return sum(layer.activations or 0 for layer in self.layers)
 
     @property
-    def out_shape(self) -> Optional[tuple]:
+    def out_shape(self) -> tuple | None:
         """The output shape of the last layer, or None for an empty report."""
         return self.layers[-1].out_shape if self.layers else None
 
@@ -431,8 +432,8 @@ def inception_cost(in_channels, height, width, n1x1, n3x3_reduce, n3x3, n5x5_red
     """
     _check_sizes(in_channels=in_channels, height=height, width=width, n1x1=n1x1, n3x3_reduce=n3x3_reduce,
                  n3x3=n3x3, n5x5_reduce=n5x5_reduce, n5x5=n5x5, pool_proj=pool_proj)
-    conv = lambda c_in, c_out, k, name: conv_cost(c_in, c_out, height, width, k, padding="same",  # noqa: E731
-                                                 bias=bias, name=name)
+    def conv(c_in, c_out, k, name):
+        return conv_cost(c_in, c_out, height, width, k, padding="same", bias=bias, name=name)
     pool = pool_cost(in_channels, height, width, 3, stride=1, padding=1, name="pool 3x3")
     if reductions:
         branches = [

@@ -16,13 +16,13 @@ paths, ``"0.w"``, ``"2.b"``, like PyTorch's ``state_dict``.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
 from . import activations as act
-from ._validation import check_dout, check_rng, positive_int
 from ._geometry import resolve_padding
+from ._validation import check_dout, check_rng, positive_int
 from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1_backward, conv1x1_forward
 from .cost import Report, concat_cost, conv_cost, elementwise_cost, pool_cost

@@ -38,7 +38,7 @@ def test_backward_matches_numerical_gradients(rng, k, stride, padding, use_bias)
     out, cache = C.conv2d_forward(x, w, b, stride, padding)
     dout = rng.standard_normal(out.shape)
     dx, dw, db = C.conv2d_backward(dout, cache)
-    conv = lambda xx, ww, bb: C.conv2d_forward(xx, ww, bb, stride, padding)[0]  # noqa: E731
+    conv = lambda xx, ww, bb: C.conv2d_forward(xx, ww, bb, stride, padding)[0]
     assert rel_error(dx, numerical_gradient(lambda v: conv(v, w, b), x.copy(), dout, 1e-3)) < 1e-7
     assert rel_error(dw, numerical_gradient(lambda v: conv(x, v, b), w.copy(), dout, 1e-3)) < 1e-7
     if use_bias:
@@ -135,7 +135,7 @@ def test_bad_weights(rng):
         C.conv2d_forward(x, np.zeros((4, 3, 3, 3)), np.zeros(3))
     with pytest.raises(TypeError, match="x must be a floating-point array"):
         C.conv2d_forward(x.astype(int), np.zeros((4, 3, 3, 3)))
-    out, cache = C.conv2d_forward(x, np.zeros((4, 3, 3, 3)))
+    _out, cache = C.conv2d_forward(x, np.zeros((4, 3, 3, 3)))
     with pytest.raises(ValueError, match="dout"):
         C.conv2d_backward(np.zeros((1, 4, 5, 5)), cache)
 

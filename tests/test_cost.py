@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 import conv1x1 as C
-from conv1x1.cost import (Report, bottleneck_comparison, conv_cost, human, inception_cost, measure,
-                          pool_cost)
+from conv1x1.cost import Report, bottleneck_comparison, conv_cost, human, inception_cost, measure, pool_cost
 from conv1x1.reference import conv2d_loops
 
 

@@ -31,7 +31,7 @@ def test_maxpool_gradient_check(rng, k, stride, padding):
 
 def test_maxpool_ties_send_the_gradient_to_the_first_position_in_row_major_order():
     x = np.ones((1, 1, 2, 2))
-    out, cache = C.maxpool2d_forward(x, 2)
+    _out, cache = C.maxpool2d_forward(x, 2)
     dx = C.maxpool2d_backward(np.array([[[[5.0]]]]), cache)
     np.testing.assert_array_equal(dx[0, 0], [[5.0, 0.0], [0.0, 0.0]])
 

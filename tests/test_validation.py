@@ -68,7 +68,7 @@ def test_other_weight_ranks(shape):
 
 
 def test_backward_with_wrong_dout_shape_names_dout():
-    out, cache = C.conv1x1_forward(X, W)
+    _out, cache = C.conv1x1_forward(X, W)
     with pytest.raises(ValueError, match=r"dout must have the shape.*\(2, 5, 4, 4\).*\(2, 4, 4, 4\)"):
         C.conv1x1_backward(np.zeros((2, 4, 4, 4)), cache)
 
