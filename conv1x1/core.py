@@ -165,16 +165,26 @@ def _forward_bias_in_gemm(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.nda
     copied one image at a time, never whole).
     """
     n, c_in, height, width = x.shape
-    c_out = w.shape[0]
     w_with_bias = np.concatenate([w, b[:, None]], axis=1)            # (C_out, C_in + 1)
-    x_with_ones = np.empty((c_in + 1, height * width), dtype=x.dtype)
-    x_with_ones[c_in] = 1
-    pixels = x_with_ones[:c_in].reshape(c_in, height, width)          # a view into the buffer
-    out = np.empty((n, c_out, height * width), dtype=x.dtype)
-    for i in range(n):
-        pixels[...] = x[i]
-        np.matmul(w_with_bias, x_with_ones, out=out[i])
+    out = np.empty((n, w.shape[0], height * width), dtype=x.dtype)
+    for out_n, x_n_with_ones in zip(out, _with_ones_row(x)):
+        np.matmul(w_with_bias, x_n_with_ones, out=out_n)
     return out
+
+
+def _with_ones_row(x: np.ndarray):
+    """Yield each image of x (N, C_in, H, W) as a (C_in + 1, H*W) matrix whose last row is ones.
+
+    One buffer serves every image (it is overwritten on each step), so the memory
+    cost is one image, whatever N.
+    """
+    n, c_in, height, width = x.shape
+    buffer = np.empty((c_in + 1, height * width), dtype=x.dtype)
+    buffer[c_in] = 1
+    pixels = buffer[:c_in].reshape(c_in, height, width)   # a view into the buffer
+    for image in x:
+        pixels[...] = image
+        yield buffer
 
 
 def conv1x1_backward(dout, cache: Conv1x1Cache):
@@ -237,14 +247,10 @@ def _weight_and_bias_gradient_in_gemm(dout_mat: np.ndarray, x: np.ndarray):
     reason: it copies x (C_in rows per image) instead of making a separate pass
     over the larger dout (C_out rows per image).
     """
-    n, c_in, height, width = x.shape
-    x_with_ones = np.empty((c_in + 1, height * width), dtype=x.dtype)
-    x_with_ones[c_in] = 1
-    pixels = x_with_ones[:c_in].reshape(c_in, height, width)
+    c_in = x.shape[1]
     grads = np.zeros((dout_mat.shape[1], c_in + 1), dtype=x.dtype)
-    for i in range(n):
-        pixels[...] = x[i]
-        grads += dout_mat[i] @ x_with_ones.T
+    for dout_n, x_n_with_ones in zip(dout_mat, _with_ones_row(x)):
+        grads += dout_n @ x_n_with_ones.T
     return grads[:, :c_in].copy(), grads[:, c_in].copy()
 
 
@@ -252,7 +258,7 @@ def weight_gradient(dout_mat: np.ndarray, x_mat: np.ndarray) -> np.ndarray:
     """``dw = sum_n dout[n] @ x[n].T`` for dout (N, C_out, P) and x (N, C_in, P).
 
     The weight gradient of any layer computed as ``out[n] = w @ x[n]``: the 1x1
-    convolution here, the im2col convolution in ``conv2d``.
+    convolution here, and each term of the KxK convolution in ``conv2d``.
     """
     dw = np.zeros((dout_mat.shape[1], x_mat.shape[1]), dtype=x_mat.dtype)
     for dout_n, x_n in zip(dout_mat, x_mat):

@@ -572,8 +572,7 @@ class Inception(Concat):
         return f"Inception({self.in_channels}, {args})"
 
     def _cost_rows(self, in_shape, name):
-        if in_shape[0] not in (None, self.in_channels):
-            raise ValueError(f"{self!r} expects {self.in_channels} input channels, got in_channels={in_shape[0]}")
+        _check_cost_channels(self, in_shape)
         return super()._cost_rows((self.in_channels,) + tuple(in_shape[1:]), name)
 
 
