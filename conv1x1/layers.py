@@ -10,7 +10,7 @@ Every layer has
 - ``.parameters()``: yields ``(param, grad)`` pairs, the one way a training loop
   reaches every parameter, the same on every layer and container.
 
-Containers (``Sequential``, ``Inception``) name their parameters with dotted
+Containers (``Sequential``, ``Concat``, ``Inception``) name their parameters with dotted
 paths, ``"0.w"``, ``"2.b"``, like PyTorch's ``state_dict``.
 """
 
