@@ -43,13 +43,6 @@ def check_ndim(array: np.ndarray, ndim: int, name: str, layout: str, hint: str =
         raise ValueError(f"{message} {hint}".rstrip())
 
 
-def check_shape(array: np.ndarray, expected: tuple, name: str, hint: str = "") -> None:
-    """Raise ValueError unless ``array.shape == expected``."""
-    if array.shape != tuple(expected):
-        message = f"{name} must have shape {tuple(expected)}, got {array.shape}."
-        raise ValueError(f"{message} {hint}".rstrip())
-
-
 def _whole_number(value, name: str, minimum: int, kind: str) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be a {kind} integer, got {value!r} ({type(value).__name__})")

@@ -162,7 +162,8 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     """Forward pass of a direct KxK convolution (cross-correlation, as in deep learning).
 
     ``out[n, o, i, j] = sum_{c,p,q} w[o, c, p, q] * xp[n, c, i*stride + p, j*stride + q] + b[o]``,
-    computed as ``w.reshape(C_out, C_in*K*K) @ im2col(x)`` for each image.
+    computed at stride 1 as the sum of K*K shifted 1x1 convolutions (no copy of the
+    windows), and at larger strides as ``w.reshape(C_out, C_in*K*K) @ im2col(x)`` per image.
 
     Parameters
     ----------
@@ -177,9 +178,10 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     -------
     out : ndarray, shape (N, C_out, out_H, out_W)
         ``out_H = floor((H + 2*padding - K) / stride) + 1``, likewise out_W.
-    cache : Conv2dCache
-        Or a ``Conv1x1Cache`` when K = 1, stride 1 and padding 0: that case runs
-        the 1x1 convolution itself.
+    cache : ShiftedCache, Conv2dCache or Conv1x1Cache
+        A ``ShiftedCache`` at stride 1, a ``Conv2dCache`` (im2col) above it, and a
+        ``Conv1x1Cache`` when K = 1, stride 1 and padding 0: that case runs the
+        1x1 convolution itself.
 
     Raises
     ------
@@ -214,7 +216,9 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
 def conv2d_backward(dout, cache: Conv2dCache):
     """Backward pass of the KxK convolution.
 
-    With ``out = W @ cols + b`` per image (``W = w.reshape(C_out, C_in*K*K)``)::
+    Each forward route has its own backward: the shifted 1x1 terms (stride 1,
+    see ``_backward_shifted``), the 1x1 convolution itself, or im2col. For the
+    latter, with ``out = W @ cols + b`` per image (``W = w.reshape(C_out, C_in*K*K)``)::
 
         dcols = W.T @ dout                 -> dx = col2im(dcols)
         dw    = sum_n dout[n] @ cols[n].T  (reshaped to (C_out, C_in, K, K))
@@ -223,7 +227,8 @@ def conv2d_backward(dout, cache: Conv2dCache):
     Parameters
     ----------
     dout : ndarray, shape (N, C_out, out_H, out_W)
-    cache : Conv2dCache
+    cache : Conv2dCache, ShiftedCache or Conv1x1Cache
+        From ``conv2d_forward``.
 
     Returns
     -------
