@@ -16,11 +16,13 @@ Quick start::
     dx = layer.backward(np.ones_like(out))
 
 Modules: ``conv1x1.gradcheck`` (numerical gradient checks),
-``conv1x1.reference`` (slow, obvious implementations to learn from) and
-``conv1x1.cost`` (parameters, MACs and FLOPs; 1 MAC = 2 FLOPs).
+``conv1x1.reference`` (slow, obvious implementations to learn from),
+``conv1x1.fast`` (the engine room: the same functions, tuned),
+``conv1x1.cost`` (parameters, MACs and FLOPs; 1 MAC = 2 FLOPs) with
+``conv1x1.report`` (its tables) and ``conv1x1.timing`` (measurements).
 """
 
-from . import cost, gradcheck, reference
+from . import cost, fast, gradcheck, reference, report, timing
 from .activations import (
     leaky_relu_backward,
     leaky_relu_forward,
@@ -31,12 +33,14 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
+from .containers import Concat, Sequential
 from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1, conv1x1_backward, conv1x1_forward
-from .layers import Concat, Conv1x1, Conv2d, Inception, Layer, LeakyReLU, MaxPool2d, ReLU, Sequential, Sigmoid, Tanh
+from .inception import Inception
+from .layers import Conv1x1, Conv2d, Layer, LeakyReLU, MaxPool2d, ReLU, Sigmoid, Tanh
 from .pooling import maxpool2d_backward, maxpool2d_forward
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "__version__",
@@ -46,5 +50,5 @@ __all__ = [
     "sigmoid_forward", "sigmoid_backward", "tanh_forward", "tanh_backward",
     "Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "Sequential",
     "Concat", "Inception",
-    "cost", "gradcheck", "reference",
+    "cost", "fast", "gradcheck", "reference", "report", "timing",
 ]

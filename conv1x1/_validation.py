@@ -1,47 +1,159 @@
-"""One place for input checks, so every error in the library reads alike.
+"""Every input check of the package, in one place, so every error reads alike.
 
-Each helper raises ``TypeError`` for the wrong kind of object and ``ValueError``
-for the wrong shape or value, and every message names the argument, what was
-expected and what was received.
+Each ``check_*`` helper returns the checked value (converted where that is its
+job: an array, an int, a bool) and raises ``TypeError`` for the wrong kind of
+object or ``ValueError`` for the wrong shape or value. Every message names the
+argument, what was expected and what was received, and where it can, how to
+fix it.
+
+The sliding-window geometry (output sizes of convolutions and pooling) lives
+here too: it is where kernel sizes, strides and paddings are checked, and both
+the layers and the cost counter use it, so the shape the counter predicts is
+the shape the layer returns.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
+FLOAT_DTYPES = "float16, float32 or float64"
 
-def as_float_array(value, name: str) -> np.ndarray:
-    """Return ``value`` as a floating-point ndarray, or raise a clear TypeError.
 
-    Python lists and tuples are accepted through ``np.asarray``; integer,
-    boolean, complex and object arrays are refused, because the gradients of a
-    convolution only make sense in floating point. The array is never copied
-    here, so callers must not write into it.
+# ---------------------------------------------------------------- arrays
+
+def check_float_array(value, name: str) -> np.ndarray:
+    """Return ``value`` as a floating-point ndarray (float16, float32 or float64).
+
+    Lists and tuples go through ``np.asarray``. Integer, boolean, complex and
+    object arrays are refused: gradients only make sense in floating point.
+    Masked arrays are refused too, because every computation here would drop
+    the mask silently. The array is not copied, so callers must not write into it.
     """
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(f"{name} is a masked array; its mask would be silently ignored. "
+                        f"Fill the masked entries first, e.g. {name}.filled(0.0), or pass {name}.data")
     if not isinstance(value, np.ndarray):
         try:
             value = np.asarray(value)
         except (ValueError, TypeError) as error:  # ragged lists and the like
-            raise TypeError(
-                f"{name} must be a floating-point array; could not convert "
-                f"{type(value).__name__} to an array ({error})"
-            ) from None
-    if value.dtype.kind != "f":  # float16/32/64/longdouble; a cheaper test than np.issubdtype
-        raise TypeError(
-            f"{name} must be a floating-point array (float32 or float64), got dtype "
-            f"{value.dtype}. Convert it first, e.g. {name}.astype(np.float64)."
-        )
+            raise TypeError(f"{name} must be a floating-point array ({FLOAT_DTYPES}); could not convert "
+                            f"{type(value).__name__} to an array ({error})") from None
+    if value.dtype.kind != "f":
+        raise TypeError(f"{name} must be a floating-point array ({FLOAT_DTYPES}), got dtype {value.dtype}. "
+                        f"Convert it first, e.g. {name}.astype(np.float64).")
     return value
 
 
-def check_ndim(array: np.ndarray, ndim: int, name: str, layout: str, hint: str = "") -> None:
-    """Raise ValueError unless ``array`` has ``ndim`` axes (``layout`` names them)."""
+def check_ndim(array: np.ndarray, ndim: int, name: str, layout: str, hint: str = "") -> np.ndarray:
+    """Return ``array`` if it has ``ndim`` axes (``layout`` names them), else raise ValueError."""
     if array.ndim != ndim:
         message = f"{name} must be {ndim}-D {layout}, got shape {array.shape}."
         raise ValueError(f"{message} {hint}".rstrip())
+    return array
 
+
+def check_image_batch(x, channels: int | None = None, layout: str = "(N, C_in, H, W)", owner: str = "") -> np.ndarray:
+    """Return x as a float array of shape (N, C, H, W), with C == ``channels`` when given.
+
+    The hints cover the two commonest mistakes: a single image without its batch
+    axis, and channels-last data (N, H, W, C), as images are often stored.
+    """
+    x = check_float_array(x, "x")
+    if x.ndim == 3:
+        if channels is not None and x.shape[2] == channels and x.shape[0] != channels:
+            hint = (f"It looks like one channels-last (H, W, C) image: use x.transpose(2, 0, 1)[None] "
+                    f"to get (1, {channels}, {x.shape[0]}, {x.shape[1]}).")
+        else:
+            hint = "Add a batch axis: x[None]."
+        check_ndim(x, 4, "x", layout, hint)
+    check_ndim(x, 4, "x", layout)
+    if channels is not None and x.shape[1] != channels:
+        hint = ""
+        if x.shape[3] == channels:
+            hint = " It looks channels-last (N, H, W, C): use x.transpose(0, 3, 1, 2)."
+        who = f"{owner} expects" if owner else "expected"
+        raise ValueError(f"{who} {channels} input channels but x has {x.shape[1]} channels on axis 1 "
+                         f"(x has shape {x.shape}, layout {layout}).{hint}")
+    return x
+
+
+def check_weight(w, ndim: int, in_channels: int, groups: int = 1) -> np.ndarray:
+    """Return w as a float array (C_out, C_in // groups[, K, K]) matching x's C_in.
+
+    One check for the 1x1 (``ndim=2``) and the KxK (``ndim=4``) convolutions.
+    """
+    w = check_float_array(w, "w")
+    per_group = in_channels // groups
+    if ndim == 2 and w.ndim == 4:
+        c_out, c_in, kh, kw = w.shape
+        if (kh, kw) == (1, 1):
+            raise ValueError(f"w must be 2-D (C_out, C_in), got shape {w.shape}, PyTorch's (C_out, C_in, 1, 1) "
+                             f"layout. Use w.reshape({c_out}, {c_in}).")
+        raise ValueError(f"w must be 2-D (C_out, C_in), got a {kh}x{kw} kernel of shape {w.shape}. "
+                         "A kernel larger than 1x1 needs the direct convolution: conv1x1.conv2d_forward(x, w, b).")
+    if ndim == 4 and w.ndim == 2:
+        raise ValueError(f"w must be 4-D (C_out, C_in, K, K), got shape {w.shape}. For a 1x1 convolution use "
+                         f"conv1x1.conv1x1_forward(x, w, b), or w.reshape({w.shape[0]}, {w.shape[1]}, 1, 1) here.")
+    layout = "(C_out, C_in // groups)" if ndim == 2 else "(C_out, C_in // groups, K, K)"
+    check_ndim(w, ndim, "w", layout if groups > 1 else layout.replace(" // groups", ""))
+    if ndim == 4 and w.shape[2] != w.shape[3]:
+        raise ValueError(f"w must hold square K x K kernels, got {w.shape[2]}x{w.shape[3]} (w has shape {w.shape})")
+    if w.shape[0] == 0:
+        raise ValueError(f"w must have at least one filter (C_out >= 1), got shape {w.shape}")
+    if w.shape[0] % groups:
+        raise ValueError(f"w's {w.shape[0]} filters (C_out) must split evenly into groups={groups}")
+    if w.shape[1] != per_group:
+        what = f"{in_channels} // groups={groups} = {per_group}" if groups > 1 else f"{in_channels}"
+        raise ValueError(f"w expects {w.shape[1]} input channels per filter but x has {what} "
+                         f"(w has shape {w.shape}, x has {in_channels} channels)")
+    return w
+
+
+def check_groups(groups, in_channels: int) -> int:
+    """Return ``groups`` if it is a positive int that divides ``in_channels``."""
+    groups = check_positive_int(groups, "groups")
+    if in_channels % groups:
+        raise ValueError(f"groups={groups} must divide the input channels, got C_in={in_channels} "
+                         f"({in_channels} % {groups} = {in_channels % groups})")
+    return groups
+
+
+def common_dtype(x: np.ndarray, w: np.ndarray, b, out_channels: int):
+    """Check the bias against ``out_channels``; return x, w, b in one floating dtype.
+
+    NumPy's promotion picks the dtype: float32 with float32 stays float32.
+    """
+    dtype = np.result_type(x, w)
+    if b is not None:
+        b = check_float_array(b, "b")
+        if b.shape != (out_channels,):
+            raise ValueError(f"b must have shape ({out_channels},), one bias per output channel, got {b.shape}")
+        dtype = np.result_type(dtype, b)
+        b = b.astype(dtype, copy=False)
+    return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b
+
+
+def check_dout(dout, expected_shape: tuple, dtype) -> np.ndarray:
+    """Validate an upstream gradient against the forward output it belongs to; cast it to ``dtype``."""
+    dout = check_float_array(dout, "dout")
+    if dout.shape != tuple(expected_shape):
+        raise ValueError(f"dout must have the shape of the forward output {tuple(expected_shape)}, got {dout.shape}")
+    return dout.astype(dtype, copy=False)
+
+
+def check_cache(cache, cache_type: type, backward: str, forward: str):
+    """Return ``cache`` if it is what ``forward`` returned, else a TypeError naming the order of calls."""
+    if not isinstance(cache, cache_type):
+        raise TypeError(f"cache must be the {cache_type.__name__} returned by {forward}, got "
+                        f"{type(cache).__name__}. Call `out, cache = {forward}(...)` first, then "
+                        f"`{backward}(dout, cache)`.")
+    return cache
+
+
+# ---------------------------------------------------------------- numbers and flags
 
 def _whole_number(value, name: str, minimum: int, kind: str) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
@@ -51,55 +163,127 @@ def _whole_number(value, name: str, minimum: int, kind: str) -> int:
     return int(value)
 
 
-def positive_int(value, name: str) -> int:
-    """Return ``value`` as an int if it is a whole number >= 1, else raise."""
+def check_positive_int(value, name: str) -> int:
+    """Return ``value`` as an int if it is a whole number >= 1 (not a bool, not a float)."""
     return _whole_number(value, name, 1, "positive")
 
 
-def non_negative_int(value, name: str) -> int:
-    """Return ``value`` as an int if it is a whole number >= 0, else raise."""
+def check_non_negative_int(value, name: str) -> int:
+    """Return ``value`` as an int if it is a whole number >= 0 (not a bool, not a float)."""
     return _whole_number(value, name, 0, "non-negative")
 
 
-def check_image_batch(x: np.ndarray, layout: str = "(N, C_in, H, W)") -> None:
-    """Raise ValueError unless x is a 4-D batch of images; suggest ``x[None]`` for a single image."""
-    check_ndim(x, 4, "x", layout, "Add a batch axis: x[None]." if x.ndim == 3 else "")
+def check_flag(value, name: str) -> bool:
+    """Return ``value`` if it is True or False; refuse "no", None, 0 and the like."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
 
 
-def common_float_arrays(x: np.ndarray, w: np.ndarray, b, out_channels: int):
-    """Check the bias against ``out_channels``; return x, w, b in one floating dtype.
-
-    NumPy's promotion picks the dtype: float32 with float32 stays float32.
-    """
-    dtype = np.result_type(x, w)
-    if b is not None:
-        b = as_float_array(b, "b")
-        if b.shape != (out_channels,):
-            raise ValueError(f"b must have shape ({out_channels},), one bias per output channel, got {b.shape}")
-        dtype = np.result_type(dtype, b)
-        b = b.astype(dtype, copy=False)
-    return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b
+def check_real(value, name: str, minimum: float | None = None, finite: bool = True) -> float:
+    """Return ``value`` as a float if it is a real number (finite, and >= ``minimum`` when given)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if finite and not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
 
 
-def check_dout(dout, expected_shape: tuple, dtype) -> np.ndarray:
-    """Validate an upstream gradient against the forward output it belongs to."""
-    dout = as_float_array(dout, "dout")
-    if dout.shape != tuple(expected_shape):
-        raise ValueError(
-            f"dout must have the shape of the forward output {tuple(expected_shape)}, got {dout.shape}"
-        )
-    if dout.dtype != dtype:
-        dout = dout.astype(dtype)
-    return dout
+def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """Return ``np.dtype(dtype)`` if it is a floating type (float16, float32 or float64)."""
+    try:
+        result = np.dtype(dtype)
+    except TypeError:
+        result = None
+    if result is None or result.kind != "f":
+        raise TypeError(f"{name} must be a floating-point type ({FLOAT_DTYPES}), e.g. np.float64, got {dtype!r}")
+    return result
 
 
 def check_rng(rng) -> np.random.Generator:
-    """Return a Generator: ``None`` gives a fresh one, an int seeds one."""
-    if rng is None or isinstance(rng, (numbers.Integral, np.random.SeedSequence)):
+    """Return a Generator: ``None`` gives a fresh one, a non-negative int seeds one."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, np.random.SeedSequence):
         return np.random.default_rng(rng)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), an int seed "
-            f"or None, got {type(rng).__name__}"
-        )
-    return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, (bool, np.bool_)):
+        return np.random.default_rng(check_non_negative_int(rng, "rng"))
+    raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), a non-negative int "
+                    f"seed or None, got {rng!r} ({type(rng).__name__})")
+
+
+def check_layers(layers, owner: str) -> list:
+    """Return ``layers`` as a list if each is a layer (has forward and backward) and none repeats.
+
+    A layer keeps the cache of its last forward call, so one instance used twice
+    in a network would overwrite the cache its first use needs for backward.
+    """
+    layers = list(layers)
+    for i, layer in enumerate(layers):
+        if not (callable(getattr(layer, "forward", None)) and callable(getattr(layer, "backward", None))):
+            raise TypeError(f"{owner} takes Layer objects; argument {i} is {type(layer).__name__}")
+    return layers
+
+
+# ---------------------------------------------------------------- sliding windows
+
+def check_padding(padding, kernel_size: int, stride: int, name: str = "padding", most: int | None = None) -> int:
+    """Return the padding as an int; ``"same"`` means (K - 1) // 2 for odd K and stride 1.
+
+    ``most`` caps it where a rule exists (``kernel_size // 2`` for pooling, as in
+    PyTorch, so that every window holds a real element).
+    """
+    if isinstance(padding, str):
+        if padding != "same":
+            raise ValueError(f'{name} must be a non-negative integer or "same", got {padding!r}')
+        if kernel_size % 2 == 0:
+            raise ValueError(f'{name}="same" needs an odd kernel size, got kernel_size={kernel_size}: '
+                             "an even kernel cannot be centred on a pixel")
+        if stride != 1:
+            raise ValueError(f'{name}="same" needs stride=1, got stride={stride}: a stride shrinks the output')
+        return (kernel_size - 1) // 2
+    padding = check_non_negative_int(padding, name)
+    if most is not None and padding > most:
+        raise ValueError(f"{name} must be at most {most} (kernel_size // 2) for kernel_size={kernel_size}, got "
+                         f"{padding}: a wider padding would make windows of nothing but padding")
+    return padding
+
+
+def output_size(size: int, kernel_size: int, stride: int, padding: int, axis: str = "height",
+                ceil_mode: bool = False) -> int:
+    """``floor((size + 2 * padding - kernel_size) / stride) + 1`` (``ceil`` with ``ceil_mode``).
+
+    With ``ceil_mode`` (PyTorch's rule for pooling) a last, partial window is kept
+    only if it starts inside the input or its left padding, never in the right padding.
+    """
+    padded = size + 2 * padding
+    if kernel_size > padded:
+        raise ValueError(f"kernel_size {kernel_size} is larger than the padded input {axis} {padded} "
+                         f"({axis} {size} + 2 * padding {padding}); use a smaller kernel or more padding")
+    if not ceil_mode:
+        return (padded - kernel_size) // stride + 1
+    out = -(-(padded - kernel_size) // stride) + 1
+    if (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+def window_geometry(height, width, kernel_size, stride, padding, pool=False, ceil_mode=False):
+    """Validate a sliding window's settings and return ``(kernel, stride, padding, out_h, out_w)``.
+
+    Convolutions take a padding up to K - 1; pooling (``pool=True``) up to K // 2,
+    PyTorch's limit, so that every window holds at least one real element.
+    """
+    kernel_size = check_positive_int(kernel_size, "kernel_size")
+    stride = check_positive_int(stride, "stride")
+    padding = check_padding(padding, kernel_size, stride, most=kernel_size // 2 if pool else None)
+    if padding > max(height, width) + kernel_size:
+        raise ValueError(f"padding {padding} is larger than the input ({height} x {width}) plus the kernel "
+                         f"({kernel_size}): the output would be almost all padding. Padding is added on each "
+                         "side; a K x K convolution that keeps the size needs (K - 1) // 2.")
+    out_h = output_size(height, kernel_size, stride, padding, "height", ceil_mode)
+    out_w = output_size(width, kernel_size, stride, padding, "width", ceil_mode)
+    return kernel_size, stride, padding, out_h, out_w

@@ -10,12 +10,11 @@ returns ``dx`` with the shape and dtype of ``x``. They work on arrays of any sha
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import as_float_array, check_dout
+from ._validation import check_dout, check_float_array, check_real
 
 __all__ = [
     "relu_forward", "relu_backward",
@@ -44,12 +43,15 @@ def relu_forward(x):
     >>> C.relu_forward(np.array([-2.0, 0.0, 3.0]))[0]
     array([0., 0., 3.])
     """
-    x = as_float_array(x, "x")
+    x = check_float_array(x, "x")
     return np.maximum(x, 0), x  # np.maximum propagates NaN
 
 
 def relu_backward(dout, cache):
-    """ReLU backward: ``dx = dout * (x > 0)`` (the gradient at exactly 0 is taken as 0).
+    """ReLU backward: ``dx = dout`` where x > 0, else 0.
+
+    At the kink x = 0 the gradient is taken as 0 (PyTorch's choice too); where x
+    is NaN, dout passes through unchanged (as in PyTorch: NaN is not ``<= 0``).
 
     Parameters
     ----------
@@ -63,7 +65,7 @@ def relu_backward(dout, cache):
     """
     x = cache
     dout = check_dout(dout, x.shape, x.dtype)
-    return np.where(x > 0, dout, 0).astype(x.dtype, copy=False)
+    return np.where(x <= 0, 0, dout).astype(x.dtype, copy=False)
 
 
 class LeakyReLUCache(NamedTuple):
@@ -71,12 +73,6 @@ class LeakyReLUCache(NamedTuple):
 
     x: np.ndarray
     negative_slope: float
-
-
-def _check_slope(negative_slope) -> float:
-    if isinstance(negative_slope, (bool, np.bool_)) or not isinstance(negative_slope, numbers.Real):
-        raise TypeError(f"negative_slope must be a real number, got {negative_slope!r}")
-    return float(negative_slope)
 
 
 def leaky_relu_forward(x, negative_slope=0.01):
@@ -98,14 +94,16 @@ def leaky_relu_forward(x, negative_slope=0.01):
     >>> C.leaky_relu_forward(np.array([-2.0, 3.0]), negative_slope=0.1)[0]
     array([-0.2,  3. ])
     """
-    x = as_float_array(x, "x")
-    slope = _check_slope(negative_slope)
+    x = check_float_array(x, "x")
+    slope = check_real(negative_slope, "negative_slope")
     out = np.where(x > 0, x, x * slope)  # x * slope keeps x's dtype (a Python float is "weak")
     return out, LeakyReLUCache(x, slope)
 
 
 def leaky_relu_backward(dout, cache: LeakyReLUCache):
     """Leaky ReLU backward: ``dx = dout`` where x > 0, ``negative_slope * dout`` elsewhere.
+
+    At the kink x = 0 the slope is ``negative_slope`` (PyTorch's choice too).
 
     Parameters
     ----------
@@ -146,7 +144,7 @@ def sigmoid_forward(x):
     >>> C.sigmoid_forward(np.array([-1000.0, 0.0, 1000.0]))[0]
     array([0. , 0.5, 1. ])
     """
-    x = as_float_array(x, "x")
+    x = check_float_array(x, "x")
     z = np.exp(-np.abs(x))
     out = np.where(x >= 0, 1 / (1 + z), z / (1 + z))
     return out, out
@@ -183,7 +181,7 @@ def tanh_forward(x):
     cache : ndarray
         The output (the backward pass needs only that).
     """
-    x = as_float_array(x, "x")
+    x = check_float_array(x, "x")
     out = np.tanh(x)
     return out, out
 

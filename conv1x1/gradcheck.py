@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array
+from ._validation import check_float_array, check_real
 
 __all__ = ["numerical_gradient", "rel_error", "check_layer"]
 
@@ -31,8 +31,9 @@ def numerical_gradient(f, x, dout, eps=1e-6):
     x : ndarray, float64
         The point to differentiate at. Each entry is nudged in place and
         restored afterwards (even if ``f`` raises), so x is unchanged on return.
+        float32 and float16 are refused: they cannot resolve a nudge of 1e-6.
     dout : ndarray
-        The upstream gradient, shape of ``f(x)``.
+        The upstream gradient, exactly the shape of ``f(x)`` (never broadcast).
     eps : float, default 1e-6
         The nudge.
 
@@ -48,10 +49,18 @@ def numerical_gradient(f, x, dout, eps=1e-6):
     >>> np.round(numerical_gradient(lambda v: v ** 2, x, np.ones(2)), 6)  # d(x^2)/dx = 2x
     array([2., 4.])
     """
-    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
-        raise TypeError("x must be a floating-point ndarray (it is nudged in place), "
-                        f"got {type(x).__name__}")
-    dout = as_float_array(dout, "dout")
+    x = _check_float64(x, "x", "numerical_gradient nudges x in place")
+    if not x.flags.writeable:
+        raise ValueError("x must be a writeable array (numerical_gradient nudges it in place and restores it); "
+                         "pass a copy: np.array(x)")
+    eps = check_real(eps, "eps")
+    if eps <= 0:
+        raise ValueError(f"eps must be a positive step such as 1e-6, got {eps}")
+    dout = check_float_array(dout, "dout")
+    out_shape = np.shape(f(x))
+    if dout.shape != out_shape:
+        raise ValueError(f"dout must have the shape of f(x), {out_shape}, got {dout.shape}: it weights each "
+                         "output in the loss sum(f(x) * dout), so it must not be broadcast")
     grad = np.zeros_like(x)
     for index in np.ndindex(x.shape):
         original = x[index]
@@ -72,13 +81,16 @@ def rel_error(a, b, floor=1e-8):
     """Largest relative error ``|a - b| / max(floor, |a| + |b|)`` over all entries.
 
     The floor keeps entries where both gradients are zero (a dead ReLU, say)
-    from giving 0 / 0.
+    from giving 0 / 0. A NaN or infinity in either gives ``inf``, so a check
+    ``rel_error(a, b) < bound`` can never pass on NaN.
 
     Examples
     --------
     >>> from conv1x1.gradcheck import rel_error
     >>> float(rel_error(1.0, 1.0 + 2e-9)) < 1e-8
     True
+    >>> rel_error([1.0, float("nan")], [1.0, 2.0])
+    inf
     """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
@@ -86,6 +98,8 @@ def rel_error(a, b, floor=1e-8):
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
     if a.size == 0:
         return 0.0
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return float("inf")
     return float(np.max(np.abs(a - b) / np.maximum(floor, np.abs(a) + np.abs(b))))
 
 
@@ -96,9 +110,10 @@ def check_layer(layer, x, seed=0, eps=1e-5):
     ----------
     layer : Layer
         Any layer of this library (or anything with ``forward``, ``backward``,
-        ``params`` and ``grads``). Use float64 parameters.
-    x : ndarray, float64
-        An input for the layer; it is not modified.
+        ``params`` and ``grads``). Its parameters must be float64 (build it with
+        ``dtype=np.float64``, the default): float32 cannot resolve the nudges.
+    x : ndarray
+        An input for the layer; a float64 copy is used, so it is not modified.
     seed : int, default 0
         Seeds the random upstream gradient ``dout``.
     eps : float, default 1e-5
@@ -112,7 +127,8 @@ def check_layer(layer, x, seed=0, eps=1e-5):
     dict
         The max relative error of the input gradient under ``"x"`` and of each
         parameter's gradient under its name (``"w"``, ``"b"``, ``"0.w"`` ...).
-        Below 1e-7 means the backward pass is right.
+        Below 1e-7 means the backward pass is right; NaN anywhere gives ``inf``.
+        Check them all: ``all(e < 1e-7 for e in errors.values())``.
 
     Notes
     -----
@@ -125,10 +141,12 @@ def check_layer(layer, x, seed=0, eps=1e-5):
     >>> import numpy as np, conv1x1 as C
     >>> rng = np.random.default_rng(0)
     >>> errors = C.gradcheck.check_layer(C.Conv1x1(3, 2, rng=rng), rng.standard_normal((2, 3, 4, 5)))
-    >>> sorted(errors), max(errors.values()) < 1e-7
+    >>> sorted(errors), all(e < 1e-7 for e in errors.values())
     (['b', 'w', 'x'], True)
     """
-    x = np.array(x, dtype=np.float64)  # our own copy: the caller's x is never touched
+    for name, param in layer.params.items():
+        _check_float64(param, f"the layer's parameter {name!r}", "check_layer nudges it by eps")
+    x = np.array(check_float_array(x, "x"), dtype=np.float64)  # our own copy: the caller's x is never touched
     out = layer.forward(x)
     dout = np.random.default_rng(seed).standard_normal(np.shape(out))
     dx = layer.backward(dout)
@@ -138,3 +156,14 @@ def check_layer(layer, x, seed=0, eps=1e-5):
     for name, param in layer.params.items():
         numeric[name] = numerical_gradient(lambda _: layer.forward(x), param, dout, eps)
     return {name: rel_error(analytic[name], numeric[name]) for name in analytic}
+
+
+def _check_float64(array, name: str, why: str) -> np.ndarray:
+    """Refuse anything but a float64 ndarray, saying why central differences need it."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"{name} must be a float64 ndarray ({why}), got {type(array).__name__}")
+    if array.dtype != np.float64:
+        raise TypeError(f"{name} must be float64, got dtype {array.dtype}: {why}, and central differences "
+                        "with eps ~1e-6 need float64's 16 digits (float32 has 7). Use .astype(np.float64), "
+                        "or build the layer with dtype=np.float64.")
+    return array

@@ -9,6 +9,8 @@ prove that every rung gives the same numbers:
    matrix, channels back: the "fully connected layer at every pixel" view.
 4. ``conv1x1.conv1x1`` (the library): a matmul on the (N, C_in, H*W) view.
 
+(``conv1x1.fast`` holds the tuned versions; the tests hold every rung equal.)
+
 And for the direct KxK convolution, ``conv2d_loops``: loops over images,
 filters and output pixels, the literal sum over each K x K x C_in window.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import check_image_batch
 from .conv2d import check_conv2d_args
 from .core import check_conv1x1_args
 from .pooling import check_pool_args
@@ -136,7 +139,7 @@ def conv2d_loops(x, w, b=None, stride=1, padding=0):
     return out, macs // max(n_images, 1)
 
 
-def maxpool2d_loops(x, kernel_size, stride=None, padding=0):
+def maxpool2d_loops(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     """Max pooling with explicit loops over every output pixel.
 
     Parameters
@@ -144,18 +147,19 @@ def maxpool2d_loops(x, kernel_size, stride=None, padding=0):
     x : ndarray, shape (N, C, H, W)
     kernel_size : int
     stride : int, optional (defaults to kernel_size)
-    padding : int, default 0 (padded with -inf)
+    padding : int, default 0 (padding never wins the max)
+    ceil_mode : bool, default False
 
     Returns
     -------
     out : ndarray, shape (N, C, out_H, out_W)
     """
-    x = np.asarray(x)
-    k, stride, padding, out_h, out_w = check_pool_args(kernel_size, stride, padding, x.shape)
-    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=-np.inf)
+    x = check_image_batch(x, layout="(N, C, H, W)")
+    k, stride, padding, out_h, out_w = check_pool_args(kernel_size, stride, padding, ceil_mode, x.shape)
     out = np.empty(x.shape[:2] + (out_h, out_w), dtype=x.dtype)
     for i in range(out_h):
         for j in range(out_w):
-            window = xp[:, :, i * stride:i * stride + k, j * stride:j * stride + k]
+            top, left = i * stride - padding, j * stride - padding   # the window, clipped to the input
+            window = x[:, :, max(top, 0):top + k, max(left, 0):left + k]
             out[:, :, i, j] = window.max(axis=(2, 3))
     return out

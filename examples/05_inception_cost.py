@@ -19,19 +19,17 @@ print(reduced, end="\n\n")
 # %% [markdown]
 # ## Per branch
 #
-# Group the layers of each report by branch and compare.
+# A report of a container is a tree: `report.children` holds one report per branch (each with its
+# own totals), then the concatenation.
 
 # %%
-BRANCHES = {"1x1": ["1x1"], "3x3": ["3x3 reduce", "3x3"], "5x5": ["5x5 reduce", "5x5"],
-            "pool": ["pool 3x3", "pool proj"]}
+BRANCHES = ["1x1", "3x3", "5x5", "pool"]
 
 
 def per_branch(report):
-    by_name = {layer.name: layer for layer in report}
-    return {branch: (sum(by_name[n].params for n in names if n in by_name),
-                     sum(by_name[n].macs for n in names if n in by_name),
-                     by_name[names[-1] if names[-1] in by_name else names[0]].out_shape[0])
-            for branch, names in BRANCHES.items()}
+    """{branch: (params, MACs, output channels)} from the report's four branch sub-reports."""
+    return {name: (branch.params, branch.macs, branch.out_shape[0])
+            for name, branch in zip(BRANCHES, report.children[:4])}
 
 
 print(f"{'branch':<7} {'naive MACs':>11} {'reduced MACs':>13} {'saving':>7}   {'naive out C':>11} {'reduced out C':>13}")

@@ -70,7 +70,7 @@ class LeakyButWrong(C.LeakyReLU):
     """Forward is a leaky ReLU; backward forgets the slope on the negative side."""
 
     def backward(self, dout):
-        return C.relu_backward(dout, self._require_cache().x)
+        return C.relu_backward(dout, self.require_cache().x)
 
 
 wrong = check_layer(LeakyButWrong(0.1), x)

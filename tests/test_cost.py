@@ -79,9 +79,16 @@ def test_naive_inception_is_more_expensive_and_wider():
     assert naive.macs == 28 * 28 * (192 * 64 + 192 * 128 * 9 + 192 * 32 * 25)
     assert naive.out_shape == (64 + 128 + 32 + 192, 28, 28)  # the pool branch passes all 192 channels on
     assert naive.macs > 2 * reduced.macs
-    assert [layer.name for layer in reduced] == ["1x1", "3x3 reduce", "3x3", "5x5 reduce", "5x5", "pool 3x3",
-                                                 "pool proj", "concat"]
-    assert reduced[5].macs == 0 and reduced[5].params == 0
+    assert [layer.kind for layer in reduced] == ["conv 1x1", "relu", "conv 1x1", "relu", "conv 3x3", "relu",
+                                                 "conv 1x1", "relu", "conv 5x5", "relu", "maxpool 3x3", "conv 1x1",
+                                                 "relu", "concat"]
+    pool = reduced[10]
+    assert pool.macs == 0 and pool.params == 0 and pool.name == "3.0"
+    # the tree: one child report per branch, each with its own totals, then the concatenation
+    branches = reduced.children[:4]
+    assert [b.macs for b in branches] == [28 * 28 * 192 * 64, 28 * 28 * (192 * 96 + 96 * 128 * 9),
+                                          28 * 28 * (192 * 16 + 16 * 32 * 25), 28 * 28 * 192 * 32]
+    assert sum(b.params for b in branches) == reduced.params and reduced.children[4].kind == "concat"
 
 
 def test_units_are_named_in_str_and_html():

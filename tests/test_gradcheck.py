@@ -29,7 +29,7 @@ def test_numerical_gradient_restores_x_even_when_f_raises(rng):
 
 
 def test_numerical_gradient_needs_a_float_array():
-    with pytest.raises(TypeError, match="x must be a floating-point ndarray"):
+    with pytest.raises(TypeError, match="x must be a float64 ndarray"):
         numerical_gradient(np.sin, [1.0, 2.0], np.ones(2))
 
 

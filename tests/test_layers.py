@@ -71,8 +71,9 @@ def test_grads_are_filled_in_place(rng):
     out = layer.forward(rng.standard_normal((1, 3, 2, 2)))
     layer.backward(np.ones_like(out))
     assert layer.grads["w"] is held and np.any(held != 0)
-    layer.zero_grad()
-    assert not held.any()
+    first = held.copy()
+    layer.backward(2 * np.ones_like(out))    # backward overwrites: it does not accumulate
+    np.testing.assert_allclose(held, 2 * first)
 
 
 def test_conv1x1_layer_keys_shapes_and_he_init():
@@ -114,7 +115,7 @@ def test_activation_layers_have_no_params():
 def test_sequential_names_and_order(rng):
     first, second = C.Conv1x1(3, 4, rng=rng), C.Conv1x1(4, 2, bias=False, rng=rng)
     net = C.Sequential(first, C.ReLU(), second)
-    assert net.layers == [first, net[1], second] and len(net) == 3
+    assert net.layers == (first, net[1], second) and len(net) == 3
     assert list(net.params) == ["0.w", "0.b", "2.w"]
     assert net.params["2.w"] is second.params["w"]
     x = rng.standard_normal((2, 3, 2, 2))

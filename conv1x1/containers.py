@@ -1,0 +1,204 @@
+"""Containers: layers made of layers. ``Sequential`` runs them in a row, ``Concat`` side by side.
+
+A container's ``params``, ``grads`` and ``buffers`` are its children's, under
+dotted names (``"0.w"``, ``"1.2.b"``), like PyTorch's ``state_dict``: the same
+live arrays, so in-place updates reach the layers. Its cost is a ``Report``
+whose children are its layers' costs, so totals exist at every level.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_dout, check_layers
+from .cost import Report, concat_cost
+from .layers import Layer
+
+__all__ = ["Sequential", "Concat"]
+
+
+class _Container(Layer):
+    """A layer made of child layers: params, grads and buffers are the children's, under dotted names."""
+
+    def __init__(self, layers, owner: str):
+        super().__init__()
+        self._children = check_layers(layers, owner)
+        _refuse_shared_layers(self)
+
+    @property
+    def children(self) -> tuple:
+        return tuple(self._children)
+
+    @property
+    def params(self) -> dict:
+        return _named(self.children, "params")
+
+    @property
+    def grads(self) -> dict:
+        return _named(self.children, "grads")
+
+    @property
+    def buffers(self) -> dict:
+        return _named(self.children, "buffers")
+
+    @buffers.setter
+    def buffers(self, value):  # Layer.__init__ sets {}; a container's buffers are its children's
+        pass
+
+    def parameters(self):
+        for child in self.children:
+            yield from child.parameters()
+
+    def __len__(self):
+        return len(self._children)
+
+    def __getitem__(self, index):
+        return self._children[index]
+
+    def __iter__(self):
+        return iter(self._children)
+
+    def __repr__(self):
+        inner = "".join(f"\n  ({i}): " + repr(child).replace("\n", "\n  ") for i, child in enumerate(self._children))
+        return f"{type(self).__name__}({inner}\n)"
+
+
+def _named(children, attribute: str) -> dict:
+    """Merge the children's params, grads or buffers dicts under dotted names: ``"0.w"``."""
+    return {f"{i}.{name}": array
+            for i, child in enumerate(children)
+            for name, array in getattr(child, attribute).items()}
+
+
+def _leaves_and_containers(layer):
+    yield layer
+    for child in layer.children:
+        yield from _leaves_and_containers(child)
+
+
+def _refuse_shared_layers(container) -> None:
+    """One layer instance in two places would overwrite its own cache: refuse it, and say why."""
+    seen = {}
+    for layer in _leaves_and_containers(container):
+        if id(layer) in seen and layer is not container:
+            raise ValueError(
+                f"the same {layer!r} instance appears twice in this {type(container).__name__}: a layer keeps "
+                "the cache of its last forward call, so its first use would get the second use's gradients. "
+                "Create one layer per use (e.g. C.ReLU() each time); to share weights, make two layers and "
+                "point the second's params at the first's arrays and add their gradients yourself.")
+        seen[id(layer)] = layer
+
+
+class Sequential(_Container):
+    """Layers applied one after another; backward runs them in reverse.
+
+    Parameters
+    ----------
+    *layers : Layer
+        An empty ``Sequential()`` is the identity (it returns a copy of x).
+
+    Attributes
+    ----------
+    layers : tuple of Layer
+    params, grads, buffers : dict
+        Every sub-layer's arrays under dotted names, ``"0.w"``, ``"2.b"``.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> rng = np.random.default_rng(0)
+    >>> net = C.Sequential(C.Conv1x1(2, 8, rng=rng), C.ReLU(), C.Conv1x1(8, 1, rng=rng))
+    >>> sorted(net.params)
+    ['0.b', '0.w', '2.b', '2.w']
+    >>> net.forward(np.zeros((4, 2, 5, 5))).shape
+    (4, 1, 5, 5)
+    """
+
+    def __init__(self, *layers):
+        super().__init__(layers, "Sequential")
+
+    @property
+    def layers(self) -> tuple:
+        return self.children
+
+    def forward(self, x):
+        """x -> out through every layer in order."""
+        if not self._children:
+            return np.array(x, copy=True)
+        for layer in self._children:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout):
+        """dout -> dx through every layer in reverse order; fills every layer's grads."""
+        if not self._children:
+            return np.array(dout, copy=True)
+        for layer in reversed(self._children):
+            dout = layer.backward(dout)
+        return dout
+
+    def cost_node(self, in_shape, name):
+        nodes = []
+        for i, layer in enumerate(self._children):
+            nodes.append(layer.cost_node(in_shape, f"{name}.{i}" if name else str(i)))
+            in_shape = nodes[-1].out_shape or in_shape  # an empty Sequential passes its input on
+        return Report(nodes, title=name or "Sequential")
+
+
+class Concat(_Container):
+    """Branches that all see the same input, their outputs joined along channels.
+
+    ``out = concatenate([branch.forward(x) for branch in branches], axis=1)``;
+    backward splits ``dout`` by channels and sums the branches' input gradients
+    (x feeds every branch, so its gradient is the sum of theirs). Every branch
+    must give the same N, H and W.
+
+    Parameters
+    ----------
+    *branches : Layer
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> both = C.Concat(C.Conv1x1(3, 2), C.MaxPool2d(3, stride=1, padding=1))
+    >>> both.forward(np.zeros((1, 3, 8, 8))).shape   # 2 + 3 channels
+    (1, 5, 8, 8)
+    """
+
+    def __init__(self, *branches):
+        if not branches:
+            raise ValueError(f"{type(self).__name__} needs at least one branch, got none")
+        super().__init__(branches, type(self).__name__)
+
+    @property
+    def branches(self) -> tuple:
+        return self.children
+
+    def forward(self, x):
+        """x: (N, C_in, H, W) -> out: (N, sum of the branches' channels, H, W)."""
+        outs = [branch.forward(x) for branch in self._children]
+        shapes = [np.shape(o) for o in outs]
+        if len({(s[0],) + tuple(s[2:]) for s in shapes}) != 1 or any(len(s) != 4 for s in shapes):
+            listing = ", ".join(f"branch {i} ({b!r}) -> {s}" for i, (b, s) in enumerate(zip(self._children, shapes)))
+            raise ValueError(f"{type(self).__name__} joins branches along channels, so every branch must give the "
+                             f"same N, H and W; got {listing}")
+        out = np.concatenate(outs, axis=1)
+        self.cache = ([s[1] for s in shapes], out.shape, out.dtype)  # channels per branch, to split dout
+        return out
+
+    def backward(self, dout):
+        """dout: (N, C_out, H, W) -> dx: (N, C_in, H, W), the sum of the branches' dx."""
+        widths, out_shape, dtype = self.require_cache()
+        dout = check_dout(dout, out_shape, dtype)
+        pieces = np.split(dout, np.cumsum(widths)[:-1], axis=1)  # views, one per branch
+        dx = self._children[0].backward(pieces[0])
+        for branch, piece in zip(self._children[1:], pieces[1:]):
+            dx = dx + branch.backward(piece)
+        return dx
+
+    def cost_node(self, in_shape, name):
+        branches = [branch.cost_node(in_shape, f"{name}.{i}" if name else str(i))
+                    for i, branch in enumerate(self._children)]
+        shapes = [b.out_shape or in_shape for b in branches]  # an empty branch passes its input on
+        concat = concat_cost(shapes, name=f"{name}.concat" if name else "concat")
+        return Report(branches + [concat], title=name or type(self).__name__)

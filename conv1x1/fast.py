@@ -1,0 +1,211 @@
+"""The engine room: faster versions of the plain functions, with the same signatures and results.
+
+The layers and the examples use the plain functions in ``core``, ``conv2d`` and
+``pooling``, which read like their formulas. This module keeps the tricks that
+make the same computations faster, each only because the benchmark
+(``benchmarks/bench_conv1x1.py``, table in the README's "Performance" section)
+shows it buys at least 10% on one of its shapes. The whole functional test
+suite runs over both versions, so they give the same numbers.
+
+What is here, and what each trick buys:
+
+- ``conv1x1_backward``: the weight gradient as one (C_out, C_in) matrix product
+  accumulated image by image, and the bias gradient as a matrix-vector product
+  (BLAS) instead of ``sum``: no (N, C_out, C_in) stack of per-image products.
+- ``conv2d_forward`` / ``conv2d_backward`` at stride 1: K*K shifted 1x1
+  convolutions on a flat padded input, with no im2col copy (strides above 1
+  use the plain im2col route).
+- ``maxpool2d_forward`` / ``maxpool2d_backward``: K*K whole-array comparisons
+  of strided views instead of an argmax over a copy of every window, and a
+  vectorised scatter-add (``np.bincount``) for the gradient.
+
+``conv1x1_forward`` is the plain one: a view and one ``np.matmul`` per call
+leave nothing to gain (folding the bias into the GEMM measured 0-12%, once slower).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import conv2d as plain_conv2d
+from . import pooling as plain_pooling
+from ._validation import check_cache, check_dout
+from .core import Conv1x1Cache, conv1x1, conv1x1_forward
+
+__all__ = ["conv1x1", "conv1x1_forward", "conv1x1_backward", "conv2d_forward", "conv2d_backward",
+           "maxpool2d_forward", "maxpool2d_backward", "ShiftedCache"]
+
+
+# ---------------------------------------------------------------- 1x1 convolution
+
+def conv1x1_backward(dout, cache):
+    """``conv1x1.conv1x1_backward``, without the (N, C_out, C_in) stack of per-image weight gradients."""
+    x, w, has_bias = check_cache(cache, Conv1x1Cache, "conv1x1_backward", "conv1x1_forward")
+    n, c_in, height, width = x.shape
+    c_out = w.shape[0]
+    dout = check_dout(dout, (n, c_out, height, width), x.dtype).reshape(n, c_out, height * width)
+    dx = np.matmul(w.T, dout).reshape(x.shape)
+    dw = _weight_gradient(dout, x.reshape(n, c_in, height * width))
+    db = _bias_gradient(dout) if has_bias else None
+    return dx, dw, db
+
+
+def _weight_gradient(dout_mat: np.ndarray, x_mat: np.ndarray) -> np.ndarray:
+    """``dw = sum_n dout[n] @ x[n].T`` for dout (N, C_out, P), x (N, C_in, P): one GEMM per image, accumulated."""
+    dw = np.zeros((dout_mat.shape[1], x_mat.shape[1]), dtype=x_mat.dtype)
+    for dout_n, x_n in zip(dout_mat, x_mat):
+        dw += dout_n @ x_n.T
+    return dw
+
+
+def _bias_gradient(dout_mat: np.ndarray) -> np.ndarray:
+    """``db = dout.sum((0, 2))`` for dout (N, C_out, P), as a BLAS matrix-vector product with ones."""
+    return np.matmul(dout_mat, np.ones(dout_mat.shape[2], dtype=dout_mat.dtype)).sum(axis=0)
+
+
+# ---------------------------------------------------------------- KxK convolution
+
+class ShiftedCache(NamedTuple):
+    """What ``conv2d_backward`` needs after the shifted-1x1 forward pass (stride 1).
+
+    ``x_flat`` is each padded channel flattened row after row, (N, C_in, (H_p + 1) * W_p):
+    one spare zero row at the end keeps the last shifted slice in bounds.
+    """
+
+    x_shape: tuple
+    x_flat: np.ndarray
+    w: np.ndarray
+    has_bias: bool
+    padding: int
+    out_hw: tuple
+
+
+def conv2d_forward(x, w, b=None, stride=1, padding=0):
+    """``conv1x1.conv2d_forward``; at stride 1 as a sum of K*K shifted 1x1 convolutions (no im2col copy).
+
+    On the flat padded input, output pixel (i, j) sits at ``i * W_p + j`` and its
+    window element (p, q) at ``i * W_p + j + p * W_p + q``: the same flat layout
+    shifted by ``s = p * W_p + q``. So, with L = out_H * W_p output positions
+    (out_W real ones per row; the rest wrap around and are dropped)::
+
+        out[n, :, 0:L] = sum_{p,q} w[:, :, p, q] @ x_flat[n, :, s:s + L]
+    """
+    x, w, b, (k, stride, padding, out_h, out_w) = plain_conv2d.check_conv2d_args(x, w, b, stride, padding)
+    if stride != 1:
+        return plain_conv2d.conv2d_forward(x, w, b, stride, padding)
+    n, c_out = x.shape[0], w.shape[0]
+    x_flat = _flat_padded(x, padding)
+    padded_width = x.shape[3] + 2 * padding
+    length = out_h * padded_width
+    out = np.zeros((n, c_out, length), dtype=x.dtype)
+    term = np.empty_like(out)  # one reused buffer for each 1x1 convolution's result
+    for p, q, s in _shift_offsets(k, padded_width):
+        np.matmul(w[:, :, p, q], x_flat[:, :, s:s + length], out=term)
+        out += term
+    if b is not None:
+        out += b[:, None]
+    out = out.reshape(n, c_out, out_h, padded_width)[:, :, :, :out_w]  # drop the wrapped columns
+    return np.ascontiguousarray(out), ShiftedCache(x.shape, x_flat, w, b is not None, padding, (out_h, out_w))
+
+
+def conv2d_backward(dout, cache):
+    """``conv1x1.conv2d_backward`` for either forward route; the shifted one runs each term's gradients::
+
+        dw[:, :, p, q]          = sum_n dout[n] @ x_flat[n, :, s:s + L].T
+        dx_flat[n, :, s:s + L] += w[:, :, p, q].T @ dout[n]
+
+    with ``dout`` laid out like the forward's output grid (zeros in the dropped columns).
+    """
+    if isinstance(cache, plain_conv2d.Conv2dCache):
+        return plain_conv2d.conv2d_backward(dout, cache)
+    x_shape, x_flat, w, has_bias, padding, (out_h, out_w) = check_cache(cache, ShiftedCache, "conv2d_backward",
+                                                                        "conv2d_forward")
+    n, c_in, height, width = x_shape
+    c_out, k = w.shape[0], w.shape[2]
+    dout = check_dout(dout, (n, c_out, out_h, out_w), x_flat.dtype)
+    padded_width = width + 2 * padding
+    length = out_h * padded_width
+    dout_grid = np.zeros((n, c_out, out_h, padded_width), dtype=x_flat.dtype)
+    dout_grid[:, :, :, :out_w] = dout
+    dout_grid = dout_grid.reshape(n, c_out, length)
+
+    dw = np.empty_like(w)
+    dx_flat = np.zeros_like(x_flat)
+    term = np.empty((n, c_in, length), dtype=x_flat.dtype)
+    for p, q, s in _shift_offsets(k, padded_width):
+        dw[:, :, p, q] = _weight_gradient(dout_grid, x_flat[:, :, s:s + length])
+        np.matmul(w[:, :, p, q].T, dout_grid, out=term)
+        dx_flat[:, :, s:s + length] += term
+    dx = dx_flat.reshape(n, c_in, height + 2 * padding + 1, padded_width)
+    dx = dx[:, :, padding:padding + height, padding:padding + width]  # explicit ends: padding may be 0
+    db = _bias_gradient(dout_grid) if has_bias else None
+    return np.ascontiguousarray(dx), dw, db
+
+
+def _flat_padded(x: np.ndarray, padding: int) -> np.ndarray:
+    """x zero-padded, plus one spare zero row, each channel flattened: (N, C, (H_p + 1) * W_p)."""
+    n, c, height, width = x.shape
+    padded = np.zeros((n, c, height + 2 * padding + 1, width + 2 * padding), dtype=x.dtype)
+    padded[:, :, padding:padding + height, padding:padding + width] = x
+    return padded.reshape(n, c, -1)
+
+
+def _shift_offsets(k: int, padded_width: int):
+    """Yield (p, q, s): the kernel offset and where its shifted slice starts in the flat input."""
+    for p in range(k):
+        for q in range(k):
+            yield p, q, p * padded_width + q
+
+
+# ---------------------------------------------------------------- max pooling
+
+def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
+    """``conv1x1.maxpool2d_forward`` by K*K strided whole-array comparisons instead of a window copy.
+
+    Running over the window offsets in row-major order, an offset replaces the
+    best so far where it is strictly larger (ties keep the first) or NaN (the
+    last NaN wins), as PyTorch does. Padding holds -inf and the best starts at
+    each window's first real element, so padding never wins.
+    """
+    x = plain_pooling.check_image_batch(x, layout="(N, C, H, W)")
+    k, stride, padding, out_h, out_w = plain_pooling.check_pool_args(kernel_size, stride, padding, ceil_mode, x.shape)
+    n, c, height, width = x.shape
+    xp = np.full(plain_pooling.padded_shape(x.shape, k, stride, padding, (out_h, out_w)), -np.inf, dtype=x.dtype)
+    xp[:, :, padding:padding + height, padding:padding + width] = x
+    has_nan = bool(np.isnan(x).any())  # one cheap pass spares the NaN bookkeeping below when clean
+    first_row = np.maximum(padding - stride * np.arange(out_h), 0)  # first real row / column of each window
+    first_col = np.maximum(padding - stride * np.arange(out_w), 0)
+    best = np.broadcast_to((first_row[:, None] * k + first_col[None, :]).astype(np.int32), (n, c, out_h, out_w)).copy()
+    out = np.full((n, c, out_h, out_w), -np.inf, dtype=x.dtype)
+    for offset in range(k * k):
+        p, q = divmod(offset, k)
+        view = xp[:, :, p:p + stride * out_h:stride, q:q + stride * out_w:stride]
+        better = view > out                        # strict: on ties the earlier position stays
+        if has_nan:
+            better |= np.isnan(view)               # any NaN replaces: the last NaN wins
+            out = np.where(better, view, out)
+        else:
+            np.maximum(out, view, out=out)
+        best[better] = offset
+    return out, plain_pooling.MaxPool2dCache(x.shape, best, k, stride, padding, x.dtype)
+
+
+def maxpool2d_backward(dout, cache):
+    """``conv1x1.maxpool2d_backward`` as one scatter-add: ``np.bincount`` over the flat index of each maximum."""
+    x_shape, best, k, stride, padding, dtype = check_cache(cache, plain_pooling.MaxPool2dCache,
+                                                           "maxpool2d_backward", "maxpool2d_forward")
+    dout = check_dout(dout, best.shape, dtype)
+    n, c, height, width = x_shape
+    out_h, out_w = best.shape[2:]
+    _, _, padded_h, padded_w = plain_pooling.padded_shape(x_shape, k, stride, padding, (out_h, out_w))
+    # Flat index of each maximum in the padded input = start of its (n, c) plane
+    # + start of its window + its offset inside the window.
+    plane = np.arange(n * c).reshape(n, c, 1, 1) * (padded_h * padded_w)
+    window = (np.arange(out_h)[:, None] * padded_w + np.arange(out_w)[None, :]) * stride
+    inside = np.arange(k * k) // k * padded_w + np.arange(k * k) % k
+    flat_index = (plane + window + inside[best]).ravel()
+    dx = np.bincount(flat_index, weights=dout.ravel(), minlength=n * c * padded_h * padded_w)
+    dx = dx.reshape(n, c, padded_h, padded_w).astype(dtype, copy=False)  # bincount sums in float64
+    return dx[:, :, padding:padding + height, padding:padding + width]
