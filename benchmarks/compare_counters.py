@@ -295,7 +295,8 @@ def run_ptflops(model, x):
 def run_torchinfo(model, x):
     from torchinfo import summary
     result = summary(model, input_data=x, verbose=0)
-    return [("torchinfo", "\"Total mult-adds\"", int(result.total_mult_adds))]
+    line = next((line for line in str(result).splitlines() if "mult-adds" in line), "Total mult-adds")
+    return [("torchinfo", f"\"{line.split(':')[0]}\"", int(result.total_mult_adds))]
 
 
 def run_calflops(model, x):
@@ -312,6 +313,21 @@ def run_flop_counter_mode(model, x):
     with counter:
         model(x)
     return [("FlopCounterMode", "get_total_flops(); its table says \"FLOP\"", counter.get_total_flops())]
+
+
+def ptflops_relu_probe():
+    """What ptflops's pytorch back-end prints for a lone nn.ReLU on 16 elements (one op each)."""
+    if importlib.util.find_spec("ptflops") is None:
+        return "ptflops not installed"
+    import ptflops
+    counts = []
+    for config in ({}, {"count_functional": False}):
+        with quiet():
+            macs, _ = ptflops.get_model_complexity_info(
+                nn.Sequential(nn.ReLU()), (1, 4, 4), as_strings=False, print_per_layer_stat=False,
+                backend="pytorch", backend_specific_config=config)
+        counts.append(int(macs))
+    return f"{counts[0]} (default), {counts[1]} (count_functional=False)"
 
 
 RUNNERS = {"fvcore": run_fvcore, "thop": run_thop, "ptflops": run_ptflops, "torchinfo": run_torchinfo,
@@ -359,7 +375,8 @@ def main(argv=None) -> int:
         return 0
     print("versions: " + ", ".join(f"{p} {version(p) or 'not installed'}" for p in ["torch", *TOOLS]))
     print("our counts: " + "; ".join(f"{sym} = {text}" for sym, text in SYMBOLS.items()))
-    summary = {}
+    print("ptflops[pytorch] on a lone nn.ReLU over 16 elements:", ptflops_relu_probe())
+    summary, checks = {}, []
     for key, title, builder, shape in MODELS:
         if args.quick and key in ("resnet50", "mobilenet_v1"):
             continue
@@ -375,6 +392,7 @@ def main(argv=None) -> int:
         for tool, _label, value in rows:
             ok = value is not None and tool in FORMULAS and formula_value(FORMULAS[tool], q) == value
             summary.setdefault(tool, {})[key] = (value, ok)
+            checks += [ok] if value is not None else []
     print("\n## Summary (Markdown): printed value per model, and the formula that reproduces it")
     keys = [key for key, *_ in MODELS if any(key in cells for cells in summary.values())]
     print("| tool | " + " | ".join(keys) + " | formula |")
@@ -383,6 +401,7 @@ def main(argv=None) -> int:
         values = [cells.get(key, (None, False)) for key in keys]
         text = [("-" if v is None else f"{v:,}" + ("" if ok else f" {CROSS}")) for v, ok in values]
         print(f"| {tool} | " + " | ".join(text) + f" | {formula_text(FORMULAS.get(tool, {})) or '-'} |")
+    print(f"\n{sum(checks)} of {len(checks)} printed numbers reproduced exactly by their formula")
     return 0
 
 
