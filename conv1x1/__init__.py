@@ -37,18 +37,18 @@ from .containers import Concat, Sequential
 from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1, conv1x1_backward, conv1x1_forward
 from .inception import Inception
-from .layers import Conv1x1, Conv2d, Layer, LeakyReLU, MaxPool2d, ReLU, Sigmoid, Tanh
-from .pooling import maxpool2d_backward, maxpool2d_forward
+from .layers import Conv1x1, Conv2d, GlobalAvgPool2d, Layer, LeakyReLU, MaxPool2d, ReLU, Sigmoid, Tanh
+from .pooling import global_avg_pool_backward, global_avg_pool_forward, maxpool2d_backward, maxpool2d_forward
 
 __version__ = "0.2.0"
 
 __all__ = [
     "__version__",
     "conv1x1", "conv1x1_forward", "conv1x1_backward", "conv2d_forward", "conv2d_backward",
-    "maxpool2d_forward", "maxpool2d_backward",
+    "maxpool2d_forward", "maxpool2d_backward", "global_avg_pool_forward", "global_avg_pool_backward",
     "relu_forward", "relu_backward", "leaky_relu_forward", "leaky_relu_backward",
     "sigmoid_forward", "sigmoid_backward", "tanh_forward", "tanh_backward",
-    "Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "Sequential",
+    "Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "GlobalAvgPool2d", "Sequential",
     "Concat", "Inception",
     "cost", "fast", "gradcheck", "reference", "report", "timing",
 ]

@@ -35,10 +35,10 @@ from ._validation import (check_flag, check_float_dtype, check_image_batch, chec
                           check_real, check_rng)
 from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1_backward, conv1x1_forward
-from .cost import LayerCost, Report, conv_cost, elementwise_cost, pool_cost
-from .pooling import maxpool2d_backward, maxpool2d_forward
+from .cost import LayerCost, Report, conv_cost, elementwise_cost, global_pool_cost, pool_cost
+from .pooling import global_avg_pool_backward, global_avg_pool_forward, maxpool2d_backward, maxpool2d_forward
 
-__all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d"]
+__all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "GlobalAvgPool2d"]
 
 
 class Layer:
@@ -404,3 +404,33 @@ class MaxPool2d(Layer):
     def cost_node(self, in_shape, name):
         return pool_cost(*in_shape, self.kernel_size, self.stride, self.padding, name=name or "MaxPool2d",
                          ceil_mode=self.ceil_mode)
+
+
+class GlobalAvgPool2d(Layer):
+    """Global average pooling layer, (N, C, H, W) -> (N, C, 1, 1); see ``global_avg_pool_forward``.
+
+    After a 1x1 convolution to K channels its output is one score per class
+    (Network in Network's classifier, with no fully connected layer).
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> head = C.Sequential(C.Conv1x1(32, 10), C.GlobalAvgPool2d())
+    >>> head.forward(np.zeros((4, 32, 8, 8))).shape
+    (4, 10, 1, 1)
+    """
+
+    def __repr__(self):
+        return "GlobalAvgPool2d()"
+
+    def forward(self, x):
+        """x: (N, C, H, W) -> out: (N, C, 1, 1)."""
+        out, self.cache = global_avg_pool_forward(x)
+        return out
+
+    def backward(self, dout):
+        """dout: (N, C, 1, 1) -> dx: (N, C, H, W)."""
+        return global_avg_pool_backward(dout, self.require_cache())
+
+    def cost_node(self, in_shape, name):
+        return global_pool_cost(*in_shape, name=name or "GlobalAvgPool2d")

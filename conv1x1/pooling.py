@@ -1,4 +1,4 @@
-"""Max pooling: the Inception module's fourth branch (3x3 max pool, then a 1x1 projection).
+"""Pooling: max pooling (the Inception module's fourth branch) and global average pooling (NiN's classifier).
 
 ``out[n, c, i, j] = max over the K x K window of x[n, c]`` starting at
 ``(i*stride - padding, j*stride - padding)``. Padding positions never win: a
@@ -20,7 +20,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ._validation import check_cache, check_dout, check_flag, check_image_batch, window_geometry
 
-__all__ = ["maxpool2d_forward", "maxpool2d_backward", "MaxPool2dCache"]
+__all__ = ["maxpool2d_forward", "maxpool2d_backward", "MaxPool2dCache", "global_avg_pool_forward",
+           "global_avg_pool_backward", "GlobalAvgPoolCache"]
 
 
 def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
@@ -139,3 +140,58 @@ def check_pool_args(kernel_size, stride, padding, ceil_mode, x_shape):
     stride = kernel_size if stride is None else stride
     ceil_mode = check_flag(ceil_mode, "ceil_mode")
     return window_geometry(x_shape[2], x_shape[3], kernel_size, stride, padding, pool=True, ceil_mode=ceil_mode)
+
+
+# ---------------------------------------------------------------- global average pooling
+
+def global_avg_pool_forward(x):
+    """Average every channel over its H x W positions: ``out[n, c, 0, 0] = mean_{h,w} x[n, c, h, w]``.
+
+    Network in Network (Lin, Chen, Yan 2013, arXiv:1312.4400) ends with a 1x1
+    convolution to one channel per class and this average, instead of a fully
+    connected classifier.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, 1, 1)
+        The channel means, in the dtype of x (NaN in a channel makes its mean NaN).
+    cache : GlobalAvgPoolCache
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> x = np.arange(8.0).reshape(1, 2, 2, 2)      # channel 0: 0..3, channel 1: 4..7
+    >>> C.global_avg_pool_forward(x)[0].ravel()
+    array([1.5, 5.5])
+    """
+    x = check_image_batch(x, layout="(N, C, H, W)")
+    return x.mean(axis=(2, 3), keepdims=True), GlobalAvgPoolCache(x.shape, x.dtype)
+
+
+def global_avg_pool_backward(dout, cache):
+    """Every pixel counts 1 / (H*W) in its channel's mean: ``dx[n, c, h, w] = dout[n, c, 0, 0] / (H * W)``.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C, 1, 1)
+    cache : GlobalAvgPoolCache
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+    """
+    x_shape, dtype = check_cache(cache, GlobalAvgPoolCache, "global_avg_pool_backward", "global_avg_pool_forward")
+    n, c, height, width = x_shape
+    dout = check_dout(dout, (n, c, 1, 1), dtype)
+    return np.broadcast_to(dout / (height * width), x_shape).copy()
+
+
+class GlobalAvgPoolCache(NamedTuple):
+    """What ``global_avg_pool_backward`` needs: the input's shape and dtype (not its values)."""
+
+    x_shape: tuple
+    dtype: np.dtype
