@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_dout, check_float_array, check_real
+from ._validation import check_cache, check_dout, check_float_array, check_real
 
 __all__ = [
     "relu_forward", "relu_backward",
@@ -63,7 +63,7 @@ def relu_backward(dout, cache):
     -------
     dx : ndarray, shape and dtype of x
     """
-    x = cache
+    x = check_cache(cache, np.ndarray, "relu_backward", "relu_forward")
     dout = check_dout(dout, x.shape, x.dtype)
     return np.where(x <= 0, 0, dout).astype(x.dtype, copy=False)
 
@@ -115,7 +115,7 @@ def leaky_relu_backward(dout, cache: LeakyReLUCache):
     -------
     dx : ndarray, shape and dtype of x
     """
-    x, slope = cache
+    x, slope = check_cache(cache, LeakyReLUCache, "leaky_relu_backward", "leaky_relu_forward")
     dout = check_dout(dout, x.shape, x.dtype)
     return np.where(x > 0, dout, dout * slope)
 
@@ -163,7 +163,7 @@ def sigmoid_backward(dout, cache):
     -------
     dx : ndarray, shape and dtype of x
     """
-    s = cache
+    s = check_cache(cache, np.ndarray, "sigmoid_backward", "sigmoid_forward")
     dout = check_dout(dout, s.shape, s.dtype)
     return dout * s * (1 - s)
 
@@ -199,6 +199,6 @@ def tanh_backward(dout, cache):
     -------
     dx : ndarray, shape and dtype of x
     """
-    t = cache
+    t = check_cache(cache, np.ndarray, "tanh_backward", "tanh_forward")
     dout = check_dout(dout, t.shape, t.dtype)
     return dout * (1 - t * t)

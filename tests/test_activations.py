@@ -69,9 +69,33 @@ def test_dtype_preserved_and_input_untouched(rng, name, dtype):
     np.testing.assert_array_equal(x, x_copy)
 
 
+# What the gradient at a NaN input is, as PyTorch defines it: ReLU passes dout through (NaN is not
+# <= 0), leaky ReLU scales it by the slope (NaN is not > 0), sigmoid and tanh give NaN.
+NAN_GRADIENT = {"relu": 3.0, "leaky_relu": 0.3, "sigmoid": np.nan, "tanh": np.nan}
+
+
 @pytest.mark.parametrize("name", PAIRS)
 def test_nan_propagates(name):
     forward, backward = PAIRS[name]
     out, cache = forward(np.array([np.nan, 1.0]))
     assert np.isnan(out[0]) and np.isfinite(out[1])
-    backward(np.ones(2), cache)  # no crash
+    dx = backward(np.array([3.0, 2.0]), cache)
+    np.testing.assert_allclose(dx[0], NAN_GRADIENT[name], rtol=1e-12)  # NaN equals NaN here
+    assert np.isfinite(dx[1])
+
+
+def test_kink_conventions():
+    """At exactly x = 0: ReLU's gradient is 0, leaky ReLU's is the slope (PyTorch's choices)."""
+    x = np.array([-1.0, 0.0, 1.0])
+    _, cache = C.relu_forward(x)
+    np.testing.assert_array_equal(C.relu_backward(np.full(3, 5.0), cache), [0.0, 0.0, 5.0])
+    _, cache = C.leaky_relu_forward(x, 0.1)
+    np.testing.assert_allclose(C.leaky_relu_backward(np.full(3, 5.0), cache), [0.5, 0.5, 5.0])
+
+
+@pytest.mark.parametrize("slope", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_leaky_slope_is_refused(slope):
+    with pytest.raises(ValueError, match="negative_slope must be a finite number"):
+        C.leaky_relu_forward(np.zeros(2), slope)
+    with pytest.raises(ValueError, match="negative_slope"):
+        C.LeakyReLU(slope)

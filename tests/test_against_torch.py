@@ -8,6 +8,8 @@ import conv1x1 as C
 
 torch = pytest.importorskip("torch")
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # plain and conv1x1.fast: same results
+
 
 @pytest.mark.parametrize("shape", [(2, 3, 5, 4, 6), (1, 8, 2, 1, 1), (3, 16, 32, 7, 5)])
 @pytest.mark.parametrize("use_bias", [True, False])

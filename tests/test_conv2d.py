@@ -7,6 +7,8 @@ import conv1x1 as C
 from conv1x1.gradcheck import check_layer, numerical_gradient, rel_error
 from conv1x1.reference import conv2d_loops
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # plain and conv1x1.fast: same results
+
 SETTINGS = [  # (kernel, stride, padding)
     (1, 1, 0), (3, 1, 0), (3, 1, 1), (3, 2, 1), (5, 1, "same"), (2, 2, 0), (3, 3, 2), (4, 1, 3),
 ]
@@ -117,6 +119,7 @@ def test_conv2d_layer_contract(rng):
     ({"kernel": 9}, ValueError, "larger than the padded input"),
 ])
 def test_bad_settings(rng, kwargs, error, match):
+    kwargs = dict(kwargs)  # a copy: popping from the parametrize dict would change a rerun of this test
     k = kwargs.pop("kernel", 3)
     x, w, b = _problem(rng, k)
     with pytest.raises(error, match=match):

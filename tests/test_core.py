@@ -7,6 +7,8 @@ import conv1x1 as C
 from conv1x1 import reference
 from conv1x1.gradcheck import numerical_gradient, rel_error
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # plain and conv1x1.fast: same results
+
 SHAPES = [  # (N, C_in, C_out, H, W): C_in != C_out, H != W, N = 1, H = W = 1
     (2, 3, 5, 4, 6),
     (1, 6, 2, 3, 3),

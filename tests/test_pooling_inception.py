@@ -8,6 +8,8 @@ from conv1x1.cost import inception_cost
 from conv1x1.gradcheck import check_layer, numerical_gradient, rel_error
 from conv1x1.reference import maxpool2d_loops
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # plain and conv1x1.fast: same results
+
 POOLS = [(2, None, 0), (3, 1, 1), (3, 2, 1), (2, 1, 0), (3, 3, 0), (1, None, 0)]
 
 

@@ -1,11 +1,14 @@
 """Property tests: the reference ladder, linearity and the dense-layer view, on random shapes."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import conv1x1 as C
 from conv1x1 import reference
+
+pytestmark = pytest.mark.usefixtures("both_paths")  # plain and conv1x1.fast: same results
 
 dims = st.tuples(
     st.integers(0, 3),   # N (0 included)
