@@ -47,6 +47,24 @@ def check_float_array(value, name: str) -> np.ndarray:
     return value
 
 
+def check_real_array(value, name: str) -> np.ndarray:
+    """Return ``value`` as a float64 array if it holds real numbers (int, float or bool), else a TypeError."""
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:
+        raise TypeError(f"{name} must be an array of real numbers, could not convert {type(value).__name__} "
+                        f"({error})") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    return array.astype(np.float64)
+
+
+def check_callable(value, name: str, example: str) -> None:
+    """Raise a TypeError unless ``value`` can be called."""
+    if not callable(value):
+        raise TypeError(f"{name} must be a callable, e.g. {example}, got {value!r} ({type(value).__name__})")
+
+
 def check_ndim(array: np.ndarray, ndim: int, name: str, layout: str, hint: str = "") -> np.ndarray:
     """Return ``array`` if it has ``ndim`` axes (``layout`` names them), else raise ValueError."""
     if array.ndim != ndim:
@@ -130,7 +148,8 @@ def common_dtype(x: np.ndarray, w: np.ndarray, b, out_channels: int):
     if b is not None:
         b = check_float_array(b, "b")
         if b.shape != (out_channels,):
-            raise ValueError(f"b must have shape ({out_channels},), one bias per output channel, got {b.shape}")
+            raise ValueError(f"b must have shape ({out_channels},), one bias per filter of w (C_out = "
+                             f"{out_channels}), got {b.shape}")
         dtype = np.result_type(dtype, b)
         b = b.astype(dtype, copy=False)
     return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_float_array, check_real
+from ._validation import check_callable, check_float_array, check_real, check_real_array
 
 __all__ = ["numerical_gradient", "rel_error", "check_layer"]
 
@@ -49,6 +49,7 @@ def numerical_gradient(f, x, dout, eps=1e-6):
     >>> np.round(numerical_gradient(lambda v: v ** 2, x, np.ones(2)), 6)  # d(x^2)/dx = 2x
     array([2., 4.])
     """
+    check_callable(f, "f", "lambda v: C.conv1x1(v, w)")
     x = _check_float64(x, "x", "numerical_gradient nudges x in place")
     if not x.flags.writeable:
         raise ValueError("x must be a writeable array (numerical_gradient nudges it in place and restores it); "
@@ -92,8 +93,8 @@ def rel_error(a, b, floor=1e-8):
     >>> rel_error([1.0, float("nan")], [1.0, 2.0])
     inf
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a = check_real_array(a, "a")
+    b = check_real_array(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
     if a.size == 0:

@@ -186,7 +186,12 @@ class _Conv(Layer):
         spread so that signals keep their size through many ReLU layers.
         """
         fan_in = self.in_channels * self.kernel_size ** 2
-        w = np.random.default_rng(self.seed).standard_normal(self.weight_shape()) * np.sqrt(2.0 / fan_in)
+        shape = self.weight_shape()
+        try:
+            w = np.random.default_rng(self.seed).standard_normal(shape) * np.sqrt(2.0 / fan_in)
+        except (MemoryError, ValueError) as error:  # numpy: "array is too big", "Maximum allowed dimension"
+            raise ValueError(f"the weights of {self!r} do not fit in memory: shape {shape}, out_channels x "
+                             f"in_channels x K x K = {int(np.prod(shape, dtype=object)):,} numbers ({error})") from None
         params = {"w": w.astype(self.dtype)}
         if self.bias:
             params["b"] = np.zeros(self.out_channels, dtype=self.dtype)

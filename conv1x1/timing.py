@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ._validation import check_non_negative_int, check_positive_int
+from ._validation import check_callable, check_non_negative_int, check_positive_int
 
 __all__ = ["Measurement", "measure", "median_times"]
 
@@ -62,9 +62,7 @@ def measure(fn: Callable[[], object], macs, repeat=5, warmup=1) -> Measurement:
     Measurement
         ``.seconds`` (median), ``.times`` (every repeat), ``.spread`` and ``.gmacs_per_second``.
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be a callable taking no arguments, e.g. lambda: layer.forward(x), "
-                        f"got {type(fn).__name__}")
+    check_callable(fn, "fn", "lambda: layer.forward(x), taking no arguments")
     macs = check_non_negative_int(getattr(macs, "macs", macs), "macs")
     repeat = check_positive_int(repeat, "repeat")
     warmup = check_non_negative_int(warmup, "warmup")
