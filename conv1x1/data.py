@@ -82,7 +82,7 @@ def train_test_split(x, y, test_fraction=0.2, seed=0):
             or not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be a number strictly between 0 and 1, got {test_fraction!r}")
     n = x.shape[0]
-    n_test = int(round(test_fraction * n))
+    n_test = round(test_fraction * n)
     if not 0 < n_test < n:
         raise ValueError(f"test_fraction={test_fraction} of {n} examples leaves an empty part "
                          f"({n_test} for testing, {n - n_test} for training)")

@@ -76,7 +76,7 @@ def softmax_cross_entropy(scores, y):
 
     shifted = scores - scores.max(axis=1, keepdims=True)            # log-sum-exp trick: exponents <= 0
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = -log_probs[np.arange(n), y].mean()
+    loss = 0.0 - log_probs[np.arange(n), y].mean()                 # 0.0 - ...: never -0.0
     dscores = np.exp(log_probs)                                      # softmax probabilities
     dscores[np.arange(n), y] -= 1
     dscores /= n

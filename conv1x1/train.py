@@ -146,13 +146,13 @@ def fit(model, loss_fn, optimizer, x_train, y_train, epochs, batch_size=64, seed
     Returns
     -------
     history : list of EpochLog
-        One per epoch trained.
+        One per epoch trained. With ``test_data`` the model is left in eval mode (if it has one).
 
     Raises
     ------
     FloatingPointError
-        On the first non-finite loss (the learning rate is usually too high), naming the
-        epoch and batch; the parameters then hold the update that produced it.
+        On the first non-finite loss (usually a learning rate that is too high, or NaN in the
+        data), naming the epoch and batch; no step is taken on that batch.
     """
     epochs = non_negative_int(epochs, "epochs")
     start_epoch = non_negative_int(start_epoch, "start_epoch")

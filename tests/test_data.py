@@ -1,11 +1,14 @@
 """Digits, the split and the batches: shapes, ranges, reproducibility, bad arguments."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import conv1x1
 from conv1x1.data import batches, load_digits, train_test_split
 
 
@@ -21,16 +24,15 @@ def test_load_digits_without_sklearn_says_how_to_install(tmp_path):
     (tmp_path / "sklearn").mkdir()
     (tmp_path / "sklearn" / "__init__.py").write_text("raise ImportError('hidden for this test')\n")
     code = "from conv1x1.data import load_digits\ntry:\n    load_digits()\nexcept ImportError as e:\n    print(e)\n"
-    import conv1x1
-    root = str(__import__("pathlib").Path(conv1x1.__file__).parent.parent)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={"PYTHONPATH": f"{tmp_path}:{root}"}).stdout
+    root = Path(conv1x1.__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)])}).stdout
     assert 'pip install "conv1x1[examples]"' in out
 
 
 def test_split_is_a_seeded_partition():
     x, y = np.arange(100.0).reshape(50, 2), np.arange(50)
-    x_train, x_test, y_train, y_test = train_test_split(x, y, 0.2, seed=3)
+    _, x_test, y_train, y_test = train_test_split(x, y, 0.2, seed=3)
     assert len(y_test) == 10 and len(y_train) == 40
     assert sorted(np.concatenate([y_train, y_test]).tolist()) == list(range(50))
     np.testing.assert_array_equal(x_test[:, 0], 2 * y_test)           # rows stay with their labels
