@@ -22,7 +22,7 @@ Modules: ``conv1x1.gradcheck`` (numerical gradient checks),
 ``conv1x1.report`` (its tables) and ``conv1x1.timing`` (measurements).
 """
 
-from . import cost, fast, gradcheck, reference, report, timing
+from . import checkpoint, cost, data, fast, gradcheck, optim, reference, report, timing, train
 from .activations import (
     leaky_relu_backward,
     leaky_relu_forward,
@@ -33,10 +33,13 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
+from .checkpoint import load, save
 from .containers import Concat, Sequential
 from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1, conv1x1_backward, conv1x1_forward
 from .inception import Inception
+from .losses import softmax_cross_entropy
+from .optim import SGD
 from .layers import Conv1x1, Conv2d, GlobalAvgPool2d, Layer, LeakyReLU, MaxPool2d, ReLU, Sigmoid, Tanh
 from .pooling import global_avg_pool_backward, global_avg_pool_forward, maxpool2d_backward, maxpool2d_forward
 
@@ -50,5 +53,6 @@ __all__ = [
     "sigmoid_forward", "sigmoid_backward", "tanh_forward", "tanh_backward",
     "Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "GlobalAvgPool2d", "Sequential",
     "Concat", "Inception",
-    "cost", "fast", "gradcheck", "reference", "report", "timing",
+    "softmax_cross_entropy", "SGD", "save", "load",
+    "checkpoint", "cost", "data", "fast", "gradcheck", "optim", "reference", "report", "timing", "train",
 ]

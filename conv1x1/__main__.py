@@ -26,6 +26,7 @@ EXAMPLES = [
     ("06_gradient_check.py", "verify a backward pass, and catch a wrong one"),
     ("07_einsum_paths.py", "one contraction computed six ways, timed against the raw GEMM"),
     ("08_inception_module.py", "GoogLeNet's module 3a built from the layers: forward, backward, cost"),
+    ("13_nin_digits.py", "Network in Network trained on real digits: what the 1x1 layers and ReLUs buy"),
 ]
 
 

@@ -40,6 +40,8 @@ FACTS = {  # script -> checks on its output
     "07_einsum_paths.py": lambda out: "raw GEMM" in out and "C.conv1x1 (library)" in out and "x GEMM" in out,
     "08_inception_module.py": lambda out: "(1, 256, 28, 28)" in out and "predicted speed-up 2.4x" in out
     and "output depth: naive 416, with reductions 256" in out,
+    "13_nin_digits.py": lambda out: float(re.search(r"^nin +[\d,]+ +[\d,]+ +(\d+\.\d)%", out, re.M).group(1)) >= 97
+    and "NiN reaches 97%" in out and "their non-linearity (ReLU between the 1x1 layers):" in out,
 }
 
 

@@ -1,0 +1,147 @@
+# %% [markdown]
+# # 13. Network in Network on real images: handwritten digits
+#
+# Lin, Chen and Yan (2013), "Network In Network", arXiv:1312.4400, put a small multilayer
+# perceptron at every pixel: a KxK convolution followed by 1x1 convolutions with ReLUs between
+# them (an "mlpconv" block). Their classifier has no fully connected layer: a 1x1 convolution
+# to one channel per class, then global average pooling turns each channel into one score.
+#
+# Here we train such a network on scikit-learn's 1,797 handwritten digits (8x8 grey images,
+# no download), and compare it with the same network whose 1x1 layers are linear (no ReLU
+# between them) and with one that has no 1x1 layers at all. Same data, seed, optimiser and epochs.
+#
+# Needs scikit-learn (`pip install "conv1x1[examples]"`). Run with `--plot FILE.png` to choose where
+# the learning curves go (needs matplotlib; without it the script only prints).
+
+# %%
+import argparse
+import time
+
+import numpy as np
+
+import conv1x1 as C
+from conv1x1.data import load_digits, train_test_split
+from conv1x1 import GlobalAvgPool2d
+from conv1x1.losses import softmax_cross_entropy
+from conv1x1.optim import SGD
+from conv1x1.train import fit
+
+parser = argparse.ArgumentParser(description="Network in Network on handwritten digits")
+parser.add_argument("--epochs", type=int, default=25, help="training epochs per network (default %(default)s)")
+parser.add_argument("--plot", default="nin_digits.png", help="where to save the learning curves (default %(default)s)")
+args, _ = parser.parse_known_args()  # tolerate a notebook kernel's own arguments
+
+x, y = load_digits()                                             # (1797, 1, 8, 8) in [0, 1], labels 0..9
+x_train, x_test, y_train, y_test = train_test_split(x, y, test_fraction=0.2, seed=0)
+print(f"digits: {len(x_train)} training and {len(x_test)} test images of 1x8x8, 10 classes")
+
+# %% [markdown]
+# ## Three networks
+#
+# Each has two blocks: a 3x3 convolution, then (NiN) two 1x1 convolutions, then 2x2 max pooling
+# after the first block. The second block ends in 10 channels, averaged over the image.
+
+# %%
+
+
+def network(kind, seed=0):
+    """kind: "nin" (1x1 layers with ReLU), "linear 1x1" (1x1 layers, no ReLU between), "no 1x1"."""
+    rng = np.random.default_rng(seed)
+
+    def conv(c_in, c_out, k):
+        return C.Conv2d(c_in, c_out, k, padding="same", rng=rng) if k > 1 else C.Conv1x1(c_in, c_out, rng=rng)
+
+    def mlpconv(c_in, width, c_out):
+        """3x3 conv -> ReLU -> 1x1 -> [ReLU] -> 1x1: a per-pixel MLP after the 3x3 filters."""
+        if kind == "no 1x1":
+            return [conv(c_in, c_out, 3)]
+        between = [C.ReLU()] if kind == "nin" else []
+        return [conv(c_in, width, 3), C.ReLU(), conv(width, width, 1), *between, conv(width, c_out, 1)]
+
+    return C.Sequential(*mlpconv(1, 32, 32), C.ReLU(), C.MaxPool2d(2),      # 8x8 -> 4x4
+                        *mlpconv(32, 64, 10),                                # 10 class maps, 4x4
+                        GlobalAvgPool2d())                                   # (N, 10, 1, 1) scores
+
+
+KINDS = ["nin", "linear 1x1", "no 1x1"]
+print(network("nin"))
+
+# %% [markdown]
+# ## Training: the same loop for all three (`conv1x1.train.fit`)
+#
+# SGD with momentum 0.9, learning rate 0.03, weight decay 1e-4, batches of 32, fixed seeds.
+
+# %%
+results = {}
+for kind in KINDS:
+    model = network(kind)
+    cost = model.cost(8, 8, in_channels=1)
+    optimizer = SGD(model.parameters(), lr=0.03, momentum=0.9, weight_decay=1e-4)
+    print(f"\n{kind}: {cost.params:,} parameters, {cost.macs:,} MACs per image")
+    start = time.perf_counter()
+    history = fit(model, softmax_cross_entropy, optimizer, x_train, y_train, epochs=args.epochs,
+                  batch_size=32, seed=0, test_data=(x_test, y_test))
+    results[kind] = dict(params=cost.params, macs=cost.macs, seconds=time.perf_counter() - start,
+                         accuracy=history[-1].test_accuracy, history=history)
+
+# %% [markdown]
+# ## What the 1x1 layers and their non-linearity bought
+
+# %%
+print(f"\n{'network':<12} {'params':>8} {'MACs/image':>11} {'test accuracy':>14} {'train time (s)':>15}")
+for kind, r in results.items():
+    print(f"{kind:<12} {r['params']:>8,} {r['macs']:>11,} {r['accuracy']:>14.1%} {r['seconds']:>15.1f}")
+total = sum(r["seconds"] for r in results.values())
+print(f"total training time {total:.1f} s for {args.epochs} epochs each")
+
+n_test = len(y_test)
+
+
+def compare(better, worse, what):
+    """One sentence from two measured accuracies: how many test images `what` gained or lost."""
+    a, b = results[better], results[worse]
+    images = round((a["accuracy"] - b["accuracy"]) * n_test)
+    if a["params"] == b["params"] and a["macs"] == b["macs"]:
+        price = "at no extra parameters or MACs"
+    else:
+        price = f"for {a['params'] - b['params']:+,} parameters and {a['macs'] - b['macs']:+,} MACs per image"
+    both = f"{b['accuracy']:.1%} -> {a['accuracy']:.1%}"
+    if images > 0:
+        return f"{what} {images} more of {n_test} test images right ({both}), {price}"
+    if images < 0:
+        return f"{what} {-images} fewer of {n_test} test images right ({both}), {price}"
+    return f"{what} no difference on the {n_test} test images ({both}), {price}"
+
+
+print(compare("linear 1x1", "no 1x1", "the 1x1 layers (linear, no ReLU between them):"))
+print(compare("nin", "linear 1x1", "their non-linearity (ReLU between the 1x1 layers):"))
+print(compare("nin", "no 1x1", "both together (NiN versus no 1x1 layers):"))
+nin = results["nin"]
+verdict = "reaches" if nin["accuracy"] >= 0.97 else "does NOT reach"
+print(f"NiN {verdict} 97%: test accuracy {nin['accuracy']:.1%} after {nin['seconds']:.1f} s of training")
+print("(one split, one seed: differences of a few images may not repeat with another seed)")
+
+# %% [markdown]
+# ## Learning curves (optional: needs matplotlib)
+
+# %%
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:
+    print("\nmatplotlib is not installed: no plot (pip install 'conv1x1[examples]')")
+else:
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    for kind, r in results.items():
+        epochs = [h.epoch + 1 for h in r["history"]]
+        ax_loss.plot(epochs, [h.train_loss for h in r["history"]], label=kind)
+        ax_acc.plot(epochs, [h.test_accuracy for h in r["history"]], label=kind)
+    ax_loss.set(xlabel="epoch", ylabel="training loss (mean over the epoch)", yscale="log")
+    ax_acc.set(xlabel="epoch", ylabel="test accuracy", ylim=(0.8, 1.0))
+    ax_acc.axhline(0.97, color="gray", ls="--", lw=0.8)
+    ax_acc.legend()
+    fig.suptitle("Network in Network on 8x8 digits (Lin, Chen, Yan 2013)")
+    fig.tight_layout()
+    fig.savefig(args.plot, dpi=110)
+    print(f"\nplot saved to {args.plot}")

@@ -1,0 +1,218 @@
+"""Checkpoints: round trip, exact resume, and every fault refused with the model and old file intact."""
+
+import os
+
+import numpy as np
+import pytest
+
+import conv1x1 as C
+import conv1x1.checkpoint as checkpoint
+from conv1x1.checkpoint import load, save
+from conv1x1 import GlobalAvgPool2d
+from conv1x1.losses import softmax_cross_entropy
+from conv1x1.optim import SGD
+from conv1x1.train import fit
+
+
+def net(seed=0, width=8, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return C.Sequential(C.Conv2d(1, width, 3, padding=1, rng=rng, dtype=dtype), C.ReLU(),
+                        C.Conv1x1(width, 10, rng=rng, dtype=dtype), GlobalAvgPool2d())
+
+
+def snapshot(model):
+    return {name: p.copy() for name, p in model.params.items()}
+
+
+def assert_same(model, snap):
+    assert set(model.params) == set(snap)
+    for name, p in model.params.items():
+        np.testing.assert_array_equal(p, snap[name])
+
+
+def test_round_trip_writes_into_the_live_arrays(tmp_path):
+    source, target = net(0), net(1)
+    live = target[0].params["w"]
+    save(source, tmp_path / "a.npz")
+    load(target, tmp_path / "a.npz")
+    assert target[0].params["w"] is live
+    assert_same(target, snapshot(source))
+
+
+def toy_digits(n=96, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, n)
+    x = rng.standard_normal((n, 1, 8, 8)) * 0.3
+    x[np.arange(n), 0, y % 8, y // 8 * 3] += 2.0   # one bright pixel per class
+    return x, y
+
+
+def test_training_resumed_from_a_checkpoint_continues_exactly_as_if_uninterrupted(tmp_path):
+    x, y = toy_digits()
+
+    def optimizer_for(model):
+        return SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3)
+
+    straight = net(0)
+    history = fit(straight, softmax_cross_entropy, optimizer_for(straight), x, y, epochs=4, batch_size=16, log=None)
+
+    first = net(0)
+    first_optimizer = optimizer_for(first)
+    fit(first, softmax_cross_entropy, first_optimizer, x, y, epochs=2, batch_size=16, log=None)
+    save(first, tmp_path / "epoch2.npz", optimizer=first_optimizer)
+
+    resumed = net(seed=99)                       # different initial weights, all overwritten by load
+    resumed_optimizer = optimizer_for(resumed)
+    load(resumed, tmp_path / "epoch2.npz", optimizer=resumed_optimizer)
+    rest = fit(resumed, softmax_cross_entropy, resumed_optimizer, x, y, epochs=4, batch_size=16, start_epoch=2,
+               log=None)
+
+    assert_same(resumed, snapshot(straight))    # bit for bit
+    assert [h.train_loss for h in rest] == [h.train_loss for h in history[2:]]
+
+
+def test_resuming_without_the_momentum_buffers_is_not_the_same(tmp_path):
+    """The optimizer's state matters: this is why save/load take it (the test above could not pass without)."""
+    x, y = toy_digits()
+    a, b = net(0), net(0)
+    opt_a = SGD(a.parameters(), lr=0.05, momentum=0.9)
+    fit(a, softmax_cross_entropy, opt_a, x, y, epochs=1, batch_size=16, log=None)
+    save(a, tmp_path / "c.npz")
+    load(b, tmp_path / "c.npz")
+    fit(a, softmax_cross_entropy, opt_a, x, y, epochs=2, start_epoch=1, batch_size=16, log=None)
+    fit(b, softmax_cross_entropy, SGD(b.parameters(), lr=0.05, momentum=0.9), x, y, epochs=2, start_epoch=1,
+        batch_size=16, log=None)
+    assert not np.array_equal(a[0].params["w"], b[0].params["w"])
+
+
+class Stats(C.ReLU):
+    """A layer with non-trainable state, as batch normalisation has."""
+
+    def __init__(self):
+        super().__init__()
+        self.buffers = {"running_mean": np.zeros(3), "running_var": np.ones(3)}
+
+
+def WithBuffers(conv):
+    return C.Sequential(conv, Stats())
+
+
+def test_buffers_are_saved_and_checked(tmp_path):
+    a = WithBuffers(C.Conv1x1(2, 3, rng=0))
+    a.buffers["1.running_mean"][...] = [1.0, 2.0, 3.0]
+    save(a, tmp_path / "b.npz")
+    b = WithBuffers(C.Conv1x1(2, 3, rng=1))
+    load(b, tmp_path / "b.npz")
+    np.testing.assert_array_equal(b.buffers["1.running_mean"], [1.0, 2.0, 3.0])
+    plain = C.Sequential(C.Conv1x1(2, 3, rng=1))
+    before = snapshot(plain)
+    with pytest.raises(ValueError, match="1.running_mean"):
+        load(plain, tmp_path / "b.npz")
+    assert_same(plain, before)
+
+
+@pytest.mark.parametrize("other, message", [
+    (lambda: net(1, width=16), r"'0\.w' is float64 \(8, 1, 3, 3\) in the file but float64 \(16, 1, 3, 3\)"),
+    (lambda: net(1, dtype=np.float32), r"'0\.w' is float64 .* but float32"),
+    (lambda: C.Sequential(C.Conv2d(1, 8, 3, padding=1, rng=1), C.ReLU(), C.Conv1x1(8, 10, rng=1),
+                          GlobalAvgPool2d(), C.Conv1x1(10, 10, rng=1)), r"'4\.w' is missing"),
+    (lambda: C.Sequential(C.Conv2d(1, 8, 3, padding=1, rng=1), C.ReLU()), r"the file has '2\.w'"),
+])
+def test_a_different_architecture_is_refused_and_the_model_unchanged(tmp_path, other, message):
+    save(net(0), tmp_path / "a.npz")
+    model = other()
+    before = snapshot(model)
+    with pytest.raises(ValueError, match=message):
+        load(model, tmp_path / "a.npz")
+    assert_same(model, before)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garble", "empty", "text"])
+def test_a_damaged_file_is_refused_and_the_model_unchanged(tmp_path, damage):
+    path = tmp_path / "a.npz"
+    save(net(0), path)
+    data = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "garble":
+        middle = len(data) // 2
+        path.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 64]) + data[middle + 64:])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    else:
+        path.write_text("not a checkpoint")
+    model = net(1)
+    before = snapshot(model)
+    with pytest.raises(ValueError, match="not a readable checkpoint"):
+        load(model, path)
+    assert_same(model, before)
+
+
+def test_another_format_version_is_refused(tmp_path):
+    np.savez(tmp_path / "old.npz", format_version=np.array(99), **{"params/0.w": np.zeros((8, 1, 3, 3))})
+    with pytest.raises(ValueError, match="format version 1"):
+        load(net(0), tmp_path / "old.npz")
+    np.savez(tmp_path / "foreign.npz", w=np.zeros(3))
+    with pytest.raises(ValueError, match="format_version in the file: None"):
+        load(net(0), tmp_path / "foreign.npz")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        load(net(0), tmp_path / "nothing.npz")
+
+
+def test_optimizer_state_must_be_there_when_asked_for(tmp_path):
+    model = net(0)
+    save(model, tmp_path / "a.npz")
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="no optimizer state"):
+        load(model, tmp_path / "a.npz", optimizer=optimizer)
+
+
+def test_optimizer_mismatch_changes_nothing(tmp_path):
+    model = net(0)
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model.backward(np.ones(model.forward(np.zeros((2, 1, 8, 8))).shape))
+    optimizer.step()
+    save(model, tmp_path / "a.npz", optimizer=optimizer)
+    other = net(1)
+    no_momentum = SGD(other.parameters(), lr=0.1)       # keeps no buffers: cannot take the saved ones
+    before = snapshot(other)
+    with pytest.raises(ValueError, match="does not match the optimizer.*momentum=0"):
+        load(other, tmp_path / "a.npz", optimizer=no_momentum)
+    assert_same(other, before)
+    assert no_momentum.momentum_buffers == [None] * 4
+
+
+@pytest.mark.parametrize("where", ["missing_dir", "a_directory"])
+def test_an_unwritable_path_is_a_clear_error(tmp_path, where):
+    path = tmp_path / "no" / "such" / "dir" / "a.npz" if where == "missing_dir" else tmp_path
+    with pytest.raises(OSError, match="cannot save the checkpoint"):
+        save(net(0), path)
+
+
+def test_a_failed_save_leaves_the_old_checkpoint_intact(tmp_path, monkeypatch):
+    path = tmp_path / "good.npz"
+    good = net(0)
+    save(good, path)
+    old_bytes = path.read_bytes()
+
+    def crash(file, **arrays):
+        file.write(b"half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.np, "savez", crash)
+    with pytest.raises(OSError, match="No space"):
+        save(net(1), path)
+    monkeypatch.undo()
+    assert path.read_bytes() == old_bytes
+    assert os.listdir(tmp_path) == ["good.npz"]           # no temporary file left behind
+    restored = net(5)
+    load(restored, path)
+    assert_same(restored, snapshot(good))
+
+
+def test_save_keeps_the_file_readable_by_others(tmp_path):
+    save(net(0), tmp_path / "a.npz")
+    assert (tmp_path / "a.npz").stat().st_mode & 0o644 == 0o644
