@@ -1,4 +1,4 @@
-"""Benchmark: the 1x1 convolution against NumPy's own matrix multiply (and PyTorch, if installed).
+"""Benchmark: the plain and the fast (``conv1x1.fast``) functions against NumPy's own matrix multiply.
 
 A 1x1 convolution *is* a matrix multiply, so the limit is the raw GEMM ``w @ X`` with X already
 laid out as (C_in, N*H*W). Two baselines are measured in the same run:
@@ -6,6 +6,10 @@ laid out as (C_in, N*H*W). Two baselines are measured in the same run:
 - raw GEMM: ``w @ X`` (forward); plus ``w.T @ dOut`` and ``dOut @ X.T`` for forward + backward;
 - layout floor: ``np.matmul(w, x.reshape(N, C, H*W))`` without bias, what BLAS gives on the NCHW
   layout (a GEMM per image), and the same for the two backward products.
+
+Both versions of the library run: the plain functions (what the layers use and students read) and
+the engine room, ``conv1x1.fast``. Besides the 1x1 rows: the KxK convolution (plain im2col versus
+the fast shifted route) and max pooling (plain window argmax versus fast strided comparisons).
 
 Every timing is the median of interleaved repeats (each repeat runs every candidate once, so a
 noisy machine slows all of them alike). Ratios below 1.0 mean faster than the baseline.
@@ -19,13 +23,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
-import time
 import tracemalloc
 
 import numpy as np
 
 import conv1x1 as C
+from conv1x1 import fast
+from conv1x1.timing import median_times
 
 SHAPES = [  # (N, C_in, C_out, H, W)
     (32, 192, 64, 28, 28),
@@ -34,30 +38,11 @@ SHAPES = [  # (N, C_in, C_out, H, W)
 ]
 
 
-def median_times(candidates: dict, repeats: int, min_seconds: float = 0.02) -> dict:
-    """Median seconds per call of each candidate, over interleaved repeats."""
-    loops = {}
-    for name, fn in candidates.items():  # warm up, and pick a loop count per candidate
-        fn()
-        start = time.perf_counter()
-        fn()
-        one = time.perf_counter() - start
-        loops[name] = max(1, int(min_seconds / max(one, 1e-9)))
-    times = {name: [] for name in candidates}
-    for _ in range(repeats):
-        for name, fn in candidates.items():
-            start = time.perf_counter()
-            for _ in range(loops[name]):
-                fn()
-            times[name].append((time.perf_counter() - start) / loops[name])
-    return {name: statistics.median(values) for name, values in times.items()}
-
-
-def peak_memory_ratio(x, w, b) -> float:
+def peak_memory_ratio(x, w, b, forward=fast.conv1x1_forward) -> float:
     """Peak memory allocated by one forward call, divided by the size of its output."""
     tracemalloc.start()
     tracemalloc.reset_peak()
-    out, _cache = C.conv1x1_forward(x, w, b)
+    out, _cache = forward(x, w, b)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return peak / out.nbytes
@@ -98,17 +83,21 @@ def bench_shape(shape, dtype, repeats: int, threads: int):
     d_gemm = np.ascontiguousarray(dout.transpose(1, 0, 2, 3).reshape(c_out, -1))  # (C_out, N*H*W)
     x3, d3 = x.reshape(n, c_in, h * w_), dout.reshape(n, c_out, h * w_)
 
-    def library_both():
-        _out, cache = C.conv1x1_forward(x, w, b)
-        C.conv1x1_backward(dout, cache)
+    def both(module):
+        def run():
+            _out, cache = module.conv1x1_forward(x, w, b)
+            module.conv1x1_backward(dout, cache)
+        return run
 
     candidates = {
         "gemm": lambda: w @ x_gemm,
         "floor": lambda: np.matmul(w, x3),
-        "forward": lambda: C.conv1x1_forward(x, w, b),
+        "forward": lambda: fast.conv1x1_forward(x, w, b),
+        "plain_fwd": lambda: C.conv1x1_forward(x, w, b),
         "gemm3": lambda: (w @ x_gemm, w.T @ d_gemm, d_gemm @ x_gemm.T),
         "floor3": lambda: (np.matmul(w, x3), np.matmul(w.T, d3), np.matmul(d3, x3.transpose(0, 2, 1))),
-        "both": library_both,
+        "both": both(fast),
+        "plain_both": both(C),
     }
     candidates.update(torch_candidates(x, w, b, dout, threads))
     t = median_times(candidates, repeats)
@@ -122,10 +111,12 @@ def bench_shape(shape, dtype, repeats: int, threads: int):
         "torch/fwd": t["torch_fwd"] / t["forward"] if "torch" in t else None,
         "gflops_fwd": 2 * macs / t["forward"] / 1e9, "gflops_fb": 6 * macs / t["both"] / 1e9,
         "mem": peak_memory_ratio(x, w, b),
+        "plain/fast fwd": t["plain_fwd"] / t["forward"], "plain/fast fb": t["plain_both"] / t["both"],
     }
 
 
 LEGEND = """\
+All columns but "plain" time conv1x1.fast; plain f, plain fb: the plain functions' time over the fast ones
 /GEMM, /3GEMM: our forward (forward + backward) time over the raw GEMM w @ X (the three raw GEMMs)
 /floor, /floor3: over np.matmul on the (N, C, H*W) view without bias (and its two backward matmuls)
 floor, floor3: the floor's own time over the raw GEMMs (how well BLAS runs per-image GEMMs here)
@@ -133,11 +124,11 @@ GF/s: achieved GFLOP/s (2 x MACs / time; forward + backward does 3 x the forward
 mem: forward peak allocation / output size; torch f, torch fb: PyTorch conv2d time / ours (forward;
      forward + backward), above 1.0 means we are faster
 targets: forward <= 1.3x GEMM (or <= 1.1x floor where floor > 1.2x); forward + backward <= 1.3x 3GEMM
-         (or <= 1.15x floor3 where floor3 > 1.2x); mem <= 1.1x; not slower than PyTorch"""
+         (or <= 1.15x floor3 where floor3 > 1.2x); mem <= 1.1x; not slower than PyTorch; plain <= 1.25x fast"""
 
 
 def targets_met(r: dict) -> str:
-    """Which of issue 7's targets this row misses ("met" when none)."""
+    """Which of the targets this row misses ("met" when none)."""
     missed = []
     if not (r["fwd/gemm"] <= 1.3 or (r["floor/gemm"] > 1.2 and r["fwd/floor"] <= 1.1)):
         missed.append("fwd")
@@ -147,25 +138,54 @@ def targets_met(r: dict) -> str:
         missed.append("mem")
     if r["torch/fb"] is not None and r["torch/fb"] < 1.0:
         missed.append("torch")
+    if r["plain/fast fwd"] > 1.25 or r["plain/fast fb"] > 1.25:
+        missed.append("plain")
     return "met" if not missed else "MISSED " + ",".join(missed)
 
 
 def bench_tiny(repeats: int) -> float:
-    """Seconds per forward call of a tiny (1, 3 -> 2, 4x4) convolution: the fixed overhead."""
+    """Seconds per forward call of a tiny (1, 3 -> 2, 4x4) convolution: the fixed overhead (validation)."""
     rng = np.random.default_rng(0)
     x, w, b = rng.standard_normal((1, 3, 4, 4)), rng.standard_normal((2, 3)), rng.standard_normal(2)
     return median_times({"tiny": lambda: C.conv1x1_forward(x, w, b)}, repeats)["tiny"]
 
 
-def bench_conv2d(repeats: int) -> tuple:
-    """The classic 5x5 "same" conv, 192 -> 32 on 28x28 (N = 1, float32), against a GEMM of equal MACs."""
+def bench_conv2d(repeats: int) -> dict:
+    """The classic 5x5 "same" conv, 192 -> 32 on 28x28 (N = 8, float32): plain im2col, fast shifted, a GEMM of equal MACs."""
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((1, 192, 28, 28)).astype(np.float32)
+    n = 8
+    x = rng.standard_normal((n, 192, 28, 28)).astype(np.float32)
     w = rng.standard_normal((32, 192, 5, 5)).astype(np.float32)
+    dout = rng.standard_normal((n, 32, 28, 28)).astype(np.float32)
     a = rng.standard_normal((32, 192 * 25)).astype(np.float32)
-    cols = rng.standard_normal((192 * 25, 28 * 28)).astype(np.float32)
-    t = median_times({"conv2d": lambda: C.conv2d_forward(x, w, padding=2), "gemm": lambda: a @ cols}, repeats)
-    return t["conv2d"], t["gemm"]
+    cols = rng.standard_normal((192 * 25, n * 28 * 28)).astype(np.float32)
+
+    def both(module):
+        def run():
+            _out, cache = module.conv2d_forward(x, w, padding=2)
+            module.conv2d_backward(dout, cache)
+        return run
+
+    return median_times({"plain": lambda: C.conv2d_forward(x, w, padding=2),
+                         "fast": lambda: fast.conv2d_forward(x, w, padding=2),
+                         "plain_fb": both(C), "fast_fb": both(fast), "gemm": lambda: a @ cols}, repeats)
+
+
+def bench_pool(repeats: int) -> dict:
+    """3x3 max pooling, stride 1, padding 1 (Inception's pool branch) on 8x192x28x28 float32, plain and fast."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 192, 28, 28)).astype(np.float32)
+    dout = rng.standard_normal(x.shape).astype(np.float32)
+
+    def both(module):
+        def run():
+            _out, cache = module.maxpool2d_forward(x, 3, 1, 1)
+            module.maxpool2d_backward(dout, cache)
+        return run
+
+    return median_times({"plain": lambda: C.maxpool2d_forward(x, 3, 1, 1),
+                         "fast": lambda: fast.maxpool2d_forward(x, 3, 1, 1),
+                         "plain_fb": both(C), "fast_fb": both(fast)}, repeats)
 
 
 def blas_name() -> str:
@@ -189,7 +209,7 @@ def main(argv=None) -> None:
           f"{threads} cores | median of {repeats} interleaved repeats")
     header = (f"{'N x Cin->Cout x HxW':<20} {'dtype':<7} {'fwd ms':>7} {'/GEMM':>6} {'/floor':>6} {'floor':>6} "
               f"{'f+b ms':>7} {'/3GEMM':>6} {'/floor3':>7} {'floor3':>6} {'GF/s f':>6} {'GF/s fb':>7} "
-              f"{'mem':>5} {'torch f':>7} {'torch fb':>8}  targets")
+              f"{'mem':>5} {'torch f':>7} {'torch fb':>8} {'plain f':>7} {'plain fb':>8}  targets")
     print(header)
     print("-" * len(header))
     ratios, misses = [], 0
@@ -205,7 +225,8 @@ def main(argv=None) -> None:
             print(f"{r['shape']:<20} {r['dtype']:<7} {r['t']['forward'] * 1e3:>7.2f} {r['fwd/gemm']:>5.2f}x "
                   f"{r['fwd/floor']:>5.2f}x {r['floor/gemm']:>5.2f}x {r['t']['both'] * 1e3:>7.2f} "
                   f"{r['fb/gemm3']:>5.2f}x {r['fb/floor3']:>6.2f}x {r['floor3/gemm3']:>5.2f}x "
-                  f"{r['gflops_fwd']:>6.1f} {r['gflops_fb']:>7.1f} {r['mem']:>4.2f}x {torch_f:>7} {torch_fb:>8}  {verdict}")
+                  f"{r['gflops_fwd']:>6.1f} {r['gflops_fb']:>7.1f} {r['mem']:>4.2f}x {torch_f:>7} {torch_fb:>8} "
+                  f"{r['plain/fast fwd']:>6.2f}x {r['plain/fast fb']:>7.2f}x  {verdict}")
     if ratios:
         geomean = float(np.exp(np.mean(np.log(ratios))))
         print(f"PyTorch CPU conv2d ({threads} threads) forward + backward time / ours: geometric mean {geomean:.2f}x, "
@@ -214,9 +235,15 @@ def main(argv=None) -> None:
         print("PyTorch is not installed: no comparison (pip install torch==2.13.0 to add it)")
     tiny = bench_tiny(repeats)
     print(f"tiny forward (1, 3 -> 2, 4x4): {tiny * 1e6:.1f} us per call")
-    conv_t, gemm_t = bench_conv2d(repeats)
-    print(f"Conv2d 5x5 'same', 192 -> 32 on 28x28 (float32): {conv_t * 1e3:.2f} ms, "
-          f"{conv_t / gemm_t:.2f}x a GEMM of the same MACs ({120_422_400 * 2 / conv_t / 1e9:.1f} GFLOP/s)")
+    t = bench_conv2d(repeats)
+    print(f"Conv2d 5x5 'same', 192 -> 32, 8x28x28 (float32): plain im2col {t['plain'] * 1e3:.2f} ms, fast shifted "
+          f"{t['fast'] * 1e3:.2f} ms ({t['plain'] / t['fast']:.2f}x); forward + backward plain {t['plain_fb'] * 1e3:.2f} ms, "
+          f"fast {t['fast_fb'] * 1e3:.2f} ms ({t['plain_fb'] / t['fast_fb']:.2f}x); fast forward = "
+          f"{t['fast'] / t['gemm']:.2f}x a GEMM of the same MACs")
+    t = bench_pool(repeats)
+    print(f"MaxPool 3x3 /1 pad 1, 8x192x28x28 (float32): plain {t['plain'] * 1e3:.2f} ms, fast {t['fast'] * 1e3:.2f} ms "
+          f"({t['plain'] / t['fast']:.2f}x); forward + backward plain {t['plain_fb'] * 1e3:.2f} ms, fast "
+          f"{t['fast_fb'] * 1e3:.2f} ms ({t['plain_fb'] / t['fast_fb']:.2f}x)")
     print(LEGEND)
     print(f"targets met on {6 - misses} of 6 shape/dtype rows")
 
