@@ -46,6 +46,31 @@ def accuracy(model, x, y):
     return np.mean((model.forward(x) > 0) == (y > 0.5))
 
 
+# %% [markdown]
+# ## Two linear 1x1 convolutions are one
+#
+# Without an activation, `Conv1x1(2, 16)` then `Conv1x1(16, 1)` computes `w2 @ (w1 @ x + b1) + b2`
+# at each pixel, which is the single 1x1 convolution with weights `w2 @ w1` and bias `w2 @ b1 + b2`.
+# A ReLU in between breaks that identity: that is what makes the stack a per-pixel MLP.
+
+# %%
+first, second = C.Conv1x1(2, 16, rng=rng), C.Conv1x1(16, 1, rng=rng)
+first.params["b"][:] = rng.standard_normal(16)
+second.params["b"][:] = rng.standard_normal(1)
+w1, b1, w2, b2 = first.params["w"], first.params["b"], second.params["w"], second.params["b"]
+stacked = second.forward(first.forward(x_test))
+merged = C.conv1x1(x_test, w2 @ w1, w2 @ b1 + b2)
+with_relu = second.forward(C.ReLU().forward(first.forward(x_test)))
+print(f"max |two linear 1x1 convs - one with w2 @ w1|      = {np.max(np.abs(stacked - merged)):.1e}")
+print(f"max |with a ReLU between them - one with w2 @ w1| = {np.max(np.abs(with_relu - merged)):.1e}\n")
+
+# %% [markdown]
+# ## Training both on the XOR task
+#
+# Chance level: a model that says "probability 0.5" everywhere has loss ln 2 = 0.693 (binary
+# cross-entropy) and, on balanced classes, 50% accuracy. A linear model can do a little better than
+# chance by fitting the noise of a finite sample, but it cannot learn XOR.
+
 # %%
 linear = C.Conv1x1(2, 1, rng=rng)                                       # one 1x1 conv: linear per pixel
 mlp = C.Sequential(C.Conv1x1(2, 16, rng=rng), C.ReLU(), C.Conv1x1(16, 1, rng=rng))
@@ -54,7 +79,13 @@ linear_loss = train(linear)
 mlp_loss = train(mlp)
 linear_acc, mlp_acc = accuracy(linear, x_test, y_test), accuracy(mlp, x_test, y_test)
 
-print(f"per-pixel XOR of the signs of two channels, {y_test.size:,} test pixels (chance = 50%)")
+chance_loss = np.log(2)
+print(f"per-pixel XOR of the signs of two channels, {y_test.size:,} test pixels "
+      f"(chance: accuracy 50%, loss ln 2 = {chance_loss:.3f})")
 print(f"single Conv1x1(2, 1)              : loss {linear_loss:.3f}, test accuracy {linear_acc:.1%}")
 print(f"Conv1x1(2, 16) -> ReLU -> Conv1x1 : loss {mlp_loss:.3f}, test accuracy {mlp_acc:.1%}")
-print("the linear model stays near chance; the non-linearity between two 1x1 convs solves it")
+print(f"the linear model's loss is {linear_loss / chance_loss:.0%} of chance's ln 2 and its accuracy "
+      f"{(linear_acc - 0.5) * 100:+.1f} points from 50%: "
+      + ("it learned next to nothing" if linear_loss > 0.9 * chance_loss else "it learned something"))
+print(f"the per-pixel MLP's loss is {mlp_loss / chance_loss:.0%} of chance's: "
+      + ("the ReLU between two 1x1 convs solves it" if mlp_acc > 0.95 else "it has not solved it yet"))

@@ -47,13 +47,20 @@ reduced = bottleneck(16)
 t_direct = measure(lambda: direct.forward(x), comparison.baseline.macs, repeat=args.repeat)
 t_reduced = measure(lambda: reduced.forward(x), comparison.candidate.macs, repeat=args.repeat)
 speedup = t_direct.seconds / t_reduced.seconds
+worst, best = t_direct.spread[0] / t_reduced.spread[1], t_direct.spread[1] / t_reduced.spread[0]
 print(f"\ndirect 5x5          : {t_direct}")
 print(f"1x1 to 16, then 5x5 : {t_reduced}")
-print(f"predicted {comparison.macs_ratio:.1f}x fewer MACs, measured {speedup:.1f}x faster")
-# Time is not MACs: small layers reach fewer GMAC/s (less work per byte moved, per Python call),
-# while the direct 5x5 spends extra time building its large im2col matrix.
-print("the two differ because the layers do not run at the same GMAC/s: "
-      f"{t_direct.gmacs_per_second:.1f} versus {t_reduced.gmacs_per_second:.1f}")
+print(f"predicted {comparison.macs_ratio:.1f}x fewer MACs, measured {speedup:.1f}x faster "
+      f"(median of {args.repeat}; from {worst:.1f}x to {best:.1f}x between the slowest and fastest runs)")
+# Time is not MACs: the two computations do not run at the same rate (GMAC/s).
+rates = f"{t_direct.gmacs_per_second:.1f} GMAC/s for the direct 5x5 versus {t_reduced.gmacs_per_second:.1f} for the bottleneck"
+if speedup < comparison.macs_ratio:
+    print(f"measured below predicted: {rates}. The bottleneck's small layers do less work per number moved "
+          "and per Python call, so they reach a lower rate.")
+else:
+    print(f"measured at or above predicted: {rates}. Here the direct 5x5 ran at the lower rate (its larger "
+          "im2col copy costs time but no MACs).")
+print("timings on a busy machine, or with BLAS threads competing for cores, can move several-fold between runs")
 
 # %% [markdown]
 # ## A sweep of the reduction width
