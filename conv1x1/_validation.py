@@ -247,6 +247,75 @@ def check_layers(layers, owner: str) -> list:
     return layers
 
 
+# ---------------------------------------------------------------- training: labels, examples, optimisers
+
+def check_labels(y, n: int, k: int) -> np.ndarray:
+    """y as a 1-D integer array of N labels in 0 .. K-1, or a clear error."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "iu":
+        hint = " Boolean labels are refused: use 0 and 1." if y.dtype.kind == "b" else \
+            " If they are whole numbers, convert them: y.astype(np.int64)."
+        raise TypeError(f"y must be an array of integer class labels, got dtype {y.dtype}.{hint}")
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D (N,), one label per image, got shape {y.shape}")
+    if y.shape[0] != n:
+        raise ValueError(f"scores and y must have the same N: scores has {n} rows, y has {y.shape[0]} labels")
+    if n == 0:
+        raise ValueError("the batch is empty (N = 0): the mean loss over no images is undefined")
+    bad = (y < 0) | (y >= k)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"labels must be in 0 .. {k - 1} (scores have K = {k} classes), "
+                         f"got y[{i}] = {int(y[i])}")
+    return y
+
+
+def check_examples(x, y) -> None:
+    """Raise unless x (N, ...) and y (N,) are arrays holding the same, non-zero number of examples."""
+    if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
+        raise TypeError(f"x and y must be ndarrays, got {type(x).__name__} and {type(y).__name__}")
+    if x.ndim == 0 or y.ndim != 1:
+        raise ValueError(f"x must have a batch axis and y must be 1-D (N,), got shapes {x.shape} and {y.shape}")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"x and y must hold the same number of examples, got {x.shape[0]} and {y.shape[0]}")
+    if x.shape[0] == 0:
+        raise ValueError("x and y are empty (N = 0): there is nothing to split or batch")
+
+
+def check_hyperparameter(value, name: str, positive: bool = False) -> float:
+    """Return a finite float >= 0 (> 0 with ``positive``) for a learning rate, momentum or weight decay."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        bound = "> 0" if positive else ">= 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value}")
+    return value
+
+
+def check_param_pairs(parameters) -> list:
+    """Return ``parameters`` as a list of (param, grad) float-array pairs of equal shapes, or raise."""
+    if isinstance(parameters, np.ndarray):
+        raise TypeError("parameters must be (param, grad) pairs, as model.parameters() yields them, "
+                        "not a single array")
+    pairs = list(parameters)   # a generator can be read only once: keep the pairs
+    if not pairs:
+        raise ValueError("parameters is empty: the model has nothing to train "
+                         "(pass model.parameters() of a model with parameters)")
+    for i, pair in enumerate(pairs):
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise TypeError(f"parameters must yield (param, grad) pairs; item {i} is {type(pair).__name__}. "
+                            "Pass model.parameters().")
+        param, grad = pair
+        for what, array in (("param", param), ("grad", grad)):
+            if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+                raise TypeError(f"the {what} of pair {i} must be a floating-point ndarray "
+                                "(updated in place), got " + getattr(array, "dtype", type(array)).__str__())
+        if param.shape != grad.shape:
+            raise ValueError(f"pair {i}: param has shape {param.shape} but grad has shape {grad.shape}")
+    return pairs
+
+
 # ---------------------------------------------------------------- sliding windows
 
 def check_padding(padding, kernel_size: int, stride: int, name: str = "padding", most: int | None = None) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_non_negative_int as non_negative_int, check_positive_int as positive_int
+from ._validation import check_examples, check_non_negative_int, check_positive_int
 
 __all__ = ["load_digits", "train_test_split", "batches"]
 
@@ -41,17 +41,6 @@ def load_digits():
     return x, digits.target.astype(np.int64)
 
 
-def _check_xy(x, y) -> None:
-    if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
-        raise TypeError(f"x and y must be ndarrays, got {type(x).__name__} and {type(y).__name__}")
-    if x.ndim == 0 or y.ndim != 1:
-        raise ValueError(f"x must have a batch axis and y must be 1-D (N,), got shapes {x.shape} and {y.shape}")
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"x and y must hold the same number of examples, got {x.shape[0]} and {y.shape[0]}")
-    if x.shape[0] == 0:
-        raise ValueError("x and y are empty (N = 0): there is nothing to split or batch")
-
-
 def train_test_split(x, y, test_fraction=0.2, seed=0):
     """Split x and y into a training part and a test part by one seeded permutation.
 
@@ -77,7 +66,7 @@ def train_test_split(x, y, test_fraction=0.2, seed=0):
     >>> x_train.shape, x_test.shape, sorted(np.concatenate([y_train, y_test]).tolist()) == list(range(10))
     ((7, 3), (3, 3), True)
     """
-    _check_xy(x, y)
+    check_examples(x, y)
     if isinstance(test_fraction, (bool, np.bool_)) or not isinstance(test_fraction, (int, float, np.floating)) \
             or not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be a number strictly between 0 and 1, got {test_fraction!r}")
@@ -86,7 +75,7 @@ def train_test_split(x, y, test_fraction=0.2, seed=0):
     if not 0 < n_test < n:
         raise ValueError(f"test_fraction={test_fraction} of {n} examples leaves an empty part "
                          f"({n_test} for testing, {n - n_test} for training)")
-    order = np.random.default_rng(non_negative_int(seed, "seed")).permutation(n)
+    order = np.random.default_rng(check_non_negative_int(seed, "seed")).permutation(n)
     test, train = order[:n_test], order[n_test:]
     return x[train], x[test], y[train], y[test]
 
@@ -118,9 +107,9 @@ def batches(x, y, batch_size, seed=0, epoch=0):
     >>> [yb.tolist() for _, yb in batches(np.zeros((5, 2)), np.arange(5), batch_size=2, seed=0)]
     [[2, 4], [3, 0], [1]]
     """
-    _check_xy(x, y)
-    batch_size = positive_int(batch_size, "batch_size")
-    rng = np.random.default_rng([non_negative_int(seed, "seed"), non_negative_int(epoch, "epoch")])
+    check_examples(x, y)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    rng = np.random.default_rng([check_non_negative_int(seed, "seed"), check_non_negative_int(epoch, "epoch")])
     order = rng.permutation(x.shape[0])
     return _slices(x, y, order, batch_size)   # checked now, when called, not at the first next()
 

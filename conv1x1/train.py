@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_non_negative_int as non_negative_int, check_positive_int as positive_int
+from ._validation import check_non_negative_int, check_positive_int
 from .data import batches
 from .losses import softmax_cross_entropy
 
@@ -103,7 +103,7 @@ def evaluate(model, x, y, loss_fn=softmax_cross_entropy, batch_size=500) -> Eval
     -----
     The model is left in eval mode if it has ``eval()``; ``fit`` switches it back.
     """
-    batch_size = positive_int(batch_size, "batch_size")
+    batch_size = check_positive_int(batch_size, "batch_size")
     if len(x) == 0 or len(x) != len(y):
         raise ValueError(f"x and y must hold the same, non-zero number of examples, got {len(x)} and {len(y)}")
     _set_mode(model, training=False)
@@ -154,8 +154,8 @@ def fit(model, loss_fn, optimizer, x_train, y_train, epochs, batch_size=64, seed
         On the first non-finite loss (usually a learning rate that is too high, or NaN in the
         data), naming the epoch and batch; no step is taken on that batch.
     """
-    epochs = non_negative_int(epochs, "epochs")
-    start_epoch = non_negative_int(start_epoch, "start_epoch")
+    epochs = check_non_negative_int(epochs, "epochs")
+    start_epoch = check_non_negative_int(start_epoch, "start_epoch")
     history = []
     for epoch in range(start_epoch, epochs):
         start = time.perf_counter()
