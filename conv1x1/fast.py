@@ -175,9 +175,8 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     xp = np.full(plain_pooling.padded_shape(x.shape, k, stride, padding, (out_h, out_w)), -np.inf, dtype=x.dtype)
     xp[:, :, padding:padding + height, padding:padding + width] = x
     has_nan = bool(np.isnan(x).any())  # one cheap pass spares the NaN bookkeeping below when clean
-    first_row = np.maximum(padding - stride * np.arange(out_h), 0)  # first real row / column of each window
-    first_col = np.maximum(padding - stride * np.arange(out_w), 0)
-    best = np.broadcast_to((first_row[:, None] * k + first_col[None, :]).astype(np.int32), (n, c, out_h, out_w)).copy()
+    best = np.broadcast_to(plain_pooling.first_real(k, stride, padding, out_h, out_w).astype(np.int32),
+                           (n, c, out_h, out_w)).copy()
     out = np.full((n, c, out_h, out_w), -np.inf, dtype=x.dtype)
     for offset in range(k * k):
         p, q = divmod(offset, k)

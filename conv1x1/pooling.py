@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ._validation import check_cache, check_dout, check_flag, check_image_batch, window_geometry
 
@@ -55,13 +54,29 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     """
     x = check_image_batch(x, layout="(N, C, H, W)")
     k, stride, padding, out_h, out_w = check_pool_args(kernel_size, stride, padding, ceil_mode, x.shape)
-    windows, real = _windows(x, k, stride, padding, (out_h, out_w))    # (N, C, out_H, out_W, K*K)
-    out = windows.max(axis=-1)                                          # np.max propagates NaN
-    first_max = np.argmax((windows == out[..., None]) & real, axis=-1)  # first real maximum
-    is_nan = np.isnan(windows)
-    last_nan = k * k - 1 - np.argmax(is_nan[..., ::-1], axis=-1)
-    best = np.where(is_nan.any(axis=-1), last_nan, first_max)
+    n, c, height, width = x.shape
+    xp = np.full(padded_shape(x.shape, k, stride, padding, (out_h, out_w)), -np.inf, dtype=x.dtype)
+    xp[:, :, padding:padding + height, padding:padding + width] = x
+    # Walk the K*K positions of a window in row-major order; each strided view holds that position
+    # of every window at once. A position takes over where it is strictly larger (ties keep the
+    # first) or NaN (so the last NaN wins). The best starts at each window's first real element,
+    # so padding, -inf, never wins.
+    out = np.full((n, c, out_h, out_w), -np.inf, dtype=x.dtype)
+    best = np.broadcast_to(first_real(k, stride, padding, out_h, out_w), out.shape)
+    for offset in range(k * k):
+        p, q = divmod(offset, k)
+        view = xp[:, :, p:p + stride * out_h:stride, q:q + stride * out_w:stride]
+        better = (view > out) | np.isnan(view)
+        out = np.where(better, view, out)
+        best = np.where(better, offset, best)
     return out, MaxPool2dCache(x.shape, best, k, stride, padding, x.dtype)
+
+
+def first_real(k, stride, padding, out_h, out_w) -> np.ndarray:
+    """(out_H, out_W) positions ``p * K + q`` of each window's first element inside the input."""
+    first_row = np.array([max(padding - stride * i, 0) for i in range(out_h)])  # Python ints: no overflow
+    first_col = np.array([max(padding - stride * j, 0) for j in range(out_w)])
+    return first_row[:, None] * k + first_col[None, :]
 
 
 def maxpool2d_backward(dout, cache):
@@ -120,19 +135,6 @@ def padded_shape(x_shape, k, stride, padding, out_hw) -> tuple:
     n, c = x_shape[:2]
     sizes = [max(size + 2 * padding, (out - 1) * stride + k) for size, out in zip(x_shape[2:], out_hw)]
     return (n, c, *sizes)
-
-
-def _windows(x, k, stride, padding, out_hw):
-    """Every K x K window as a row of K*K values, and whether each is a real element (not padding)."""
-    n, c, height, width = x.shape
-    xp = np.full(padded_shape(x.shape, k, stride, padding, out_hw), -np.inf, dtype=x.dtype)
-    xp[:, :, padding:padding + height, padding:padding + width] = x
-    real = np.zeros(xp.shape[2:], dtype=bool)
-    real[padding:padding + height, padding:padding + width] = True
-    out_h, out_w = out_hw
-    windows = sliding_window_view(xp, (k, k), axis=(2, 3))[:, :, ::stride, ::stride][:, :, :out_h, :out_w]
-    real = sliding_window_view(real, (k, k))[::stride, ::stride][:out_h, :out_w]
-    return windows.reshape(n, c, out_h, out_w, k * k), real.reshape(out_h, out_w, k * k)
 
 
 def check_pool_args(kernel_size, stride, padding, ceil_mode, x_shape):
