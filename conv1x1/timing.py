@@ -155,16 +155,17 @@ def machine_peaks(seconds=1.0) -> MachinePeaks:
     if "peaks" not in _PEAKS:
         budget = float(seconds) / 3
         n, size = 1024, 2**24   # 1024x1024 GEMM: 1,073,741,824 MACs; copies of 2**24 float32 (64 MiB)
-        gmacs = {}
+        gmacs, runs = {}, []
         for dtype in (np.float32, np.float64):
             a = np.random.default_rng(0).standard_normal((n, n)).astype(dtype)
-            best, runs = _best_time(lambda: a @ a, budget)
+            best, count = _best_time(lambda: a @ a, budget)
             gmacs[np.dtype(dtype).name] = n**3 / best / 1e9
+            runs.append(f"{count} in {np.dtype(dtype).name}")
         src, dst = np.ones(size, np.float32), np.empty(size, np.float32)
         best_copy, copies = _best_time(lambda: np.copyto(dst, src), budget)
-        how = (f"best of {runs}+ runs of np.matmul on two {n}x{n} matrices per dtype ({n**3:,} MACs each); "
-               f"best of {copies} np.copyto of {src.nbytes // 2**20} MiB float32 arrays, "
-               "counting bytes read + bytes written")
+        how = (f"fastest of repeated np.matmul of two {n}x{n} matrices ({n**3:,} MACs each; "
+               f"{' and '.join(runs)} runs) and of {copies} np.copyto of a {src.nbytes // 2**20} MiB float32 "
+               "array, counting bytes read + bytes written")
         _PEAKS["peaks"] = MachinePeaks(gmacs, 2 * src.nbytes / best_copy / 1e9, how)
     return _PEAKS["peaks"]
 
