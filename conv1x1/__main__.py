@@ -28,6 +28,7 @@ EXAMPLES = [
     ("06_gradient_check.py", "verify a backward pass, and catch a wrong one"),
     ("07_einsum_paths.py", "one contraction computed six ways, timed against the raw GEMM"),
     ("08_inception_module.py", "GoogLeNet's module 3a built from the layers: forward, backward, cost"),
+    ("12_roofline.py", "every layer of module 3a timed against this machine's roofline"),
 ]
 
 

@@ -40,6 +40,9 @@ FACTS = {  # script -> checks on its output
     "07_einsum_paths.py": lambda out: "raw GEMM" in out and "C.conv1x1 (library)" in out and "x GEMM" in out,
     "08_inception_module.py": lambda out: "(1, 256, 28, 28)" in out and "predicted speed-up 2.4x" in out
     and "output depth: naive 416, with reductions 256" in out,
+    "12_roofline.py": lambda out: "MAC ratio (naive / reduced): 303,464,448 / 128,049,152 = 2.37x" in out
+    and "ridge" in out and out.count("measured against predicted") == 2
+    and any(verdict in out for verdict in ("Answer:", "This run disagrees", "This run only partly agrees")),
 }
 
 
