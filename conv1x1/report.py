@@ -244,7 +244,8 @@ class Report:
                  f"{entry['macs_share']:.1%}"]
                 for kind, entry in self.by_kind().items() if entry["macs"] or entry["params"]]
         return _text_table(["Kind", "Params", "share", "MACs", "share"], rows, left=1,
-                           title=f"{self.title}: MACs and params by kind" if self.title else "")
+                           title=f"{self.title}: MACs and params by kind" if self.title else "",
+                           note="per image; 1 MAC = 2 FLOPs; shares of the totals")
 
     # -- the tree, walked
     def _walk(self, depth=None, level=0, path=()):
@@ -334,6 +335,7 @@ class Report:
         --------
         >>> from conv1x1.cost import conv_cost
         >>> print(Report([conv_cost(192, 16, 28, 28, 1, name="1x1 reduce")]).explain())  # doctest: +ELLIPSIS
+        The working, per image
         1x1 reduce (conv 1x1): (192, 28, 28) -> (16, 28, 28)
             output  H_out = W_out = floor((H + 2p - K)/s) + 1 = floor((28 + 2·0 - 1)/1) + 1 = 28
             params  C_out·C_in·K·K + C_out = 16·192·1·1 + 16 = 3,088
@@ -348,7 +350,7 @@ class Report:
                      f"(FLOPs = 2 x MACs = {exact(self.flops)}); "
                      + ", ".join(f"{OP_HEADERS[key].lower()} {exact(getattr(self, key))}" for key in OP_KEYS)
                      + " (each counted apart, not in MACs)")
-        return "\n".join(lines[1:] if not self.title else lines)
+        return "\n".join(lines)
 
     # -- other formats
     def rows(self, batch=None) -> list:

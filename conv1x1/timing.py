@@ -158,7 +158,7 @@ def machine_peaks(seconds=1.0) -> MachinePeaks:
         gmacs, runs = {}, []
         for dtype in (np.float32, np.float64):
             a = np.random.default_rng(0).standard_normal((n, n)).astype(dtype)
-            best, count = _best_time(lambda: a @ a, budget)
+            best, count = _best_time(lambda a=a: a @ a, budget)
             gmacs[np.dtype(dtype).name] = n**3 / best / 1e9
             runs.append(f"{count} in {np.dtype(dtype).name}")
         src, dst = np.ones(size, np.float32), np.empty(size, np.float32)

@@ -20,7 +20,7 @@ from conv1x1.cost import (Report, add_cost, batchnorm_cost, bottleneck_compariso
 
 def _numbers_of(formula):
     """'names = 28·28·32 = 25,088' -> ([28, 28, 32], 25088): the factors shown and the result shown."""
-    named, numbers, result = formula.split(" = ")
+    _, numbers, result = formula.split(" = ")
     return [int(n.strip("()")) for n in numbers.split("·")], int(result.replace(",", ""))
 
 
