@@ -9,7 +9,12 @@ Units, named everywhere in this package:
   README, "Reading other tools' numbers".)
 - MACs count the multiply-adds of convolutions and fully connected layers only:
   bias additions, batch norm, activations, pooling and residual additions are
-  not counted as MACs (they are a K*K*C_in-th of the work or less).
+  not counted as MACs (they are a K*K*C_in-th of the work or less). They are
+  counted apart, each under its own name, so any other tool's number can be
+  rebuilt from ours (docs/counters.md): ``bias_adds`` (one per output element
+  of a layer with a bias), ``bn_ops`` (one per batch-norm element),
+  ``activation_ops`` (one per activation element), ``pooling_ops`` (one per
+  pooling *input* element) and ``add_ops`` (one per residual-add element).
 - ``params`` counts every trainable number (weights, biases, batch norm's gamma
   and beta), as PyTorch's ``sum(p.numel() for p in model.parameters())`` does;
   running statistics are not parameters.
@@ -19,7 +24,8 @@ Units, named everywhere in this package:
   so ``backward_macs = 2 * macs``.
 
 This module holds the formulas (one function per layer kind, each returning a
-``LayerCost``). ``conv1x1.report`` renders them (``Report``, ``Comparison``);
+``LayerCost`` that also shows its working: ``formula``, ``params_formula``,
+``shape_formula``, ``ops_formula``). ``conv1x1.report`` renders them (``Report``, ``Comparison``);
 ``conv1x1.timing`` measures time (``measure``). Both stay importable from here.
 
 Example: the classic Inception bottleneck on a 28x28x192 input::
@@ -34,16 +40,18 @@ Example: the classic Inception bottleneck on a 28x28x192 input::
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_flag, check_groups, check_positive_int, window_geometry
+from ._validation import check_flag, check_float_dtype, check_groups, check_positive_int, window_geometry
 
 __all__ = [
     "LayerCost", "Report", "Comparison", "Measurement",
     "conv_cost", "pool_cost", "elementwise_cost", "concat_cost", "batchnorm_cost", "add_cost",
-    "global_pool_cost", "bottleneck_comparison", "inception_cost", "measure", "human",
+    "global_pool_cost", "bottleneck_comparison", "inception_cost", "measure", "human", "exact",
+    "MachinePeaks", "machine_peaks", "Prediction",
 ]
 
 UNITS_NOTE = ("per image; 1 MAC = 1 multiply-accumulate = 2 FLOPs; MACs count convolutions and FC layers only "
@@ -74,13 +82,65 @@ def human(count) -> str:
         count = int(count)
     count, sign = abs(int(count)), "-" if count < 0 else ""
     if count >= 10**15:
-        digits = str(count)
-        return f"{sign}{digits[0]}.{digits[1]}e{len(digits) - 1}"
+        digits = _digit_count(count)
+        first_two = count // 10 ** (digits - 2)   # exact, however many digits
+        return f"{sign}{first_two // 10}.{first_two % 10}e{digits - 1}"
     for power, suffix in ((12, "T"), (9, "G"), (6, "M"), (3, "K")):
         if count >= 10**power:
             tenths = (count * 10 + 10**power // 2) // 10**power   # rounded to one decimal
             return f"{sign}{tenths // 10}.{tenths % 10}{suffix}"
     return f"{sign}{count}"
+
+
+def exact(count) -> str:
+    """A count written out exactly with thousands separators: 120422400 -> '120,422,400'; None -> '?'.
+
+    Python refuses to turn an int of more than ``sys.get_int_max_str_digits()``
+    digits (4300 by default) into text; such a count is written as its size instead.
+
+    Examples
+    --------
+    >>> exact(120_422_400), exact(None), exact(10**5000)
+    ('120,422,400', '?', '(a number of 5001 digits)')
+    """
+    if count is None:
+        return "?"
+    try:
+        return f"{count:,}"
+    except ValueError:  # too many digits to print
+        return f"(a number of {_digit_count(count)} digits)"
+
+
+def _digit_count(count: int) -> int:
+    """How many decimal digits ``count`` has, without converting it to text."""
+    count = abs(int(count))
+    digits = max(1, int(math.log10(count)) + 1) if count else 1
+    while digits > 1 and count < 10 ** (digits - 1):   # log10 may round up just below a power of ten
+        digits -= 1
+    while count >= 10 ** digits:
+        digits += 1
+    return digits
+
+
+def _num(value) -> str:
+    """One factor of a formula: its digits, or '?' when unknown (never fails on huge numbers)."""
+    if value is None:
+        return "?"
+    try:
+        return str(value)
+    except ValueError:
+        return f"(a number of {_digit_count(value)} digits)"
+
+
+def _product(names, values, total) -> str:
+    """``'H_out·W_out = 28·28 = 784'``: the named factors, then their values, then the product."""
+    return f"{'·'.join(names)} = {'·'.join(_num(v) for v in values)} = {exact(total)}"
+
+
+def _elements(shape):
+    """C*H*W of a (C, H, W) shape, or None when C is unknown."""
+    channels, height, width = shape
+    return None if channels is None else channels * height * width
 
 
 @dataclass(frozen=True)
@@ -105,6 +165,26 @@ class LayerCost:
     category : str
         One of ``KINDS`` for ``Report.by_kind``: "1x1" (pointwise), "kxk" (dense KxK),
         "depthwise", "grouped", "fc" (a 1x1 convolution on a 1x1 map) or "other".
+    formula, params_formula, shape_formula : str
+        The working: MACs, params and the output size written as named factors,
+        then the numbers, then the result, e.g.
+        ``"H_out·W_out·C_out·C_in·K·K = 28·28·32·192·5·5 = 120,422,400"``.
+    bias_adds : int
+        One addition per output element of a layer with a bias (not in ``macs``).
+    bn_ops : int or None
+        Batch-norm elements: one per output element of a batch norm. At inference
+        batch norm is one multiply and one add per element, ``y = a·x + c`` with
+        per-channel ``a = gamma / sqrt(var + eps)`` and ``c = beta - a·mean``:
+        count 2 x ``bn_ops`` FLOPs if you want FLOPs (not in ``macs``).
+    activation_ops : int or None
+        Elements an activation (ReLU, sigmoid, ...) is applied to: its output elements.
+    pooling_ops : int or None
+        Input elements of a pooling layer (each is read once per window it falls in;
+        the count here is one per input element, the definition other counters use).
+    add_ops : int or None
+        Element additions of a residual add: its output elements.
+    ops_formula : str
+        The working of whichever of the five counts above the layer has.
     """
 
     name: str
@@ -115,6 +195,15 @@ class LayerCost:
     macs: int
     activations: int | None
     category: str = "other"
+    formula: str = ""
+    params_formula: str = ""
+    shape_formula: str = ""
+    bias_adds: int = 0
+    bn_ops: int | None = 0
+    activation_ops: int | None = 0
+    pooling_ops: int | None = 0
+    add_ops: int | None = 0
+    ops_formula: str = ""
 
     @property
     def flops(self) -> int:
@@ -134,12 +223,78 @@ class LayerCost:
         """Bytes of the output in ``dtype`` for one image (0 if the depth is unknown)."""
         return (self.activations or 0) * np.dtype(dtype).itemsize
 
+    def traffic_bytes(self, dtype=np.float32, batch=1) -> int:
+        """Compulsory memory traffic: itemsize x (batch x (input + output elements) + parameters).
+
+        Each input element is read once, each output element written once, and the
+        parameters read once per batch (they are shared by its images). Caches make
+        real traffic larger (im2col copies, re-reads), never smaller.
+
+        Raises
+        ------
+        ValueError
+            If the input or output depth is unknown (an element-wise layer priced on its own).
+        """
+        batch = check_positive_int(batch, "batch")
+        inputs, outputs = _elements(self.in_shape), _elements(self.out_shape)
+        if inputs is None or outputs is None:
+            raise ValueError(f"{self.name!r} has an unknown depth ({self.in_shape} -> {self.out_shape}), so its "
+                             "memory traffic is unknown: pass in_channels to cost(height, width, in_channels)")
+        return check_float_dtype(dtype).itemsize * (batch * (inputs + outputs) + self.params)
+
+    def intensity(self, dtype=np.float32) -> float:
+        """Arithmetic intensity: MACs per byte of compulsory traffic (``traffic_bytes``), one image.
+
+        Examples
+        --------
+        >>> layer = conv_cost(192, 32, 28, 28, 1)   # 28x28x192 -> 32, a 1x1 convolution
+        >>> layer.macs, layer.traffic_bytes(np.float32)   # 4 x (150,528 + 6,176 + 25,088)
+        (4816896, 727168)
+        >>> round(layer.intensity(np.float32), 2)
+        6.62
+        """
+        return self.macs / self.traffic_bytes(dtype)
+
+    def explain(self) -> str:
+        """This row with its working: output size, params, MACs and the other counts."""
+        lines = [f"{self.name} ({self.kind}): {_shape(self.in_shape)} -> {_shape(self.out_shape)}",
+                 f"    output  {self.shape_formula}",
+                 f"    params  {self.params_formula}",
+                 f"    MACs    {self.formula}"]
+        if self.ops_formula:
+            lines.append(f"    other   {self.ops_formula}  (not in MACs)")
+        return "\n".join(lines)
+
     def row(self) -> dict:
         """This layer as a flat dict of exact numbers (one row of a table)."""
         return {key: getattr(self, key) for key in ROW_KEYS}
 
 
-ROW_KEYS = ("name", "kind", "category", "in_shape", "out_shape", "params", "macs", "flops", "activations")
+ROW_KEYS = ("name", "kind", "category", "in_shape", "out_shape", "params", "macs", "flops", "activations",
+            "bias_adds", "bn_ops", "activation_ops", "pooling_ops", "add_ops",
+            "formula", "params_formula", "shape_formula", "ops_formula")
+OP_KEYS = ("bias_adds", "bn_ops", "activation_ops", "pooling_ops", "add_ops")
+
+
+def _shape(shape) -> str:
+    return "(" + ", ".join(_num(s) for s in shape) + ")"
+
+
+def _size_formula(height, width, k, stride, padding, out_h, out_w, ceil_mode=False) -> str:
+    """``'H_out = W_out = floor((H + 2p - K)/s) + 1 = floor((28 + 2·2 - 5)/1) + 1 = 28'``."""
+    rounding = "ceil" if ceil_mode else "floor"
+
+    def one(size, out):
+        text = f"{rounding}(({_num(size)} + 2·{padding} - {k})/{stride}) + 1"
+        raw = (-(-(size + 2 * padding - k) // stride) if ceil_mode else (size + 2 * padding - k) // stride) + 1
+        if raw != out:  # ceil_mode drops a last window that would start in the right padding
+            text += " - 1 (a last window may not start in the padding)"
+        return f"{text} = {_num(out)}"
+
+    if height == width:
+        return f"H_out = W_out = {rounding}((H + 2p - K)/s) + 1 = {one(height, out_h)}"
+    return (f"H_out = {rounding}((H + 2p - K)/s) + 1 = {one(height, out_h)}; "
+            f"W_out = {rounding}((W + 2p - K)/s) + 1 = {one(width, out_w)}")
 
 
 def _conv_category(c_in, c_out, groups, k, height, width) -> str:
@@ -171,14 +326,19 @@ def conv_cost(in_channels, out_channels, height, width, kernel_size, stride=1, p
     -------
     LayerCost
         ``params = C_out*(C_in/groups)*K*K (+ C_out)``,
-        ``macs = out_H*out_W*C_out*(C_in/groups)*K*K`` (bias adds not counted),
-        ``activations = C_out*out_H*out_W``.
+        ``macs = out_H*out_W*C_out*(C_in/groups)*K*K`` (bias adds not counted: they are ``bias_adds``),
+        ``activations = C_out*out_H*out_W``, with the working in ``formula``,
+        ``params_formula`` and ``shape_formula``.
 
     Examples
     --------
     >>> cost = conv_cost(192, 32, 28, 28, 5, padding="same")
     >>> cost.macs, cost.flops, cost.params, cost.out_shape
     (120422400, 240844800, 153632, (32, 28, 28))
+    >>> cost.formula
+    'H_out·W_out·C_out·C_in·K·K = 28·28·32·192·5·5 = 120,422,400'
+    >>> conv_cost(32, 32, 112, 112, 3, padding=1, groups=32, bias=False).formula
+    'H_out·W_out·C_out·(C_in/groups)·K·K = 112·112·32·1·3·3 = 3,612,672'
     """
     in_channels = check_positive_int(in_channels, "in_channels")
     out_channels = check_positive_int(out_channels, "out_channels")
@@ -188,25 +348,56 @@ def conv_cost(in_channels, out_channels, height, width, kernel_size, stride=1, p
         raise ValueError(f"groups={groups} must divide out_channels, got {out_channels}")
     bias = check_flag(bias, "bias")
     k, stride, padding, out_h, out_w = window_geometry(height, width, kernel_size, stride, padding)
-    weights = out_channels * (in_channels // groups) * k * k
+    per_group = in_channels // groups
+    weights = out_channels * per_group * k * k
+    params = weights + (out_channels if bias else 0)
+    outputs = out_channels * out_h * out_w
     category = _conv_category(in_channels, out_channels, groups, k, height, width)
     kind = {"depthwise": "depthwise", "grouped": "grouped conv", "fc": "fc"}.get(category, "conv")
     kind = f"{kind} {k}x{k}" + (f" /{stride}" if stride > 1 else "") + (f" g={groups}" if category == "grouped" else "")
-    return LayerCost(name or kind, kind, (in_channels, height, width), (out_channels, out_h, out_w),
-                     weights + (out_channels if bias else 0), out_h * out_w * weights, out_channels * out_h * out_w,
-                     category)
+    c_in = "(C_in/groups)" if groups > 1 else "C_in"
+    params_formula = f"C_out·{c_in}·K·K = {out_channels}·{per_group}·{k}·{k}"
+    if bias:
+        params_formula = f"C_out·{c_in}·K·K + C_out = {out_channels}·{per_group}·{k}·{k} + {out_channels}"
+    return LayerCost(
+        name or kind, kind, (in_channels, height, width), (out_channels, out_h, out_w), params,
+        out_h * out_w * weights, outputs, category,
+        formula=_product(["H_out", "W_out", "C_out", c_in, "K", "K"],
+                         [out_h, out_w, out_channels, per_group, k, k], out_h * out_w * weights),
+        params_formula=f"{params_formula} = {exact(params)}",
+        shape_formula=_size_formula(height, width, k, stride, padding, out_h, out_w),
+        bias_adds=outputs if bias else 0,
+        ops_formula=("bias adds = " + _product(["H_out", "W_out", "C_out"], [out_h, out_w, out_channels], outputs)
+                     if bias else ""))
+
+
+def _no_params_row(name, kind, in_shape, out_shape, shape_formula, ops=None, ops_formula="", category="other"):
+    """A row without parameters or MACs (pooling, activations, adds, concatenation)."""
+    ops = ops or {}
+    return LayerCost(name, kind, in_shape, out_shape, 0, 0, _elements(out_shape), category,
+                     formula="0 (no multiply-accumulates)", params_formula="0 (no parameters)",
+                     shape_formula=shape_formula, ops_formula=ops_formula, **ops)
+
+
+def _elements_formula(label, shape, what="") -> str:
+    """``'activation ops = C·H·W = 16·28·28 = 12,544'``."""
+    return f"{label} = " + _product(["C", "H", "W"], shape, _elements(shape)) + what
 
 
 def pool_cost(channels, height, width, kernel_size, stride=None, padding=0, name=None, ceil_mode=False,
               kind="maxpool") -> LayerCost:
     """Cost of K x K max (or average) pooling: no parameters and no MACs (it compares, it does not multiply).
 
-    ``channels`` may be None when unknown (then ``activations`` is None too).
+    ``pooling_ops`` counts its input elements. ``channels`` may be None when
+    unknown (then ``activations`` and ``pooling_ops`` are None too).
 
     Examples
     --------
-    >>> pool_cost(192, 28, 28, 3, stride=1, padding=1).out_shape
-    (192, 28, 28)
+    >>> pool = pool_cost(192, 28, 28, 3, stride=1, padding=1)
+    >>> pool.out_shape, pool.pooling_ops
+    ((192, 28, 28), 150528)
+    >>> pool.ops_formula
+    'pooling ops = C·H·W = 192·28·28 = 150,528 (input elements)'
     """
     height, width = check_positive_int(height, "height"), check_positive_int(width, "width")
     stride = kernel_size if stride is None else stride
@@ -215,39 +406,57 @@ def pool_cost(channels, height, width, kernel_size, stride=None, padding=0, name
                                                        ceil_mode=ceil_mode)
     channels = None if channels is None else check_positive_int(channels, "channels")
     kind = f"{kind} {k}x{k}" + (f" /{stride}" if stride > 1 else "")
-    return LayerCost(name or kind, kind, (channels, height, width), (channels, out_h, out_w), 0, 0,
-                     None if channels is None else channels * out_h * out_w)
+    in_shape = (channels, height, width)
+    return _no_params_row(name or kind, kind, in_shape, (channels, out_h, out_w),
+                          _size_formula(height, width, k, stride, padding, out_h, out_w, ceil_mode),
+                          {"pooling_ops": _elements(in_shape)},
+                          _elements_formula("pooling ops", in_shape, " (input elements)"))
 
 
 def global_pool_cost(channels, height, width, name=None) -> LayerCost:
-    """Global average pooling (C, H, W) -> (C, 1, 1): no parameters, no MACs."""
+    """Global average pooling (C, H, W) -> (C, 1, 1): no parameters, no MACs; ``pooling_ops`` = C·H·W inputs."""
     height, width = check_positive_int(height, "height"), check_positive_int(width, "width")
     channels = None if channels is None else check_positive_int(channels, "channels")
-    return LayerCost(name or "global avgpool", "global avgpool", (channels, height, width), (channels, 1, 1), 0, 0,
-                     channels)
+    in_shape = (channels, height, width)
+    return _no_params_row(name or "global avgpool", "global avgpool", in_shape, (channels, 1, 1),
+                          "H_out = W_out = 1 (one average per channel)", {"pooling_ops": _elements(in_shape)},
+                          _elements_formula("pooling ops", in_shape, " (input elements)"))
 
 
 def elementwise_cost(kind, channels, height, width, name=None) -> LayerCost:
-    """Cost of an activation (or any shape-keeping map without parameters): no parameters, no MACs."""
+    """Cost of an activation (or any shape-keeping map without parameters): no parameters, no MACs.
+
+    ``activation_ops`` counts its elements (None when ``channels`` is unknown).
+    """
     height, width = check_positive_int(height, "height"), check_positive_int(width, "width")
     channels = None if channels is None else check_positive_int(channels, "channels")
     shape = (channels, height, width)
-    return LayerCost(name or kind, kind, shape, shape, 0, 0, None if channels is None else channels * height * width)
+    return _no_params_row(name or kind, kind, shape, shape, "same as the input",
+                          {"activation_ops": _elements(shape)}, _elements_formula("activation ops", shape))
 
 
 def batchnorm_cost(channels, height, width, name=None) -> LayerCost:
-    """Cost of batch norm: 2 parameters per channel (gamma, beta), no MACs (by the convention above)."""
+    """Cost of batch norm: 2 parameters per channel (gamma, beta), no MACs (by the convention above).
+
+    ``bn_ops`` counts its elements, C·H·W: one ``y = a·x + c`` each at inference.
+    """
     channels = check_positive_int(channels, "channels")
     height, width = check_positive_int(height, "height"), check_positive_int(width, "width")
     shape = (channels, height, width)
-    return LayerCost(name or "batchnorm", "batchnorm", shape, shape, 2 * channels, 0, channels * height * width)
+    elements = _elements(shape)
+    return LayerCost(name or "batchnorm", "batchnorm", shape, shape, 2 * channels, 0, elements,
+                     formula="0 (no multiply-accumulates counted)",
+                     params_formula=f"2·C = 2·{channels} = {exact(2 * channels)} (gamma and beta)",
+                     shape_formula="same as the input", bn_ops=elements,
+                     ops_formula=_elements_formula("bn ops", shape, " (one y = a·x + c per element)"))
 
 
 def add_cost(shape, name="add") -> LayerCost:
-    """A residual addition of two (C, H, W) maps: no parameters, no MACs."""
+    """A residual addition of two (C, H, W) maps: no parameters, no MACs; ``add_ops`` = C·H·W."""
     channels, height, width = shape
-    return LayerCost(name, "add", tuple(shape), tuple(shape), 0, 0,
-                     None if channels is None else channels * height * width)
+    shape = tuple(shape)
+    return _no_params_row(name, "add", shape, shape, "same as the input", {"add_ops": _elements(shape)},
+                          _elements_formula("add ops", shape))
 
 
 def concat_cost(branches, name="concat") -> LayerCost:
@@ -273,8 +482,8 @@ def concat_cost(branches, name="concat") -> LayerCost:
     depths = [shape[0] for shape in shapes]
     channels = None if None in depths else sum(depths)
     out_shape = (channels,) + shapes[0][1:]
-    activations = None if channels is None else channels * out_shape[1] * out_shape[2]
-    return LayerCost(name, "concat", out_shape, out_shape, 0, 0, activations)
+    working = f"C = {' + '.join(_num(d) for d in depths)} = {_num(channels)}"
+    return _no_params_row(name, "concat", out_shape, out_shape, working)
 
 
 def _out_shape(branch, i) -> tuple:
@@ -287,6 +496,6 @@ def _out_shape(branch, i) -> tuple:
 
 
 # The renderers and the timer live in their own modules; importable from here as before.
-from .report import Comparison, Report  # noqa: E402
-from .timing import Measurement, measure  # noqa: E402
+from .report import Comparison, Prediction, Report  # noqa: E402
+from .timing import MachinePeaks, Measurement, machine_peaks, measure  # noqa: E402
 from .inception import bottleneck_comparison, inception_cost  # noqa: E402

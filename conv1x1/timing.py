@@ -12,9 +12,11 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ._validation import check_callable, check_non_negative_int, check_positive_int
+import numpy as np
 
-__all__ = ["Measurement", "measure", "median_times"]
+from ._validation import check_callable, check_float_dtype, check_non_negative_int, check_positive_int
+
+__all__ = ["Measurement", "measure", "median_times", "MachinePeaks", "machine_peaks"]
 
 
 class Measurement(NamedTuple):
@@ -97,3 +99,81 @@ def median_times(candidates: dict, repeats: int, min_seconds: float = 0.02) -> d
                 fn()
             times[name].append((time.perf_counter() - start) / loops[name])
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+class MachinePeaks(NamedTuple):
+    """What this machine reached: GEMM multiply-accumulates per second, and memory copy bandwidth.
+
+    Attributes
+    ----------
+    gmacs : dict
+        ``{"float32": GMAC/s, "float64": GMAC/s}``: the best rate of ``np.matmul`` on
+        large square matrices (billions of multiply-accumulates per second).
+    gb_per_second : float
+        The best rate of ``np.copyto`` on arrays far larger than the caches, counting
+        the bytes read and the bytes written (1 GB = 1e9 bytes).
+    how : str
+        How they were measured, in words.
+    """
+
+    gmacs: dict
+    gb_per_second: float
+    how: str
+
+    def macs_per_second(self, dtype) -> float:
+        """The GEMM rate for ``dtype`` in MACs per second; ValueError if it was not measured."""
+        name = check_float_dtype(dtype).name
+        if name not in self.gmacs:
+            raise ValueError(f"no GEMM rate was measured for {name}; measured: {', '.join(self.gmacs)}")
+        return self.gmacs[name] * 1e9
+
+    def ridge(self, dtype) -> float:
+        """The intensity (MACs per byte) above which a layer is compute-bound: peak / bandwidth."""
+        return self.macs_per_second(dtype) / (self.gb_per_second * 1e9)
+
+    def __str__(self):
+        rates = ", ".join(f"{name} {rate:.1f} GMAC/s" for name, rate in self.gmacs.items())
+        return f"GEMM {rates}; memory copy {self.gb_per_second:.1f} GB/s ({self.how})"
+
+
+_PEAKS = {}
+
+
+def machine_peaks(seconds=1.0) -> MachinePeaks:
+    """Measure this machine's GEMM rate (float32, float64) and copy bandwidth, once per process.
+
+    Takes about ``seconds`` the first time (a third on each GEMM, a third on
+    copies); later calls return the cached result. Each rate is the best of its
+    repeats: a roofline is an upper bound, and a busy machine only ever slows a run down.
+
+    Returns
+    -------
+    MachinePeaks
+    """
+    if "peaks" not in _PEAKS:
+        budget = float(seconds) / 3
+        n, size = 1024, 2**24   # 1024x1024 GEMM: 1,073,741,824 MACs; copies of 2**24 float32 (64 MiB)
+        gmacs, runs = {}, []
+        for dtype in (np.float32, np.float64):
+            a = np.random.default_rng(0).standard_normal((n, n)).astype(dtype)
+            best, count = _best_time(lambda a=a: a @ a, budget)
+            gmacs[np.dtype(dtype).name] = n**3 / best / 1e9
+            runs.append(f"{count} in {np.dtype(dtype).name}")
+        src, dst = np.ones(size, np.float32), np.empty(size, np.float32)
+        best_copy, copies = _best_time(lambda: np.copyto(dst, src), budget)
+        how = (f"fastest of repeated np.matmul of two {n}x{n} matrices ({n**3:,} MACs each; "
+               f"{' and '.join(runs)} runs) and of {copies} np.copyto of a {src.nbytes // 2**20} MiB float32 "
+               "array, counting bytes read + bytes written")
+        _PEAKS["peaks"] = MachinePeaks(gmacs, 2 * src.nbytes / best_copy / 1e9, how)
+    return _PEAKS["peaks"]
+
+
+def _best_time(fn, budget: float) -> tuple:
+    """(fastest seconds, runs) of ``fn()`` called after one warm-up until ``budget`` seconds have passed (3+ runs)."""
+    fn()
+    times, start = [], time.perf_counter()
+    while len(times) < 3 or time.perf_counter() - start < budget:
+        begin = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - begin)
+    return min(times), len(times)

@@ -44,6 +44,10 @@ FACTS = {  # script -> checks on its output
     and "output depth: naive 416, with reductions 256" in out,
     "13_nin_digits.py": lambda out: float(re.search(r"^nin +[\d,]+ +[\d,]+ +(\d+\.\d)%", out, re.M).group(1)) >= 97
     and "NiN reaches 97%" in out and "their non-linearity (ReLU between the 1x1 layers):" in out,
+    "12_roofline.py": lambda out: "MAC ratio (naive / reduced): 303,464,448 / 128,049,152 = 2.37x" in out
+    and "ridge" in out and out.count("measured against predicted") == 2
+    and "Furthest above its roofline" in out
+    and any(verdict in out for verdict in ("Why ", "This run disagrees")),
 }
 
 
@@ -91,13 +95,16 @@ def test_cost_command(tmp_path):
     single = run(["-m", "conv1x1", "cost", "--in", "192", "--out", "32", "--size", "28", "--kernel", "1"],
                  cwd=tmp_path)
     assert single.returncode == 0 and "4.8M" in single.stdout
+    default = run(["-m", "conv1x1", "cost", "--in", "192", "--out", "32", "--size", "28", "--explain"], cwd=tmp_path)
+    # the defaults are the Python API's: a 1x1 convolution (kernel 1, padding 0), as C.Conv1x1(192, 32)
+    assert default.returncode == 0 and "28·28·32·192·1·1 = 4,816,896" in default.stdout
 
 
 @pytest.mark.parametrize("args, message", [
     (["cost", "--in", "0", "--out", "32", "--size", "28"], "in_channels"),
     (["cost", "--in", "x", "--out", "32", "--size", "28"], "--in"),
     (["cost", "--in", "192", "--out", "32"], "--size"),
-    (["cost", "--in", "192", "--out", "32", "--size", "28", "--kernel", "4"], "odd kernel"),
+    (["cost", "--in", "192", "--out", "32", "--size", "28", "--kernel", "4", "--padding", "same"], "odd kernel"),
     (["cost", "--in", "192", "--out", "32", "--size", "4", "--kernel", "7", "--padding", "0"], "larger than"),
     (["cost", "--in", "192", "--out", "32", "--size", "28", "--padding", "lots"], "--padding"),
     (["nonsense"], "invalid choice"),
