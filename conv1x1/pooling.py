@@ -62,13 +62,13 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     # first) or NaN (so the last NaN wins). The best starts at each window's first real element,
     # so padding, -inf, never wins.
     out = np.full((n, c, out_h, out_w), -np.inf, dtype=x.dtype)
-    best = np.broadcast_to(first_real(k, stride, padding, out_h, out_w), out.shape)
+    best = np.broadcast_to(first_real(k, stride, padding, out_h, out_w), out.shape).copy()
     for offset in range(k * k):
         p, q = divmod(offset, k)
         view = xp[:, :, p:p + stride * out_h:stride, q:q + stride * out_w:stride]
         better = (view > out) | np.isnan(view)
-        out = np.where(better, view, out)
-        best = np.where(better, offset, best)
+        np.copyto(best, offset, where=better)   # best[better] = offset
+        out = np.maximum(out, view)             # the winner's value (np.maximum keeps NaN)
     return out, MaxPool2dCache(x.shape, best, k, stride, padding, x.dtype)
 
 
