@@ -31,8 +31,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from . import activations as act
-from ._validation import (check_flag, check_float_dtype, check_image_batch, check_padding, check_positive_int,
-                          check_real, check_rng)
+from ._validation import (check_flag, check_float_dtype, check_groups, check_image_batch, check_padding,
+                          check_positive_int, check_real, check_rng)
 from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1_backward, conv1x1_forward
 from .cost import LayerCost, Report, conv_cost, elementwise_cost, global_pool_cost, pool_cost
@@ -163,12 +163,13 @@ def _check_channels(layer: Layer, in_channels, expected: int) -> None:
 
 
 class _Conv(Layer):
-    """What Conv1x1 and Conv2d share: sizes, a He-normal weight drawn on first use, a zero bias."""
+    """What Conv1x1 and Conv2d share: sizes, groups, a He-normal weight drawn on first use, a zero bias."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, bias, rng, dtype):
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, bias, rng, dtype, groups=1):
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.out_channels = check_positive_int(out_channels, "out_channels")
+        self.groups = check_groups(groups, self.in_channels, self.out_channels)
         self.kernel_size = check_positive_int(kernel_size, "kernel_size")
         self.stride = check_positive_int(stride, "stride")
         self.padding = check_padding(padding, self.kernel_size, self.stride)
@@ -180,12 +181,12 @@ class _Conv(Layer):
         raise NotImplementedError
 
     def init_params(self) -> dict:
-        """He initialisation: w ~ normal(0, sqrt(2 / fan_in)), fan_in = C_in * K * K; b = 0.
+        """He initialisation: w ~ normal(0, sqrt(2 / fan_in)), fan_in = C_in / groups * K * K; b = 0.
 
         He et al. 2015 ("Delving Deep into Rectifiers", arXiv:1502.01852) chose this
         spread so that signals keep their size through many ReLU layers.
         """
-        fan_in = self.in_channels * self.kernel_size ** 2
+        fan_in = self.in_channels // self.groups * self.kernel_size ** 2
         w = np.random.default_rng(self.seed).standard_normal(self.weight_shape()) * np.sqrt(2.0 / fan_in)
         params = {"w": w.astype(self.dtype)}
         if self.bias:
@@ -194,7 +195,7 @@ class _Conv(Layer):
 
     def forward(self, x):
         x = check_image_batch(x, self.in_channels, owner=repr(self))
-        out, self.cache = self.forward_fn(x, self.params["w"], self.params.get("b"))
+        out, self.cache = self.forward_fn(x, self.params["w"], self.params.get("b"), groups=self.groups)
         return out
 
     def backward(self, dout):
@@ -205,7 +206,7 @@ class _Conv(Layer):
     def cost_node(self, in_shape, name):
         _check_channels(self, in_shape[0], self.in_channels)
         return conv_cost(self.in_channels, self.out_channels, in_shape[1], in_shape[2], self.kernel_size,
-                         self.stride, self.padding, self.bias, name=name or type(self).__name__)
+                         self.stride, self.padding, self.bias, name=name or type(self).__name__, groups=self.groups)
 
 
 class Conv1x1(_Conv):
@@ -220,13 +221,15 @@ class Conv1x1(_Conv):
     bias : bool, default True
         Whether to learn a bias ``b`` of shape (C_out,). Without it there is no "b" key.
     rng : numpy.random.Generator, int or None
-        Source of the He-normal initial weights (std = sqrt(2 / C_in)).
+        Source of the He-normal initial weights (std = sqrt(2 / (C_in / groups))).
     dtype : float16, float32 or float64, default float64
+    groups : int, default 1
+        Channel groups that never mix (ShuffleNet's grouped 1x1); must divide C_in and C_out.
 
     Attributes
     ----------
     params : dict
-        ``{"w": (C_out, C_in), "b": (C_out,)}``; ``b`` starts at zero.
+        ``{"w": (C_out, C_in // groups), "b": (C_out,)}``; ``b`` starts at zero.
     grads : dict
         Same keys and shapes, filled by ``backward``.
 
@@ -243,14 +246,15 @@ class Conv1x1(_Conv):
     forward_fn = staticmethod(conv1x1_forward)
     backward_fn = staticmethod(conv1x1_backward)
 
-    def __init__(self, in_channels, out_channels, bias=True, rng=None, dtype=np.float64):
-        super().__init__(in_channels, out_channels, 1, 1, 0, bias, rng, dtype)
+    def __init__(self, in_channels, out_channels, bias=True, rng=None, dtype=np.float64, groups=1):
+        super().__init__(in_channels, out_channels, 1, 1, 0, bias, rng, dtype, groups)
 
     def weight_shape(self) -> tuple:
-        return (self.out_channels, self.in_channels)
+        return (self.out_channels, self.in_channels // self.groups)
 
     def __repr__(self):
-        return f"Conv1x1({self.in_channels}, {self.out_channels}, bias={self.bias})"
+        groups = f", groups={self.groups}" if self.groups > 1 else ""
+        return f"Conv1x1({self.in_channels}, {self.out_channels}{groups}, bias={self.bias})"
 
 
 class Conv2d(_Conv):
@@ -263,15 +267,17 @@ class Conv2d(_Conv):
         K, for square K x K kernels (K = 1 works too, with a (C_out, C_in, 1, 1) weight).
     stride : int, default 1
     padding : int or "same", default 0
+    groups : int, default 1
+        Must divide C_in and C_out; ``groups = in_channels`` is a depthwise convolution.
     bias : bool, default True
     rng : numpy.random.Generator, int or None
-        He-normal initial weights, std = sqrt(2 / (C_in * K * K)).
+        He-normal initial weights, std = sqrt(2 / (C_in / groups * K * K)).
     dtype : float16, float32 or float64, default float64
 
     Attributes
     ----------
     params, grads : dict
-        ``{"w": (C_out, C_in, K, K), "b": (C_out,)}``.
+        ``{"w": (C_out, C_in // groups, K, K), "b": (C_out,)}``.
 
     Examples
     --------
@@ -281,23 +287,26 @@ class Conv2d(_Conv):
     Conv2d(16, 32, kernel_size=5, stride=1, padding=2, bias=True)
     >>> layer.forward(np.zeros((1, 16, 28, 28))).shape
     (1, 32, 28, 28)
+    >>> C.Conv2d(16, 16, 3, padding=1, groups=16).params["w"].shape   # depthwise: one 3x3 filter per channel
+    (16, 1, 3, 3)
     """
 
     backward_fn = staticmethod(conv2d_backward)
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, rng=None,
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, groups=1, bias=True, rng=None,
                  dtype=np.float64):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias, rng, dtype)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias, rng, dtype, groups)
 
     def weight_shape(self) -> tuple:
-        return (self.out_channels, self.in_channels, self.kernel_size, self.kernel_size)
+        return (self.out_channels, self.in_channels // self.groups, self.kernel_size, self.kernel_size)
 
-    def forward_fn(self, x, w, b):
-        return conv2d_forward(x, w, b, self.stride, self.padding)
+    def forward_fn(self, x, w, b, groups):
+        return conv2d_forward(x, w, b, self.stride, self.padding, groups)
 
     def __repr__(self):
+        groups = f", groups={self.groups}" if self.groups > 1 else ""
         return (f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, bias={self.bias})")
+                f"stride={self.stride}, padding={self.padding}{groups}, bias={self.bias})")
 
 
 class _Activation(Layer):
