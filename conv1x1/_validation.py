@@ -112,6 +112,14 @@ def check_weight(w, ndim: int, in_channels: int, groups: int = 1) -> np.ndarray:
     return w
 
 
+def check_channel_vector(value, name: str, channels: int) -> np.ndarray:
+    """Return ``value`` as a float array of shape (channels,): one number per channel (batch norm's gamma, mean...)."""
+    value = check_float_array(value, name)
+    if value.shape != (channels,):
+        raise ValueError(f"{name} must have shape ({channels},), one value per channel of x, got {value.shape}")
+    return value
+
+
 def check_groups(groups, in_channels: int, out_channels: int | None = None) -> int:
     """Return ``groups`` if it is a positive int that divides ``in_channels`` (and ``out_channels`` when given)."""
     groups = check_positive_int(groups, "groups")

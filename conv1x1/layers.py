@@ -35,10 +35,13 @@ from ._validation import (check_flag, check_float_dtype, check_groups, check_ima
                           check_positive_int, check_real, check_rng)
 from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1_backward, conv1x1_forward
-from .cost import LayerCost, Report, conv_cost, elementwise_cost, global_pool_cost, pool_cost
+from .cost import LayerCost, Report, batchnorm_cost, conv_cost, elementwise_cost, global_pool_cost, pool_cost
+from .normalization import batchnorm_backward, batchnorm_forward
 from .pooling import global_avg_pool_backward, global_avg_pool_forward, maxpool2d_backward, maxpool2d_forward
+from .shuffle import channel_shuffle_backward, channel_shuffle_forward
 
-__all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "GlobalAvgPool2d"]
+__all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "GlobalAvgPool2d",
+           "BatchNorm2d", "ChannelShuffle"]
 
 
 class Layer:
@@ -443,3 +446,127 @@ class GlobalAvgPool2d(Layer):
 
     def cost_node(self, in_shape, name):
         return global_pool_cost(*in_shape, name=name or "GlobalAvgPool2d")
+
+
+class BatchNorm2d(Layer):
+    """Batch norm over the channels of (N, C, H, W) batches; see ``batchnorm_forward``.
+
+    In training mode (the default, ``layer.train()``) it normalises with the
+    batch's statistics and updates its running estimates, PyTorch's rule::
+
+        running_mean = (1 - momentum) * running_mean + momentum * mean
+        running_var  = (1 - momentum) * running_var  + momentum * var * m / (m - 1)
+
+    (the running variance is the unbiased estimate, m = N*H*W; the
+    normalisation itself uses the biased one). After ``layer.eval()`` it
+    normalises with the running estimates and leaves them alone.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels.
+    eps : float, default 1e-5
+    momentum : float, default 0.1
+        Weight of the newest batch in the running estimates.
+    dtype : float16, float32 or float64, default float64
+
+    Attributes
+    ----------
+    params : dict
+        ``{"gamma": (C,), "beta": (C,)}``, starting at 1 and 0: trainable.
+    buffers : dict
+        ``{"running_mean": (C,), "running_var": (C,)}``, starting at 0 and 1: saved, not trained.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> bn = C.BatchNorm2d(3)
+    >>> out = bn.forward(np.random.default_rng(0).standard_normal((4, 3, 5, 5)) * 2 + 7)
+    >>> bool(abs(out.mean()) < 1e-12), sorted(bn.params), sorted(bn.buffers)
+    (True, ['beta', 'gamma'], ['running_mean', 'running_var'])
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, dtype=np.float64):
+        super().__init__()
+        self.num_features = check_positive_int(num_features, "num_features")
+        self.eps = check_real(eps, "eps", minimum=0.0)
+        self.momentum = check_real(momentum, "momentum", minimum=0.0)
+        if self.momentum > 1:
+            raise ValueError(f"momentum must be between 0 and 1 (the newest batch's weight), got {self.momentum}")
+        self.dtype = check_float_dtype(dtype)
+        self.buffers = {"running_mean": np.zeros(self.num_features, dtype=self.dtype),
+                        "running_var": np.ones(self.num_features, dtype=self.dtype)}
+
+    @property
+    def running_mean(self) -> np.ndarray:
+        return self.buffers["running_mean"]
+
+    @property
+    def running_var(self) -> np.ndarray:
+        return self.buffers["running_var"]
+
+    def init_params(self) -> dict:
+        return {"gamma": np.ones(self.num_features, dtype=self.dtype),
+                "beta": np.zeros(self.num_features, dtype=self.dtype)}
+
+    def __repr__(self):
+        return f"BatchNorm2d({self.num_features}, eps={self.eps}, momentum={self.momentum})"
+
+    def forward(self, x):
+        """x: (N, C, H, W) -> out: (N, C, H, W)."""
+        x = check_image_batch(x, self.num_features, owner=repr(self))
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if not self.training:
+            out, self.cache = batchnorm_forward(x, gamma, beta, self.eps, self.running_mean, self.running_var)
+            return out
+        out, self.cache = batchnorm_forward(x, gamma, beta, self.eps)
+        m = x.shape[0] * x.shape[2] * x.shape[3]
+        self.running_mean[...] = (1 - self.momentum) * self.running_mean + self.momentum * self.cache.mean
+        self.running_var[...] = (1 - self.momentum) * self.running_var + self.momentum * self.cache.var * m / (m - 1)
+        return out
+
+    def backward(self, dout):
+        """dout: (N, C, H, W) -> dx: (N, C, H, W); fills grads["gamma"], grads["beta"]."""
+        dx, dgamma, dbeta = batchnorm_backward(dout, self.require_cache())
+        self.store_grads(gamma=dgamma, beta=dbeta)
+        return dx
+
+    def cost_node(self, in_shape, name):
+        _check_channels(self, in_shape[0], self.num_features)
+        return batchnorm_cost(self.num_features, in_shape[1], in_shape[2], name=name or "BatchNorm2d")
+
+
+class ChannelShuffle(Layer):
+    """ShuffleNet's channel shuffle: interleave G channel groups; see ``channel_shuffle_forward``. No parameters.
+
+    Parameters
+    ----------
+    groups : int
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> C.ChannelShuffle(3).forward(np.arange(6.0).reshape(1, 6, 1, 1)).ravel()
+    array([0., 2., 4., 1., 3., 5.])
+    """
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = check_positive_int(groups, "groups")
+
+    def __repr__(self):
+        return f"ChannelShuffle({self.groups})"
+
+    def forward(self, x):
+        """x: (N, C, H, W) -> out: (N, C, H, W), channels interleaved."""
+        out, self.cache = channel_shuffle_forward(x, self.groups)
+        return out
+
+    def backward(self, dout):
+        """dout: (N, C, H, W) -> dx: (N, C, H, W), the inverse permutation."""
+        return channel_shuffle_backward(dout, self.require_cache())
+
+    def cost_node(self, in_shape, name):
+        if in_shape[0] is not None:
+            check_groups(self.groups, in_shape[0])
+        return elementwise_cost("channel shuffle", *in_shape, name=name or repr(self))
