@@ -18,7 +18,7 @@ What is here, and what each trick buys:
 - the depthwise convolution (``groups == C_in == C_out``) at stride 1: K*K
   whole-array multiply-adds of shifted views, one per kernel offset (never a
   loop over channels), with no padded copy and no im2col matrix, so the
-  forward pass holds its output and one output-sized buffer (the plain route
+  forward pass holds its output and a buffer half its size (the plain route
   holds a K*K times larger im2col matrix). Measured (``benchmarks/bench_blocks.py``):
   forward alone it is slower than the plain grouped product, forward + backward
   it is faster at stride 1 on large maps; at stride 2 it lost, so strides above
@@ -199,7 +199,7 @@ def _depthwise_forward(x, w, b, stride, padding, out_hw):
 
     over the output pixels (i, j) whose input pixel is inside x (the rest read
     padding, which is zero). No padded copy and no im2col matrix: the output and
-    one output-sized buffer are all the memory it takes.
+    a buffer for half of it (the channels run in two halves) are all the memory it takes.
 
     Parameters (already checked by ``conv2d_forward``)
     ----------
@@ -215,13 +215,17 @@ def _depthwise_forward(x, w, b, stride, padding, out_hw):
     out : ndarray, shape (N, C, out_H, out_W)
     cache : DepthwiseCache
     """
-    k = w.shape[2]
-    out = np.zeros((x.shape[0], x.shape[1], *out_hw), dtype=x.dtype)
-    term = np.empty_like(out)
-    for p, q, out_rows, out_cols, in_rows, in_cols in _depthwise_slices(x.shape, k, stride, padding, out_hw):
-        buffer = term[:, :, :out_rows.stop - out_rows.start, :out_cols.stop - out_cols.start]
-        np.multiply(x[:, :, in_rows, in_cols], w[:, 0, p, q][:, None, None], out=buffer)
-        out[:, :, out_rows, out_cols] += buffer
+    n, c, k = x.shape[0], x.shape[1], w.shape[2]
+    out = np.zeros((n, c, *out_hw), dtype=x.dtype)
+    half = (c + 1) // 2
+    term = np.empty((n, half, *out_hw), dtype=x.dtype)   # a buffer for half the channels at a time
+    for first in range(0, c, half):                       # two halves (not a loop over channels)
+        part = slice(first, min(first + half, c))
+        size = part.stop - part.start
+        for p, q, out_rows, out_cols, in_rows, in_cols in _depthwise_slices(x.shape, k, stride, padding, out_hw):
+            buffer = term[:, :size, :out_rows.stop - out_rows.start, :out_cols.stop - out_cols.start]
+            np.multiply(x[:, part, in_rows, in_cols], w[part, 0, p, q][:, None, None], out=buffer)
+            out[:, part, out_rows, out_cols] += buffer
     if b is not None:
         out += b[:, None, None]
     return out, DepthwiseCache(x, w, b is not None, stride, padding, tuple(out_hw))

@@ -131,3 +131,15 @@ def test_grouped_layers_gradcheck_and_price(rng, layer, shape, category):
 def test_depthwise_layer_weights_have_the_he_spread_of_their_fan_in():
     w = C.Conv2d(512, 512, 3, padding=1, groups=512, rng=0).params["w"]
     assert abs(w.std() - np.sqrt(2 / 9)) < 0.02   # fan_in = 1 channel * 3 * 3, not 512 * 9
+
+
+def test_fast_depthwise_forward_peak_memory_is_at_most_twice_its_output(rng):
+    import tracemalloc
+    x = rng.standard_normal((4, 32, 28, 28)).astype(np.float32)
+    w = rng.standard_normal((32, 1, 3, 3)).astype(np.float32)
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    out, _ = fast.conv2d_forward(x, w, None, 1, 1, 32)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak <= 2 * out.nbytes, peak / out.nbytes
