@@ -21,7 +21,7 @@ Weights are drawn on first use (the first look at ``params``), not when a
 layer is built, so a large network can be built and priced without the memory
 for its weights. Each layer takes its own seed from ``rng`` when it is built,
 so the weights do not depend on the order in which they are first used.
-Containers (``Sequential``, ``Concat``) live in ``conv1x1.containers``.
+Containers (``Sequential``, ``Concat``, ``Residual``) live in ``conv1x1.containers``.
 """
 
 from __future__ import annotations
