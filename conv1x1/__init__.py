@@ -19,7 +19,9 @@ Modules: ``conv1x1.gradcheck`` (numerical gradient checks),
 ``conv1x1.reference`` (slow, obvious implementations to learn from),
 ``conv1x1.fast`` (the engine room: the same functions, tuned),
 ``conv1x1.cost`` (parameters, MACs and FLOPs; 1 MAC = 2 FLOPs) with
-``conv1x1.report`` (its tables) and ``conv1x1.timing`` (measurements).
+``conv1x1.report`` (its tables) and ``conv1x1.timing`` (measurements),
+``conv1x1.models`` (MobileNet v1, ResNet-50, SqueezeNet 1.0 and GoogLeNet,
+priced without allocating their weights).
 """
 
 from . import checkpoint, cost, data, fast, gradcheck, optim, reference, report, timing, train
@@ -33,15 +35,20 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
+from .blocks import Bottleneck, DepthwiseSeparable, Fire
 from .checkpoint import load, save
-from .containers import Concat, Sequential
+from .containers import Concat, Residual, Sequential
 from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1, conv1x1_backward, conv1x1_forward
 from .inception import Inception
+from .layers import (BatchNorm2d, ChannelShuffle, Conv1x1, Conv2d, GlobalAvgPool2d, Layer, LeakyReLU, MaxPool2d, ReLU,
+                     Sigmoid, Tanh)
 from .losses import softmax_cross_entropy
+from .normalization import batchnorm_backward, batchnorm_forward
 from .optim import SGD
-from .layers import Conv1x1, Conv2d, GlobalAvgPool2d, Layer, LeakyReLU, MaxPool2d, ReLU, Sigmoid, Tanh
 from .pooling import global_avg_pool_backward, global_avg_pool_forward, maxpool2d_backward, maxpool2d_forward
+from .shuffle import channel_shuffle_backward, channel_shuffle_forward
+from . import models  # noqa: E402  (after the layers it builds on)
 
 __version__ = "0.2.0"
 
@@ -51,8 +58,9 @@ __all__ = [
     "maxpool2d_forward", "maxpool2d_backward", "global_avg_pool_forward", "global_avg_pool_backward",
     "relu_forward", "relu_backward", "leaky_relu_forward", "leaky_relu_backward",
     "sigmoid_forward", "sigmoid_backward", "tanh_forward", "tanh_backward",
+    "batchnorm_forward", "batchnorm_backward", "channel_shuffle_forward", "channel_shuffle_backward",
     "Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "GlobalAvgPool2d", "Sequential",
-    "Concat", "Inception",
+    "Concat", "Residual", "Inception", "BatchNorm2d", "ChannelShuffle", "DepthwiseSeparable", "Bottleneck", "Fire",
     "softmax_cross_entropy", "SGD", "save", "load",
-    "checkpoint", "cost", "data", "fast", "gradcheck", "optim", "reference", "report", "timing", "train",
+    "checkpoint", "cost", "data", "fast", "gradcheck", "models", "optim", "reference", "report", "timing", "train",
 ]

@@ -28,6 +28,9 @@ EXAMPLES = [
     ("06_gradient_check.py", "verify a backward pass, and catch a wrong one"),
     ("07_einsum_paths.py", "one contraction computed seven ways, timed against the raw GEMM"),
     ("08_inception_module.py", "GoogLeNet's module 3a built from the layers: forward, backward, cost"),
+    ("09_depthwise_separable.py", "a 3x3 layer at 14x14x512, dense vs depthwise-separable: MACs and time"),
+    ("10_resnet_bottleneck.py", "bottleneck 256->64->64->256 vs a basic block: same MACs, 4x the width"),
+    ("11_where_the_macs_go.py", "MACs by layer kind in four networks; grouped 1x1 + shuffle vs dense 1x1"),
     ("12_roofline.py", "every layer of module 3a timed against this machine's roofline"),
     ("13_nin_digits.py", "Network in Network trained on real digits: what the 1x1 layers and ReLUs buy"),
 ]

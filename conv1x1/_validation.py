@@ -130,12 +130,21 @@ def check_weight(w, ndim: int, in_channels: int, groups: int = 1) -> np.ndarray:
     return w
 
 
-def check_groups(groups, in_channels: int) -> int:
-    """Return ``groups`` if it is a positive int that divides ``in_channels``."""
+def check_channel_vector(value, name: str, channels: int) -> np.ndarray:
+    """Return ``value`` as a float array of shape (channels,): one number per channel (batch norm's gamma, mean...)."""
+    value = check_float_array(value, name)
+    if value.shape != (channels,):
+        raise ValueError(f"{name} must have shape ({channels},), one value per channel of x, got {value.shape}")
+    return value
+
+
+def check_groups(groups, in_channels: int, out_channels: int | None = None) -> int:
+    """Return ``groups`` if it is a positive int that divides ``in_channels`` (and ``out_channels`` when given)."""
     groups = check_positive_int(groups, "groups")
-    if in_channels % groups:
-        raise ValueError(f"groups={groups} must divide the input channels, got C_in={in_channels} "
-                         f"({in_channels} % {groups} = {in_channels % groups})")
+    for name, channels in (("input channels, got C_in", in_channels), ("output channels, got C_out", out_channels)):
+        if channels is not None and channels % groups:
+            raise ValueError(f"groups={groups} must divide the {name}={channels} ({channels} % {groups} = "
+                             f"{channels % groups}); a depthwise convolution uses groups = C_in")
     return groups
 
 

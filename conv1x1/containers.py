@@ -1,4 +1,5 @@
-"""Containers: layers made of layers. ``Sequential`` runs them in a row, ``Concat`` side by side.
+"""Containers: layers made of layers. ``Sequential`` runs them in a row, ``Concat`` side by side,
+``Residual`` adds a block's output to its input (or to a shortcut's output).
 
 A container's ``params``, ``grads`` and ``buffers`` are its children's, under
 dotted names (``"0.w"``, ``"1.2.b"``), like PyTorch's ``state_dict``: the same
@@ -11,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_dout, check_layers
-from .cost import Report, concat_cost
+from .cost import Report, add_cost, concat_cost
 from .layers import Layer
 
-__all__ = ["Sequential", "Concat"]
+__all__ = ["Sequential", "Concat", "Residual"]
 
 
 class _Container(Layer):
@@ -202,3 +203,84 @@ class Concat(_Container):
         shapes = [b.out_shape or in_shape for b in branches]  # an empty branch passes its input on
         concat = concat_cost(shapes, name=f"{name}.concat" if name else "concat")
         return Report(branches + [concat], title=name or type(self).__name__)
+
+
+class Residual(_Container):
+    """A residual connection: ``out = block(x) + shortcut(x)``, with the identity when ``shortcut`` is None.
+
+    He, Zhang, Ren, Sun 2015 ("Deep Residual Learning for Image Recognition",
+    arXiv:1512.03385): the block learns a correction to its input. x feeds both
+    paths, so its gradient is the sum of theirs::
+
+        dx = block.backward(dout) + shortcut.backward(dout)      (+ dout itself for the identity)
+
+    Parameters
+    ----------
+    block : Layer
+    shortcut : Layer, optional
+        A projection (e.g. a strided 1x1 convolution) when the block changes
+        the shape; None for the identity, which needs block(x) to have x's shape.
+
+    Attributes
+    ----------
+    block, shortcut : Layer (shortcut may be None)
+    params, grads, buffers : dict
+        Dotted names: ``"0.…"`` for the block, ``"1.…"`` for the shortcut.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> res = C.Residual(C.Sequential(C.Conv1x1(4, 4, rng=0), C.ReLU()))
+    >>> res.forward(np.zeros((1, 4, 3, 3))).shape
+    (1, 4, 3, 3)
+    >>> res.cost(3, 3).layers[-1].kind
+    'add'
+    """
+
+    def __init__(self, block, shortcut=None):
+        super().__init__([block] if shortcut is None else [block, shortcut], "Residual")
+
+    @property
+    def block(self) -> Layer:
+        return self._children[0]
+
+    @property
+    def shortcut(self):
+        return self._children[1] if len(self._children) > 1 else None
+
+    def forward(self, x):
+        """x: (N, C_in, H, W) -> out: block(x) + shortcut(x), the block's shape."""
+        out = self.block.forward(x)
+        other = x if self.shortcut is None else self.shortcut.forward(x)
+        if np.shape(out) != np.shape(other):
+            what = "x (the identity shortcut)" if self.shortcut is None else f"the shortcut {self.shortcut!r}"
+            hint = (" Give a projection shortcut, e.g. C.Conv2d(C_in, C_out, 1, stride=s, bias=False)."
+                    if self.shortcut is None else "")
+            raise ValueError(f"Residual adds the block's output {np.shape(out)} to {what} of shape "
+                             f"{np.shape(other)}: they must match.{hint}")
+        out = out + other
+        self.cache = (out.shape, out.dtype)
+        return out
+
+    def backward(self, dout):
+        """dout: shape of out -> dx: shape of x, the block's and the shortcut's input gradients summed."""
+        out_shape, dtype = self.require_cache()
+        dout = check_dout(dout, out_shape, dtype)
+        dx = self.block.backward(dout)
+        return dx + (dout if self.shortcut is None else self.shortcut.backward(dout))
+
+    def cost_node(self, in_shape, name):
+        def child(suffix):
+            return f"{name}.{suffix}" if name else str(suffix)
+        nodes = [self.block.cost_node(in_shape, child(0))]
+        out_shape = nodes[0].out_shape or in_shape
+        if self.shortcut is not None:
+            nodes.append(self.shortcut.cost_node(in_shape, child(1)))
+            other = nodes[-1].out_shape or in_shape
+        else:
+            other = in_shape
+        if None not in (out_shape[0], other[0]) and tuple(out_shape) != tuple(other):
+            raise ValueError(f"Residual adds the block's output {out_shape} to a shortcut of shape {other}: "
+                             "they must match")
+        nodes.append(add_cost(out_shape, name=child("add")))
+        return Report(nodes, title=name or "Residual")

@@ -13,6 +13,14 @@ K x K x C_in window of the input into one column of a matrix ``cols`` of shape
 windows *are* the pixels; a KxK one pays a copy K*K times the input's size.
 (``conv1x1.fast`` avoids that copy at stride 1; ``conv1x1.reference.conv2d_loops``
 is the slow, literal version.)
+
+**Groups**: with ``groups = G`` the input channels split into G groups and each
+filter sees only its own group's C_in/G channels (AlexNet's two towers, ResNeXt,
+ShuffleNet). ``groups = C_in`` is the **depthwise** convolution of MobileNet:
+one K x K filter per channel. The rows of ``cols`` are ordered channel first,
+so group g's rows are one block and the product takes one more axis::
+
+    out[n, g] = w[g] @ cols[n, g]      # (G, C_out/G, C_in/G*K*K) @ (N, G, C_in/G*K*K, P)
 """
 
 from __future__ import annotations
@@ -22,13 +30,14 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validation import (check_cache, check_dout, check_float_array, check_image_batch, check_weight, common_dtype,
-                          window_geometry)
+from ._validation import (check_cache, check_dout, check_float_array, check_groups, check_image_batch, check_weight,
+                          common_dtype, window_geometry)
+from .core import by_group
 
 __all__ = ["conv2d_forward", "conv2d_backward", "Conv2dCache", "im2col", "col2im"]
 
 
-def conv2d_forward(x, w, b=None, stride=1, padding=0):
+def conv2d_forward(x, w, b=None, stride=1, padding=0, groups=1):
     """Forward pass of a direct KxK convolution (cross-correlation, as in deep learning).
 
     ``out[n, o, i, j] = sum_{c,p,q} w[o, c, p, q] * xp[n, c, i*stride + p, j*stride + q] + b[o]``,
@@ -37,11 +46,13 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     Parameters
     ----------
     x : ndarray, shape (N, C_in, H, W)
-    w : ndarray, shape (C_out, C_in, K, K)
+    w : ndarray, shape (C_out, C_in // groups, K, K)
     b : ndarray, shape (C_out,), optional
     stride : int, default 1
     padding : int or "same", default 0
         Zeros added on each side, at most K - 1. ``"same"`` keeps H and W (odd K and stride 1 only).
+    groups : int, default 1
+        Must divide C_in and C_out; ``groups = C_in`` is a depthwise convolution.
 
     Returns
     -------
@@ -53,7 +64,7 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     ------
     TypeError, ValueError
         For non-float arrays, wrong shapes, a kernel larger than the padded
-        input, a stride below 1 or a bad padding.
+        input, a stride below 1, a bad padding or groups that do not divide the channels.
 
     Examples
     --------
@@ -63,14 +74,21 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     (1, 32, 28, 28)
     >>> float(out[0, 0, 14, 14]), float(out[0, 0, 0, 0])  # 192*25 taps inside, 192*9 in the corner
     (4800.0, 1728.0)
+    >>> out, _ = C.conv2d_forward(np.ones((1, 8, 5, 5)), np.ones((8, 1, 3, 3)), padding=1, groups=8)  # depthwise
+    >>> float(out[0, 3, 2, 2])  # one channel's 3x3 window: 9 taps, not 8 * 9
+    9.0
     """
-    x, w, b, (k, stride, padding, out_h, out_w) = check_conv2d_args(x, w, b, stride, padding)
+    x, w, b, groups, (k, stride, padding, out_h, out_w) = check_conv2d_args(x, w, b, stride, padding, groups)
     n, c_out = x.shape[0], w.shape[0]
     cols = im2col(x, k, stride, padding)               # (N, C_in*K*K, out_H*out_W)
-    out = np.matmul(w.reshape(c_out, -1), cols)        # (C_out, C_in*K*K) @ cols, per image
+    w_mat = w.reshape(c_out, -1)                       # (C_out, C_in/G*K*K)
+    if groups == 1:
+        out = np.matmul(w_mat, cols)                   # (C_out, C_in*K*K) @ cols, per image
+    else:
+        out = np.matmul(by_group(w_mat, groups), by_group(cols, groups)).reshape(n, c_out, -1)
     if b is not None:
         out += b[:, None]
-    cache = Conv2dCache(x.shape, cols, w, b is not None, stride, padding)
+    cache = Conv2dCache(x.shape, cols, w, b is not None, stride, padding, groups)
     return out.reshape(n, c_out, out_h, out_w), cache
 
 
@@ -84,6 +102,8 @@ def conv2d_backward(dout, cache):
         dw       = sum_n dout[n] @ cols[n].T   (reshaped to (C_out, C_in, K, K))
         db       = dout.sum((0, 2, 3))
 
+    With groups, the first two hold group by group (``W[g]``, ``cols[n, g]``, ``dout[n, g]``).
+
     Parameters
     ----------
     dout : ndarray, shape (N, C_out, out_H, out_W)
@@ -93,19 +113,25 @@ def conv2d_backward(dout, cache):
     Returns
     -------
     dx : ndarray, shape (N, C_in, H, W)
-    dw : ndarray, shape (C_out, C_in, K, K)
+    dw : ndarray, shape (C_out, C_in // groups, K, K)
     db : ndarray, shape (C_out,), or None without a bias
     """
-    x_shape, cols, w, has_bias, stride, padding = check_cache(cache, Conv2dCache, "conv2d_backward",
-                                                              "conv2d_forward")
+    x_shape, cols, w, has_bias, stride, padding, groups = check_cache(cache, Conv2dCache, "conv2d_backward",
+                                                                      "conv2d_forward")
     n, c_out, k = x_shape[0], w.shape[0], w.shape[2]
     out_hw = _out_hw(x_shape, k, stride, padding)
     dout = check_dout(dout, (n, c_out, *out_hw), cols.dtype).reshape(n, c_out, -1)
-    dcols = np.matmul(w.reshape(c_out, -1).T, dout)
+    w_mat = w.reshape(c_out, -1)
+    if groups == 1:
+        dcols = np.matmul(w_mat.T, dout)
+        dw = np.matmul(dout, cols.transpose(0, 2, 1)).sum(axis=0)
+    else:
+        w_g, dout_g, cols_g = by_group(w_mat, groups), by_group(dout, groups), by_group(cols, groups)
+        dcols = np.matmul(w_g.transpose(0, 2, 1), dout_g).reshape(cols.shape)
+        dw = np.matmul(dout_g, cols_g.transpose(0, 1, 3, 2)).sum(axis=0)
     dx = col2im(dcols, x_shape, k, stride, padding)
-    dw = np.matmul(dout, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
     db = dout.sum(axis=(0, 2)) if has_bias else None
-    return dx, dw, db
+    return dx, dw.reshape(w.shape), db
 
 
 class Conv2dCache(NamedTuple):
@@ -117,9 +143,9 @@ class Conv2dCache(NamedTuple):
         (N, C_in, H, W), the shape of the unpadded input.
     cols : ndarray, shape (N, C_in*K*K, out_H*out_W)
         The im2col matrix of every image.
-    w : ndarray, shape (C_out, C_in, K, K)
+    w : ndarray, shape (C_out, C_in // groups, K, K)
     has_bias : bool
-    stride, padding : int
+    stride, padding, groups : int
     """
 
     x_shape: tuple
@@ -128,6 +154,7 @@ class Conv2dCache(NamedTuple):
     has_bias: bool
     stride: int
     padding: int
+    groups: int = 1
 
 
 def im2col(x: np.ndarray, kernel_size: int, stride: int, padding: int) -> np.ndarray:
@@ -182,18 +209,20 @@ def _out_hw(x_shape, kernel_size, stride, padding) -> tuple:
     return tuple((size + 2 * padding - kernel_size) // stride + 1 for size in x_shape[2:])
 
 
-def check_conv2d_args(x, w, b, stride, padding):
+def check_conv2d_args(x, w, b, stride, padding, groups=1):
     """Validate a KxK convolution's arguments.
 
     Returns
     -------
     x, w, b : ndarray
         In one common floating dtype.
+    groups : int
     geometry : tuple
         ``(K, stride, padding, out_H, out_W)`` with padding as an int.
     """
     w = check_float_array(w, "w")
-    x = check_image_batch(x, channels=w.shape[1] if w.ndim == 4 else None, owner="w")
-    w = check_weight(w, 4, x.shape[1])
+    x = check_image_batch(x, channels=w.shape[1] if w.ndim == 4 and groups == 1 else None, owner="w")
+    groups = check_groups(groups, x.shape[1])
+    w = check_weight(w, 4, x.shape[1], groups)
     geometry = window_geometry(x.shape[2], x.shape[3], w.shape[2], stride, padding)
-    return (*common_dtype(x, w, b, w.shape[0]), geometry)
+    return (*common_dtype(x, w, b, w.shape[0]), groups, geometry)

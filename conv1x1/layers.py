@@ -21,7 +21,7 @@ Weights are drawn on first use (the first look at ``params``), not when a
 layer is built, so a large network can be built and priced without the memory
 for its weights. Each layer takes its own seed from ``rng`` when it is built,
 so the weights do not depend on the order in which they are first used.
-Containers (``Sequential``, ``Concat``) live in ``conv1x1.containers``.
+Containers (``Sequential``, ``Concat``, ``Residual``) live in ``conv1x1.containers``.
 """
 
 from __future__ import annotations
@@ -31,14 +31,17 @@ from collections.abc import Iterator
 import numpy as np
 
 from . import activations as act
-from ._validation import (check_flag, check_float_dtype, check_image_batch, check_padding, check_positive_int,
-                          check_real, check_rng)
+from ._validation import (check_flag, check_float_dtype, check_groups, check_image_batch, check_padding,
+                          check_positive_int, check_real, check_rng)
 from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1_backward, conv1x1_forward
-from .cost import LayerCost, Report, conv_cost, elementwise_cost, global_pool_cost, pool_cost
+from .cost import LayerCost, Report, batchnorm_cost, conv_cost, elementwise_cost, global_pool_cost, pool_cost
+from .normalization import batchnorm_backward, batchnorm_forward
 from .pooling import global_avg_pool_backward, global_avg_pool_forward, maxpool2d_backward, maxpool2d_forward
+from .shuffle import channel_shuffle_backward, channel_shuffle_forward
 
-__all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "GlobalAvgPool2d"]
+__all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "GlobalAvgPool2d",
+           "BatchNorm2d", "ChannelShuffle"]
 
 
 class Layer:
@@ -163,12 +166,13 @@ def _check_channels(layer: Layer, in_channels, expected: int) -> None:
 
 
 class _Conv(Layer):
-    """What Conv1x1 and Conv2d share: sizes, a He-normal weight drawn on first use, a zero bias."""
+    """What Conv1x1 and Conv2d share: sizes, groups, a He-normal weight drawn on first use, a zero bias."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, bias, rng, dtype):
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, bias, rng, dtype, groups=1):
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.out_channels = check_positive_int(out_channels, "out_channels")
+        self.groups = check_groups(groups, self.in_channels, self.out_channels)
         self.kernel_size = check_positive_int(kernel_size, "kernel_size")
         self.stride = check_positive_int(stride, "stride")
         self.padding = check_padding(padding, self.kernel_size, self.stride)
@@ -180,12 +184,12 @@ class _Conv(Layer):
         raise NotImplementedError
 
     def init_params(self) -> dict:
-        """He initialisation: w ~ normal(0, sqrt(2 / fan_in)), fan_in = C_in * K * K; b = 0.
+        """He initialisation: w ~ normal(0, sqrt(2 / fan_in)), fan_in = C_in / groups * K * K; b = 0.
 
         He et al. 2015 ("Delving Deep into Rectifiers", arXiv:1502.01852) chose this
         spread so that signals keep their size through many ReLU layers.
         """
-        fan_in = self.in_channels * self.kernel_size ** 2
+        fan_in = self.in_channels // self.groups * self.kernel_size ** 2
         shape = self.weight_shape()
         try:
             w = np.random.default_rng(self.seed).standard_normal(shape) * np.sqrt(2.0 / fan_in)
@@ -199,7 +203,7 @@ class _Conv(Layer):
 
     def forward(self, x):
         x = check_image_batch(x, self.in_channels, owner=repr(self))
-        out, self.cache = self.forward_fn(x, self.params["w"], self.params.get("b"))
+        out, self.cache = self.forward_fn(x, self.params["w"], self.params.get("b"), groups=self.groups)
         return out
 
     def backward(self, dout):
@@ -210,7 +214,7 @@ class _Conv(Layer):
     def cost_node(self, in_shape, name):
         _check_channels(self, in_shape[0], self.in_channels)
         return conv_cost(self.in_channels, self.out_channels, in_shape[1], in_shape[2], self.kernel_size,
-                         self.stride, self.padding, self.bias, name=name or type(self).__name__)
+                         self.stride, self.padding, self.bias, name=name or type(self).__name__, groups=self.groups)
 
 
 class Conv1x1(_Conv):
@@ -225,13 +229,15 @@ class Conv1x1(_Conv):
     bias : bool, default True
         Whether to learn a bias ``b`` of shape (C_out,). Without it there is no "b" key.
     rng : numpy.random.Generator, int or None
-        Source of the He-normal initial weights (std = sqrt(2 / C_in)).
+        Source of the He-normal initial weights (std = sqrt(2 / (C_in / groups))).
     dtype : float16, float32 or float64, default float64
+    groups : int, default 1
+        Channel groups that never mix (ShuffleNet's grouped 1x1); must divide C_in and C_out.
 
     Attributes
     ----------
     params : dict
-        ``{"w": (C_out, C_in), "b": (C_out,)}``; ``b`` starts at zero.
+        ``{"w": (C_out, C_in // groups), "b": (C_out,)}``; ``b`` starts at zero.
     grads : dict
         Same keys and shapes, filled by ``backward``.
 
@@ -248,14 +254,15 @@ class Conv1x1(_Conv):
     forward_fn = staticmethod(conv1x1_forward)
     backward_fn = staticmethod(conv1x1_backward)
 
-    def __init__(self, in_channels, out_channels, bias=True, rng=None, dtype=np.float64):
-        super().__init__(in_channels, out_channels, 1, 1, 0, bias, rng, dtype)
+    def __init__(self, in_channels, out_channels, bias=True, rng=None, dtype=np.float64, groups=1):
+        super().__init__(in_channels, out_channels, 1, 1, 0, bias, rng, dtype, groups)
 
     def weight_shape(self) -> tuple:
-        return (self.out_channels, self.in_channels)
+        return (self.out_channels, self.in_channels // self.groups)
 
     def __repr__(self):
-        return f"Conv1x1({self.in_channels}, {self.out_channels}, bias={self.bias})"
+        groups = f", groups={self.groups}" if self.groups > 1 else ""
+        return f"Conv1x1({self.in_channels}, {self.out_channels}{groups}, bias={self.bias})"
 
 
 class Conv2d(_Conv):
@@ -268,15 +275,17 @@ class Conv2d(_Conv):
         K, for square K x K kernels (K = 1 works too, with a (C_out, C_in, 1, 1) weight).
     stride : int, default 1
     padding : int or "same", default 0
+    groups : int, default 1
+        Must divide C_in and C_out; ``groups = in_channels`` is a depthwise convolution.
     bias : bool, default True
     rng : numpy.random.Generator, int or None
-        He-normal initial weights, std = sqrt(2 / (C_in * K * K)).
+        He-normal initial weights, std = sqrt(2 / (C_in / groups * K * K)).
     dtype : float16, float32 or float64, default float64
 
     Attributes
     ----------
     params, grads : dict
-        ``{"w": (C_out, C_in, K, K), "b": (C_out,)}``.
+        ``{"w": (C_out, C_in // groups, K, K), "b": (C_out,)}``.
 
     Examples
     --------
@@ -286,23 +295,26 @@ class Conv2d(_Conv):
     Conv2d(16, 32, kernel_size=5, stride=1, padding=2, bias=True)
     >>> layer.forward(np.zeros((1, 16, 28, 28))).shape
     (1, 32, 28, 28)
+    >>> C.Conv2d(16, 16, 3, padding=1, groups=16).params["w"].shape   # depthwise: one 3x3 filter per channel
+    (16, 1, 3, 3)
     """
 
     backward_fn = staticmethod(conv2d_backward)
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, rng=None,
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, groups=1, bias=True, rng=None,
                  dtype=np.float64):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias, rng, dtype)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias, rng, dtype, groups)
 
     def weight_shape(self) -> tuple:
-        return (self.out_channels, self.in_channels, self.kernel_size, self.kernel_size)
+        return (self.out_channels, self.in_channels // self.groups, self.kernel_size, self.kernel_size)
 
-    def forward_fn(self, x, w, b):
-        return conv2d_forward(x, w, b, self.stride, self.padding)
+    def forward_fn(self, x, w, b, groups):
+        return conv2d_forward(x, w, b, self.stride, self.padding, groups)
 
     def __repr__(self):
+        groups = f", groups={self.groups}" if self.groups > 1 else ""
         return (f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, bias={self.bias})")
+                f"stride={self.stride}, padding={self.padding}{groups}, bias={self.bias})")
 
 
 class _Activation(Layer):
@@ -439,3 +451,127 @@ class GlobalAvgPool2d(Layer):
 
     def cost_node(self, in_shape, name):
         return global_pool_cost(*in_shape, name=name or "GlobalAvgPool2d")
+
+
+class BatchNorm2d(Layer):
+    """Batch norm over the channels of (N, C, H, W) batches; see ``batchnorm_forward``.
+
+    In training mode (the default, ``layer.train()``) it normalises with the
+    batch's statistics and updates its running estimates, PyTorch's rule::
+
+        running_mean = (1 - momentum) * running_mean + momentum * mean
+        running_var  = (1 - momentum) * running_var  + momentum * var * m / (m - 1)
+
+    (the running variance is the unbiased estimate, m = N*H*W; the
+    normalisation itself uses the biased one). After ``layer.eval()`` it
+    normalises with the running estimates and leaves them alone.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels.
+    eps : float, default 1e-5
+    momentum : float, default 0.1
+        Weight of the newest batch in the running estimates.
+    dtype : float16, float32 or float64, default float64
+
+    Attributes
+    ----------
+    params : dict
+        ``{"gamma": (C,), "beta": (C,)}``, starting at 1 and 0: trainable.
+    buffers : dict
+        ``{"running_mean": (C,), "running_var": (C,)}``, starting at 0 and 1: saved, not trained.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> bn = C.BatchNorm2d(3)
+    >>> out = bn.forward(np.random.default_rng(0).standard_normal((4, 3, 5, 5)) * 2 + 7)
+    >>> bool(abs(out.mean()) < 1e-12), sorted(bn.params), sorted(bn.buffers)
+    (True, ['beta', 'gamma'], ['running_mean', 'running_var'])
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, dtype=np.float64):
+        super().__init__()
+        self.num_features = check_positive_int(num_features, "num_features")
+        self.eps = check_real(eps, "eps", minimum=0.0)
+        self.momentum = check_real(momentum, "momentum", minimum=0.0)
+        if self.momentum > 1:
+            raise ValueError(f"momentum must be between 0 and 1 (the newest batch's weight), got {self.momentum}")
+        self.dtype = check_float_dtype(dtype)
+        self.buffers = {"running_mean": np.zeros(self.num_features, dtype=self.dtype),
+                        "running_var": np.ones(self.num_features, dtype=self.dtype)}
+
+    @property
+    def running_mean(self) -> np.ndarray:
+        return self.buffers["running_mean"]
+
+    @property
+    def running_var(self) -> np.ndarray:
+        return self.buffers["running_var"]
+
+    def init_params(self) -> dict:
+        return {"gamma": np.ones(self.num_features, dtype=self.dtype),
+                "beta": np.zeros(self.num_features, dtype=self.dtype)}
+
+    def __repr__(self):
+        return f"BatchNorm2d({self.num_features}, eps={self.eps}, momentum={self.momentum})"
+
+    def forward(self, x):
+        """x: (N, C, H, W) -> out: (N, C, H, W)."""
+        x = check_image_batch(x, self.num_features, owner=repr(self))
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if not self.training:
+            out, self.cache = batchnorm_forward(x, gamma, beta, self.eps, self.running_mean, self.running_var)
+            return out
+        out, self.cache = batchnorm_forward(x, gamma, beta, self.eps)
+        m = x.shape[0] * x.shape[2] * x.shape[3]
+        self.running_mean[...] = (1 - self.momentum) * self.running_mean + self.momentum * self.cache.mean
+        self.running_var[...] = (1 - self.momentum) * self.running_var + self.momentum * self.cache.var * m / (m - 1)
+        return out
+
+    def backward(self, dout):
+        """dout: (N, C, H, W) -> dx: (N, C, H, W); fills grads["gamma"], grads["beta"]."""
+        dx, dgamma, dbeta = batchnorm_backward(dout, self.require_cache())
+        self.store_grads(gamma=dgamma, beta=dbeta)
+        return dx
+
+    def cost_node(self, in_shape, name):
+        _check_channels(self, in_shape[0], self.num_features)
+        return batchnorm_cost(self.num_features, in_shape[1], in_shape[2], name=name or "BatchNorm2d")
+
+
+class ChannelShuffle(Layer):
+    """ShuffleNet's channel shuffle: interleave G channel groups; see ``channel_shuffle_forward``. No parameters.
+
+    Parameters
+    ----------
+    groups : int
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> C.ChannelShuffle(3).forward(np.arange(6.0).reshape(1, 6, 1, 1)).ravel()
+    array([0., 2., 4., 1., 3., 5.])
+    """
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = check_positive_int(groups, "groups")
+
+    def __repr__(self):
+        return f"ChannelShuffle({self.groups})"
+
+    def forward(self, x):
+        """x: (N, C, H, W) -> out: (N, C, H, W), channels interleaved."""
+        out, self.cache = channel_shuffle_forward(x, self.groups)
+        return out
+
+    def backward(self, dout):
+        """dout: (N, C, H, W) -> dx: (N, C, H, W), the inverse permutation."""
+        return channel_shuffle_backward(dout, self.require_cache())
+
+    def cost_node(self, in_shape, name):
+        if in_shape[0] is not None:
+            check_groups(self.groups, in_shape[0])
+        return elementwise_cost("channel shuffle", *in_shape, name=name or repr(self))

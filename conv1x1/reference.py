@@ -27,30 +27,34 @@ from .pooling import check_pool_args
 __all__ = ["conv1x1_loops", "conv1x1_einsum", "conv1x1_as_dense", "conv2d_loops", "maxpool2d_loops"]
 
 
-def conv1x1_loops(x, w, b=None):
+def conv1x1_loops(x, w, b=None, groups=1):
     """1x1 convolution with explicit loops over n, o and c.
 
     ``out[n, o] = sum_c w[o, c] * x[n, c] (+ b[o])`` where ``x[n, c]`` is a whole
     (H, W) image plane: each filter is a weighted sum of the input planes.
+    With groups, filter o belongs to group ``g = o // (C_out / G)`` and its
+    c-th weight meets input channel ``g * (C_in / G) + c``.
 
     Parameters
     ----------
     x : ndarray, shape (N, C_in, H, W)
-    w : ndarray, shape (C_out, C_in)
+    w : ndarray, shape (C_out, C_in // groups)
     b : ndarray, shape (C_out,), optional
+    groups : int, default 1
 
     Returns
     -------
     out : ndarray, shape (N, C_out, H, W)
     """
-    x, w, b = check_conv1x1_args(x, w, b)
-    n_images, c_in, height, width = x.shape
-    c_out = w.shape[0]
-    out = np.zeros((n_images, c_out, height, width), dtype=x.dtype)
+    x, w, b, groups = check_conv1x1_args(x, w, b, groups)
+    n_images = x.shape[0]
+    c_out, c_per_group = w.shape
+    out = np.zeros((n_images, c_out) + x.shape[2:], dtype=x.dtype)
     for n in range(n_images):
         for o in range(c_out):
-            for c in range(c_in):
-                out[n, o] += w[o, c] * x[n, c]
+            first = (o // (c_out // groups)) * c_per_group  # the first input channel of o's group
+            for c in range(c_per_group):
+                out[n, o] += w[o, c] * x[n, first + c]
             if b is not None:
                 out[n, o] += b[o]
     return out
@@ -69,7 +73,7 @@ def conv1x1_einsum(x, w, b=None):
     -------
     out : ndarray, shape (N, C_out, H, W)
     """
-    x, w, b = check_conv1x1_args(x, w, b)
+    x, w, b, _ = check_conv1x1_args(x, w, b)
     out = np.einsum("oc,nchw->nohw", w, x)
     if b is not None:
         out = out + b[None, :, None, None]
@@ -93,7 +97,7 @@ def conv1x1_as_dense(x, w, b=None):
     -------
     out : ndarray, shape (N, C_out, H, W)
     """
-    x, w, b = check_conv1x1_args(x, w, b)
+    x, w, b, _ = check_conv1x1_args(x, w, b)
     n_images, c_in, height, width = x.shape
     pixels = x.transpose(0, 2, 3, 1).reshape(-1, c_in)  # one row per pixel
     rows = pixels @ w.T
@@ -102,21 +106,24 @@ def conv1x1_as_dense(x, w, b=None):
     return rows.reshape(n_images, height, width, w.shape[0]).transpose(0, 3, 1, 2)
 
 
-def conv2d_loops(x, w, b=None, stride=1, padding=0):
+def conv2d_loops(x, w, b=None, stride=1, padding=0, groups=1):
     """Direct KxK convolution with explicit loops over n, o and every output pixel.
 
     ``out[n, o, i, j] = sum(w[o] * xp[n, :, i*s:i*s+K, j*s:j*s+K]) + b[o]``: each output
     pixel is one filter laid over one K x K x C_in window of the padded input.
+    With groups, filter o's window covers only its group's C_in / G channels
+    (one channel for a depthwise convolution, groups = C_in).
     Also counts the multiply-accumulates it performs, so the cost formulas can be
     checked against an actual count.
 
     Parameters
     ----------
     x : ndarray, shape (N, C_in, H, W)
-    w : ndarray, shape (C_out, C_in, K, K)
+    w : ndarray, shape (C_out, C_in // groups, K, K)
     b : ndarray, shape (C_out,), optional
     stride : int, default 1
     padding : int or "same", default 0
+    groups : int, default 1
 
     Returns
     -------
@@ -124,16 +131,17 @@ def conv2d_loops(x, w, b=None, stride=1, padding=0):
     macs : int
         Multiply-accumulates performed, for one image (N = 1).
     """
-    x, w, b, (k, stride, padding, out_h, out_w) = check_conv2d_args(x, w, b, stride, padding)
+    x, w, b, groups, (k, stride, padding, out_h, out_w) = check_conv2d_args(x, w, b, stride, padding, groups)
     xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    n_images, c_out = x.shape[0], w.shape[0]
+    n_images, c_out, c_per_group = x.shape[0], w.shape[0], w.shape[1]
     out = np.zeros((n_images, c_out, out_h, out_w), dtype=x.dtype)
     macs = 0
     for n in range(n_images):
         for o in range(c_out):
+            first = (o // (c_out // groups)) * c_per_group  # the first input channel of o's group
             for i in range(out_h):
                 for j in range(out_w):
-                    window = xp[n, :, i * stride:i * stride + k, j * stride:j * stride + k]
+                    window = xp[n, first:first + c_per_group, i * stride:i * stride + k, j * stride:j * stride + k]
                     out[n, o, i, j] = np.sum(w[o] * window) + (b[o] if b is not None else 0)
                     macs += window.size
     return out, macs // max(n_images, 1)

@@ -41,7 +41,7 @@ for name, analytic, numeric in [("dx", dx, dx_num), ("dw", dw, dw_num), ("db", d
 
 
 def wrong_backward(dout, cache):
-    x, w, _ = cache
+    x, w = cache.x, cache.w
     dx = np.einsum("oc,nohw->nchw", w, dout)
     dw = np.einsum("ohw,chw->oc", dout[0], x[0])   # BUG: only the first image
     return dx, dw, dout.sum((0, 2, 3))

@@ -48,6 +48,15 @@ FACTS = {  # script -> checks on its output
     and "ridge" in out and out.count("measured against predicted") == 2
     and "Furthest above its roofline" in out
     and any(verdict in out for verdict in ("Why ", "This run disagrees")),
+    "09_depthwise_separable.py": lambda out: "462,422,016 MACs" in out and "52,283,392 MACs" in out
+    and "ours 462M vs 52.3M, 8.8x fewer MACs" in out and "the pointwise 1x1 does 98.3%" in out
+    and re.search(r"measured \d+\.\dx faster", out) is not None,
+    "10_resnet_bottleneck.py": lambda out: "basic block (64 channels): 231,211,008 MACs" in out
+    and "bottleneck (256 channels): 218,365,952 MACs" in out and "width 4x, MACs 0.94x" in out
+    and re.search(r"0\.94x the MACs, \d+\.\d\dx the time", out) is not None,
+    "11_where_the_macs_go.py": lambda out: "largest in mobilenet_v1: 94.9%" in out
+    and re.search(r"mobilenet_v1 +568\.7M +4\.2M +94\.9% +1\.9% +3\.1%", out) is not None
+    and re.search(r"resnet50 \(v1\.5\) +4\.1G +25\.6M", out) is not None and "(3.0x fewer)" in out,
 }
 
 

@@ -1,0 +1,167 @@
+"""The blocks that made the 1x1 convolution famous, built from the library's layers.
+
+- ``DepthwiseSeparable`` (MobileNet v1; Howard et al. 2017, "MobileNets: Efficient Convolutional Neural
+  Networks for Mobile Vision Applications", arXiv:1704.04861): a 3x3 depthwise convolution filters each
+  channel alone, then a 1x1 (pointwise) convolution mixes the channels. The 1x1 half does most of the
+  multiply-adds.
+- ``Bottleneck`` (ResNet-50; He et al. 2015, "Deep Residual Learning for Image Recognition",
+  arXiv:1512.03385): a 1x1 convolution reduces the depth 4x, a 3x3 works at the reduced depth, a 1x1
+  expands it back, and the input is added.
+- ``Fire`` (SqueezeNet; Iandola et al. 2016, "SqueezeNet: AlexNet-level accuracy with 50x fewer parameters
+  and <0.5MB model size", arXiv:1602.07360): a 1x1 "squeeze" layer, then 1x1 and 3x3 "expand" layers side
+  by side.
+
+Each block is a container (``Sequential``), so forward, backward, params and
+cost come from its layers; the weights are drawn on first use.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_positive_int, check_rng
+from .containers import Concat, Residual, Sequential
+from .layers import BatchNorm2d, Conv1x1, Conv2d, ReLU
+
+__all__ = ["DepthwiseSeparable", "Bottleneck", "Fire"]
+
+
+class DepthwiseSeparable(Sequential):
+    """MobileNet's depthwise-separable convolution: 3x3 depthwise -> BN -> ReLU -> 1x1 pointwise -> BN -> ReLU.
+
+    Versus a dense 3x3 convolution from C_in to C_out channels on an H x W output,
+    it needs ``H*W*C_in*9 + H*W*C_in*C_out`` multiply-adds instead of
+    ``H*W*C_in*C_out*9``: a fraction ``1/C_out + 1/9`` (MobileNet, eq. 5).
+    No convolution has a bias (batch norm's beta plays its part).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    stride : int, default 1
+        The depthwise convolution's stride (padding 1).
+    rng : numpy.random.Generator, int or None
+    dtype : float16, float32 or float64, default float64
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> block = C.DepthwiseSeparable(512, 512)
+    >>> [layer.category for layer in block.cost(14, 14).layers if layer.macs]
+    ['depthwise', '1x1']
+    >>> block.cost(14, 14).macs        # 14*14*512*9 + 14*14*512*512
+    52283392
+    """
+
+    def __init__(self, in_channels, out_channels, stride=1, rng=None, dtype=np.float64):
+        c_in = check_positive_int(in_channels, "in_channels")
+        c_out = check_positive_int(out_channels, "out_channels")
+        rng = check_rng(rng)
+        super().__init__(
+            Conv2d(c_in, c_in, 3, stride=stride, padding=1, groups=c_in, bias=False, rng=rng, dtype=dtype),
+            BatchNorm2d(c_in, dtype=dtype), ReLU(),
+            Conv1x1(c_in, c_out, bias=False, rng=rng, dtype=dtype),
+            BatchNorm2d(c_out, dtype=dtype), ReLU())
+        self.in_channels, self.out_channels, self.stride = c_in, c_out, self[0].stride
+
+    def __repr__(self):
+        return f"DepthwiseSeparable({self.in_channels}, {self.out_channels}, stride={self.stride})"
+
+
+class Bottleneck(Sequential):
+    """ResNet's bottleneck block: ReLU(block(x) + shortcut(x)).
+
+    ``block``: 1x1 reduce -> BN -> ReLU -> 3x3 (padding 1) -> BN -> ReLU -> 1x1 expand -> BN.
+    ``shortcut``: the identity when the shape is kept, else a strided 1x1 projection -> BN.
+    No convolution has a bias.
+
+    Parameters
+    ----------
+    in_channels, mid_channels, out_channels : int
+        E.g. 256, 64, 256 in ResNet-50's first stage.
+    stride : int, default 1
+    stride_on : "3x3" or "1x1", default "3x3"
+        Which convolution takes the stride. "1x1" is the paper's ResNet-50 (the
+        first 1x1 subsamples, so the 3x3 runs on the smaller map); "3x3" is
+        torchvision's "ResNet v1.5", which costs more multiply-adds.
+    rng : numpy.random.Generator, int or None
+    dtype : float16, float32 or float64, default float64
+
+    Attributes
+    ----------
+    residual : Residual
+        ``self[0]``; its ``block`` and ``shortcut`` (None for the identity).
+
+    Examples
+    --------
+    >>> import conv1x1 as C
+    >>> C.Bottleneck(256, 64, 256).cost(56, 56).macs   # 56*56*(256*64 + 64*64*9 + 64*256)
+    218365952
+    """
+
+    def __init__(self, in_channels, mid_channels, out_channels, stride=1, stride_on="3x3", rng=None,
+                 dtype=np.float64):
+        c_in = check_positive_int(in_channels, "in_channels")
+        mid = check_positive_int(mid_channels, "mid_channels")
+        c_out = check_positive_int(out_channels, "out_channels")
+        stride = check_positive_int(stride, "stride")
+        if stride_on not in ("1x1", "3x3"):
+            raise ValueError(f'stride_on must be "1x1" (the paper) or "3x3" (torchvision), got {stride_on!r}')
+        rng = check_rng(rng)
+        s1, s3 = (stride, 1) if stride_on == "1x1" else (1, stride)
+        reduce = (Conv1x1(c_in, mid, bias=False, rng=rng, dtype=dtype) if s1 == 1
+                  else Conv2d(c_in, mid, 1, stride=s1, bias=False, rng=rng, dtype=dtype))
+        block = Sequential(reduce, BatchNorm2d(mid, dtype=dtype), ReLU(),
+                           Conv2d(mid, mid, 3, stride=s3, padding=1, bias=False, rng=rng, dtype=dtype),
+                           BatchNorm2d(mid, dtype=dtype), ReLU(),
+                           Conv1x1(mid, c_out, bias=False, rng=rng, dtype=dtype), BatchNorm2d(c_out, dtype=dtype))
+        shortcut = None
+        if stride != 1 or c_in != c_out:
+            projection = (Conv1x1(c_in, c_out, bias=False, rng=rng, dtype=dtype) if stride == 1
+                          else Conv2d(c_in, c_out, 1, stride=stride, bias=False, rng=rng, dtype=dtype))
+            shortcut = Sequential(projection, BatchNorm2d(c_out, dtype=dtype))
+        super().__init__(Residual(block, shortcut), ReLU())
+        self.in_channels, self.mid_channels, self.out_channels = c_in, mid, c_out
+        self.stride, self.stride_on = stride, stride_on
+
+    @property
+    def residual(self) -> Residual:
+        return self[0]
+
+    def __repr__(self):
+        return (f"Bottleneck({self.in_channels}, {self.mid_channels}, {self.out_channels}, stride={self.stride}, "
+                f"stride_on={self.stride_on!r})")
+
+
+class Fire(Sequential):
+    """SqueezeNet's Fire module: squeeze 1x1 -> ReLU, then [expand 1x1 -> ReLU | expand 3x3 -> ReLU] joined.
+
+    The output has ``expand1x1 + expand3x3`` channels and the input's H and W.
+    The convolutions have biases; there is no batch norm.
+
+    Parameters
+    ----------
+    in_channels, squeeze, expand1x1, expand3x3 : int
+    rng : numpy.random.Generator, int or None
+    dtype : float16, float32 or float64, default float64
+
+    Examples
+    --------
+    >>> import conv1x1 as C
+    >>> C.Fire(96, 16, 64, 64).cost(55, 55).params   # SqueezeNet's fire2, Table 1: 11,920
+    11920
+    """
+
+    def __init__(self, in_channels, squeeze, expand1x1, expand3x3, rng=None, dtype=np.float64):
+        c_in = check_positive_int(in_channels, "in_channels")
+        s = check_positive_int(squeeze, "squeeze")
+        e1, e3 = check_positive_int(expand1x1, "expand1x1"), check_positive_int(expand3x3, "expand3x3")
+        rng = check_rng(rng)
+        super().__init__(
+            Conv1x1(c_in, s, rng=rng, dtype=dtype), ReLU(),
+            Concat(Sequential(Conv1x1(s, e1, rng=rng, dtype=dtype), ReLU()),
+                   Sequential(Conv2d(s, e3, 3, padding=1, rng=rng, dtype=dtype), ReLU())))
+        self.in_channels, self.squeeze, self.expand1x1, self.expand3x3 = c_in, s, e1, e3
+        self.out_channels = e1 + e3
+
+    def __repr__(self):
+        return f"Fire({self.in_channels}, {self.squeeze}, {self.expand1x1}, {self.expand3x3})"

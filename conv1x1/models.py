@@ -1,0 +1,242 @@
+"""Whole networks built from the library's layers, to see where the 1x1 convolution does the work.
+
+- ``mobilenet_v1``: Howard et al. 2017, "MobileNets: Efficient Convolutional Neural Networks for Mobile
+  Vision Applications", arXiv:1704.04861 (Table 1's body; width multiplier alpha).
+- ``resnet50``: He, Zhang, Ren, Sun 2015, "Deep Residual Learning for Image Recognition", arXiv:1512.03385
+  (Table 1's 50-layer column), with the stride on the first 1x1 (the paper) or on the 3x3 (torchvision).
+- ``squeezenet1_0``: Iandola et al. 2016, "SqueezeNet: AlexNet-level accuracy with 50x fewer parameters and
+  <0.5MB model size", arXiv:1602.07360, with torchvision's geometry (max pools with ``ceil_mode``).
+- ``googlenet``: Szegedy et al. 2014, "Going Deeper with Convolutions", arXiv:1409.4842 (Table 1): 5x5
+  branches, biases, no batch norm, no local response normalisation, no auxiliary classifiers.
+
+Every network ends in global average pooling and, where the paper has a fully
+connected classifier, a ``Conv1x1`` on the 1x1 map (an FC layer *is* a 1x1
+convolution on a 1x1 map, and ``by_kind`` files it under "fc"); the scores come
+out as (N, num_classes, 1, 1), without a flatten. Dropout is left out (it is
+the identity at evaluation and costs nothing).
+
+Weights are drawn on first use, so ``model.cost(224, 224)`` prices a network
+without allocating them: the cost comes from the same layer objects that run.
+Conventions of the counts (``conv1x1.cost``): MACs are the multiply-adds of
+convolutions and FC layers only; params counts every trainable array (weights,
+biases, batch norm's gamma and beta), as PyTorch's ``sum(p.numel())`` does.
+
+``MODELS`` maps each name to its builder (the command line uses it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_positive_int, check_real, check_rng
+from .blocks import Bottleneck, DepthwiseSeparable, Fire
+from .containers import Sequential
+from .cost import Report
+from .inception import Inception
+from .layers import BatchNorm2d, Conv1x1, Conv2d, GlobalAvgPool2d, MaxPool2d, ReLU
+
+__all__ = ["Network", "mobilenet_v1", "resnet50", "squeezenet1_0", "googlenet", "MODELS"]
+
+
+class Network(Sequential):
+    """A ``Sequential`` whose layers have names ("conv1", "fire2", "inception_3a"), used in its cost report.
+
+    Parameters
+    ----------
+    name : str
+        The network's name, the title of its report.
+    named_layers : list of (str, Layer)
+
+    Attributes
+    ----------
+    names : tuple of str
+        One per layer, in order; ``network[names.index("fc")]`` is the classifier.
+    """
+
+    def __init__(self, name, named_layers, in_channels=3):
+        super().__init__(*[layer for _, layer in named_layers])
+        self.name = name
+        self.names = tuple(label for label, _ in named_layers)
+        self.in_channels = in_channels
+
+    def __repr__(self):
+        return f"{self.name}({len(self)} layers)"
+
+    def layer(self, name):
+        """The layer called ``name``."""
+        return self[self.names.index(name)]
+
+    def cost(self, height=224, width=224, in_channels=None) -> Report:
+        """The cost of one (3, height, width) image: a Report with one child per named layer."""
+        return super().cost(height, width, self.in_channels if in_channels is None else in_channels)
+
+    def cost_node(self, in_shape, name):
+        nodes = []
+        for label, layer in zip(self.names, self):
+            nodes.append(layer.cost_node(in_shape, label))
+            in_shape = nodes[-1].out_shape or in_shape
+        return Report(nodes, title=name or self.name)
+
+
+def _conv_bn_relu(c_in, c_out, k, stride, rng, dtype):
+    """A dense KxK convolution without bias, batch norm and ReLU (padding K // 2)."""
+    return [Conv2d(c_in, c_out, k, stride=stride, padding=k // 2, bias=False, rng=rng, dtype=dtype),
+            BatchNorm2d(c_out, dtype=dtype), ReLU()]
+
+
+def mobilenet_v1(width_multiplier=1.0, num_classes=1000, rng=None, dtype=np.float64) -> Network:
+    """MobileNet v1: a 3x3 convolution, 13 depthwise-separable blocks, global pooling, an FC layer.
+
+    Table 1 of the paper, with every channel count times ``width_multiplier``
+    (rounded down). At 224 x 224 and alpha = 1 it costs 569M multiply-adds and
+    has 4.2M parameters, as the paper says.
+
+    Parameters
+    ----------
+    width_multiplier : float in (0, 1], default 1.0
+        The paper's alpha (0.75, 0.5 and 0.25 in its Table 6).
+    num_classes : int, default 1000
+    rng : numpy.random.Generator, int or None
+    dtype : float16, float32 or float64, default float64
+
+    Examples
+    --------
+    >>> from conv1x1 import models
+    >>> report = models.mobilenet_v1().cost(224, 224)
+    >>> report.macs, report.params
+    (568740352, 4231976)
+    """
+    alpha = check_real(width_multiplier, "width_multiplier")
+    if not 0 < alpha <= 1:
+        raise ValueError(f"width_multiplier must be in (0, 1] (the paper uses 1, 0.75, 0.5, 0.25), got {alpha}")
+    num_classes = check_positive_int(num_classes, "num_classes")
+    rng = check_rng(rng)
+
+    def width(channels):
+        return max(1, int(channels * alpha))
+
+    layers = list(zip(("conv1", "bn1", "relu1"), _conv_bn_relu(3, width(32), 3, 2, rng, dtype)))
+    plan = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
+    c_in = width(32)
+    for i, (c_out, stride) in enumerate(plan, start=2):
+        layers.append((f"block{i}", DepthwiseSeparable(c_in, width(c_out), stride, rng=rng, dtype=dtype)))
+        c_in = width(c_out)
+    layers += [("pool", GlobalAvgPool2d()), ("fc", Conv1x1(c_in, num_classes, rng=rng, dtype=dtype))]
+    name = "mobilenet_v1" + (f" (width {alpha:g})" if alpha != 1 else "")
+    return Network(name, layers)
+
+
+def resnet50(stride_on="3x3", num_classes=1000, rng=None, dtype=np.float64) -> Network:
+    """ResNet-50: a 7x7 convolution, a max pool, 16 bottleneck blocks in four stages, pooling, an FC layer.
+
+    Parameters
+    ----------
+    stride_on : "3x3" or "1x1", default "3x3"
+        Where the first block of stages 2-4 subsamples: on its first 1x1 (the
+        paper: 3.8 billion multiply-adds) or on its 3x3 (torchvision's "v1.5":
+        4.09 billion, because the 3x3 then runs on the larger map).
+    num_classes : int, default 1000
+    rng : numpy.random.Generator, int or None
+    dtype : float16, float32 or float64, default float64
+
+    Examples
+    --------
+    >>> from conv1x1 import models
+    >>> models.resnet50().cost(224, 224).macs, models.resnet50("1x1").cost(224, 224).macs
+    (4089184256, 3857973248)
+    """
+    num_classes = check_positive_int(num_classes, "num_classes")
+    rng = check_rng(rng)
+    layers = list(zip(("conv1", "bn1", "relu1"), _conv_bn_relu(3, 64, 7, 2, rng, dtype)))
+    layers.append(("maxpool", MaxPool2d(3, stride=2, padding=1)))
+    c_in = 64
+    for stage, (mid, blocks, stride) in enumerate([(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)], start=2):
+        for j in range(blocks):
+            block = Bottleneck(c_in, mid, 4 * mid, stride if j == 0 else 1, stride_on, rng=rng, dtype=dtype)
+            layers.append((f"conv{stage}_{j + 1}", block))
+            c_in = 4 * mid
+    layers += [("pool", GlobalAvgPool2d()), ("fc", Conv1x1(c_in, num_classes, rng=rng, dtype=dtype))]
+    return Network(f"resnet50 (stride on {stride_on})", layers)
+
+
+def squeezenet1_0(num_classes=1000, rng=None, dtype=np.float64) -> Network:
+    """SqueezeNet 1.0 with torchvision's geometry: 1,248,424 parameters for 1000 classes.
+
+    conv1 (7x7/2, 96) -> max pool -> fire2-4 -> max pool -> fire5-8 -> max pool
+    -> fire9 -> conv10 (1x1 to the classes, ReLU) -> global average pooling.
+    The max pools are 3x3/2 with ``ceil_mode``. There is no FC layer: conv10 is
+    a 1x1 convolution on the 13x13 map (so ``by_kind`` files it under "1x1").
+
+    Examples
+    --------
+    >>> from conv1x1 import models
+    >>> models.squeezenet1_0().cost(224, 224).params
+    1248424
+    """
+    num_classes = check_positive_int(num_classes, "num_classes")
+    rng = check_rng(rng)
+
+    def pool():
+        return MaxPool2d(3, stride=2, ceil_mode=True)
+
+    def fire(*widths):
+        return Fire(*widths, rng=rng, dtype=dtype)
+
+    layers = [("conv1", Conv2d(3, 96, 7, stride=2, rng=rng, dtype=dtype)), ("relu1", ReLU()), ("maxpool1", pool()),
+              ("fire2", fire(96, 16, 64, 64)), ("fire3", fire(128, 16, 64, 64)), ("fire4", fire(128, 32, 128, 128)),
+              ("maxpool4", pool()),
+              ("fire5", fire(256, 32, 128, 128)), ("fire6", fire(256, 48, 192, 192)),
+              ("fire7", fire(384, 48, 192, 192)), ("fire8", fire(384, 64, 256, 256)),
+              ("maxpool8", pool()), ("fire9", fire(512, 64, 256, 256)),
+              ("conv10", Conv1x1(512, num_classes, rng=rng, dtype=dtype)), ("relu10", ReLU()),
+              ("pool", GlobalAvgPool2d())]
+    return Network("squeezenet1_0", layers)
+
+
+GOOGLENET_MODULES = {  # Table 1: in_channels, #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj
+    "inception_3a": (192, 64, 96, 128, 16, 32, 32),
+    "inception_3b": (256, 128, 128, 192, 32, 96, 64),
+    "inception_4a": (480, 192, 96, 208, 16, 48, 64),
+    "inception_4b": (512, 160, 112, 224, 24, 64, 64),
+    "inception_4c": (512, 128, 128, 256, 24, 64, 64),
+    "inception_4d": (512, 112, 144, 288, 32, 64, 64),
+    "inception_4e": (528, 256, 160, 320, 32, 128, 128),
+    "inception_5a": (832, 256, 160, 320, 32, 128, 128),
+    "inception_5b": (832, 384, 192, 384, 48, 128, 128),
+}
+
+
+def googlenet(num_classes=1000, rng=None, dtype=np.float64) -> Network:
+    """GoogLeNet as in the paper's Table 1 (no batch norm, no LRN, no auxiliary classifiers).
+
+    conv 7x7/2 -> max pool -> conv 1x1 (reduce, 64) -> conv 3x3 (192) -> max pool -> inception 3a, 3b
+    -> max pool -> 4a-4e -> max pool -> 5a, 5b -> global average pooling -> FC. Every convolution has a
+    bias and a ReLU; the max pools are 3x3/2 with ``ceil_mode`` (224 -> 112 -> 56 -> 28 -> 14 -> 7).
+
+    Examples
+    --------
+    >>> from conv1x1 import models
+    >>> models.googlenet().cost(224, 224).out_shape
+    (1000, 1, 1)
+    """
+    num_classes = check_positive_int(num_classes, "num_classes")
+    rng = check_rng(rng)
+
+    def pool():
+        return MaxPool2d(3, stride=2, ceil_mode=True)
+
+    layers = [("conv1", Conv2d(3, 64, 7, stride=2, padding=3, rng=rng, dtype=dtype)), ("relu1", ReLU()),
+              ("maxpool1", pool()),
+              ("conv2_reduce", Conv1x1(64, 64, rng=rng, dtype=dtype)), ("relu2_reduce", ReLU()),
+              ("conv2", Conv2d(64, 192, 3, padding=1, rng=rng, dtype=dtype)), ("relu2", ReLU()),
+              ("maxpool2", pool())]
+    for name, widths in GOOGLENET_MODULES.items():
+        layers.append((name, Inception(*widths, rng=rng, dtype=dtype)))
+        if name in ("inception_3b", "inception_4e"):
+            layers.append((f"maxpool{name[-2]}", pool()))
+    layers += [("pool", GlobalAvgPool2d()), ("fc", Conv1x1(1024, num_classes, rng=rng, dtype=dtype))]
+    return Network("googlenet", layers)
+
+
+MODELS = {"mobilenet_v1": mobilenet_v1, "resnet50": resnet50, "squeezenet1_0": squeezenet1_0,
+          "googlenet": googlenet}

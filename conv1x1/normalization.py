@@ -1,0 +1,142 @@
+"""Batch normalisation (Ioffe and Szegedy 2015, "Batch Normalization: Accelerating Deep Network Training by
+Reducing Internal Covariate Shift", arXiv:1502.03167), per channel of an (N, C, H, W) batch.
+
+Each channel c is normalised over its m = N*H*W values, then scaled and shifted::
+
+    mean[c]  = mean over (n, h, w) of x[n, c, h, w]
+    var[c]   = mean over (n, h, w) of (x[n, c, h, w] - mean[c])**2      (biased: divided by m)
+    x_hat    = (x - mean[c]) / sqrt(var[c] + eps)
+    out      = gamma[c] * x_hat + beta[c]
+
+In training the statistics are the batch's own; at evaluation they are fixed
+(the running estimates kept by ``conv1x1.BatchNorm2d``), so ``out`` is an
+affine map of x.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._validation import check_cache, check_channel_vector, check_dout, check_image_batch, check_real
+
+__all__ = ["batchnorm_forward", "batchnorm_backward", "BatchNormCache"]
+
+
+def batchnorm_forward(x, gamma, beta, eps=1e-5, mean=None, var=None):
+    """Forward pass of batch norm over the channels of an image batch.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    gamma, beta : ndarray, shape (C,)
+        Scale and shift, one per channel.
+    eps : float, default 1e-5
+        Added to the variance before the square root.
+    mean, var : ndarray, shape (C,), optional
+        Statistics to normalise with (evaluation mode). When both are None the
+        batch's own mean and biased variance are used (training mode).
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, H, W)
+    cache : BatchNormCache
+        Also holds the batch's ``mean`` and biased ``var`` (training mode), from
+        which a layer updates its running estimates.
+
+    Raises
+    ------
+    ValueError
+        In training mode with one value per channel (N*H*W = 1): its variance is
+        0 and normalising would map it to 0, as PyTorch refuses too.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> x = np.array([1.0, 3.0]).reshape(2, 1, 1, 1)          # one channel, values 1 and 3
+    >>> out, cache = C.batchnorm_forward(x, np.ones(1), np.zeros(1), eps=0.0)
+    >>> out.ravel(), cache.mean, cache.var
+    (array([-1.,  1.]), array([2.]), array([1.]))
+    """
+    x = check_image_batch(x, layout="(N, C, H, W)")
+    channels = x.shape[1]
+    eps = check_real(eps, "eps", minimum=0.0)
+    gamma, beta = (check_channel_vector(v, name, channels).astype(x.dtype, copy=False)
+                   for v, name in ((gamma, "gamma"), (beta, "beta")))
+    training = mean is None and var is None
+    if training:
+        m = x.shape[0] * x.shape[2] * x.shape[3]
+        if m < 2:
+            raise ValueError(f"batch norm in training mode needs more than one value per channel, got x of shape "
+                             f"{x.shape} (N*H*W = {m}); use a larger batch, or evaluation mode (layer.eval())")
+        mean = x.mean(axis=(0, 2, 3))
+        var = x.var(axis=(0, 2, 3))                                     # biased: divided by m
+    else:
+        if mean is None or var is None:
+            raise ValueError("pass both mean and var (evaluation mode) or neither (training mode)")
+        mean, var = (check_channel_vector(v, name, channels).astype(x.dtype, copy=False)
+                     for v, name in ((mean, "mean"), (var, "var")))
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mean[:, None, None]) * inv_std[:, None, None]
+    out = gamma[:, None, None] * x_hat + beta[:, None, None]
+    return out, BatchNormCache(x_hat, gamma, inv_std, training, mean, var)
+
+
+def batchnorm_backward(dout, cache):
+    """Backward pass of batch norm.
+
+    With m = N*H*W values per channel and sums over (n, h, w)::
+
+        dbeta  = sum dout
+        dgamma = sum dout * x_hat
+        dx     = gamma * inv_std / m * (m * dout - dbeta - x_hat * dgamma)     (training)
+        dx     = gamma * inv_std * dout                                        (evaluation)
+
+    In training the mean and variance depend on x, which gives the two
+    subtracted terms; at evaluation they are constants.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C, H, W)
+    cache : BatchNormCache
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+    dgamma, dbeta : ndarray, shape (C,)
+    """
+    x_hat, gamma, inv_std, training, _, _ = check_cache(cache, BatchNormCache, "batchnorm_backward",
+                                                        "batchnorm_forward")
+    dout = check_dout(dout, x_hat.shape, x_hat.dtype)
+    dbeta = dout.sum(axis=(0, 2, 3))
+    dgamma = (dout * x_hat).sum(axis=(0, 2, 3))
+    scale = (gamma * inv_std)[:, None, None]
+    if not training:
+        return scale * dout, dgamma, dbeta
+    m = x_hat.shape[0] * x_hat.shape[2] * x_hat.shape[3]
+    dx = scale / m * (m * dout - dbeta[:, None, None] - x_hat * dgamma[:, None, None])
+    return dx, dgamma, dbeta
+
+
+class BatchNormCache(NamedTuple):
+    """What ``batchnorm_backward`` needs, and the statistics used.
+
+    Attributes
+    ----------
+    x_hat : ndarray, shape (N, C, H, W)
+        The normalised input.
+    gamma, inv_std : ndarray, shape (C,)
+        The scale and ``1 / sqrt(var + eps)``.
+    training : bool
+        Whether the batch's own statistics were used.
+    mean, var : ndarray, shape (C,)
+        The statistics used (the batch's biased variance in training).
+    """
+
+    x_hat: np.ndarray
+    gamma: np.ndarray
+    inv_std: np.ndarray
+    training: bool
+    mean: np.ndarray
+    var: np.ndarray

@@ -1,0 +1,168 @@
+"""Grouped and depthwise convolution, batch norm, channel shuffle, ceil-mode pooling and two blocks against
+PyTorch, in float64 to 1e-10. Skipped when PyTorch is absent (it is never a dependency)."""
+
+import numpy as np
+import pytest
+
+import conv1x1 as C
+from conv1x1 import fast
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+TOL = {"rtol": 1e-10, "atol": 1e-10}
+
+
+def _close(ours, theirs):
+    np.testing.assert_allclose(ours, theirs.detach().numpy(), **TOL)
+
+
+@pytest.mark.parametrize("c_in, c_out, groups, k, stride, padding", [
+    (6, 4, 2, 3, 1, 1), (8, 8, 8, 3, 1, 1), (8, 8, 8, 3, 2, 1), (4, 8, 4, 3, 1, 0), (6, 6, 6, 5, 2, 2),
+    (6, 9, 3, 1, 1, 0)])
+@pytest.mark.parametrize("module", [C, fast], ids=["plain", "fast"])
+def test_grouped_and_depthwise_conv2d_equal_torch(rng, module, c_in, c_out, groups, k, stride, padding):
+    x = rng.standard_normal((2, c_in, 9, 8))
+    w = rng.standard_normal((c_out, c_in // groups, k, k))
+    b = rng.standard_normal(c_out)
+    out, cache = module.conv2d_forward(x, w, b, stride, padding, groups)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = module.conv2d_backward(dout, cache)
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    tout = nn.functional.conv2d(tx, tw, tb, stride=stride, padding=padding, groups=groups)
+    tout.backward(torch.tensor(dout))
+    for ours, theirs in ((out, tout), (dx, tx.grad), (dw, tw.grad), (db, tb.grad)):
+        _close(ours, theirs)
+
+
+@pytest.mark.parametrize("module", [C, fast], ids=["plain", "fast"])
+def test_grouped_conv1x1_equals_torch(rng, module):
+    x, w, b = rng.standard_normal((2, 6, 4, 5)), rng.standard_normal((9, 2)), rng.standard_normal(9)
+    out, cache = module.conv1x1_forward(x, w, b, 3)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = module.conv1x1_backward(dout, cache)
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w[:, :, None, None], b))
+    tout = nn.functional.conv2d(tx, tw, tb, groups=3)
+    tout.backward(torch.tensor(dout))
+    for ours, theirs in ((out, tout), (dx, tx.grad), (dw, tw.grad[:, :, 0, 0]), (db, tb.grad)):
+        _close(ours, theirs)
+
+
+def test_batchnorm_train_steps_running_stats_and_eval_equal_torch(rng):
+    ours = C.BatchNorm2d(3, eps=1e-3, momentum=0.2)
+    theirs = nn.BatchNorm2d(3, eps=1e-3, momentum=0.2).double()
+    gamma, beta = rng.uniform(0.5, 1.5, 3), rng.standard_normal(3)
+    ours.params["gamma"][...], ours.params["beta"][...] = gamma, beta
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(gamma))
+        theirs.bias.copy_(torch.tensor(beta))
+    for _ in range(3):                                   # training steps: outputs, gradients, running stats
+        x = rng.standard_normal((4, 3, 5, 2)) * 2 + 1
+        dout = rng.standard_normal(x.shape)
+        tx = torch.tensor(x, requires_grad=True)
+        tout = theirs(tx)
+        tout.backward(torch.tensor(dout))
+        _close(ours.forward(x), tout)
+        _close(ours.backward(dout), tx.grad)
+        _close(ours.grads["gamma"], theirs.weight.grad)
+        _close(ours.grads["beta"], theirs.bias.grad)
+        theirs.zero_grad()
+        _close(ours.running_mean, theirs.running_mean)
+        _close(ours.running_var, theirs.running_var)
+    ours.eval()
+    theirs.eval()
+    x = rng.standard_normal((2, 3, 3, 3))
+    dout = rng.standard_normal(x.shape)
+    tx = torch.tensor(x, requires_grad=True)
+    tout = theirs(tx)
+    tout.backward(torch.tensor(dout))
+    _close(ours.forward(x), tout)
+    _close(ours.backward(dout), tx.grad)
+    _close(ours.grads["gamma"], theirs.weight.grad)
+
+
+def test_channel_shuffle_equals_torch(rng):
+    x = rng.standard_normal((2, 12, 3, 4))
+    dout = rng.standard_normal(x.shape)
+    out, cache = C.channel_shuffle_forward(x, 3)
+    tx = torch.tensor(x, requires_grad=True)
+    tout = nn.ChannelShuffle(3)(tx)
+    tout.backward(torch.tensor(dout))
+    _close(out, tout)
+    _close(C.channel_shuffle_backward(dout, cache), tx.grad)
+
+
+@pytest.mark.parametrize("size, k, stride, padding", [(111, 3, 2, 0), (55, 3, 2, 0), (14, 3, 2, 0), (112, 3, 2, 0),
+                                                      (10, 3, 2, 1), (7, 2, 2, 0), (9, 4, 3, 2)])
+@pytest.mark.parametrize("module", [C, fast], ids=["plain", "fast"])
+def test_ceil_mode_max_pooling_equals_torch(rng, module, size, k, stride, padding):
+    x = rng.standard_normal((2, 3, size, size + 1))
+    out, cache = module.maxpool2d_forward(x, k, stride, padding, ceil_mode=True)
+    dout = rng.standard_normal(out.shape)
+    tx = torch.tensor(x, requires_grad=True)
+    tout = nn.functional.max_pool2d(tx, k, stride, padding, ceil_mode=True)
+    tout.backward(torch.tensor(dout))
+    _close(out, tout)
+    _close(module.maxpool2d_backward(dout, cache), tx.grad)
+
+
+def _copy_weights(ours, theirs):
+    """Copy our parameters into the torch module's, in order (both list them layer by layer, gamma before beta)."""
+    pairs = list(zip(ours.params.values(), theirs.parameters()))
+    assert len(pairs) == len(ours.params) == len(list(theirs.parameters()))
+    with torch.no_grad():
+        for ours_p, theirs_p in pairs:
+            theirs_p.copy_(torch.tensor(ours_p).reshape(theirs_p.shape))
+    return pairs
+
+
+class TorchBottleneck(nn.Module):
+    def __init__(self, c_in, mid, c_out, stride, stride_on):
+        super().__init__()
+        s1, s3 = (stride, 1) if stride_on == "1x1" else (1, stride)
+        self.block = nn.Sequential(
+            nn.Conv2d(c_in, mid, 1, stride=s1, bias=False), nn.BatchNorm2d(mid), nn.ReLU(),
+            nn.Conv2d(mid, mid, 3, stride=s3, padding=1, bias=False), nn.BatchNorm2d(mid), nn.ReLU(),
+            nn.Conv2d(mid, c_out, 1, bias=False), nn.BatchNorm2d(c_out))
+        self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out))
+
+    def forward(self, x):
+        return torch.relu(self.block(x) + self.shortcut(x))
+
+
+def _torch_depthwise_separable(c_in, c_out, stride):
+    return nn.Sequential(nn.Conv2d(c_in, c_in, 3, stride=stride, padding=1, groups=c_in, bias=False),
+                         nn.BatchNorm2d(c_in), nn.ReLU(),
+                         nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU())
+
+
+@pytest.mark.parametrize("build", [
+    lambda: (C.Bottleneck(4, 3, 8, stride=2, stride_on="3x3", rng=0), TorchBottleneck(4, 3, 8, 2, "3x3")),
+    lambda: (C.Bottleneck(4, 3, 8, stride=2, stride_on="1x1", rng=0), TorchBottleneck(4, 3, 8, 2, "1x1")),
+    lambda: (C.DepthwiseSeparable(4, 6, stride=2, rng=0), _torch_depthwise_separable(4, 6, 2)),
+    lambda: (C.DepthwiseSeparable(5, 3, stride=1, rng=0), _torch_depthwise_separable(5, 3, 1)),
+], ids=["bottleneck-3x3", "bottleneck-1x1", "ds-stride2", "ds-stride1"])
+def test_blocks_equal_a_hand_built_torch_module(rng, build):
+    ours, theirs = build()
+    theirs = theirs.double()
+    for name, p in ours.params.items():            # random gamma and beta, so batch norm is not the identity
+        if name.endswith(("gamma", "beta")):
+            p[...] = rng.uniform(0.5, 1.5, p.shape) if name.endswith("gamma") else rng.normal(0, 0.5, p.shape)
+    pairs = _copy_weights(ours, theirs)
+    for mode in ("train", "eval"):
+        getattr(ours, mode)()
+        getattr(theirs, mode)()
+        x = rng.standard_normal((2, ours.in_channels, 7, 6))
+        out = ours.forward(x)
+        dout = rng.standard_normal(out.shape)
+        tx = torch.tensor(x, requires_grad=True)
+        theirs.zero_grad()
+        tout = theirs(tx)
+        tout.backward(torch.tensor(dout))
+        _close(out, tout)
+        _close(ours.backward(dout), tx.grad)
+        for (name, grad), (_, theirs_p) in zip(ours.grads.items(), pairs):
+            np.testing.assert_allclose(grad, theirs_p.grad.numpy().reshape(grad.shape), err_msg=name, **TOL)
+    ours_stats = [b for name, b in ours.buffers.items()]
+    theirs_stats = [b for name, b in theirs.named_buffers() if "running" in name]
+    for a, b in zip(ours_stats, theirs_stats, strict=True):
+        _close(a, b)
