@@ -35,12 +35,11 @@ from conv1x1.cost import machine_peaks  # noqa: E402
 from conv1x1.timing import measure  # noqa: E402
 
 DTYPE = np.float32
-# Every container to study: (name, module, input (C, H, W)). Any layer made of layers works;
-# to add one MobileNet block, add one line such as
-#     ("one MobileNet block", C.DepthwiseSeparable(32, 64, rng=0, dtype=DTYPE), (32, 112, 112)),
+# Every container to study: (name, module, input (C, H, W)). Any layer made of layers works.
 MODULES = [
     ("Inception 3a", C.Inception(192, 64, 96, 128, 16, 32, 32, rng=0, dtype=DTYPE), (192, 28, 28)),
     ("naive 3a", C.Inception(192, 64, 96, 128, 16, 32, 32, reductions=False, rng=0, dtype=DTYPE), (192, 28, 28)),
+    ("one MobileNet block", C.DepthwiseSeparable(32, 64, rng=0, dtype=DTYPE), (32, 112, 112)),
 ]
 
 # %% [markdown]

@@ -209,13 +209,15 @@ def test_the_counters_key_rebuilds_every_tools_number_from_our_report():
     from pathlib import Path
     text = (Path(__file__).resolve().parent.parent / "docs" / "counters.md").read_text(encoding="utf-8")
     comparison = bottleneck_comparison(192, 16, 32, 28, 28, kernel_size=5)
-    models = [comparison.baseline, comparison.candidate, _inception()]     # the 5x5, 1x1 -> 5x5, Inception 3a
+    import conv1x1 as C
+    resnet = C.models.resnet50().cost(224, 224)                            # torchvision's "v1.5"
+    models = [comparison.baseline, comparison.candidate, _inception(), resnet]  # 5x5, 1x1 -> 5x5, Inception 3a
     rows = [line for line in text.splitlines() if line.startswith("| ") and line.rstrip().endswith("` |")
             and line.count(" | ") >= 8]
     assert len(rows) == 9
     for line in rows:
         cells = [cell.strip() for cell in line.strip("| ").split(" | ")]
-        printed = [int(cell.replace(",", "")) for cell in cells[3:6]]
+        printed = [int(cell.replace(",", "")) for cell in cells[3:7]]
         code = cells[-1].strip("`")
         for r, number in zip(models, printed):
             assert eval(code, {"r": r, "c": r.counts()}) == number, (cells[0], code)  # noqa: S307 - our docs
