@@ -59,10 +59,40 @@ def check_real_array(value, name: str) -> np.ndarray:
     return array.astype(np.float64)
 
 
-def check_callable(value, name: str, example: str) -> None:
-    """Raise a TypeError unless ``value`` can be called."""
+def check_callable(value, name: str, example: str):
+    """Return ``value`` if it can be called, else a TypeError showing an ``example``."""
     if not callable(value):
         raise TypeError(f"{name} must be a callable, e.g. {example}, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def check_float64(array, name: str, why: str) -> np.ndarray:
+    """Return ``array`` if it is a float64 ndarray, else a TypeError saying ``why`` it must be one.
+
+    The gradient checks need it: central differences with eps ~1e-6 need
+    float64's 16 digits (float32 has 7). Nothing is converted.
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"{name} must be a float64 ndarray ({why}), got {type(array).__name__}")
+    if array.dtype != np.float64:
+        raise TypeError(f"{name} must be float64, got dtype {array.dtype}: {why}, and central differences "
+                        "with eps ~1e-6 need float64's 16 digits (float32 has 7). Use .astype(np.float64), "
+                        "or build the layer with dtype=np.float64.")
+    return array
+
+
+def check_writeable(array: np.ndarray, name: str, why: str) -> np.ndarray:
+    """Return ``array`` if it can be written into (``why`` says who writes), else a ValueError."""
+    if not array.flags.writeable:
+        raise ValueError(f"{name} must be a writeable array ({why}); pass a copy: np.array({name})")
+    return array
+
+
+def check_same_shape(a: np.ndarray, b: np.ndarray, names: str = "a and b") -> tuple:
+    """Return ``(a, b)`` if the two arrays have the same shape (no broadcasting), else a ValueError."""
+    if a.shape != b.shape:
+        raise ValueError(f"{names} must have the same shape, got {a.shape} and {b.shape}")
+    return a, b
 
 
 def check_ndim(array: np.ndarray, ndim: int, name: str, layout: str, hint: str = "") -> np.ndarray:
@@ -130,6 +160,44 @@ def check_weight(w, ndim: int, in_channels: int, groups: int = 1) -> np.ndarray:
     return w
 
 
+def check_in_channels(owner, in_channels, expected: int):
+    """Return ``in_channels`` if it is None (unknown) or ``expected``, else a ValueError naming ``owner``.
+
+    For a cost query's input depth, where ``check_image_batch`` checks an array's.
+    """
+    if in_channels not in (None, expected):
+        raise ValueError(f"{owner!r} expects {expected} input channels, got {in_channels}")
+    return in_channels
+
+
+def check_branches(branches, owner: str):
+    """Return ``branches`` if there is at least one (``owner`` names the container or function), else ValueError."""
+    if not branches:
+        raise ValueError(f"{owner} needs at least one branch, got none")
+    return branches
+
+
+def check_branch_shapes(branches) -> list:
+    """Return the (C, H, W) output shape of each branch to concatenate, checking they share H and W.
+
+    A branch is a (C, H, W) tuple or anything with such an ``out_shape`` (a
+    ``LayerCost`` or ``Report``); C may be None (unknown).
+    """
+    if isinstance(branches, (str, bytes)) or not hasattr(branches, "__iter__"):
+        raise TypeError(f"branches must be a list of (C, H, W) shapes or LayerCost rows, got {type(branches).__name__}")
+    shapes = []
+    for i, branch in enumerate(branches):
+        shape = branch if isinstance(branch, tuple) else getattr(branch, "out_shape", None)
+        if not (isinstance(shape, tuple) and len(shape) == 3):
+            raise TypeError(f"branches[{i}] must be a (C, H, W) tuple or a LayerCost / Report with an out_shape, "
+                            f"got {branch!r}")
+        shapes.append(shape)
+    check_branches(shapes, "concat_cost")
+    if len({shape[1:] for shape in shapes}) != 1:
+        raise ValueError(f"branches to concatenate must share H and W, got output shapes {shapes}")
+    return shapes
+
+
 def check_channel_vector(value, name: str, channels: int) -> np.ndarray:
     """Return ``value`` as a float array of shape (channels,): one number per channel (batch norm's gamma, mean...)."""
     value = check_float_array(value, name)
@@ -146,6 +214,22 @@ def check_groups(groups, in_channels: int, out_channels: int | None = None) -> i
             raise ValueError(f"groups={groups} must divide the {name}={channels} ({channels} % {groups} = "
                              f"{channels % groups}); a depthwise convolution uses groups = C_in")
     return groups
+
+
+def check_mean_and_var(mean, var) -> tuple:
+    """Return ``(mean, var)`` if both are given (evaluation mode) or neither is (training mode)."""
+    if (mean is None) != (var is None):
+        raise ValueError("pass both mean and var (evaluation mode) or neither (training mode)")
+    return mean, var
+
+
+def check_statistics_batch(x: np.ndarray) -> np.ndarray:
+    """Return x (N, C, H, W) if it holds more than one value per channel, so batch statistics exist."""
+    m = x.shape[0] * x.shape[2] * x.shape[3]
+    if m < 2:
+        raise ValueError(f"batch norm in training mode needs more than one value per channel, got x of shape "
+                         f"{x.shape} (N*H*W = {m}); use a larger batch, or evaluation mode (layer.eval())")
+    return x
 
 
 def common_dtype(x: np.ndarray, w: np.ndarray, b, out_channels: int):
@@ -170,6 +254,14 @@ def check_dout(dout, expected_shape: tuple, dtype) -> np.ndarray:
     if dout.shape != tuple(expected_shape):
         raise ValueError(f"dout must have the shape of the forward output {tuple(expected_shape)}, got {dout.shape}")
     return dout.astype(dtype, copy=False)
+
+
+def check_loss_weights(dout: np.ndarray, out_shape: tuple) -> np.ndarray:
+    """Return ``dout`` if it has exactly the shape of f(x): the weights of the loss ``sum(f(x) * dout)``."""
+    if dout.shape != out_shape:
+        raise ValueError(f"dout must have the shape of f(x), {out_shape}, got {dout.shape}: it weights each "
+                         "output in the loss sum(f(x) * dout), so it must not be broadcast")
+    return dout
 
 
 def check_cache(cache, cache_type: type, backward: str, forward: str):
@@ -220,6 +312,52 @@ def check_real(value, name: str, minimum: float | None = None, finite: bool = Tr
     return value
 
 
+def check_step(value, name: str, example: str) -> float:
+    """Return ``value`` as a float if it is a finite step > 0, such as a finite-difference nudge (``example``)."""
+    value = check_real(value, name)
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive step such as {example}, got {value}")
+    return value
+
+
+def check_unit_interval(value, name: str, meaning: str) -> float:
+    """Return ``value`` as a float if it is a real number in [0, 1] (``meaning`` says what it weighs)."""
+    value = check_real(value, name, minimum=0.0)
+    if value > 1:
+        raise ValueError(f"{name} must be between 0 and 1 ({meaning}), got {value}")
+    return value
+
+
+def check_width_multiplier(value) -> float:
+    """Return MobileNet's width multiplier alpha as a float if it is in (0, 1]."""
+    alpha = check_real(value, "width_multiplier")
+    if not 0 < alpha <= 1:
+        raise ValueError(f"width_multiplier must be in (0, 1] (the paper uses 1, 0.75, 0.5, 0.25), got {alpha}")
+    return alpha
+
+
+def check_count(count):
+    """Return ``count`` if it is None (unknown) or a number (int or float, NumPy's too; not a bool)."""
+    if count is not None and (isinstance(count, (bool, np.bool_))
+                              or not isinstance(count, (int, np.integer, float, np.floating))):
+        raise TypeError(f"count must be a number or None, got {count!r} ({type(count).__name__})")
+    return count
+
+
+def check_choice(value, name: str, choices: tuple, described: str):
+    """Return ``value`` if it is one of ``choices`` (``described`` lists them for the message), else ValueError."""
+    if value not in choices:
+        raise ValueError(f"{name} must be {described}, got {value!r}")
+    return value
+
+
+def check_str(value, name: str) -> str:
+    """Return ``value`` if it is a str, else a TypeError."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    return value
+
+
 def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
     """Return ``np.dtype(dtype)`` if it is a floating type (float16, float32 or float64)."""
     try:
@@ -229,6 +367,13 @@ def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
     if result is None or result.kind != "f":
         raise TypeError(f"{name} must be a floating-point type ({FLOAT_DTYPES}), e.g. np.float64, got {dtype!r}")
     return result
+
+
+def check_measured_dtype(dtype_name: str, measured) -> str:
+    """Return ``dtype_name`` (e.g. "float32") if it is a key of ``measured`` (rates per dtype), else ValueError."""
+    if dtype_name not in measured:
+        raise ValueError(f"no GEMM rate was measured for {dtype_name}; measured: {', '.join(measured)}")
+    return dtype_name
 
 
 def check_rng(rng) -> np.random.Generator:
@@ -258,6 +403,16 @@ def check_layers(layers, owner: str) -> list:
 
 # ---------------------------------------------------------------- training: labels, examples, optimisers
 
+def check_scores(scores: np.ndarray) -> np.ndarray:
+    """Return class scores as (N, K): 2-D scores as they are, (N, K, 1, 1) ones reshaped (a view)."""
+    if scores.ndim == 4 and scores.shape[2:] == (1, 1):
+        return scores.reshape(scores.shape[0], scores.shape[1])
+    if scores.ndim != 2:
+        raise ValueError(f"scores must be 2-D (N, K) or 4-D (N, K, 1, 1), got shape {scores.shape}. "
+                         "Pool the spatial axes first (global average pooling gives (N, K, 1, 1)).")
+    return scores
+
+
 def check_labels(y, n: int, k: int) -> np.ndarray:
     """y as a 1-D integer array of N labels in 0 .. K-1, or a clear error."""
     y = np.asarray(y)
@@ -279,8 +434,8 @@ def check_labels(y, n: int, k: int) -> np.ndarray:
     return y
 
 
-def check_examples(x, y) -> None:
-    """Raise unless x (N, ...) and y (N,) are arrays holding the same, non-zero number of examples."""
+def check_examples(x, y) -> tuple:
+    """Return ``(x, y)`` if x (N, ...) and y (N,) are arrays holding the same, non-zero number of examples."""
     if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
         raise TypeError(f"x and y must be ndarrays, got {type(x).__name__} and {type(y).__name__}")
     if x.ndim == 0 or y.ndim != 1:
@@ -289,6 +444,29 @@ def check_examples(x, y) -> None:
         raise ValueError(f"x and y must hold the same number of examples, got {x.shape[0]} and {y.shape[0]}")
     if x.shape[0] == 0:
         raise ValueError("x and y are empty (N = 0): there is nothing to split or batch")
+    return x, y
+
+
+def check_example_counts(x, y) -> tuple:
+    """Return ``(x, y)`` if ``len(x) == len(y) > 0``; unlike ``check_examples``, any sized sequences will do."""
+    if len(x) == 0 or len(x) != len(y):
+        raise ValueError(f"x and y must hold the same, non-zero number of examples, got {len(x)} and {len(y)}")
+    return x, y
+
+
+def check_test_fraction(test_fraction, n: int):
+    """Return ``test_fraction`` (unconverted) if it is a number strictly between 0 and 1 that splits n examples.
+
+    ``round(test_fraction * n)`` examples go to testing: both parts must be non-empty.
+    """
+    if isinstance(test_fraction, (bool, np.bool_)) or not isinstance(test_fraction, (int, float, np.floating)) \
+            or not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be a number strictly between 0 and 1, got {test_fraction!r}")
+    n_test = round(test_fraction * n)
+    if not 0 < n_test < n:
+        raise ValueError(f"test_fraction={test_fraction} of {n} examples leaves an empty part "
+                         f"({n_test} for testing, {n - n_test} for training)")
+    return test_fraction
 
 
 def check_hyperparameter(value, name: str, positive: bool = False) -> float:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_positive_int, check_rng
+from ._validation import check_choice, check_positive_int, check_rng
 from .containers import Concat, Residual, Sequential
 from .layers import BatchNorm2d, Conv1x1, Conv2d, ReLU
 
@@ -104,8 +104,7 @@ class Bottleneck(Sequential):
         mid = check_positive_int(mid_channels, "mid_channels")
         c_out = check_positive_int(out_channels, "out_channels")
         stride = check_positive_int(stride, "stride")
-        if stride_on not in ("1x1", "3x3"):
-            raise ValueError(f'stride_on must be "1x1" (the paper) or "3x3" (torchvision), got {stride_on!r}')
+        stride_on = check_choice(stride_on, "stride_on", ("1x1", "3x3"), '"1x1" (the paper) or "3x3" (torchvision)')
         rng = check_rng(rng)
         s1, s3 = (stride, 1) if stride_on == "1x1" else (1, stride)
         reduce = (Conv1x1(c_in, mid, bias=False, rng=rng, dtype=dtype) if s1 == 1

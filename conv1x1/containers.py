@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_dout, check_layers
+from ._validation import check_branches, check_dout, check_layers
 from .cost import Report, add_cost, concat_cost
 from .layers import Layer
 
@@ -167,8 +167,7 @@ class Concat(_Container):
     """
 
     def __init__(self, *branches):
-        if not branches:
-            raise ValueError(f"{type(self).__name__} needs at least one branch, got none")
+        branches = check_branches(branches, type(self).__name__)
         super().__init__(branches, type(self).__name__)
 
     @property

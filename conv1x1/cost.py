@@ -45,7 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_flag, check_float_dtype, check_groups, check_positive_int, window_geometry
+from ._validation import (check_branch_shapes, check_count, check_flag, check_float_dtype, check_groups,
+                          check_positive_int, window_geometry)
 
 __all__ = [
     "LayerCost", "Report", "Comparison", "Measurement",
@@ -70,10 +71,8 @@ def human(count) -> str:
     >>> human(120_422_400), human(1000), human(999), human(10**30)
     ('120.4M', '1.0K', '999', '1.0e30')
     """
-    if count is None:
+    if check_count(count) is None:
         return "?"
-    if isinstance(count, (bool, np.bool_)) or not isinstance(count, (int, np.integer, float, np.floating)):
-        raise TypeError(f"count must be a number or None, got {count!r} ({type(count).__name__})")
     if isinstance(count, (float, np.floating)):
         if not np.isfinite(count):
             return str(count)
@@ -343,9 +342,7 @@ def conv_cost(in_channels, out_channels, height, width, kernel_size, stride=1, p
     in_channels = check_positive_int(in_channels, "in_channels")
     out_channels = check_positive_int(out_channels, "out_channels")
     height, width = check_positive_int(height, "height"), check_positive_int(width, "width")
-    groups = check_groups(groups, in_channels)
-    if out_channels % groups:
-        raise ValueError(f"groups={groups} must divide out_channels, got {out_channels}")
+    groups = check_groups(groups, in_channels, out_channels)
     bias = check_flag(bias, "bias")
     k, stride, padding, out_h, out_w = window_geometry(height, width, kernel_size, stride, padding)
     per_group = in_channels // groups
@@ -472,27 +469,12 @@ def concat_cost(branches, name="concat") -> LayerCost:
     >>> concat_cost([(64, 28, 28), (128, 28, 28)]).out_shape
     (192, 28, 28)
     """
-    if isinstance(branches, (str, bytes)) or not hasattr(branches, "__iter__"):
-        raise TypeError(f"branches must be a list of (C, H, W) shapes or LayerCost rows, got {type(branches).__name__}")
-    shapes = [_out_shape(branch, i) for i, branch in enumerate(branches)]
-    if not shapes:
-        raise ValueError("concat_cost needs at least one branch, got none")
-    if len({shape[1:] for shape in shapes}) != 1:
-        raise ValueError(f"branches to concatenate must share H and W, got output shapes {shapes}")
+    shapes = check_branch_shapes(branches)
     depths = [shape[0] for shape in shapes]
     channels = None if None in depths else sum(depths)
     out_shape = (channels,) + shapes[0][1:]
     working = f"C = {' + '.join(_num(d) for d in depths)} = {_num(channels)}"
     return _no_params_row(name, "concat", out_shape, out_shape, working)
-
-
-def _out_shape(branch, i) -> tuple:
-    """A branch's (C, H, W): the tuple itself, or its ``out_shape``."""
-    shape = branch if isinstance(branch, tuple) else getattr(branch, "out_shape", None)
-    if not (isinstance(shape, tuple) and len(shape) == 3):
-        raise TypeError(f"branches[{i}] must be a (C, H, W) tuple or a LayerCost / Report with an out_shape, "
-                        f"got {branch!r}")
-    return shape
 
 
 # The renderers and the timer live in their own modules; importable from here as before.

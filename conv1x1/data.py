@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_examples, check_non_negative_int, check_positive_int
+from ._validation import check_examples, check_non_negative_int, check_positive_int, check_test_fraction
 
 __all__ = ["load_digits", "train_test_split", "batches"]
 
@@ -67,14 +67,9 @@ def train_test_split(x, y, test_fraction=0.2, seed=0):
     ((7, 3), (3, 3), True)
     """
     check_examples(x, y)
-    if isinstance(test_fraction, (bool, np.bool_)) or not isinstance(test_fraction, (int, float, np.floating)) \
-            or not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be a number strictly between 0 and 1, got {test_fraction!r}")
     n = x.shape[0]
+    test_fraction = check_test_fraction(test_fraction, n)
     n_test = round(test_fraction * n)
-    if not 0 < n_test < n:
-        raise ValueError(f"test_fraction={test_fraction} of {n} examples leaves an empty part "
-                         f"({n_test} for testing, {n - n_test} for training)")
     order = np.random.default_rng(check_non_negative_int(seed, "seed")).permutation(n)
     test, train = order[:n_test], order[n_test:]
     return x[train], x[test], y[train], y[test]

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_callable, check_float_array, check_real, check_real_array
+from ._validation import (check_callable, check_float64, check_float_array, check_loss_weights, check_real_array,
+                          check_same_shape, check_step, check_writeable)
 
 __all__ = ["numerical_gradient", "rel_error", "check_layer"]
 
@@ -50,18 +51,11 @@ def numerical_gradient(f, x, dout, eps=1e-6):
     array([2., 4.])
     """
     check_callable(f, "f", "lambda v: C.conv1x1(v, w)")
-    x = _check_float64(x, "x", "numerical_gradient nudges x in place")
-    if not x.flags.writeable:
-        raise ValueError("x must be a writeable array (numerical_gradient nudges it in place and restores it); "
-                         "pass a copy: np.array(x)")
-    eps = check_real(eps, "eps")
-    if eps <= 0:
-        raise ValueError(f"eps must be a positive step such as 1e-6, got {eps}")
+    x = check_float64(x, "x", "numerical_gradient nudges x in place")
+    x = check_writeable(x, "x", "numerical_gradient nudges it in place and restores it")
+    eps = check_step(eps, "eps", "1e-6")
     dout = check_float_array(dout, "dout")
-    out_shape = np.shape(f(x))
-    if dout.shape != out_shape:
-        raise ValueError(f"dout must have the shape of f(x), {out_shape}, got {dout.shape}: it weights each "
-                         "output in the loss sum(f(x) * dout), so it must not be broadcast")
+    dout = check_loss_weights(dout, np.shape(f(x)))
     grad = np.zeros_like(x)
     for index in np.ndindex(x.shape):
         original = x[index]
@@ -95,8 +89,7 @@ def rel_error(a, b, floor=1e-8):
     """
     a = check_real_array(a, "a")
     b = check_real_array(b, "b")
-    if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    a, b = check_same_shape(a, b)
     if a.size == 0:
         return 0.0
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
@@ -146,7 +139,7 @@ def check_layer(layer, x, seed=0, eps=1e-5):
     (['b', 'w', 'x'], True)
     """
     for name, param in layer.params.items():
-        _check_float64(param, f"the layer's parameter {name!r}", "check_layer nudges it by eps")
+        check_float64(param, f"the layer's parameter {name!r}", "check_layer nudges it by eps")
     x = np.array(check_float_array(x, "x"), dtype=np.float64)  # our own copy: the caller's x is never touched
     out = layer.forward(x)
     dout = np.random.default_rng(seed).standard_normal(np.shape(out))
@@ -158,13 +151,3 @@ def check_layer(layer, x, seed=0, eps=1e-5):
         numeric[name] = numerical_gradient(lambda _: layer.forward(x), param, dout, eps)
     return {name: rel_error(analytic[name], numeric[name]) for name in analytic}
 
-
-def _check_float64(array, name: str, why: str) -> np.ndarray:
-    """Refuse anything but a float64 ndarray, saying why central differences need it."""
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"{name} must be a float64 ndarray ({why}), got {type(array).__name__}")
-    if array.dtype != np.float64:
-        raise TypeError(f"{name} must be float64, got dtype {array.dtype}: {why}, and central differences "
-                        "with eps ~1e-6 need float64's 16 digits (float32 has 7). Use .astype(np.float64), "
-                        "or build the layer with dtype=np.float64.")
-    return array

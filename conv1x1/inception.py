@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_flag, check_image_batch, check_positive_int, check_rng
+from ._validation import check_flag, check_image_batch, check_in_channels, check_positive_int, check_rng
 from .containers import Concat, Sequential
 from .cost import Comparison, Report
 from .layers import Conv1x1, Conv2d, MaxPool2d, ReLU
@@ -120,8 +120,7 @@ class Inception(Concat):
         return super().forward(check_image_batch(x, self.in_channels, owner=repr(self)))
 
     def cost_node(self, in_shape, name):
-        if in_shape[0] not in (None, self.in_channels):
-            raise ValueError(f"{self!r} expects {self.in_channels} input channels, got {in_shape[0]}")
+        check_in_channels(self, in_shape[0], self.in_channels)
         return super().cost_node((self.in_channels,) + tuple(in_shape[1:]), name)
 
     def __repr__(self):

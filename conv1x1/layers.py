@@ -31,8 +31,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from . import activations as act
-from ._validation import (check_flag, check_float_dtype, check_groups, check_image_batch, check_padding,
-                          check_positive_int, check_real, check_rng)
+from ._validation import (check_flag, check_float_dtype, check_groups, check_image_batch, check_in_channels,
+                          check_padding, check_positive_int, check_real, check_rng, check_unit_interval)
 from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1_backward, conv1x1_forward
 from .cost import LayerCost, Report, batchnorm_cost, conv_cost, elementwise_cost, global_pool_cost, pool_cost
@@ -159,12 +159,6 @@ class Layer:
             "for a shape-keeping layer without parameters or MACs.")
 
 
-def _check_channels(layer: Layer, in_channels, expected: int) -> None:
-    """Name the layer when an input's depth (or a cost query's in_channels) does not match it."""
-    if in_channels not in (None, expected):
-        raise ValueError(f"{layer!r} expects {expected} input channels, got {in_channels}")
-
-
 class _Conv(Layer):
     """What Conv1x1 and Conv2d share: sizes, groups, a He-normal weight drawn on first use, a zero bias."""
 
@@ -212,7 +206,7 @@ class _Conv(Layer):
         return dx
 
     def cost_node(self, in_shape, name):
-        _check_channels(self, in_shape[0], self.in_channels)
+        check_in_channels(self, in_shape[0], self.in_channels)
         return conv_cost(self.in_channels, self.out_channels, in_shape[1], in_shape[2], self.kernel_size,
                          self.stride, self.padding, self.bias, name=name or type(self).__name__, groups=self.groups)
 
@@ -495,9 +489,7 @@ class BatchNorm2d(Layer):
         super().__init__()
         self.num_features = check_positive_int(num_features, "num_features")
         self.eps = check_real(eps, "eps", minimum=0.0)
-        self.momentum = check_real(momentum, "momentum", minimum=0.0)
-        if self.momentum > 1:
-            raise ValueError(f"momentum must be between 0 and 1 (the newest batch's weight), got {self.momentum}")
+        self.momentum = check_unit_interval(momentum, "momentum", "the newest batch's weight")
         self.dtype = check_float_dtype(dtype)
         self.buffers = {"running_mean": np.zeros(self.num_features, dtype=self.dtype),
                         "running_var": np.ones(self.num_features, dtype=self.dtype)}
@@ -537,7 +529,7 @@ class BatchNorm2d(Layer):
         return dx
 
     def cost_node(self, in_shape, name):
-        _check_channels(self, in_shape[0], self.num_features)
+        check_in_channels(self, in_shape[0], self.num_features)
         return batchnorm_cost(self.num_features, in_shape[1], in_shape[2], name=name or "BatchNorm2d")
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_float_array, check_labels
+from ._validation import check_float_array, check_labels, check_scores
 
 __all__ = ["softmax_cross_entropy"]
 
@@ -66,11 +66,7 @@ def softmax_cross_entropy(scores, y):
     """
     scores = check_float_array(scores, "scores")
     shape = scores.shape
-    if scores.ndim == 4 and shape[2:] == (1, 1):
-        scores = scores.reshape(shape[0], shape[1])
-    elif scores.ndim != 2:
-        raise ValueError(f"scores must be 2-D (N, K) or 4-D (N, K, 1, 1), got shape {shape}. "
-                         "Pool the spatial axes first (global average pooling gives (N, K, 1, 1)).")
+    scores = check_scores(scores)
     n, k = scores.shape
     y = check_labels(y, n, k)
 

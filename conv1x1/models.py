@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_positive_int, check_real, check_rng
+from ._validation import check_positive_int, check_rng, check_width_multiplier
 from .blocks import Bottleneck, DepthwiseSeparable, Fire
 from .containers import Sequential
 from .cost import Report
@@ -106,9 +106,7 @@ def mobilenet_v1(width_multiplier=1.0, num_classes=1000, rng=None, dtype=np.floa
     >>> report.macs, report.params
     (568740352, 4231976)
     """
-    alpha = check_real(width_multiplier, "width_multiplier")
-    if not 0 < alpha <= 1:
-        raise ValueError(f"width_multiplier must be in (0, 1] (the paper uses 1, 0.75, 0.5, 0.25), got {alpha}")
+    alpha = check_width_multiplier(width_multiplier)
     num_classes = check_positive_int(num_classes, "num_classes")
     rng = check_rng(rng)
 

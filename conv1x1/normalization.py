@@ -19,7 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_cache, check_channel_vector, check_dout, check_image_batch, check_real
+from ._validation import (check_cache, check_channel_vector, check_dout, check_image_batch, check_mean_and_var,
+                          check_real, check_statistics_batch)
 
 __all__ = ["batchnorm_forward", "batchnorm_backward", "BatchNormCache"]
 
@@ -64,17 +65,13 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5, mean=None, var=None):
     eps = check_real(eps, "eps", minimum=0.0)
     gamma, beta = (check_channel_vector(v, name, channels).astype(x.dtype, copy=False)
                    for v, name in ((gamma, "gamma"), (beta, "beta")))
-    training = mean is None and var is None
+    mean, var = check_mean_and_var(mean, var)
+    training = mean is None
     if training:
-        m = x.shape[0] * x.shape[2] * x.shape[3]
-        if m < 2:
-            raise ValueError(f"batch norm in training mode needs more than one value per channel, got x of shape "
-                             f"{x.shape} (N*H*W = {m}); use a larger batch, or evaluation mode (layer.eval())")
+        x = check_statistics_batch(x)
         mean = x.mean(axis=(0, 2, 3))
         var = x.var(axis=(0, 2, 3))                                     # biased: divided by m
     else:
-        if mean is None or var is None:
-            raise ValueError("pass both mean and var (evaluation mode) or neither (training mode)")
         mean, var = (check_channel_vector(v, name, channels).astype(x.dtype, copy=False)
                      for v, name in ((mean, "mean"), (var, "var")))
     inv_std = 1.0 / np.sqrt(var + eps)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_float_dtype, check_positive_int
+from ._validation import check_float_dtype, check_positive_int, check_str
 from .cost import KINDS, OP_KEYS, ROW_KEYS, LayerCost, exact, human
 
 __all__ = ["Report", "Comparison", "Prediction", "units_note"]
@@ -97,9 +97,7 @@ class Report:
         for child in self.children:
             if not isinstance(child, (LayerCost, Report)):
                 raise TypeError(f"a Report holds LayerCost rows or Reports, got {type(child).__name__}")
-        if not isinstance(title, str):
-            raise TypeError(f"title must be a str, got {type(title).__name__}")
-        self.title = title
+        self.title = check_str(title, "title")
 
     # -- totals
     @property

@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_callable, check_float_dtype, check_non_negative_int, check_positive_int
+from ._validation import (check_callable, check_float_dtype, check_measured_dtype, check_non_negative_int,
+                          check_positive_int)
 
 __all__ = ["Measurement", "measure", "median_times", "MachinePeaks", "machine_peaks"]
 
@@ -122,9 +123,7 @@ class MachinePeaks(NamedTuple):
 
     def macs_per_second(self, dtype) -> float:
         """The GEMM rate for ``dtype`` in MACs per second; ValueError if it was not measured."""
-        name = check_float_dtype(dtype).name
-        if name not in self.gmacs:
-            raise ValueError(f"no GEMM rate was measured for {name}; measured: {', '.join(self.gmacs)}")
+        name = check_measured_dtype(check_float_dtype(dtype).name, self.gmacs)
         return self.gmacs[name] * 1e9
 
     def ridge(self, dtype) -> float:

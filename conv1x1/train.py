@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_non_negative_int, check_positive_int
+from ._validation import check_example_counts, check_non_negative_int, check_positive_int
 from .data import batches
 from .losses import softmax_cross_entropy
 
@@ -104,8 +104,7 @@ def evaluate(model, x, y, loss_fn=softmax_cross_entropy, batch_size=500) -> Eval
     The model is left in eval mode if it has ``eval()``; ``fit`` switches it back.
     """
     batch_size = check_positive_int(batch_size, "batch_size")
-    if len(x) == 0 or len(x) != len(y):
-        raise ValueError(f"x and y must hold the same, non-zero number of examples, got {len(x)} and {len(y)}")
+    x, y = check_example_counts(x, y)
     _set_mode(model, training=False)
     total_loss = total_correct = 0.0
     for start in range(0, len(x), batch_size):
