@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -29,7 +30,7 @@ EXAMPLES = [
     ("07_einsum_paths.py", "one contraction computed seven ways, timed against the raw GEMM"),
     ("08_inception_module.py", "GoogLeNet's module 3a built from the layers: forward, backward, cost"),
     ("09_depthwise_separable.py", "a 3x3 layer at 14x14x512, dense vs depthwise-separable: MACs and time"),
-    ("10_resnet_bottleneck.py", "bottleneck 256->64->64->256 vs a basic block: same MACs, 4x the width"),
+    ("10_resnet_bottleneck.py", "bottleneck 256->64->64->256 vs a basic block: similar MACs, 4x the width"),
     ("11_where_the_macs_go.py", "MACs by layer kind in four networks; grouped 1x1 + shuffle vs dense 1x1"),
     ("12_roofline.py", "every layer of module 3a timed against this machine's roofline"),
     ("13_nin_digits.py", "Network in Network trained on real digits: what the 1x1 layers and ReLUs buy"),
@@ -159,8 +160,8 @@ def _check_combinations(args) -> None:
         missing = [flag for flag in ("--in", "--out") if layer_flags[flag] is None]
         if missing:
             raise UsageError(f"give {' and '.join(missing)} (or --model NAME for a whole network)")
-        if args.width_multiplier is not None:
-            raise UsageError("--width-multiplier applies to --model only")
+        if args.width_multiplier is not None or args.stride_on is not None:
+            raise UsageError("--width-multiplier and --stride-on apply to --model only")
     if args.reduce is not None and (args.stride is not None or args.padding not in (None, "same")):
         raise UsageError("--reduce compares 'same' convolutions: leave out --stride and --padding")
     chosen = [flag for flag, on in (("--explain", args.explain), ("--by-kind", args.by_kind),
@@ -213,11 +214,19 @@ def _model_report(args):
         raise UsageError("give the input size: --size S (e.g. 224 for ImageNet models), or --height and --width")
     height = args.height if args.height is not None else args.size
     width = args.width if args.width is not None else args.size
-    kwargs = {} if args.width_multiplier is None else {"width_multiplier": args.width_multiplier}
+    kwargs = {}
+    accepted = inspect.signature(MODELS[args.model]).parameters
+    for flag, key in (("--width-multiplier", "width_multiplier"), ("--stride-on", "stride_on")):
+        value = getattr(args, key)
+        if value is not None:
+            if key not in accepted:
+                raise UsageError(f"{flag} does not apply to --model {args.model}")
+            kwargs[key] = value
     model = MODELS[args.model](**kwargs)
     report = model.cost(height, width)
     if not report.title or report.title == type(model).__name__:
         suffix = "" if args.width_multiplier is None else f", width multiplier {args.width_multiplier:g}"
+        suffix += "" if args.stride_on is None else f", stride on the {args.stride_on}"
         report = Report(report.children, title=f"{args.model}{suffix}, {height}x{width} input")
     return report
 
@@ -273,7 +282,10 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--no-bias", action="store_true", help="no bias (no bias parameters, no bias adds)")
     what.add_argument("--model", metavar="NAME", help="price a network from conv1x1.models.MODELS instead")
     what.add_argument("--width-multiplier", type=_positive_float, metavar="W",
-                      help="with --model: scale every layer's channels by W")
+                      help="with --model mobilenet_v1: scale every layer's channels by W")
+    what.add_argument("--stride-on", choices=("1x1", "3x3"),
+                      help="with --model resnet50: where each stage's first block strides (default 3x3, "
+                           "torchvision's; 1x1 is the paper's)")
     how = cost.add_argument_group("how to show it")
     how.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     how.add_argument("--explain", action="store_true",

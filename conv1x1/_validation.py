@@ -66,7 +66,7 @@ def check_callable(value, name: str, example: str):
     return value
 
 
-def check_float64(array, name: str, why: str) -> np.ndarray:
+def check_float64(array, name: str, why: str, fix: str = "Use .astype(np.float64).") -> np.ndarray:
     """Return ``array`` if it is a float64 ndarray, else a TypeError saying ``why`` it must be one.
 
     The gradient checks need it: central differences with eps ~1e-6 need
@@ -76,8 +76,7 @@ def check_float64(array, name: str, why: str) -> np.ndarray:
         raise TypeError(f"{name} must be a float64 ndarray ({why}), got {type(array).__name__}")
     if array.dtype != np.float64:
         raise TypeError(f"{name} must be float64, got dtype {array.dtype}: {why}, and central differences "
-                        "with eps ~1e-6 need float64's 16 digits (float32 has 7). Use .astype(np.float64), "
-                        "or build the layer with dtype=np.float64.")
+                        f"with eps ~1e-6 need float64's 16 digits (float32 has 7). {fix}")
     return array
 
 
@@ -206,14 +205,20 @@ def check_channel_vector(value, name: str, channels: int) -> np.ndarray:
     return value
 
 
-def check_groups(groups, in_channels: int, out_channels: int | None = None) -> int:
-    """Return ``groups`` if it is a positive int that divides ``in_channels`` (and ``out_channels`` when given)."""
+def check_groups(groups, in_channels: int, out_channels: int | None = None, hint: str = "") -> int:
+    """Return ``groups`` if it is a positive int that divides ``in_channels`` (and ``out_channels`` when given).
+
+    ``hint`` ends the message (convolutions remind that depthwise is ``groups = C_in``).
+    """
     groups = check_positive_int(groups, "groups")
     for name, channels in (("input channels, got C_in", in_channels), ("output channels, got C_out", out_channels)):
         if channels is not None and channels % groups:
             raise ValueError(f"groups={groups} must divide the {name}={channels} ({channels} % {groups} = "
-                             f"{channels % groups}); a depthwise convolution uses groups = C_in")
+                             f"{channels % groups}){hint}")
     return groups
+
+
+DEPTHWISE_HINT = "; a depthwise convolution uses groups = C_in"
 
 
 def check_mean_and_var(mean, var) -> tuple:
@@ -252,7 +257,8 @@ def check_dout(dout, expected_shape: tuple, dtype) -> np.ndarray:
     """Validate an upstream gradient against the forward output it belongs to; cast it to ``dtype``."""
     dout = check_float_array(dout, "dout")
     if dout.shape != tuple(expected_shape):
-        raise ValueError(f"dout must have the shape of the forward output {tuple(expected_shape)}, got {dout.shape}")
+        raise ValueError(f"dout must have the shape of the forward output {tuple(expected_shape)}, got {dout.shape} "
+                         "(the gradient of the loss with respect to out: one number per output element)")
     return dout.astype(dtype, copy=False)
 
 

@@ -85,8 +85,8 @@ def _refuse_shared_layers(container) -> None:
             raise ValueError(
                 f"the same {layer!r} instance appears twice in this {type(container).__name__}: a layer keeps "
                 "the cache of its last forward call, so its first use would get the second use's gradients. "
-                "Create one layer per use (e.g. C.ReLU() each time); to share weights, make two layers and "
-                "point the second's params at the first's arrays and add their gradients yourself.")
+                f"Create one layer per use (e.g. a new {type(layer).__name__}(...) each time); to share weights, "
+                "make two layers, point the second's params at the first's arrays and add their gradients yourself.")
         seen[id(layer)] = layer
 
 
@@ -124,6 +124,7 @@ class Sequential(_Container):
 
     def forward(self, x):
         """x -> out through every layer in order."""
+        self.cache = np.shape(x)  # only a marker that forward ran; each layer keeps its own cache
         if not self._children:
             return np.array(x, copy=True)
         for layer in self._children:
@@ -132,6 +133,7 @@ class Sequential(_Container):
 
     def backward(self, dout):
         """dout -> dx through every layer in reverse order; fills every layer's grads."""
+        self.require_cache()
         if not self._children:
             return np.array(dout, copy=True)
         for layer in reversed(self._children):

@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validation import (check_cache, check_dout, check_float_array, check_groups, check_image_batch, check_weight,
+from ._validation import (DEPTHWISE_HINT, check_cache, check_dout, check_float_array, check_groups, check_image_batch, check_weight,
                           common_dtype, window_geometry)
 from .core import by_group
 
@@ -222,7 +222,7 @@ def check_conv2d_args(x, w, b, stride, padding, groups=1):
     """
     w = check_float_array(w, "w")
     x = check_image_batch(x, channels=w.shape[1] if w.ndim == 4 and groups == 1 else None, owner="w")
-    groups = check_groups(groups, x.shape[1])
+    groups = check_groups(groups, x.shape[1], hint=DEPTHWISE_HINT)
     w = check_weight(w, 4, x.shape[1], groups)
     geometry = window_geometry(x.shape[2], x.shape[3], w.shape[2], stride, padding)
     return (*common_dtype(x, w, b, w.shape[0]), groups, geometry)

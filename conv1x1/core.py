@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import (check_cache, check_dout, check_float_array, check_groups, check_image_batch, check_weight,
+from ._validation import (DEPTHWISE_HINT, check_cache, check_dout, check_float_array, check_groups, check_image_batch, check_weight,
                           common_dtype)
 
 __all__ = ["conv1x1_forward", "conv1x1_backward", "conv1x1", "Conv1x1Cache"]
@@ -184,7 +184,7 @@ def check_conv1x1_args(x, w, b=None, groups=1):
     """
     w = check_float_array(w, "w")
     x = check_image_batch(x, channels=w.shape[1] if w.ndim == 2 and groups == 1 else None, owner="w")
-    groups = check_groups(groups, x.shape[1])
+    groups = check_groups(groups, x.shape[1], hint=DEPTHWISE_HINT)
     w = check_weight(w, 2, x.shape[1], groups)
     return (*common_dtype(x, w, b, w.shape[0]), groups)
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import (check_branch_shapes, check_count, check_flag, check_float_dtype, check_groups,
+from ._validation import (DEPTHWISE_HINT, check_branch_shapes, check_count, check_flag, check_float_dtype, check_groups,
                           check_positive_int, window_geometry)
 
 __all__ = [
@@ -342,7 +342,7 @@ def conv_cost(in_channels, out_channels, height, width, kernel_size, stride=1, p
     in_channels = check_positive_int(in_channels, "in_channels")
     out_channels = check_positive_int(out_channels, "out_channels")
     height, width = check_positive_int(height, "height"), check_positive_int(width, "width")
-    groups = check_groups(groups, in_channels, out_channels)
+    groups = check_groups(groups, in_channels, out_channels, hint=DEPTHWISE_HINT)
     bias = check_flag(bias, "bias")
     k, stride, padding, out_h, out_w = window_geometry(height, width, kernel_size, stride, padding)
     per_group = in_channels // groups

@@ -139,7 +139,8 @@ def check_layer(layer, x, seed=0, eps=1e-5):
     (['b', 'w', 'x'], True)
     """
     for name, param in layer.params.items():
-        check_float64(param, f"the layer's parameter {name!r}", "check_layer nudges it by eps")
+        check_float64(param, f"the layer's parameter {name!r}", "check_layer nudges it by eps",
+                      "Build the layer with dtype=np.float64 (the default).")
     x = np.array(check_float_array(x, "x"), dtype=np.float64)  # our own copy: the caller's x is never touched
     out = layer.forward(x)
     dout = np.random.default_rng(seed).standard_normal(np.shape(out))

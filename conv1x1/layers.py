@@ -31,7 +31,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from . import activations as act
-from ._validation import (check_flag, check_float_dtype, check_groups, check_image_batch, check_in_channels,
+from ._validation import (DEPTHWISE_HINT, check_flag, check_float_dtype, check_groups, check_image_batch, check_in_channels,
                           check_padding, check_positive_int, check_real, check_rng, check_unit_interval)
 from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1_backward, conv1x1_forward
@@ -166,7 +166,7 @@ class _Conv(Layer):
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.out_channels = check_positive_int(out_channels, "out_channels")
-        self.groups = check_groups(groups, self.in_channels, self.out_channels)
+        self.groups = check_groups(groups, self.in_channels, self.out_channels, hint=DEPTHWISE_HINT)
         self.kernel_size = check_positive_int(kernel_size, "kernel_size")
         self.stride = check_positive_int(stride, "stride")
         self.padding = check_padding(padding, self.kernel_size, self.stride)

@@ -293,15 +293,15 @@ class Report:
         >>> import conv1x1 as C
         >>> print(C.Inception(192, 64, 96, 128, 16, 32, 32).cost(28, 28).summary(depth=1))  # doctest: +ELLIPSIS
         Inception
-        Layer   Kind    Output (C, H, W)  Params    MACs  FLOPs (= 2 x MACs)  Bias adds  Activation ops  Pooling ops
-        ------------------------------------------------------------------------------------------------------------
-        0 (2)           (64, 28, 28)       12.4K    9.6M               19.3M      50.2K           50.2K            0
-        1 (4)           (128, 28, 28)     129.2K  101.2M              202.3M     175.6K          175.6K            0
-        2 (4)           (32, 28, 28)       15.9K   12.4M               24.9M      37.6K           37.6K            0
-        3 (3)           (32, 28, 28)        6.2K    4.8M                9.6M      25.1K           25.1K       150.5K
-        concat  concat  (256, 28, 28)          0       0                   0          0               0            0
-        ------------------------------------------------------------------------------------------------------------
-        Total           (256, 28, 28)     163.7K  128.0M              256.1M     288.5K          288.5K       150.5K
+        Layer         Kind    Output (C, H, W)  Params    MACs  FLOPs (= 2 x MACs)  Bias adds  Activation ops  Pooling ops
+        ------------------------------------------------------------------------------------------------------------------
+        0 (2 layers)          (64, 28, 28)       12.4K    9.6M               19.3M      50.2K           50.2K            0
+        1 (4 layers)          (128, 28, 28)     129.2K  101.2M              202.3M     175.6K          175.6K            0
+        2 (4 layers)          (32, 28, 28)       15.9K   12.4M               24.9M      37.6K           37.6K            0
+        3 (3 layers)          (32, 28, 28)        6.2K    4.8M                9.6M      25.1K           25.1K       150.5K
+        concat        concat  (256, 28, 28)          0       0                   0          0               0            0
+        ------------------------------------------------------------------------------------------------------------------
+        Total                 (256, 28, 28)     163.7K  128.0M              256.1M     288.5K          288.5K       150.5K
         per image; ...
         """
         depth = None if depth is None else check_positive_int(depth, "depth")
@@ -311,7 +311,7 @@ class Report:
         for level, node, _, expanded in self._walk(depth):
             cells = self._cells(node, columns, batch)
             if isinstance(node, Report) and not expanded:
-                cells[0] += f" ({len(node.layers)})"
+                cells[0] += f" ({len(node.layers)} layers)"
             cells[0] = "  " * level + cells[0]
             body.append(cells)
         total = self._cells(self, columns, batch)

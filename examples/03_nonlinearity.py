@@ -4,7 +4,7 @@
 # A 1x1 convolution is linear at each pixel. So is any stack of them *without* an activation in
 # between. Some per-pixel maps are not linear. Here each pixel has two channels, and the target is
 # the XOR of their signs: 1 where exactly one channel is positive. No line separates those
-# pixels, so a single 1x1 convolution stays near chance. Put a ReLU between two 1x1 convolutions
+# pixels, so a single 1x1 convolution stays near chance (its loss stays at chance level). Put a ReLU between two 1x1 convolutions
 # (a tiny MLP run at every pixel, the "Network in Network" idea) and the task is solved.
 
 # %%
@@ -68,8 +68,10 @@ print(f"max |with a ReLU between them - one with w2 @ w1| = {np.max(np.abs(with_
 # ## Training both on the XOR task
 #
 # Chance level: a model that says "probability 0.5" everywhere has loss ln 2 = 0.693 (binary
-# cross-entropy) and, on balanced classes, 50% accuracy. A linear model can do a little better than
-# chance by fitting the noise of a finite sample, but it cannot learn XOR.
+# cross-entropy) and, on balanced classes, 50% accuracy. A straight line through the plane of the two
+# channels can still put a bit more than half of the pixels on the right side, so a linear model's
+# accuracy can sit somewhat above 50% while its loss stays at ln 2: it is hardly more confident than a
+# coin anywhere. It cannot separate XOR.
 
 # %%
 linear = C.Conv1x1(2, 1, rng=rng)                                       # one 1x1 conv: linear per pixel

@@ -87,7 +87,7 @@ def test_depth_opens_the_tree_and_by_kind_splits_it(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "conv1x1.models", fake)
     _, shallow, _ = cli(capsys, "cost", "--model", "3a", "--size", "28", "--depth", "1")
     _, deep, _ = cli(capsys, "cost", "--model", "3a", "--size", "28", "--depth", "2")
-    assert "1 (4)" in shallow and "conv 3x3" not in shallow      # branch 1 as one subtotal row of 4 layers
+    assert "1 (4 layers)" in shallow and "conv 3x3" not in shallow      # branch 1 as one subtotal row of 4 layers
     assert re.search(r"^  1\.2 +conv 3x3", deep, re.M) and "128.0M" in shallow and "128.0M" in deep
     _, kinds, _ = cli(capsys, *LAYER, "--kernel", "3", "--padding", "1", "--by-kind", "--format", "json")
     assert json.loads(kinds)["kxk"]["macs"] == conv_cost(192, 32, 28, 28, 3, padding=1).macs
@@ -191,3 +191,25 @@ def test_comparison_as_report_keeps_both_trees():
     comparison = bottleneck_comparison(192, 16, 32, 28, 28)
     both = comparison.as_report()
     assert [child.macs for child in both.children] == [120_422_400, 12_443_648]
+
+
+def test_stride_on_prices_the_papers_resnet50(capsys):
+    """He et al. 2015 (arXiv:1512.03385) stride on the first 1x1: 3.86e9 MACs; torchvision's v1.5 4.09e9."""
+    import json
+
+    from conv1x1.__main__ import main
+    for stride_on, macs in (("1x1", 3_857_973_248), ("3x3", 4_089_184_256)):
+        assert main(["cost", "--model", "resnet50", "--size", "224", "--stride-on", stride_on, "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["macs"] == macs
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model", "resnet50", "--width-multiplier", "0.5"], "--width-multiplier does not apply to --model resnet50"),
+    (["--model", "mobilenet_v1", "--stride-on", "1x1"], "--stride-on does not apply to --model mobilenet_v1"),
+    (["--in", "3", "--out", "4", "--stride-on", "1x1"], "apply to --model only"),
+])
+def test_model_options_belong_to_their_model(capsys, args, message):
+    from conv1x1.__main__ import main
+    with pytest.raises(SystemExit) as exit_:
+        main(["cost", "--size", "224", *args])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err

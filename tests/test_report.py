@@ -115,7 +115,7 @@ def _inception():
 def test_summary_depth_keeps_the_totals_and_indents_the_levels():
     report = _inception()
     one, two = report.summary(depth=1), report.summary(depth=2)
-    assert "1 (4)" in one and "conv 3x3" not in one
+    assert "1 (4 layers)" in one and "conv 3x3" not in one
     assert re.search(r"^  1\.2 +conv 3x3 ", two, re.M) and re.search(r"^1 +\(128, 28, 28\)", two, re.M)
     for text in (one, two, str(report)):
         assert re.search(r"^Total .*163\.7K +128\.0M", text, re.M) and "per image" in text
