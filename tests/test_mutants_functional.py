@@ -253,3 +253,21 @@ def test_maxpool_padding_never_wins_even_on_negative_inputs():
     np.testing.assert_array_equal(out.ravel(), [-1.0, -2.0, -4.0, -5.0])   # each window's top-left real value
     dx = C.maxpool2d_backward(np.array([1.0, 2.0, 3.0, 4.0]).reshape(1, 1, 2, 2), cache)
     np.testing.assert_array_equal(dx.ravel(), [1, 2, 0, 3, 4, 0, 0, 0, 0])
+
+
+@pytest.mark.parametrize("c", [1, 2, 3, 6])
+@pytest.mark.parametrize("h, w, k, padding", [(1, 1, 3, 1), (1, 1, 7, 4), (2, 1, 5, 3), (1, 3, 7, 5), (4, 5, 3, 0)])
+def test_depthwise_on_images_smaller_than_the_padding_equals_the_loops(rng, c, h, w, k, padding):
+    """Kernel offsets that see only padding must add nothing (fast.py's depthwise route skips them), for any C."""
+    x = rng.standard_normal((2, c, h, w))
+    weights, b = rng.standard_normal((c, 1, k, k)), rng.standard_normal(c)
+    out, cache = C.conv2d_forward(x, weights, b, 1, padding, c)
+    expected, _ = reference.conv2d_loops(x, weights, b, 1, padding, c)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = C.conv2d_backward(dout, cache)
+    assert rel_error(dx, numerical_gradient(lambda v: C.conv2d_forward(v, weights, b, 1, padding, c)[0],
+                                            x.copy(), dout, 1e-5)) < 1e-7
+    assert rel_error(dw, numerical_gradient(lambda v: C.conv2d_forward(x, v, b, 1, padding, c)[0],
+                                            weights.copy(), dout, 1e-5)) < 1e-7
+    np.testing.assert_allclose(db, dout.sum(axis=(0, 2, 3)), rtol=1e-12)
