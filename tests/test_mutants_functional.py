@@ -271,3 +271,29 @@ def test_depthwise_on_images_smaller_than_the_padding_equals_the_loops(rng, c, h
     assert rel_error(dw, numerical_gradient(lambda v: C.conv2d_forward(x, v, b, 1, padding, c)[0],
                                             weights.copy(), dout, 1e-5)) < 1e-7
     np.testing.assert_allclose(db, dout.sum(axis=(0, 2, 3)), rtol=1e-12)
+
+
+def test_batchnorm_default_eps_is_pytorchs_1e_minus_5(rng):
+    x = rng.standard_normal((3, 2, 2, 2)) * 1e-2          # a small variance, so eps shows in the result
+    gamma, beta = rng.standard_normal(2), rng.standard_normal(2)
+    out, _ = C.batchnorm_forward(x, gamma, beta)
+    mean, var = x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))
+    expected = gamma[:, None, None] * (x - mean[:, None, None]) / np.sqrt(var[:, None, None] + 1e-5) \
+        + beta[:, None, None]
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    out_eval, _ = C.batchnorm_forward(x, gamma, beta, mean=mean, var=var)
+    np.testing.assert_allclose(out_eval, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_batchnorm_checks_eps_and_the_statistics():
+    x, one, zero = np.ones((2, 2, 1, 1)), np.ones(2), np.zeros(2)
+    with pytest.raises(ValueError, match="eps"):
+        C.batchnorm_forward(x, one, zero, eps=-1e-5)
+    with pytest.raises(TypeError, match="eps"):
+        C.batchnorm_forward(x, one, zero, eps="small")
+    with pytest.raises(ValueError, match="mean"):
+        C.batchnorm_forward(x, one, zero, 1e-5, np.zeros(3), one)
+    with pytest.raises(ValueError, match="var"):
+        C.batchnorm_forward(x, one, zero, 1e-5, zero, np.ones((2, 1)))
+    out, _ = C.batchnorm_forward(x, one, zero, 0.0, [1.0, 1.0], [4.0, 4.0])   # lists are array-likes
+    np.testing.assert_array_equal(out, np.zeros((2, 2, 1, 1)))
