@@ -297,3 +297,11 @@ def test_batchnorm_checks_eps_and_the_statistics():
         C.batchnorm_forward(x, one, zero, 1e-5, zero, np.ones((2, 1)))
     out, _ = C.batchnorm_forward(x, one, zero, 0.0, [1.0, 1.0], [4.0, 4.0])   # lists are array-likes
     np.testing.assert_array_equal(out, np.zeros((2, 2, 1, 1)))
+
+
+@pytest.mark.parametrize("shape", [(1, 2, 2, 1), (1, 2, 1, 2), (2, 2, 1, 1)])
+def test_batchnorm_training_needs_two_values_per_channel_counted_over_n_h_and_w(shape):
+    x = np.arange(4.0).reshape(shape)          # two values per channel however they are laid out
+    out, _ = C.batchnorm_forward(x, np.ones(2), np.zeros(2), eps=0.0)
+    per_channel = np.sort(out.transpose(1, 0, 2, 3).reshape(2, -1), axis=1)   # (a, a + d) -> (-1, 1)
+    np.testing.assert_allclose(per_channel, [[-1.0, 1.0], [-1.0, 1.0]], rtol=1e-12)

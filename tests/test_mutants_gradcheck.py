@@ -43,3 +43,12 @@ def test_numerical_gradient_of_a_known_function():
     dout = np.array([0.5, 2.0, -1.0])
     grad = numerical_gradient(lambda v: v ** 3, x.copy(), dout)
     np.testing.assert_allclose(grad, 3 * x ** 2 * dout, rtol=1e-8)   # d/dx sum(x^3 * dout)
+
+
+def test_check_layer_seed_defaults_to_0_and_is_deterministic(rng):
+    layer = C.Conv1x1(3, 2, rng=rng)
+    layer.params["b"][...] = rng.standard_normal(2)
+    x = rng.standard_normal((1, 3, 2, 2))
+    default = check_layer(layer, x)
+    assert default == check_layer(layer, x, seed=0)
+    assert default != check_layer(layer, x, seed=1)    # another dout gives other rounding errors
