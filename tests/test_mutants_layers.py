@@ -243,3 +243,65 @@ def test_concat_refuses_branches_of_different_sizes():
     net = C.Concat(C.MaxPool2d(2), C.ReLU())
     with pytest.raises(ValueError, match="same N, H and W"):
         net.forward(np.ones((1, 1, 4, 4)))
+
+
+# ---------------------------------------------------------------- the Layer contract
+
+def test_setting_params_replaces_them_and_resets_the_grads(rng):
+    layer = C.Conv1x1(2, 3, rng=rng)
+    layer.forward(rng.standard_normal((1, 2, 1, 1)))
+    layer.backward(np.ones((1, 3, 1, 1)))
+    w, b = np.arange(6.0).reshape(3, 2), np.array([1.0, 2.0, 3.0])
+    layer.params = {"w": w, "b": b}
+    assert layer.params["w"] is w and layer.params["b"] is b
+    assert set(layer.grads) == {"w", "b"}
+    np.testing.assert_array_equal(layer.grads["w"], np.zeros((3, 2)))   # fresh, not the old gradients
+    out = layer.forward(np.array([1.0, -1.0]).reshape(1, 2, 1, 1))
+    np.testing.assert_array_equal(out.ravel(), [0 - 1 + 1, 2 - 3 + 2, 4 - 5 + 3])
+
+
+def test_setting_grads_replaces_them(rng):
+    layer = C.Conv1x1(2, 3, rng=rng)
+    g = {"w": np.ones((3, 2)), "b": np.ones(3)}
+    layer.grads = g
+    assert layer.grads == g and layer.grads is not g     # a new dict holding the same arrays
+    assert [grad is g[name] for (_, grad), name in zip(layer.parameters(), ("w", "b"))] == [True, True]
+
+
+def test_a_layer_without_forward_or_backward_says_so():
+    layer = C.Layer()
+    with pytest.raises(NotImplementedError, match="forward"):
+        layer.forward(np.ones((1, 1, 1, 1)))
+    with pytest.raises(NotImplementedError, match="forward"):
+        layer(np.ones((1, 1, 1, 1)))
+    with pytest.raises(NotImplementedError, match="backward"):
+        layer.backward(np.ones((1, 1, 1, 1)))
+    with pytest.raises(NotImplementedError, match="cost"):
+        layer.cost(2, 2)
+    assert layer.params == {} and layer.grads == {} and list(layer.parameters()) == []
+    with pytest.raises(RuntimeError, match="before forward"):
+        C.ReLU().backward(np.ones(2))
+
+
+def test_train_takes_only_a_flag():
+    layer = C.BatchNorm2d(2)
+    for bad in ("no", 0.0, None):
+        with pytest.raises(TypeError, match="mode"):
+            layer.train(bad)
+    assert layer.training is True
+    assert layer.train(False) is layer and layer.training is False
+
+
+@pytest.mark.parametrize("make", [lambda: C.Sequential(), lambda: C.Conv1x1(3, 4), lambda: C.ReLU()])
+def test_cost_checks_height_width_and_in_channels(make):
+    layer = make()
+    for bad in [(0, 4), (4, 0), (-1, 4)]:
+        with pytest.raises(ValueError):
+            layer.cost(*bad)
+    with pytest.raises(TypeError):
+        layer.cost(4.0, 4)
+    with pytest.raises(ValueError):
+        layer.cost(4, 4, 0)
+    with pytest.raises(TypeError):
+        layer.cost(4, 4, 3.0)
+    assert layer.cost(4, 5, 3).in_shape in (None, (3, 4, 5))
