@@ -305,3 +305,18 @@ def test_cost_checks_height_width_and_in_channels(make):
     with pytest.raises(TypeError):
         layer.cost(4, 4, 3.0)
     assert layer.cost(4, 5, 3).in_shape in (None, (3, 4, 5))
+
+
+@pytest.mark.parametrize("layer, wrong", [(C.BatchNorm2d(4), 3), (C.Conv1x1(3, 4), 5), (C.Conv2d(3, 4, 3), 4),
+                                          (C.ChannelShuffle(3), 4)])
+def test_cost_refuses_an_input_depth_the_layer_cannot_take(layer, wrong):
+    with pytest.raises(ValueError):
+        layer.cost(4, 4, wrong)
+
+
+def test_cost_of_shape_keeping_layers_counts_their_elements():
+    assert C.BatchNorm2d(4).cost(3, 5, 4).bn_ops == 60 and C.BatchNorm2d(4).cost(3, 5).params == 8
+    shuffle = C.ChannelShuffle(3).cost(3, 5, 6)
+    assert shuffle.out_shape == (6, 3, 5) and shuffle.activation_ops == 90
+    assert C.ChannelShuffle(3).cost(3, 5).out_shape == (None, 3, 5)
+    assert C.GlobalAvgPool2d().cost(3, 5, 4).out_shape == (4, 1, 1)
