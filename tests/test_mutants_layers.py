@@ -320,3 +320,10 @@ def test_cost_of_shape_keeping_layers_counts_their_elements():
     assert shuffle.out_shape == (6, 3, 5) and shuffle.activation_ops == 90
     assert C.ChannelShuffle(3).cost(3, 5).out_shape == (None, 3, 5)
     assert C.GlobalAvgPool2d().cost(3, 5, 4).out_shape == (4, 1, 1)
+
+
+def test_leaky_relu_default_slope_is_0_01_as_in_pytorch():
+    x = np.array([-2.0, 3.0])
+    np.testing.assert_allclose(C.LeakyReLU().forward(x), [-0.02, 3.0], rtol=1e-15)
+    np.testing.assert_allclose(C.leaky_relu_forward(x)[0], [-0.02, 3.0], rtol=1e-15)
+    assert repr(C.LeakyReLU()) == "LeakyReLU(negative_slope=0.01)"
