@@ -327,3 +327,18 @@ def test_leaky_relu_default_slope_is_0_01_as_in_pytorch():
     np.testing.assert_allclose(C.LeakyReLU().forward(x), [-0.02, 3.0], rtol=1e-15)
     np.testing.assert_allclose(C.leaky_relu_forward(x)[0], [-0.02, 3.0], rtol=1e-15)
     assert repr(C.LeakyReLU()) == "LeakyReLU(negative_slope=0.01)"
+
+
+def test_reprs_and_cost_titles_name_the_settings():
+    assert repr(C.Conv1x1(4, 6, groups=2)) == "Conv1x1(4, 6, groups=2, bias=True)"
+    assert repr(C.Conv1x1(4, 6)) == "Conv1x1(4, 6, bias=True)"
+    assert repr(C.Conv2d(4, 6, 3, groups=2, bias=False)) == \
+        "Conv2d(4, 6, kernel_size=3, stride=1, padding=0, groups=2, bias=False)"
+    assert C.Conv1x1(4, 6).cost(2, 2).title == "Conv1x1(4, 6, bias=True)"
+    assert C.Sequential(C.ReLU()).cost(2, 2).title == "Sequential"
+
+
+def test_each_layer_draws_its_own_seed_from_a_wide_range():
+    """Seeds come from [0, 2**63 - 1): 200 generators never give two layers the same weights."""
+    weights = {float(C.Conv1x1(1, 1, rng=np.random.default_rng(i)).params["w"][0, 0]) for i in range(200)}
+    assert len(weights) == 200
