@@ -342,3 +342,14 @@ def test_each_layer_draws_its_own_seed_from_a_wide_range():
     """Seeds come from [0, 2**63 - 1): 200 generators never give two layers the same weights."""
     weights = {float(C.Conv1x1(1, 1, rng=np.random.default_rng(i)).params["w"][0, 0]) for i in range(200)}
     assert len(weights) == 200
+
+
+def test_residual_cost_adds_the_shortcut_and_refuses_a_mismatch():
+    res = C.Residual(C.Conv1x1(3, 5), C.Conv1x1(3, 5, bias=False))
+    report = res.cost(4, 4, 3)
+    assert report.macs == 2 * 16 * 5 * 3 and report.add_ops == 5 * 16 and report.out_shape == (5, 4, 4)
+    with pytest.raises(ValueError, match="must match"):
+        C.Residual(C.Conv1x1(3, 5), C.Conv1x1(3, 4)).cost(4, 4, 3)
+    with pytest.raises(ValueError, match="must match"):
+        C.Residual(C.Conv1x1(3, 5)).cost(4, 4, 3)
+    assert C.Residual(C.ReLU()).cost(4, 4).out_shape == (None, 4, 4)
