@@ -246,3 +246,10 @@ def test_human_refuses_non_numbers_and_exact_has_commas():
             human(bad)
     assert exact(4_816_896) == "4,816,896"
     assert exact(0) == "0"
+
+
+def test_unknown_and_huge_numbers_print_as_words_not_errors():
+    assert "(?, 8, 8)" in pool_cost(None, 8, 8, 2).explain() and "None" not in pool_cost(None, 8, 8, 2).explain()
+    assert exact(10**5000) == "(a number of 5001 digits)"
+    assert exact(-10**5000) == "(a number of 5001 digits)"
+    assert exact(10**4299 - 1).count(",") == 1432                 # 4299 digits still print in full

@@ -353,3 +353,9 @@ def test_residual_cost_adds_the_shortcut_and_refuses_a_mismatch():
     with pytest.raises(ValueError, match="must match"):
         C.Residual(C.Conv1x1(3, 5)).cost(4, 4, 3)
     assert C.Residual(C.ReLU()).cost(4, 4).out_shape == (None, 4, 4)
+
+
+def test_concat_refuses_branches_that_differ_in_height_only():
+    net = C.Concat(C.Conv2d(1, 1, 1, stride=2), C.ReLU())     # (1, 1, 4, 1) -> (1, 1, 2, 1) and (1, 1, 4, 1)
+    with pytest.raises(ValueError, match="same N, H and W"):
+        net.forward(np.ones((1, 1, 4, 1)))
