@@ -253,3 +253,17 @@ def test_unknown_and_huge_numbers_print_as_words_not_errors():
     assert exact(10**5000) == "(a number of 5001 digits)"
     assert exact(-10**5000) == "(a number of 5001 digits)"
     assert exact(10**4299 - 1).count(",") == 1432                 # 4299 digits still print in full
+
+
+def test_every_cost_function_checks_its_arguments():
+    with pytest.raises(TypeError, match="ceil_mode"):
+        pool_cost(3, 8, 8, 2, ceil_mode="yes")
+    for bad in (0, 2.0):
+        for call in (lambda c: global_pool_cost(c, 4, 4), lambda c: elementwise_cost("relu", c, 4, 4),
+                     lambda c: batchnorm_cost(c, 4, 4), lambda c: pool_cost(c, 4, 4, 2)):
+            with pytest.raises((TypeError, ValueError)):
+                call(bad)
+    for h, w in ((0, 4), (4, 0), (4.0, 4)):
+        for call in (global_pool_cost, batchnorm_cost, lambda c, hh, ww: elementwise_cost("relu", c, hh, ww)):
+            with pytest.raises((TypeError, ValueError)):
+                call(4, h, w)

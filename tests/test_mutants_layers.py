@@ -359,3 +359,27 @@ def test_concat_refuses_branches_that_differ_in_height_only():
     net = C.Concat(C.Conv2d(1, 1, 1, stride=2), C.ReLU())     # (1, 1, 4, 1) -> (1, 1, 2, 1) and (1, 1, 4, 1)
     with pytest.raises(ValueError, match="same N, H and W"):
         net.forward(np.ones((1, 1, 4, 1)))
+
+
+@pytest.mark.parametrize("make", [lambda: C.Concat(C.Sequential()), lambda: C.Residual(C.Sequential())])
+def test_containers_check_and_cast_dout_themselves(make):
+    """An empty Sequential checks nothing, so the container's own dout check is all there is."""
+    net = make()
+    out = net.forward(np.ones((1, 2, 2, 2)))
+    dx = net.backward(np.ones(out.shape, dtype=np.float32))
+    assert dx.dtype == np.float64
+    with pytest.raises(TypeError, match="dout"):
+        net.backward(np.ones(out.shape, dtype=int))
+    with pytest.raises(ValueError, match="dout"):
+        net.backward(np.ones((1, 2, 2, 3)))
+
+
+def test_cost_rows_are_named_by_their_path():
+    report = C.Sequential(C.Conv1x1(3, 3), C.BatchNorm2d(3), C.ChannelShuffle(3)).cost(4, 4, 3)
+    assert [row.name for row in report.layers] == ["0", "1", "2"]
+    report = C.Residual(C.Conv1x1(3, 3), C.Conv1x1(3, 3)).cost(4, 4, 3)
+    assert [row.name for row in report.layers] == ["0", "1", "add"]
+    assert C.BatchNorm2d(2).cost(4, 4).layers[0].name == "BatchNorm2d"
+    assert C.ChannelShuffle(2).cost(4, 4).layers[0].name == "ChannelShuffle(2)"
+    # an unknown depth on one side cannot be compared: no error
+    assert C.Residual(C.ReLU(), C.Conv1x1(3, 3)).cost(4, 4).out_shape == (None, 4, 4)
