@@ -84,11 +84,13 @@ def human(count) -> str:
         digits = _digit_count(count)
         first_two = count // 10 ** (digits - 2)   # exact, however many digits
         return f"{sign}{first_two // 10}.{first_two % 10}e{digits - 1}"
-    for power, suffix in ((12, "T"), (9, "G"), (6, "M"), (3, "K")):
-        if count >= 10**power:
-            tenths = (count * 10 + 10**power // 2) // 10**power   # rounded to one decimal
+    if count < 1000:
+        return f"{sign}{count}"
+    for power, suffix in ((3, "K"), (6, "M"), (9, "G"), (12, "T")):
+        tenths = (count * 10 + 10**power // 2) // 10**power   # rounded to one decimal
+        if tenths < 10_000:                                    # 999.96K rounds to 1000.0K: that is 1.0M
             return f"{sign}{tenths // 10}.{tenths % 10}{suffix}"
-    return f"{sign}{count}"
+    return f"{sign}1.0e15"                                     # 999.95T and up round to 10**15
 
 
 def exact(count) -> str:

@@ -267,3 +267,12 @@ def test_every_cost_function_checks_its_arguments():
         for call in (global_pool_cost, batchnorm_cost, lambda c, hh, ww: elementwise_cost("relu", c, hh, ww)):
             with pytest.raises((TypeError, ValueError)):
                 call(4, h, w)
+
+
+@pytest.mark.parametrize("count, text", [
+    (999_949, "999.9K"), (999_950, "1.0M"), (999_999, "1.0M"), (999_950_000, "1.0G"),
+    (999_949_999_999_999, "999.9T"), (999_950_000_000_000, "1.0e15"), (-999_950, "-1.0M"),
+])
+def test_human_carries_a_rounded_1000_into_the_next_unit(count, text):
+    """Rounding 999,950 to one decimal of K gives 1000.0K, which is 1.0M (found by the mutation run)."""
+    assert human(count) == text
