@@ -70,13 +70,17 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5, mean=None, var=None):
     if training:
         x = check_statistics_batch(x)
         mean = x.mean(axis=(0, 2, 3))
-        var = x.var(axis=(0, 2, 3))                                     # biased: divided by m
+        centered = x - mean[:, None, None]
+        var = (centered * centered).mean(axis=(0, 2, 3))                  # biased: divided by m
     else:
         mean, var = (check_channel_vector(v, name, channels).astype(x.dtype, copy=False)
                      for v, name in ((mean, "mean"), (var, "var")))
+        centered = x - mean[:, None, None]
     inv_std = 1.0 / np.sqrt(var + eps)
-    x_hat = (x - mean[:, None, None]) * inv_std[:, None, None]
-    out = gamma[:, None, None] * x_hat + beta[:, None, None]
+    x_hat = centered
+    x_hat *= inv_std[:, None, None]            # x_hat = (x - mean) / sqrt(var + eps), in place: one array fewer
+    out = gamma[:, None, None] * x_hat
+    out += beta[:, None, None]                 # out = gamma * x_hat + beta
     return out, BatchNormCache(x_hat, gamma, inv_std, training, mean, var)
 
 
@@ -107,12 +111,15 @@ def batchnorm_backward(dout, cache):
                                                         "batchnorm_forward")
     dout = check_dout(dout, x_hat.shape, x_hat.dtype)
     dbeta = dout.sum(axis=(0, 2, 3))
-    dgamma = (dout * x_hat).sum(axis=(0, 2, 3))
+    dgamma = np.einsum("nchw,nchw->c", dout, x_hat)           # sum of dout * x_hat, without the product array
     scale = (gamma * inv_std)[:, None, None]
     if not training:
         return scale * dout, dgamma, dbeta
     m = x_hat.shape[0] * x_hat.shape[2] * x_hat.shape[3]
-    dx = scale / m * (m * dout - dbeta[:, None, None] - x_hat * dgamma[:, None, None])
+    dx = x_hat * (-dgamma / m)[:, None, None]                  # dx = scale * (dout - dbeta/m - x_hat * dgamma/m)
+    dx += dout
+    dx -= (dbeta / m)[:, None, None]
+    dx *= scale
     return dx, dgamma, dbeta
 
 
