@@ -131,8 +131,9 @@ def resnet50(stride_on="3x3", num_classes=1000, rng=None, dtype=np.float64) -> N
     ----------
     stride_on : "3x3" or "1x1", default "3x3"
         Where the first block of stages 2-4 subsamples: on its first 1x1 (the
-        paper: 3.8 billion multiply-adds) or on its 3x3 (torchvision's "v1.5":
-        4.09 billion, because the 3x3 then runs on the larger map).
+        paper: 3.86 billion multiply-adds) or on its 3x3 (torchvision's "v1.5":
+        4.09 billion, because that first 1x1 then runs on the larger, not yet
+        subsampled map; every 3x3 costs the same either way).
     num_classes : int, default 1000
     rng : numpy.random.Generator, int or None
     dtype : float16, float32 or float64, default float64
