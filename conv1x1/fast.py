@@ -40,7 +40,7 @@ import numpy as np
 
 from . import conv2d as plain_conv2d
 from . import pooling as plain_pooling
-from ._validation import check_cache, check_dout
+from ._validation import check_cache, check_dout, check_image_batch
 from .core import by_group, conv1x1, conv1x1_backward, conv1x1_forward
 
 __all__ = ["conv1x1", "conv1x1_forward", "conv1x1_backward", "conv2d_forward", "conv2d_backward",
@@ -284,7 +284,7 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     last NaN wins), as PyTorch does. Padding holds -inf and the best starts at
     each window's first real element, so padding never wins.
     """
-    x = plain_pooling.check_image_batch(x, layout="(N, C, H, W)")
+    x = check_image_batch(x, layout="(N, C, H, W)")
     k, stride, padding, out_h, out_w = plain_pooling.check_pool_args(kernel_size, stride, padding, ceil_mode, x.shape)
     n, c, height, width = x.shape
     xp = np.full(plain_pooling.padded_shape(x.shape, k, stride, padding, (out_h, out_w)), -np.inf, dtype=x.dtype)
