@@ -99,3 +99,69 @@ def test_human_and_exact_of_numbers_where_log10_is_off(deadline):
     assert human(10 ** 512) == "1.0e512"           # log10(10**512) < 512 in floating point
     assert human(10 ** 2048) == "1.0e2048"
     assert cost.exact(10 ** 5000 - 1) == "(a number of 5000 digits)"   # log10 rounds up to 5000.0
+
+
+def test_pool_cost_floors_by_default_like_pytorch():
+    # nn.MaxPool2d(2) on 5x5 (ceil_mode=False by default): (5 - 2) // 2 + 1 = 2; ceil would give 3
+    assert pool_cost(3, 5, 5, 2).out_shape == (3, 2, 2)
+    assert pool_cost(3, 5, 5, 2, ceil_mode=True).out_shape == (3, 3, 3)
+
+
+def test_layer_cost_is_immutable():
+    import dataclasses
+    row = conv_cost(2, 4, 5, 5, 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        row.macs = 0
+    assert hash(row) == hash(conv_cost(2, 4, 5, 5, 1))
+
+
+def test_batchnorm_cost_default_and_given_names():
+    assert cost.batchnorm_cost(4, 2, 2).name == "batchnorm"
+    assert cost.batchnorm_cost(4, 2, 2, name="bn1").name == "bn1"
+
+
+@pytest.mark.parametrize("count, text", [(5 * 10 ** 15, "5.0e15"), (15 * 10 ** 14, "1.5e15"),
+                                         (99 * 10 ** 14, "9.9e15"), (10 ** 16, "1.0e16")])
+def test_human_scientific_from_ten_to_the_fifteen(count, text):
+    assert human(count) == text
+
+
+def test_num_of_a_number_too_long_to_print():
+    assert cost._num(10 ** 5000) == "(a number of 5001 digits)"
+    assert cost._num(None) == "?" and cost._num(12) == "12"
+
+
+@pytest.mark.parametrize("in_shape, out_shape", [((None, 4, 4), (3, 4, 4)), ((3, 4, 4), (None, 4, 4)),
+                                                 ((None, 4, 4), (None, 4, 4))])
+def test_traffic_bytes_unknown_when_either_depth_is_unknown(in_shape, out_shape):
+    row = cost.LayerCost("x", "relu", in_shape, out_shape, 0, 0, None)
+    with pytest.raises(ValueError, match="unknown depth"):
+        row.traffic_bytes()
+
+
+def test_activation_bytes_zero_when_depth_unknown():
+    assert cost.elementwise_cost("relu", None, 4, 4).activation_bytes() == 0
+    assert cost.elementwise_cost("relu", 3, 4, 4).activation_bytes(np.float32) == 3 * 4 * 4 * 4
+    assert cost.elementwise_cost("relu", 3, 4, 4).activation_bytes(np.float64) == 3 * 4 * 4 * 8
+
+
+def test_size_formula_ceil_mode_without_a_dropped_window():
+    # nn.MaxPool2d(2, ceil_mode=True) on 5: ceil((5 - 2)/2) + 1 = 3; the last window starts at 4 < 5: kept
+    row = pool_cost(1, 5, 5, 2, stride=2, ceil_mode=True)
+    assert row.out_shape == (1, 3, 3)
+    assert row.shape_formula == "H_out = W_out = ceil((H + 2p - K)/s) + 1 = ceil((5 + 2·0 - 2)/2) + 1 = 3"
+
+
+def test_size_formula_ceil_mode_with_a_dropped_window():
+    # nn.MaxPool2d(2, 2, padding=1, ceil_mode=True) on 5: ceil((5 + 2 - 2)/2) + 1 = 4, but window 4 would
+    # start at 3*2 = 6 >= 5 + 1 (in the right padding): PyTorch drops it, 3 remain
+    row = pool_cost(1, 5, 5, 2, stride=2, padding=1, ceil_mode=True)
+    assert row.out_shape == (1, 3, 3)
+    assert row.shape_formula == ("H_out = W_out = ceil((H + 2p - K)/s) + 1 = ceil((5 + 2·1 - 2)/2) + 1"
+                                 " - 1 (a last window may not start in the padding) = 3")
+
+
+def test_pool_kind_names_a_stride_of_two():
+    assert pool_cost(3, 4, 4, 2).kind == "maxpool 2x2 /2"              # stride defaults to the kernel size
+    assert pool_cost(3, 4, 4, 3, stride=1, padding=1).kind == "maxpool 3x3"
+    assert pool_cost(3, 9, 9, 3, stride=3, kind="avgpool").kind == "avgpool 3x3 /3"
