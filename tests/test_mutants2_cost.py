@@ -165,3 +165,26 @@ def test_pool_kind_names_a_stride_of_two():
     assert pool_cost(3, 4, 4, 2).kind == "maxpool 2x2 /2"              # stride defaults to the kernel size
     assert pool_cost(3, 4, 4, 3, stride=1, padding=1).kind == "maxpool 3x3"
     assert pool_cost(3, 9, 9, 3, stride=3, kind="avgpool").kind == "avgpool 3x3 /3"
+
+
+def test_pool_cost_padding_at_most_half_the_kernel():
+    # PyTorch's rule for pooling: padding <= K // 2 (3 // 2 = 1), so every window holds a real element
+    assert pool_cost(3, 5, 5, 3, stride=1, padding=1).out_shape == (3, 5, 5)
+    with pytest.raises(ValueError, match="padding"):
+        pool_cost(3, 5, 5, 3, stride=1, padding=2)
+
+
+def test_concat_cost_of_one_branch():
+    assert cost.concat_cost([(3, 4, 5)]).out_shape == (3, 4, 5)
+
+
+def test_size_formula_ceil_mode_with_padding_and_every_window_kept():
+    # nn.MaxPool2d(2, 2, padding=1, ceil_mode=True) on 6: ceil((6 + 2 - 2)/2) + 1 = 4; window 4 starts at 6 < 6 + 1
+    row = pool_cost(1, 6, 6, 2, stride=2, padding=1, ceil_mode=True)
+    assert row.out_shape == (1, 4, 4)
+    assert row.shape_formula == "H_out = W_out = ceil((H + 2p - K)/s) + 1 = ceil((6 + 2·1 - 2)/2) + 1 = 4"
+
+
+def test_conv_kind_names_a_stride_of_two():
+    assert conv_cost(2, 4, 8, 8, 3, stride=2, padding=1).kind == "conv 3x3 /2"
+    assert conv_cost(2, 4, 8, 8, 3, stride=1, padding=1).kind == "conv 3x3"

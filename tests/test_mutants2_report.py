@@ -1,0 +1,45 @@
+"""Tests written to kill mutants of conv1x1/report.py that survived the suite (second mutation run).
+
+Every expected number is worked by hand next to the assertion (1 MAC = 2 FLOPs; counts per image unless a
+batch is given, params never scaled).
+"""
+
+import numpy as np
+import pytest
+
+from conv1x1.cost import conv_cost, elementwise_cost, global_pool_cost, pool_cost
+from conv1x1.report import Comparison, Report
+
+
+def small():
+    # conv 2 -> 4 on 3x3, K=1, bias: params 4*2 + 4 = 12, MACs 3*3*4*2 = 72, outputs 4*3*3 = 36
+    # relu on (4, 3, 3): 36 activation ops
+    return Report([conv_cost(2, 4, 3, 3, 1, name="c"), elementwise_cost("relu", 4, 3, 3, name="r")], title="net")
+
+
+@pytest.mark.parametrize("batch, error", [(0, ValueError), (-2, ValueError), (2.0, TypeError), (True, TypeError)])
+def test_rows_and_to_dict_check_batch(batch, error):
+    with pytest.raises(error, match="batch"):
+        small().rows(batch)
+    with pytest.raises(error, match="batch"):
+        small().to_dict(batch)
+    with pytest.raises(error, match="batch"):
+        small().to_csv(batch)
+    with pytest.raises(error, match="batch"):
+        small().to_markdown(batch=batch)
+    with pytest.raises(error, match="batch"):
+        small().to_html(batch=batch)
+
+
+def test_rows_scale_counts_but_not_params():
+    rows = small().rows(batch=3)
+    assert [r["path"] for r in rows] == ["c", "r"]
+    assert rows[0]["macs"] == 3 * 72 and rows[0]["flops"] == 3 * 144 and rows[0]["params"] == 12
+    assert rows[0]["bias_adds"] == 3 * 36 and rows[1]["activation_ops"] == 3 * 36
+
+
+def test_html_cells_without_a_formula_show_the_exact_count_as_title():
+    # conv 2 -> 4, K=1 on 30x30: MACs 30*30*4*2 = 7,200, FLOPs 14,400 (human: 7.2K, 14.4K)
+    html = Report([conv_cost(2, 4, 30, 30, 1, name="c")]).to_html()
+    assert '<td title="14,400" style="text-align:right">14.4K</td>' in html      # leaf FLOPs: no formula
+    assert '<th title="7,200" style="text-align:right">7.2K</th>' in html        # Total MACs
