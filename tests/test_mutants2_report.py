@@ -9,6 +9,7 @@ import pytest
 
 from conv1x1.cost import conv_cost, elementwise_cost, global_pool_cost, pool_cost
 from conv1x1.report import Comparison, Report
+from conv1x1.timing import MachinePeaks
 
 
 def small():
@@ -29,6 +30,21 @@ def test_rows_and_to_dict_check_batch(batch, error):
         small().to_markdown(batch=batch)
     with pytest.raises(error, match="batch"):
         small().to_html(batch=batch)
+    with pytest.raises(error, match="batch"):
+        small().summary(batch=batch)
+    with pytest.raises(error, match="batch"):
+        small().tree(batch=batch)
+    with pytest.raises(error, match="batch"):
+        small().to_json(batch=batch)
+    with pytest.raises(error, match="batch"):
+        small().predict(MachinePeaks({"float32": 2.0, "float64": 1.0}, 4.0, "made up"), batch=batch)
+
+
+@pytest.mark.parametrize("depth, error", [(0, ValueError), (-1, ValueError), (1.0, TypeError), (True, TypeError)])
+def test_markdown_html_summary_check_depth(depth, error):
+    for method in (small().to_markdown, small().to_html, small().summary):
+        with pytest.raises(error, match="depth"):
+            method(depth=depth)
 
 
 def test_rows_scale_counts_but_not_params():
@@ -43,3 +59,26 @@ def test_html_cells_without_a_formula_show_the_exact_count_as_title():
     html = Report([conv_cost(2, 4, 30, 30, 1, name="c")]).to_html()
     assert '<td title="14,400" style="text-align:right">14.4K</td>' in html      # leaf FLOPs: no formula
     assert '<th title="7,200" style="text-align:right">7.2K</th>' in html        # Total MACs
+
+
+def test_markdown_header_and_alignment_row():
+    # 8 columns: Layer, Kind, Output, Params, MACs, FLOPs, Bias adds (the conv), Activation ops (the relu);
+    # the first three left-aligned, the numbers right-aligned
+    lines = small().to_markdown().splitlines()
+    assert lines[:4] == ["**net**", "",
+                         "| Layer | Kind | Output (C, H, W) | Params | MACs | FLOPs (= 2 x MACs) | Bias adds | Activation ops |",
+                         "|---|---|---|---:|---:|---:|---:|---:|"]
+    assert lines[4] == "| c | conv 1x1 | (4, 3, 3) | 12 | 72 | 144 | 36 | 0 |"
+
+
+def test_html_ops_cells_show_their_ops_formula():
+    # bias adds = H_out*W_out*C_out = 30*30*4 = 3,600 (human 3.6K)
+    html = Report([conv_cost(2, 4, 30, 30, 1, name="c")]).to_html()
+    assert '<td title="bias adds = H_out·W_out·C_out = 30·30·4 = 3,600" style="text-align:right">3.6K</td>' in html
+
+
+def test_html_batch_titles_say_how_many_images():
+    # MACs per image 30*30*4*2 = 7,200; for 2 images 14,400 (human 14.4K)
+    html = Report([conv_cost(2, 4, 30, 30, 1, name="c")]).to_html(batch=2)
+    assert ('<td title="H_out·W_out·C_out·C_in·K·K = 30·30·4·2·1·1 = 7,200; x 2 images = 14,400" '
+            'style="text-align:right">14.4K</td>') in html
