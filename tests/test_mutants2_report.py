@@ -82,3 +82,27 @@ def test_html_batch_titles_say_how_many_images():
     html = Report([conv_cost(2, 4, 30, 30, 1, name="c")]).to_html(batch=2)
     assert ('<td title="H_out·W_out·C_out·C_in·K·K = 30·30·4·2·1·1 = 7,200; x 2 images = 14,400" '
             'style="text-align:right">14.4K</td>') in html
+
+
+def test_by_kind_adds_up_layers_of_the_same_kind():
+    # 1x1 convs on 3x3: 2 -> 4 (MACs 9*4*2 = 72, params 8 + 4 = 12) and 4 -> 4 (MACs 9*4*4 = 144, params 16 + 4 = 20)
+    # a 3x3 conv 4 -> 2, padding 1, no bias: MACs 9*2*4*9 = 648, params 2*4*9 = 72
+    report = Report([conv_cost(2, 4, 3, 3, 1), conv_cost(4, 4, 3, 3, 1), conv_cost(4, 2, 3, 3, 3, padding=1, bias=False)])
+    kinds = report.by_kind()
+    assert kinds["1x1"]["macs"] == 216 and kinds["1x1"]["params"] == 32
+    assert kinds["kxk"]["macs"] == 648 and kinds["kxk"]["params"] == 72
+    assert kinds["1x1"]["macs_share"] == pytest.approx(216 / 864)
+    assert kinds["kxk"]["params_share"] == pytest.approx(72 / 104)
+    assert kinds["depthwise"] == {"macs": 0, "params": 0, "macs_share": 0.0, "params_share": 0.0}
+
+
+def test_comparison_is_immutable():
+    import dataclasses
+    comparison = Comparison(small(), small())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        comparison.baseline = small()
+
+
+def test_report_repr_gives_exact_totals():
+    # conv 2 -> 4, K=1 on 30x30: params 12, MACs 7,200, FLOPs 14,400
+    assert repr(Report([conv_cost(2, 4, 30, 30, 1)])) == "Report(1 layers, params=12, macs=7,200, flops=14,400)"
