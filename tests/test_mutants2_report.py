@@ -106,3 +106,60 @@ def test_comparison_is_immutable():
 def test_report_repr_gives_exact_totals():
     # conv 2 -> 4, K=1 on 30x30: params 12, MACs 7,200, FLOPs 14,400
     assert repr(Report([conv_cost(2, 4, 30, 30, 1)])) == "Report(1 layers, params=12, macs=7,200, flops=14,400)"
+
+
+def test_html_shape_cells_and_the_total_row():
+    # conv 2 -> 4, K=1 on 30x30: output (4, 30, 30), (30 + 0 - 1)//1 + 1 = 30; params 4*2 + 4 = 12
+    html = Report([conv_cost(2, 4, 30, 30, 1, name="c")], title="net").to_html()
+    assert ('<td title="H_out = W_out = floor((H + 2p - K)/s) + 1 = floor((30 + 2·0 - 1)/1) + 1 = 30">'
+            '(4, 30, 30)</td>') in html                                  # shapes are left-aligned, with working
+    assert '<td title="C_out·C_in·K·K + C_out = 4·2·1·1 + 4 = 12" style="text-align:right">12</td>' in html
+    assert "<tfoot><tr><th>Total</th><th></th><th>(4, 30, 30)</th>" in html
+
+
+def _ones(n):
+    # n convs 1 -> 1 on 1x1 with bias: params 2 each, MACs 1 each, one bias add each
+    return Report([conv_cost(1, 1, 1, 1, 1, name=str(i)) for i in range(n)])
+
+
+def test_explain_writes_out_sums_of_up_to_eight_terms():
+    last = _ones(8).explain().splitlines()[-1]
+    assert last == ("Total params 2 + 2 + 2 + 2 + 2 + 2 + 2 + 2 = 16; MACs 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 = 8 "
+                    "(FLOPs = 2 x MACs = 16); bias adds 8, bn ops 0, activation ops 0, pooling ops 0, add ops 0 "
+                    "(each counted apart, not in MACs)")
+
+
+def test_explain_gives_only_the_total_past_eight_terms():
+    last = _ones(9).explain().splitlines()[-1]
+    assert last.startswith("Total params 18; MACs 9 (FLOPs = 2 x MACs = 18); bias adds 9,")
+
+
+def test_by_kind_table_right_aligns_the_numbers():
+    # 1x1: params 12 + 20 = 32 of 104 (30.8%), MACs 216 of 864 (25.0%); kxk: 72 (69.2%), 648 (75.0%)
+    report = Report([conv_cost(2, 4, 3, 3, 1), conv_cost(4, 4, 3, 3, 1), conv_cost(4, 2, 3, 3, 3, padding=1, bias=False)])
+    lines = report.by_kind_table().splitlines()
+    assert lines[0] == "Kind  Params  share  MACs  share"
+    assert lines[2] == "1x1       32  30.8%   216  25.0%"
+    assert lines[3] == "kxk       72  69.2%   648  75.0%"
+
+
+def test_to_json_keeps_unicode_and_indents_by_two():
+    text = small().to_json()
+    assert "·" in text and "\\u00b7" not in text          # the formulas' middle dots, as written
+    assert text.splitlines()[1] == '  "title": "net",'
+
+
+def test_prediction_table_left_aligns_layer_and_kind_only():
+    # float32, 2 GMAC/s, 4 GB/s. conv: 72 MACs, bytes 4*(18 + 36 + 12) = 264; relu: 0 MACs, 4*(36 + 36) = 288
+    prediction = small().predict(MachinePeaks({"float32": 2.0, "float64": 1.0}, 4.0, "made up"))
+    lines = str(prediction).splitlines()
+    assert lines[1].startswith("Layer  Kind      MACs  Bytes")
+    assert lines[3].startswith("c      conv 1x1    72    264")
+    assert lines[4].startswith("r      relu         0    288")
+
+
+def test_prediction_is_immutable():
+    import dataclasses
+    prediction = small().predict(MachinePeaks({"float32": 2.0, "float64": 1.0}, 4.0, "made up"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        prediction.batch = 2
