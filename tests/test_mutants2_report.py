@@ -163,3 +163,12 @@ def test_prediction_is_immutable():
     prediction = small().predict(MachinePeaks({"float32": 2.0, "float64": 1.0}, 4.0, "made up"))
     with pytest.raises(dataclasses.FrozenInstanceError):
         prediction.batch = 2
+
+
+def test_html_nested_report_summary_line():
+    # the child "net": params 12, MACs 72, FLOPs 144, output (4, 3, 3)
+    outer = Report([small()], title="outer")
+    assert ("<details open><summary><b>net</b> (4, 3, 3): Params 12, MACs 72, FLOPs (= 2 x MACs) 144</summary>"
+            in outer.to_html())
+    assert "<details><summary><b>net</b>" in outer.to_html(depth=1)     # depth 1: children closed
+    assert "<details open><summary><b>net</b>" in outer.to_html(depth=2)
