@@ -172,3 +172,23 @@ def test_html_nested_report_summary_line():
             in outer.to_html())
     assert "<details><summary><b>net</b>" in outer.to_html(depth=1)     # depth 1: children closed
     assert "<details open><summary><b>net</b>" in outer.to_html(depth=2)
+
+
+def test_by_kind_table_keeps_kinds_with_params_but_no_macs():
+    # conv 2 -> 4 on 3x3 (params 12, MACs 72) + batch norm on 4 channels (params 2*4 = 8, no MACs: kind "other")
+    from conv1x1.cost import batchnorm_cost
+    lines = Report([conv_cost(2, 4, 3, 3, 1), batchnorm_cost(4, 3, 3)]).by_kind_table().splitlines()
+    assert [line.split() for line in lines[2:4]] == [["1x1", "12", "60.0%", "72", "100.0%"],
+                                                     ["other", "8", "40.0%", "0", "0.0%"]]
+
+
+def test_comparison_table_right_aligns_every_number_column():
+    # a: params 4*2 + 4 = 12, MACs 30*30*4*2 = 7,200; b: no bias, params 8, same MACs; ratios 12/8 = 1.5, 1.0
+    a = Report([conv_cost(2, 4, 30, 30, 1)], title="a")
+    b = Report([conv_cost(2, 4, 30, 30, 1, bias=False)], title="b")
+    lines = str(Comparison(a, b)).splitlines()
+    first = len("ratio (baseline / candidate)")
+    assert lines[0] == " " * first + "  Params          MACs  FLOPs (= 2 x MACs)"
+    assert lines[2] == "a".ljust(first) + "      12  7,200 (7.2K)" + "14.4K".rjust(20)
+    assert lines[3] == "b".ljust(first) + "       8  7,200 (7.2K)" + "14.4K".rjust(20)
+    assert lines[4] == "ratio (baseline / candidate)    1.5x          1.0x" + "1.0x".rjust(20)
