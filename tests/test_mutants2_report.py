@@ -192,3 +192,18 @@ def test_comparison_table_right_aligns_every_number_column():
     assert lines[2] == "a".ljust(first) + "      12  7,200 (7.2K)" + "14.4K".rjust(20)
     assert lines[3] == "b".ljust(first) + "       8  7,200 (7.2K)" + "14.4K".rjust(20)
     assert lines[4] == "ratio (baseline / candidate)    1.5x          1.0x" + "1.0x".rjust(20)
+
+
+def test_html_depth_counts_levels_of_nesting():
+    top = Report([Report([small()], title="mid")], title="top")
+    html = top.to_html(depth=2)                       # open "mid" (level 1), close "net" (level 2)
+    assert "<details open><summary><b>mid</b>" in html
+    assert "<details><summary><b>net</b>" in html
+    assert top.to_html(depth=3).count("<details open>") == 2
+
+
+def test_predict_checks_batch_even_without_layers():
+    peaks = MachinePeaks({"float32": 2.0, "float64": 1.0}, 4.0, "made up")
+    with pytest.raises(ValueError, match="batch"):
+        Report([]).predict(peaks, batch=0)
+    assert Report([]).predict(peaks, batch=2).seconds == 0
