@@ -39,3 +39,10 @@ def test_load_state_dict_accepts_a_list_and_steps_from_it():
     # buf = 0.5 * [2, 4] + [1, -1] = [2, 1]; p = [1, 1] - 0.5 * [2, 1] = [0, 0.5]
     np.testing.assert_array_equal(optimizer.momentum_buffers[0], [2.0, 1.0])
     np.testing.assert_array_equal(p, [0.0, 0.5])
+
+
+@pytest.mark.parametrize("name", ["momentum_buffer.1", "momentum_buffer.x", "momentum_buffer", "buffer.0"])
+def test_load_state_dict_refuses_names_it_does_not_know(name):
+    optimizer = SGD([(np.zeros(2), np.zeros(2))], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="unexpected optimizer state"):
+        optimizer.load_state_dict({name: np.zeros(2)})

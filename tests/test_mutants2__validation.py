@@ -1,0 +1,51 @@
+"""Tests written to kill mutants of conv1x1/_validation.py that survived the suite (second mutation run).
+
+Mutants that change only the text of an error message are counted as equivalent; these tests pin the kind of
+error (TypeError for the wrong kind of object, ValueError for a wrong shape or value) and what is accepted.
+"""
+
+import numpy as np
+import pytest
+
+import conv1x1 as C
+from conv1x1 import _validation as V
+from conv1x1.gradcheck import rel_error
+from conv1x1.losses import softmax_cross_entropy
+
+
+def test_masked_arrays_are_refused():
+    with pytest.raises(TypeError, match="masked"):
+        V.check_float_array(np.ma.array([1.0, 2.0], mask=[0, 1]), "x")
+    with pytest.raises(TypeError, match="masked"):
+        softmax_cross_entropy(np.ma.array(np.zeros((2, 3))), np.array([0, 1]))
+
+
+def test_rel_error_refuses_different_shapes():
+    with pytest.raises(ValueError, match="same shape"):
+        rel_error(np.zeros(2), np.zeros(3))
+    with pytest.raises(ValueError, match="same shape"):
+        rel_error(np.zeros((2, 3)), np.zeros((3, 2)))          # same size, different shape
+
+
+def test_integer_weights_are_refused():
+    x = np.ones((1, 3, 2, 2))
+    with pytest.raises(TypeError, match="w"):
+        C.conv1x1_forward(x, np.ones((2, 3), dtype=int))
+    with pytest.raises(TypeError, match="w"):
+        V.check_weight(np.ones((2, 3), dtype=int), 2, 3)
+    assert V.check_weight([[1.0, 2.0, 3.0]], 2, 3).shape == (1, 3)     # a list of floats is converted
+
+
+def test_non_square_kernels_are_refused():
+    from conv1x1.conv2d import conv2d_forward
+    with pytest.raises(ValueError, match="square"):
+        conv2d_forward(np.ones((1, 3, 5, 5)), np.ones((2, 3, 3, 1)))
+
+
+@pytest.mark.parametrize("forward, w", [(C.conv1x1_forward, np.ones((3, 2))), (None, np.ones((3, 2, 1, 1)))])
+def test_filters_must_split_into_groups(forward, w):
+    from conv1x1.conv2d import conv2d_forward
+    forward = forward or conv2d_forward
+    # 4 input channels in 2 groups of 2, but 3 filters cannot be split into 2 groups
+    with pytest.raises(ValueError, match="groups"):
+        forward(np.ones((1, 4, 2, 2)), w, groups=2)
