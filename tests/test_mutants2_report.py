@@ -207,3 +207,10 @@ def test_predict_checks_batch_even_without_layers():
     with pytest.raises(ValueError, match="batch"):
         Report([]).predict(peaks, batch=0)
     assert Report([]).predict(peaks, batch=2).seconds == 0
+
+
+def test_markdown_total_row_bolds_every_cell_from_the_shape_on():
+    # totals of small(): output (4, 3, 3), params 12, MACs 72, FLOPs 144, bias adds 36, activation ops 36
+    lines = small().to_markdown().splitlines()
+    total = [line for line in lines if line.startswith("| **Total**")]
+    assert total == ["| **Total** |  | **(4, 3, 3)** | **12** | **72** | **144** | **36** | **36** |"]
