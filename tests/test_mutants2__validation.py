@@ -49,3 +49,18 @@ def test_filters_must_split_into_groups(forward, w):
     # 4 input channels in 2 groups of 2, but 3 filters cannot be split into 2 groups
     with pytest.raises(ValueError, match="groups"):
         forward(np.ones((1, 4, 2, 2)), w, groups=2)
+
+
+@pytest.mark.parametrize("branches", ["", b"", "abc", 5, None])
+def test_concat_cost_refuses_branches_that_are_not_a_sequence_of_shapes(branches):
+    from conv1x1.cost import concat_cost
+    with pytest.raises(TypeError, match="branches"):
+        concat_cost(branches)
+
+
+def test_concat_cost_refuses_branches_of_different_sizes():
+    from conv1x1.cost import concat_cost
+    with pytest.raises(ValueError, match="share H and W"):
+        concat_cost([(3, 4, 4), (3, 5, 5)])
+    with pytest.raises(ValueError, match="share H and W"):
+        concat_cost([(3, 4, 4), (3, 4, 5)])

@@ -40,3 +40,12 @@ def test_new_checkpoint_is_rw_r_r_and_an_old_ones_mode_is_kept(tmp_path):
     os.chmod(path, 0o600)
     save(C.Conv1x1(3, 2, rng=1), path)
     assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+def test_save_flushes_python_buffers_before_fsync(tmp_path, monkeypatch):
+    sizes = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(checkpoint.os, "fsync", lambda fd: (sizes.append(os.fstat(fd).st_size), real_fsync(fd))[1])
+    path = tmp_path / "m.npz"
+    save(C.Conv1x1(3, 2, rng=0), path)
+    assert sizes == [os.path.getsize(path)]        # every byte reached the OS before the sync
