@@ -49,3 +49,16 @@ def test_save_flushes_python_buffers_before_fsync(tmp_path, monkeypatch):
     path = tmp_path / "m.npz"
     save(C.Conv1x1(3, 2, rng=0), path)
     assert sizes == [os.path.getsize(path)]        # every byte reached the OS before the sync
+
+
+def test_a_file_without_the_with_optimizer_flag_holds_no_optimizer_state(tmp_path):
+    from conv1x1.optim import SGD
+    model = C.Conv1x1(3, 2, rng=0)
+    path = tmp_path / "bare.npz"
+    arrays = {f"params/{name}": value + 1 for name, value in model.params.items()}
+    np.savez(path, format_version=np.array(1), **arrays)
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="no optimizer state"):
+        load(model, path, optimizer)
+    load(model, path)                                        # without the optimizer it loads
+    np.testing.assert_array_equal(model.params["w"], C.Conv1x1(3, 2, rng=0).params["w"] + 1)
