@@ -64,3 +64,9 @@ def test_concat_cost_refuses_branches_of_different_sizes():
         concat_cost([(3, 4, 4), (3, 5, 5)])
     with pytest.raises(ValueError, match="share H and W"):
         concat_cost([(3, 4, 4), (3, 4, 5)])
+
+
+@pytest.mark.parametrize("value", [3, np.int64(3), np.float32(3.0), 3.0])
+def test_check_real_returns_a_python_float(value):
+    result = V.check_real(value, "x")
+    assert type(result) is float and result == 3.0
