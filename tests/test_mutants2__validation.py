@@ -70,3 +70,72 @@ def test_concat_cost_refuses_branches_of_different_sizes():
 def test_check_real_returns_a_python_float(value):
     result = V.check_real(value, "x")
     assert type(result) is float and result == 3.0
+
+
+def test_numerical_gradient_refuses_a_read_only_x():
+    from conv1x1.gradcheck import numerical_gradient
+    x = np.ones(3)
+    x.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        numerical_gradient(lambda v: v * 2.0, x, np.ones(3))
+
+
+@pytest.mark.parametrize("alpha", [0, 0.0, -0.5, 1.01, 2])
+def test_width_multiplier_must_be_in_zero_one(alpha):
+    from conv1x1 import models
+    with pytest.raises(ValueError, match="width_multiplier"):
+        models.mobilenet_v1(width_multiplier=alpha)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.25])
+def test_width_multiplier_bounds_accepted(alpha):
+    assert V.check_width_multiplier(alpha) == alpha
+
+
+def test_check_choice_refuses_other_values():
+    assert V.check_choice("1x1", "stride_on", ("1x1", "3x3"), "a kernel") == "1x1"
+    with pytest.raises(ValueError, match="stride_on"):
+        V.check_choice("2x2", "stride_on", ("1x1", "3x3"), "a kernel")
+
+
+def test_a_weight_with_no_filters_is_refused():
+    with pytest.raises(ValueError, match="at least one filter"):
+        C.conv1x1_forward(np.ones((1, 3, 2, 2)), np.ones((0, 3)))
+
+
+def test_grouped_weight_with_the_wrong_depth_is_refused():
+    # 4 input channels in 2 groups: each filter must see 4 // 2 = 2 channels, not 3
+    with pytest.raises(ValueError, match="input channels per filter"):
+        C.conv1x1_forward(np.ones((1, 4, 2, 2)), np.ones((2, 3)), groups=2)
+
+
+def test_softmax_cross_entropy_takes_n_k_1_1_scores():
+    # all-zero scores over 3 classes: loss = log 3; gradient (1/3 - one_hot) / N with N = 2
+    loss, dscores = softmax_cross_entropy(np.zeros((2, 3, 1, 1)), np.array([0, 2]))
+    assert loss == pytest.approx(np.log(3))
+    assert dscores.shape == (2, 3, 1, 1)
+    np.testing.assert_allclose(dscores[:, :, 0, 0], [[-1 / 3, 1 / 6, 1 / 6], [1 / 6, 1 / 6, -1 / 3]])
+
+
+def test_softmax_cross_entropy_takes_a_list_of_labels():
+    loss, _ = softmax_cross_entropy(np.zeros((2, 3)), [0, 2])
+    assert loss == pytest.approx(np.log(3))
+
+
+def test_labels_must_be_one_dimensional():
+    with pytest.raises(ValueError, match="1-D"):
+        softmax_cross_entropy(np.zeros((2, 3)), np.array([[0], [2]]))
+
+
+def test_an_empty_batch_is_refused():
+    with pytest.raises(ValueError, match="empty"):
+        softmax_cross_entropy(np.zeros((0, 3)), np.zeros(0, dtype=int))
+
+
+@pytest.mark.parametrize("groups, error", [(0, ValueError), (-2, ValueError), (2.0, TypeError), (True, TypeError)])
+def test_groups_must_be_a_positive_int(groups, error):
+    from conv1x1.cost import conv_cost
+    with pytest.raises(error, match="groups"):
+        conv_cost(4, 4, 3, 3, 1, groups=groups)
+    with pytest.raises(error, match="groups"):
+        C.conv1x1_forward(np.ones((1, 4, 2, 2)), np.ones((4, 2)), groups=groups)
