@@ -173,3 +173,58 @@ def test_backward_refuses_a_plain_tuple_as_cache():
     out, cache = C.conv1x1_forward(x, w, b)
     with pytest.raises(TypeError, match="cache"):
         C.conv1x1_backward(np.ones_like(out), tuple(cache))
+
+
+@pytest.mark.parametrize("fraction", [0.01, 0.99])
+def test_split_refuses_a_fraction_that_leaves_a_part_empty(fraction):
+    # round(0.01 * 10) = 0 test examples; round(0.99 * 10) = 10, leaving 0 for training
+    from conv1x1.data import train_test_split
+    with pytest.raises(ValueError, match="empty part"):
+        train_test_split(np.zeros((10, 3)), np.arange(10), fraction)
+
+
+@pytest.mark.parametrize("momentum, error", [(-0.1, ValueError), (1.5, ValueError), ("0.1", TypeError),
+                                             (True, TypeError), (float("nan"), ValueError)])
+def test_batchnorm_momentum_must_be_a_number_in_zero_one(momentum, error):
+    with pytest.raises(error, match="momentum"):
+        C.BatchNorm2d(3, momentum=momentum)
+
+
+def test_batchnorm_momentum_becomes_a_float():
+    assert type(C.BatchNorm2d(3, momentum=1).momentum) is float
+
+
+def test_sgd_hyperparameters_become_floats():
+    from conv1x1.optim import SGD
+    optimizer = SGD([(np.zeros(2), np.zeros(2))], lr=1, momentum=np.float32(0.5), weight_decay=0)
+    assert repr(optimizer) == "SGD(lr=1.0, momentum=0.5, weight_decay=0.0)"
+    assert all(type(v) is float for v in (optimizer.lr, optimizer.momentum, optimizer.weight_decay))
+
+
+@pytest.mark.parametrize("alpha, error", [(True, TypeError), ("0.5", TypeError), (float("nan"), ValueError)])
+def test_width_multiplier_must_be_a_real_number(alpha, error):
+    from conv1x1 import models
+    with pytest.raises(error, match="width_multiplier"):
+        models.mobilenet_v1(width_multiplier=alpha)
+
+
+@pytest.mark.parametrize("count", ["12", True, np.True_, [1], b"1"])
+def test_human_refuses_counts_that_are_not_numbers(count):
+    from conv1x1.cost import human
+    with pytest.raises(TypeError, match="count"):
+        human(count)
+
+
+def test_sgd_refuses_no_parameters():
+    from conv1x1.optim import SGD
+    with pytest.raises(ValueError, match="empty"):
+        SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="empty"):
+        SGD(iter(()), lr=0.1)
+
+
+@pytest.mark.parametrize("title", [5, None, b"net"])
+def test_report_title_must_be_a_str(title):
+    from conv1x1.report import Report
+    with pytest.raises(TypeError, match="title"):
+        Report([], title=title)
