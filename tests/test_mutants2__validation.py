@@ -228,3 +228,11 @@ def test_report_title_must_be_a_str(title):
     from conv1x1.report import Report
     with pytest.raises(TypeError, match="title"):
         Report([], title=title)
+
+
+def test_machine_peaks_refuse_an_unmeasured_dtype():
+    from conv1x1.timing import MachinePeaks
+    peaks = MachinePeaks({"float32": 2.0}, 4.0, "made up")
+    assert peaks.macs_per_second(np.float32) == 2e9
+    with pytest.raises(ValueError, match="float64"):
+        peaks.macs_per_second(np.float64)
