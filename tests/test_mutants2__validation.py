@@ -236,3 +236,32 @@ def test_machine_peaks_refuse_an_unmeasured_dtype():
     assert peaks.macs_per_second(np.float32) == 2e9
     with pytest.raises(ValueError, match="float64"):
         peaks.macs_per_second(np.float64)
+
+
+@pytest.mark.parametrize("y", [np.array([0.0, 1.0]), np.array([True, False]), np.array(["0", "1"])])
+def test_labels_must_be_integers(y):
+    with pytest.raises(TypeError, match="integer class labels"):
+        softmax_cross_entropy(np.zeros((2, 3)), y)
+
+
+def test_labels_and_scores_must_have_the_same_n():
+    with pytest.raises(ValueError, match="same N"):
+        softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match="same N"):
+        softmax_cross_entropy(np.zeros((3, 3)), np.array([0, 1]))
+
+
+def test_split_takes_arrays_of_the_same_length_only():
+    from conv1x1.data import train_test_split
+    with pytest.raises(TypeError, match="ndarrays"):
+        train_test_split([[0.0]] * 10, list(range(10)))
+    with pytest.raises(ValueError, match="same number of examples"):
+        train_test_split(np.zeros((10, 3)), np.arange(9))
+
+
+@pytest.mark.parametrize("n_x, n_y", [(0, 0), (3, 2), (2, 3)])
+def test_evaluate_takes_the_same_non_zero_number_of_examples(n_x, n_y):
+    from conv1x1.train import evaluate
+    model = C.Sequential(C.Conv1x1(3, 2, rng=0), C.GlobalAvgPool2d())
+    with pytest.raises(ValueError, match="same, non-zero number of examples"):
+        evaluate(model, np.zeros((n_x, 3, 2, 2)), np.zeros(n_y, dtype=int))
