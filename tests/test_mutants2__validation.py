@@ -265,3 +265,12 @@ def test_evaluate_takes_the_same_non_zero_number_of_examples(n_x, n_y):
     model = C.Sequential(C.Conv1x1(3, 2, rng=0), C.GlobalAvgPool2d())
     with pytest.raises(ValueError, match="same, non-zero number of examples"):
         evaluate(model, np.zeros((n_x, 3, 2, 2)), np.zeros(n_y, dtype=int))
+
+
+@pytest.mark.parametrize("name", ["lr", "momentum", "weight_decay"])
+@pytest.mark.parametrize("value", ["0.1", True, None, np.array(0.1)])
+def test_sgd_hyperparameters_must_be_real_numbers(name, value):
+    from conv1x1.optim import SGD
+    kwargs = {"lr": 0.1, name: value}
+    with pytest.raises(TypeError, match=name):
+        SGD([(np.zeros(2), np.zeros(2))], **kwargs)
