@@ -274,3 +274,34 @@ def test_sgd_hyperparameters_must_be_real_numbers(name, value):
     kwargs = {"lr": 0.1, name: value}
     with pytest.raises(TypeError, match=name):
         SGD([(np.zeros(2), np.zeros(2))], **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [{"lr": 0.0}, {"lr": -0.1}, {"lr": float("nan")}, {"lr": float("inf")},
+                                    {"lr": 0.1, "momentum": -0.5}, {"lr": 0.1, "weight_decay": -1e-4},
+                                    {"lr": 0.1, "momentum": float("inf")}])
+def test_sgd_hyperparameter_values(kwargs):
+    from conv1x1.optim import SGD
+    with pytest.raises(ValueError, match="finite number"):
+        SGD([(np.zeros(2), np.zeros(2))], **kwargs)
+
+
+def test_sgd_reads_a_generator_of_pairs_once_and_keeps_them():
+    from conv1x1.optim import SGD
+    p, g = np.array([1.0]), np.array([2.0])
+    optimizer = SGD(((a, b) for a, b in [(p, g)]), lr=0.5)
+    optimizer.step()                       # p = 1 - 0.5 * 2 = 0
+    optimizer.step()                       # p = 0 - 0.5 * 2 = -1
+    np.testing.assert_array_equal(p, [-1.0])
+
+
+@pytest.mark.parametrize("pairs, error", [
+    ([np.zeros(2)], TypeError),                               # not a pair
+    ([(np.zeros(2),)], TypeError),                            # one array
+    ([(np.zeros(2), np.zeros(2, dtype=int))], TypeError),    # integer grad
+    ([([0.0, 0.0], np.zeros(2))], TypeError),                 # a list cannot be updated in place
+    ([(np.zeros(2), np.zeros(3))], ValueError),               # shapes differ
+])
+def test_sgd_checks_every_pair(pairs, error):
+    from conv1x1.optim import SGD
+    with pytest.raises(error):
+        SGD(pairs, lr=0.1)
