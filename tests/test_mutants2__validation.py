@@ -305,3 +305,28 @@ def test_sgd_checks_every_pair(pairs, error):
     from conv1x1.optim import SGD
     with pytest.raises(error):
         SGD(pairs, lr=0.1)
+
+
+@pytest.mark.parametrize("branches", [[(3, 4)], [(3, 4, 4, 1)], [5], [(3, 4, 4), "abc"]])
+def test_concat_cost_refuses_branches_that_are_not_c_h_w(branches):
+    from conv1x1.cost import concat_cost
+    with pytest.raises(TypeError, match=r"branches\["):
+        concat_cost(branches)
+
+
+def test_evaluate_on_valid_examples():
+    # all-zero weights and bias: scores 0 for both classes, loss log 2; argmax of a tie is class 0
+    from conv1x1.train import evaluate
+    model = C.Sequential(C.Conv1x1(3, 2, rng=0), C.GlobalAvgPool2d())
+    for value in model.params.values():
+        value[...] = 0.0
+    loss, accuracy = evaluate(model, np.ones((4, 3, 2, 2)), np.array([0, 0, 0, 1]))
+    assert loss == pytest.approx(np.log(2)) and accuracy == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("b_dtype, out_dtype", [(np.float64, np.float64), (np.float32, np.float32)])
+def test_the_bias_takes_part_in_dtype_promotion(b_dtype, out_dtype):
+    # NumPy promotion: float32 with float64 gives float64
+    x, w = np.ones((1, 3, 2, 2), np.float32), np.ones((2, 3), np.float32)
+    out, _ = C.conv1x1_forward(x, w, np.zeros(2, b_dtype))
+    assert out.dtype == out_dtype
