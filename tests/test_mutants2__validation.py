@@ -330,3 +330,10 @@ def test_the_bias_takes_part_in_dtype_promotion(b_dtype, out_dtype):
     x, w = np.ones((1, 3, 2, 2), np.float32), np.ones((2, 3), np.float32)
     out, _ = C.conv1x1_forward(x, w, np.zeros(2, b_dtype))
     assert out.dtype == out_dtype
+
+
+@pytest.mark.parametrize("pair", [[np.zeros(2), np.zeros(2)], (np.zeros(2), np.zeros(2), np.zeros(2)), np.zeros(2)])
+def test_sgd_items_must_be_two_tuples(pair):
+    from conv1x1.optim import SGD
+    with pytest.raises(TypeError, match=r"\(param, grad\) pairs; item 0"):
+        SGD([pair], lr=0.1)
