@@ -337,3 +337,11 @@ def test_sgd_items_must_be_two_tuples(pair):
     from conv1x1.optim import SGD
     with pytest.raises(TypeError, match=r"\(param, grad\) pairs; item 0"):
         SGD([pair], lr=0.1)
+
+
+@pytest.mark.parametrize("kernel_size", [2, 4])
+def test_same_padding_needs_an_odd_kernel(kernel_size):
+    from conv1x1.cost import conv_cost
+    with pytest.raises(ValueError, match="odd kernel size"):
+        conv_cost(3, 4, 5, 5, kernel_size, padding="same")
+    assert conv_cost(3, 4, 5, 5, kernel_size + 1, padding="same").out_shape == (4, 5, 5)   # odd: (K-1)/2 keeps 5
