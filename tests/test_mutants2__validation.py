@@ -345,3 +345,11 @@ def test_same_padding_needs_an_odd_kernel(kernel_size):
     with pytest.raises(ValueError, match="odd kernel size"):
         conv_cost(3, 4, 5, 5, kernel_size, padding="same")
     assert conv_cost(3, 4, 5, 5, kernel_size + 1, padding="same").out_shape == (4, 5, 5)   # odd: (K-1)/2 keeps 5
+
+
+def test_split_sizes():
+    # round(0.3 * 10) = 3 test examples, 7 for training, every label once
+    from conv1x1.data import train_test_split
+    x_train, x_test, y_train, y_test = train_test_split(np.zeros((10, 3)), np.arange(10), 0.3)
+    assert x_train.shape == (7, 3) and x_test.shape == (3, 3)
+    assert sorted(np.concatenate([y_train, y_test]).tolist()) == list(range(10))
