@@ -353,3 +353,27 @@ def test_split_sizes():
     x_train, x_test, y_train, y_test = train_test_split(np.zeros((10, 3)), np.arange(10), 0.3)
     assert x_train.shape == (7, 3) and x_test.shape == (3, 3)
     assert sorted(np.concatenate([y_train, y_test]).tolist()) == list(range(10))
+
+
+def test_split_refuses_one_list_with_one_array():
+    from conv1x1.data import train_test_split
+    with pytest.raises(TypeError, match="ndarrays"):
+        train_test_split([[0.0]] * 10, np.arange(10))
+    with pytest.raises(TypeError, match="ndarrays"):
+        train_test_split(np.zeros((10, 1)), list(range(10)))
+
+
+@pytest.mark.parametrize("padding, stride, match", [("valid", 1, "non-negative integer or"),
+                                                    ("SAME", 1, "non-negative integer or"),
+                                                    ("same", 2, "needs stride=1")])
+def test_string_paddings(padding, stride, match):
+    from conv1x1.cost import conv_cost
+    with pytest.raises(ValueError, match=match):
+        conv_cost(3, 4, 5, 5, 3, stride=stride, padding=padding)
+
+
+def test_a_channels_last_image_gets_a_value_error_with_a_hint():
+    with pytest.raises(ValueError, match="channels-last"):
+        V.check_image_batch(np.ones((4, 4, 3)), channels=3)
+    with pytest.raises(ValueError, match=r"x\[None\]"):
+        V.check_image_batch(np.ones((3, 4, 4)), channels=3)
