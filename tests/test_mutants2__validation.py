@@ -377,3 +377,18 @@ def test_a_channels_last_image_gets_a_value_error_with_a_hint():
         V.check_image_batch(np.ones((4, 4, 3)), channels=3)
     with pytest.raises(ValueError, match=r"x\[None\]"):
         V.check_image_batch(np.ones((3, 4, 4)), channels=3)
+
+
+def test_padding_up_to_input_plus_kernel_is_allowed():
+    from conv1x1.cost import conv_cost
+    # 1x1 input, K=1: padding 2 = 1 + 1 is the largest allowed; (1 + 2*2 - 1)//1 + 1 = 5
+    assert conv_cost(1, 1, 1, 1, 1, padding=2).out_shape == (1, 5, 5)
+    with pytest.raises(ValueError, match="padding 3 is larger"):
+        conv_cost(1, 1, 1, 1, 1, padding=3)
+
+
+def test_softmax_cross_entropy_of_one_image():
+    # zero scores over 4 classes: -log(1/4); gradient 1/4 - one_hot (N = 1)
+    loss, dscores = softmax_cross_entropy(np.zeros((1, 4)), np.array([2]))
+    assert loss == pytest.approx(np.log(4))
+    np.testing.assert_allclose(dscores, [[0.25, 0.25, -0.75, 0.25]])
