@@ -392,3 +392,28 @@ def test_softmax_cross_entropy_of_one_image():
     loss, dscores = softmax_cross_entropy(np.zeros((1, 4)), np.array([2]))
     assert loss == pytest.approx(np.log(4))
     np.testing.assert_allclose(dscores, [[0.25, 0.25, -0.75, 0.25]])
+
+
+class _ForwardOnly:
+    def forward(self, x):
+        return x
+
+
+class _BackwardOnly:
+    def backward(self, dout):
+        return dout
+
+
+@pytest.mark.parametrize("layer", [_ForwardOnly(), _BackwardOnly(), object()])
+def test_containers_need_forward_and_backward(layer):
+    with pytest.raises(TypeError):
+        C.Sequential(C.Conv1x1(3, 2, rng=0), layer)
+
+
+def test_evaluate_on_one_example():
+    from conv1x1.train import evaluate
+    model = C.Sequential(C.Conv1x1(3, 2, rng=0), C.GlobalAvgPool2d())
+    for value in model.params.values():
+        value[...] = 0.0
+    loss, accuracy = evaluate(model, np.ones((1, 3, 2, 2)), np.array([1]))
+    assert loss == pytest.approx(np.log(2)) and accuracy == 0.0      # the tie goes to class 0
