@@ -465,8 +465,9 @@ def check_test_fraction(test_fraction, n: int):
 
     ``round(test_fraction * n)`` examples go to testing: both parts must be non-empty.
     """
-    if isinstance(test_fraction, (bool, np.bool_)) or not isinstance(test_fraction, (int, float, np.floating)) \
-            or not 0 < test_fraction < 1:
+    if isinstance(test_fraction, (bool, np.bool_)) or not isinstance(test_fraction, (int, float, np.floating)):
+        raise TypeError(f"test_fraction must be a number strictly between 0 and 1, got {test_fraction!r}")
+    if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be a number strictly between 0 and 1, got {test_fraction!r}")
     n_test = round(test_fraction * n)
     if not 0 < n_test < n:
@@ -506,6 +507,9 @@ def check_param_pairs(parameters) -> list:
                                 "(updated in place), got " + getattr(array, "dtype", type(array)).__str__())
         if param.shape != grad.shape:
             raise ValueError(f"pair {i}: param has shape {param.shape} but grad has shape {grad.shape}")
+        if param.dtype != grad.dtype:
+            raise TypeError(f"pair {i}: param is {param.dtype} but grad is {grad.dtype}; a layer's gradients "
+                            "have its parameters' dtype (build the layer with one dtype)")
     return pairs
 
 

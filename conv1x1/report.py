@@ -478,7 +478,7 @@ class Report:
             compute, memory = batch * row["macs"] / rate, layer_bytes / bandwidth
             rows.append({"path": row["path"], "name": row["name"], "kind": row["kind"], "macs": batch * row["macs"],
                          "bytes": layer_bytes, "intensity": batch * row["macs"] / layer_bytes,
-                         "seconds": max(compute, memory), "bound": "compute" if compute >= memory else "memory"})
+                         "seconds": max(compute, memory), "bound": "compute" if compute > memory else "memory"})
         return Prediction(tuple(rows), peaks, dtype.name, batch, self.title)
 
 

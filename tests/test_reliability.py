@@ -231,3 +231,24 @@ def test_no_warning_on_nan_input():
         pooled, pool_cache = C.maxpool2d_forward(x, 2, 1)
         C.maxpool2d_backward(np.ones_like(pooled), pool_cache)
     assert np.isnan(out).all() and np.isnan(pooled).all()
+
+
+def test_sgd_refuses_a_param_and_grad_of_different_dtypes():
+    """Found by the mutation run: the momentum buffer took the grad's dtype, so the state did not reload."""
+    with pytest.raises(TypeError, match=r"pair 0: param is float32 but grad is float64"):
+        C.SGD([(np.zeros(2, np.float32), np.ones(2))], lr=0.1, momentum=0.9)
+
+
+def test_a_layer_exactly_at_the_ridge_is_memory_bound():
+    """Compute-bound only when the compute time is the larger (the docstring's rule), so a tie is memory-bound."""
+    from conv1x1.timing import MachinePeaks
+    layer = cost.conv_cost(16, 16, 2, 4, 1, bias=False)   # 2,048 MACs; 4 x (128 + 256 + 128) = 2,048 bytes
+    prediction = cost.Report([layer]).predict(MachinePeaks({"float32": 1.0, "float64": 1.0}, 1.0, "x"))
+    assert prediction.rows[0]["bound"] == "memory"
+
+
+@pytest.mark.parametrize("fraction", ["0.5", None, [0.5]])
+def test_a_test_fraction_that_is_not_a_number_is_a_type_error(fraction):
+    from conv1x1.data import train_test_split
+    with pytest.raises(TypeError, match="test_fraction must be a number"):
+        train_test_split(np.zeros((10, 3)), np.arange(10), fraction)
