@@ -22,13 +22,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import tracemalloc
 
 import numpy as np
 
 import conv1x1 as C
 from conv1x1 import fast, models
-from conv1x1.timing import measure, median_times
+from conv1x1.timing import measure, median_times, peak_over_output
 
 N, CHANNELS, SIZE = 8, 128, 56       # a MobileNet-sized depthwise layer: 8 x 128 x 56 x 56
 
@@ -143,16 +142,6 @@ def block_candidates(x, c_out, torch):
             out.backward(torch.ones_like(out))
         candidates["torch f"], candidates["torch fb"] = t_forward, t_both
     return candidates
-
-
-def peak_over_output(forward) -> float:
-    """Peak memory allocated during one call, over the size of the output it returns."""
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    out, _cache = forward()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak / out.nbytes
 
 
 def main(argv=None) -> None:

@@ -24,29 +24,18 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import tracemalloc
 
 import numpy as np
 
 import conv1x1 as C
 from conv1x1 import fast
-from conv1x1.timing import median_times
+from conv1x1.timing import median_times, peak_over_output
 
 SHAPES = [  # (N, C_in, C_out, H, W)
     (32, 192, 64, 28, 28),
     (8, 512, 128, 14, 14),
     (16, 64, 256, 56, 56),
 ]
-
-
-def peak_memory_ratio(x, w, b, forward=C.conv1x1_forward) -> float:
-    """Peak memory allocated by one forward call, divided by the size of its output."""
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    out, _cache = forward(x, w, b)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak / out.nbytes
 
 
 def torch_candidates(x, w, b, dout, threads: int) -> dict:
@@ -107,7 +96,7 @@ def bench_shape(shape, dtype, repeats: int, threads: int):
         "torch/fb": t["torch"] / t["both"] if "torch" in t else None,
         "torch/fwd": t["torch_fwd"] / t["forward"] if "torch" in t else None,
         "gflops_fwd": 2 * macs / t["forward"] / 1e9, "gflops_fb": 6 * macs / t["both"] / 1e9,
-        "mem": peak_memory_ratio(x, w, b),
+        "mem": peak_over_output(lambda: C.conv1x1_forward(x, w, b)),
     }
 
 

@@ -395,10 +395,10 @@ def check_rng(rng) -> np.random.Generator:
 
 
 def check_layers(layers, owner: str) -> list:
-    """Return ``layers`` as a list if each is a layer (has forward and backward) and none repeats.
+    """Return ``layers`` as a list if each is a layer (has forward and backward).
 
-    A layer keeps the cache of its last forward call, so one instance used twice
-    in a network would overwrite the cache its first use needs for backward.
+    (A layer used twice in one network is refused by the container itself, which
+    sees the whole tree: ``containers._refuse_shared_layers``.)
     """
     layers = list(layers)
     for i, layer in enumerate(layers):

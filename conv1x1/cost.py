@@ -144,8 +144,22 @@ def _elements(shape):
     return None if channels is None else channels * height * width
 
 
+class MacUnits:
+    """What follows from ``macs`` alone, for a layer's row and for a report's total alike (both have ``macs``)."""
+
+    @property
+    def flops(self) -> int:
+        """Forward floating-point operations: 2 x MACs (a multiply and an add each)."""
+        return 2 * self.macs
+
+    @property
+    def backward_macs(self) -> int:
+        """MACs of the backward pass: input gradient + weight gradient, each as many as the forward."""
+        return 2 * self.macs
+
+
 @dataclass(frozen=True)
-class LayerCost:
+class LayerCost(MacUnits):
     """The cost of one layer for one input image (batch size 1).
 
     Attributes
@@ -206,15 +220,6 @@ class LayerCost:
     add_ops: int | None = 0
     ops_formula: str = ""
 
-    @property
-    def flops(self) -> int:
-        """Forward floating-point operations: 2 x MACs (a multiply and an add each)."""
-        return 2 * self.macs
-
-    @property
-    def backward_macs(self) -> int:
-        """MACs of the backward pass: input gradient + weight gradient, each as many as the forward."""
-        return 2 * self.macs
 
     def param_bytes(self, dtype=np.float32) -> int:
         """Bytes to store the parameters in ``dtype`` (4 per number for float32)."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import check_float_dtype, check_positive_int, check_str
-from .cost import KINDS, OP_KEYS, ROW_KEYS, LayerCost, exact, human
+from .cost import KINDS, OP_KEYS, ROW_KEYS, LayerCost, MacUnits, exact, human
 
 __all__ = ["Report", "Comparison", "Prediction", "units_note"]
 
@@ -60,7 +60,7 @@ def _sum(values):
     return None if any(v is None for v in values) else sum(values)
 
 
-class Report:
+class Report(MacUnits):
     """The cost of a network for one image: ``LayerCost`` rows, grouped as the network is.
 
     A leaf layer gives one ``LayerCost``; a container gives a ``Report`` whose
@@ -124,15 +124,6 @@ class Report:
     def macs(self) -> int:
         return sum(layer.macs for layer in self.layers)
 
-    @property
-    def flops(self) -> int:
-        """2 x MACs."""
-        return 2 * self.macs
-
-    @property
-    def backward_macs(self) -> int:
-        """2 x MACs: input gradient and weight gradient of every convolution."""
-        return 2 * self.macs
 
     @property
     def activations(self) -> int:

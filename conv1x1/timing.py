@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -17,7 +18,7 @@ import numpy as np
 from ._validation import (check_callable, check_float_dtype, check_measured_dtype, check_non_negative_int,
                           check_positive_int)
 
-__all__ = ["Measurement", "measure", "median_times", "MachinePeaks", "machine_peaks"]
+__all__ = ["Measurement", "measure", "median_times", "peak_over_output", "MachinePeaks", "machine_peaks"]
 
 
 class Measurement(NamedTuple):
@@ -77,6 +78,19 @@ def measure(fn: Callable[[], object], macs, repeat=5, warmup=1) -> Measurement:
         fn()
         times.append(time.perf_counter() - start)
     return Measurement(statistics.median(times), macs, tuple(times))
+
+
+def peak_over_output(forward: Callable[[], tuple]) -> float:
+    """Peak memory allocated (tracemalloc) during one ``forward()`` call, over the size of its output.
+
+    ``forward`` returns ``(out, cache)``, as the library's ``*_forward`` functions do.
+    """
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    out, _cache = forward()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / out.nbytes
 
 
 def median_times(candidates: dict, repeats: int, min_seconds: float = 0.02) -> dict:

@@ -31,23 +31,18 @@ networks = {"mobilenet_v1": models.mobilenet_v1(), "resnet50 (v1.5)": models.res
             "squeezenet1_0": models.squeezenet1_0(), "googlenet": models.googlenet()}
 reports = {name: net.cost(224, 224) for name, net in networks.items()}
 header = f"{'network':<16}{'MACs':>8}{'params':>8}  " + "".join(f"{kind:>10}" for kind in KINDS)
-print(header + "   (share of MACs)")
-print("-" * len(header))
-for name, report in reports.items():
-    shares = report.by_kind()
-    print(f"{name:<16}{human(report.macs):>8}{human(report.params):>8}  "
-          + "".join(f"{shares[kind]['macs_share']:>10.1%}" for kind in KINDS))
-print()
-print(header + "   (share of params)")
-print("-" * len(header))
-for name, report in reports.items():
-    shares = report.by_kind()
-    print(f"{name:<16}{human(report.macs):>8}{human(report.params):>8}  "
-          + "".join(f"{shares[kind]['params_share']:>10.1%}" for kind in KINDS))
+for share, what in (("macs_share", "MACs"), ("params_share", "params")):
+    print(header + f"   (share of {what})")
+    print("-" * len(header))
+    for name, report in reports.items():
+        shares = report.by_kind()
+        print(f"{name:<16}{human(report.macs):>8}{human(report.params):>8}  "
+              + "".join(f"{shares[kind][share]:>10.1%}" for kind in KINDS))
+    print()
 
 one_by_one = {name: r.by_kind()["1x1"]["macs_share"] for name, r in reports.items()}
 top = max(one_by_one, key=one_by_one.get)
-print(f"\nthe 1x1 share of MACs is largest in {top}: {one_by_one[top]:.1%}")
+print(f"the 1x1 share of MACs is largest in {top}: {one_by_one[top]:.1%}")
 
 # %% [markdown]
 # ## A stacked bar per network: the share of MACs by kind
