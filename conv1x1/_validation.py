@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -32,7 +33,8 @@ def check_float_array(value, name: str) -> np.ndarray:
     Masked arrays are refused too, because every computation here would drop
     the mask silently. The array is not copied, so callers must not write into it.
     """
-    if isinstance(value, np.ma.MaskedArray):
+    masked = sys.modules.get("numpy.ma")   # not np.ma: that would import numpy.ma (1 MB) on the first call
+    if masked is not None and isinstance(value, masked.MaskedArray):
         raise TypeError(f"{name} is a masked array; its mask would be silently ignored. "
                         f"Fill the masked entries first, e.g. {name}.filled(0.0), or pass {name}.data")
     if not isinstance(value, np.ndarray):

@@ -11,8 +11,8 @@ K x K x C_in window of the input into one column of a matrix ``cols`` of shape
 (C_in*K*K, out_H*out_W) ("image to columns"); then ``out[n] = W @ cols[n]`` with
 ``W = w.reshape(C_out, C_in*K*K)``. A 1x1 convolution needs no copy because its
 windows *are* the pixels; a KxK one pays a copy K*K times the input's size.
-(``conv1x1.fast`` avoids that copy at stride 1; ``conv1x1.reference.conv2d_loops``
-is the slow, literal version.)
+(``conv1x1.fast`` avoids that copy at stride 1, and for depthwise convolutions
+at any stride; ``conv1x1.reference.conv2d_loops`` is the slow, literal version.)
 
 **Groups**: with ``groups = G`` the input channels split into G groups and each
 filter sees only its own group's C_in/G channels (AlexNet's two towers, ResNeXt,
