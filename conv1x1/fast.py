@@ -18,7 +18,7 @@ What is here, and what each trick buys:
   run on contiguous memory, a block of channels per NumPy call (never a loop
   over channels), with buffers within half the output. Measured
   (``benchmarks/bench_blocks.py``, 3x3 on 8x128x56x56 float32, plain / fast
-  forward + backward): 5.0x at stride 1, 3.3x at stride 2 (the plain route
+  forward + backward): 4.4x at stride 1, 2.8x at stride 2 (the plain route
   builds a K*K times larger im2col matrix). NumPy's loops ran 3-4x faster on
   one contiguous array than on a strided view of the same size (an add of
   52K float32: 4 us against 13-17 us), which is what the copy buys.

@@ -71,7 +71,7 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5, mean=None, var=None):
         x = check_statistics_batch(x)
         mean = x.mean(axis=(0, 2, 3))
         centered = x - mean[:, None, None]
-        var = (centered * centered).mean(axis=(0, 2, 3))                  # biased: divided by m
+        var = _channel_sum(centered, centered, divide_by=x.size // channels)   # biased: divided by m
     else:
         mean, var = (check_channel_vector(v, name, channels).astype(x.dtype, copy=False)
                      for v, name in ((mean, "mean"), (var, "var")))
@@ -110,8 +110,8 @@ def batchnorm_backward(dout, cache):
     x_hat, gamma, inv_std, training, _, _ = check_cache(cache, BatchNormCache, "batchnorm_backward",
                                                         "batchnorm_forward")
     dout = check_dout(dout, x_hat.shape, x_hat.dtype)
-    dbeta = dout.sum(axis=(0, 2, 3))
-    dgamma = np.einsum("nchw,nchw->c", dout, x_hat)           # sum of dout * x_hat, without the product array
+    dbeta = _channel_sum(dout)
+    dgamma = _channel_sum(dout, x_hat)
     scale = (gamma * inv_std)[:, None, None]
     if not training:
         return scale * dout, dgamma, dbeta
@@ -121,6 +121,21 @@ def batchnorm_backward(dout, cache):
     dx -= (dbeta / m)[:, None, None]
     dx *= scale
     return dx, dgamma, dbeta
+
+
+def _channel_sum(a, b=None, divide_by=1):
+    """Per channel, the sum over (n, h, w) of ``a`` (or of ``a * b``, without making the product array),
+    divided by ``divide_by``.
+
+    Accumulated and divided in at least float32, then rounded to a's dtype, as PyTorch does: a float16
+    sum of squares overflows past 65504 long before the variance does.
+    """
+    total = np.promote_types(a.dtype, np.float32)
+    if b is None:
+        sums = a.sum(axis=(0, 2, 3), dtype=total)
+    else:
+        sums = np.einsum("nchw,nchw->c", a, b, dtype=total)
+    return (sums / divide_by).astype(a.dtype, copy=False)
 
 
 class BatchNormCache(NamedTuple):

@@ -57,6 +57,22 @@ def test_batchnorm_backward_matches_numerical_gradients(rng, training):
     assert rel_error(dbeta, numerical_gradient(lambda v: f(x, gamma, v), beta.copy(), dout)) < 1e-7
 
 
+def test_batchnorm_in_float16_sums_in_float32_like_pytorch(rng):
+    """A channel of 8 x 56 x 56 values has a sum of squares near 225,000, past float16's 65,504: summed in
+    float16 the variance and dgamma would be inf. Against float64, error over the largest entry below 1e-2
+    (float16 has 11 bits)."""
+    x = rng.standard_normal((8, 2, 56, 56)) * 3 + 1
+    gamma, beta, dout = rng.standard_normal(2), rng.standard_normal(2), rng.standard_normal(x.shape) * 3 + 1
+    exact_out, exact_cache = C.batchnorm_forward(x, gamma, beta)
+    exact = (exact_out,) + C.batchnorm_backward(dout, exact_cache)
+    half = [v.astype(np.float16) for v in (x, gamma, beta, dout)]
+    out, cache = C.batchnorm_forward(*half[:3])
+    got = (out,) + C.batchnorm_backward(half[3], cache)
+    for name, g, e in zip(("out", "dx", "dgamma", "dbeta"), got, exact):
+        assert g.dtype == np.float16, name
+        assert np.abs(g - e).max() / np.abs(e).max() < 1e-2, name   # relative to the largest entry
+
+
 def test_batchnorm_layer_gradcheck_in_training_mode(rng):
     layer = _randomise_params(C.BatchNorm2d(3), rng)
     assert _all_below(check_layer(layer, rng.standard_normal((2, 3, 3, 4))))
