@@ -213,9 +213,14 @@ def test_residual_refuses_a_shape_mismatch():
     (lambda: C.Fire(3, 2, 3, 4, rng=0), (2, 3, 4, 4)),
 ], ids=["ds", "ds-stride2", "bottleneck-identity", "bottleneck-3x3", "bottleneck-1x1", "fire"])
 def test_blocks_gradcheck(rng, make, x_shape):
-    """Float64 central differences, batch norm in training mode with random gamma and beta; bound 1e-7."""
+    """Float64 central differences, batch norm in training mode with random gamma and beta; bound 1e-6.
+
+    Not 1e-7: batch norm's dx sums to zero per channel, so some of its entries are tiny, and the
+    central-difference estimate of a tiny entry (eps 1e-5) has a larger relative error. Measured on the
+    identity bottleneck over six seeds: up to 1.3e-7, before and after batch norm's sums moved to einsum.
+    A wrong gradient is off by 1e-2 or more."""
     block = _randomise_params(make(), rng)
-    assert _all_below(check_layer(block, rng.standard_normal(x_shape)))
+    assert _all_below(check_layer(block, rng.standard_normal(x_shape)), bound=1e-6)
 
 
 def test_blocks_have_the_documented_layers():
