@@ -35,18 +35,19 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
-from .blocks import Bottleneck, DepthwiseSeparable, Fire
+from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit
 from .checkpoint import load, save
 from .containers import Concat, Residual, Sequential
 from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1, conv1x1_backward, conv1x1_forward
 from .inception import Inception
-from .layers import (BatchNorm2d, ChannelShuffle, Conv1x1, Conv2d, GlobalAvgPool2d, Layer, LeakyReLU, MaxPool2d, ReLU,
-                     Sigmoid, Tanh)
+from .layers import (AvgPool2d, BatchNorm2d, ChannelShuffle, Conv1x1, Conv2d, GlobalAvgPool2d, Layer, LeakyReLU,
+                     MaxPool2d, ReLU, Sigmoid, Tanh)
 from .losses import softmax_cross_entropy
 from .normalization import batchnorm_backward, batchnorm_forward
 from .optim import SGD
-from .pooling import global_avg_pool_backward, global_avg_pool_forward, maxpool2d_backward, maxpool2d_forward
+from .pooling import (avgpool2d_backward, avgpool2d_forward, global_avg_pool_backward, global_avg_pool_forward,
+                      maxpool2d_backward, maxpool2d_forward)
 from .shuffle import channel_shuffle_backward, channel_shuffle_forward
 from . import models  # noqa: E402  (after the layers it builds on)
 
@@ -55,12 +56,14 @@ __version__ = "0.2.0"
 __all__ = [
     "__version__",
     "conv1x1", "conv1x1_forward", "conv1x1_backward", "conv2d_forward", "conv2d_backward",
-    "maxpool2d_forward", "maxpool2d_backward", "global_avg_pool_forward", "global_avg_pool_backward",
+    "maxpool2d_forward", "maxpool2d_backward", "avgpool2d_forward", "avgpool2d_backward",
+    "global_avg_pool_forward", "global_avg_pool_backward",
     "relu_forward", "relu_backward", "leaky_relu_forward", "leaky_relu_backward",
     "sigmoid_forward", "sigmoid_backward", "tanh_forward", "tanh_backward",
     "batchnorm_forward", "batchnorm_backward", "channel_shuffle_forward", "channel_shuffle_backward",
-    "Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "GlobalAvgPool2d", "Sequential",
-    "Concat", "Residual", "Inception", "BatchNorm2d", "ChannelShuffle", "DepthwiseSeparable", "Bottleneck", "Fire",
+    "Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
+    "Sequential",
+    "Concat", "Residual", "Inception", "BatchNorm2d", "ChannelShuffle", "DepthwiseSeparable", "Bottleneck", "Fire", "ShuffleUnit",
     "softmax_cross_entropy", "SGD", "save", "load",
     "checkpoint", "cost", "data", "fast", "gradcheck", "models", "optim", "reference", "report", "timing", "train",
 ]

@@ -160,8 +160,8 @@ def _check_combinations(args) -> None:
         missing = [flag for flag in ("--in", "--out") if layer_flags[flag] is None]
         if missing:
             raise UsageError(f"give {' and '.join(missing)} (or --model NAME for a whole network)")
-        if args.width_multiplier is not None or args.stride_on is not None:
-            raise UsageError("--width-multiplier and --stride-on apply to --model only")
+        if args.width_multiplier is not None or args.stride_on is not None or args.groups is not None:
+            raise UsageError("--width-multiplier, --stride-on and --groups apply to --model only")
     if args.reduce is not None and (args.stride is not None or args.padding not in (None, "same")):
         raise UsageError("--reduce compares 'same' convolutions: leave out --stride and --padding")
     chosen = [flag for flag, on in (("--explain", args.explain), ("--by-kind", args.by_kind),
@@ -216,7 +216,7 @@ def _model_report(args):
     width = args.width if args.width is not None else args.size
     kwargs = {}
     accepted = inspect.signature(MODELS[args.model]).parameters
-    for flag, key in (("--width-multiplier", "width_multiplier"), ("--stride-on", "stride_on")):
+    for flag, key in (("--width-multiplier", "width_multiplier"), ("--stride-on", "stride_on"), ("--groups", "groups")):
         value = getattr(args, key)
         if value is not None:
             if key not in accepted:
@@ -227,6 +227,7 @@ def _model_report(args):
     if not report.title or report.title == type(model).__name__:
         suffix = "" if args.width_multiplier is None else f", width multiplier {args.width_multiplier:g}"
         suffix += "" if args.stride_on is None else f", stride on the {args.stride_on}"
+        suffix += "" if args.groups is None else f", groups {args.groups}"
         report = Report(report.children, title=f"{args.model}{suffix}, {height}x{width} input")
     return report
 
@@ -282,10 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--no-bias", action="store_true", help="no bias (no bias parameters, no bias adds)")
     what.add_argument("--model", metavar="NAME", help="price a network from conv1x1.models.MODELS instead")
     what.add_argument("--width-multiplier", type=_positive_float, metavar="W",
-                      help="with --model mobilenet_v1: scale every layer's channels by W")
+                      help="with --model mobilenet_v1 or shufflenet_v1: scale every layer's channels by W")
     what.add_argument("--stride-on", choices=("1x1", "3x3"),
                       help="with --model resnet50: where each stage's first block strides (default 3x3, "
                            "torchvision's; 1x1 is the paper's)")
+    what.add_argument("--groups", type=int, metavar="G",
+                      help="with --model shufflenet_v1: groups of its 1x1 convolutions, 1, 2, 3, 4 or 8 (default 3)")
     how = cost.add_argument_group("how to show it")
     how.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     how.add_argument("--explain", action="store_true",

@@ -574,3 +574,21 @@ def window_geometry(height, width, kernel_size, stride, padding, pool=False, cei
     out_h = output_size(height, kernel_size, stride, padding, "height", ceil_mode)
     out_w = output_size(width, kernel_size, stride, padding, "width", ceil_mode)
     return kernel_size, stride, padding, out_h, out_w
+
+
+def check_shuffle_unit_channels(in_channels, out_channels, stride):
+    """A ShuffleNet unit adds its input (stride 1: same width) or concatenates it (stride 2: wider)."""
+    if stride == 1 and out_channels != in_channels:
+        raise ValueError(f"a stride-1 ShuffleUnit adds its input to its output, so out_channels must equal "
+                         f"in_channels ({in_channels}), got {out_channels}. Use stride=2 to widen.")
+    if stride == 2 and out_channels <= in_channels:
+        raise ValueError(f"a stride-2 ShuffleUnit concatenates its pooled input ({in_channels} channels) with its "
+                         f"branch, so out_channels must exceed in_channels, got {out_channels}")
+
+
+def check_group_widths(widths, groups, context):
+    """Every width in ``widths`` (a dict: what -> channels) must split into ``groups`` equal groups."""
+    bad = [f"{what} {width}" for what, width in widths.items() if width % groups]
+    if bad:
+        raise ValueError(f"{context}: {', '.join(bad)} not divisible by groups={groups}. "
+                         "Choose another width_multiplier or groups.")

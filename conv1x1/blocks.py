@@ -10,6 +10,9 @@
 - ``Fire`` (SqueezeNet; Iandola et al. 2016, "SqueezeNet: AlexNet-level accuracy with 50x fewer parameters
   and <0.5MB model size", arXiv:1602.07360): a 1x1 "squeeze" layer, then 1x1 and 3x3 "expand" layers side
   by side.
+- ``ShuffleUnit`` (ShuffleNet; Zhang, Zhou, Lin, Sun 2017, "ShuffleNet: An Extremely Efficient Convolutional
+  Neural Network for Mobile Devices", arXiv:1707.01083): ResNet's bottleneck with grouped 1x1 convolutions,
+  a channel shuffle between them, and a depthwise 3x3.
 
 Each block is a container (``Sequential``), so forward, backward, params and
 cost come from its layers; the weights are drawn on first use.
@@ -19,11 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_choice, check_positive_int, check_rng
+from ._validation import check_choice, check_positive_int, check_rng, check_shuffle_unit_channels
 from .containers import Concat, Residual, Sequential
-from .layers import BatchNorm2d, Conv1x1, Conv2d, ReLU
+from .layers import AvgPool2d, BatchNorm2d, ChannelShuffle, Conv1x1, Conv2d, ReLU
 
-__all__ = ["DepthwiseSeparable", "Bottleneck", "Fire"]
+__all__ = ["DepthwiseSeparable", "Bottleneck", "Fire", "ShuffleUnit"]
 
 
 class DepthwiseSeparable(Sequential):
@@ -164,3 +167,71 @@ class Fire(Sequential):
 
     def __repr__(self):
         return f"Fire({self.in_channels}, {self.squeeze}, {self.expand1x1}, {self.expand3x3})"
+
+
+class ShuffleUnit(Sequential):
+    """ShuffleNet's unit (the paper's Figure 2 b and c): a bottleneck whose 1x1 convolutions are grouped.
+
+    ``branch``: grouped 1x1 (to ``mid_channels``) -> BN -> ReLU -> channel shuffle -> 3x3 depthwise
+    (padding 1, ``stride``) -> BN -> grouped 1x1 -> BN. Then
+
+    - stride 1: ``ReLU(branch(x) + x)``, and the branch ends with ``out_channels`` (= in_channels);
+    - stride 2: ``ReLU(concat(avgpool(x), branch(x)))`` with a 3x3/2 average pool (padding 1), so the
+      branch ends with ``out_channels - in_channels`` channels.
+
+    A grouped 1x1 with g groups costs 1/g of a dense one; the shuffle sends every
+    group of the first 1x1 to every group of the second, which otherwise would
+    never exchange information. No convolution has a bias.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    groups : int
+        Groups of the two 1x1 convolutions (1, 2, 3, 4 or 8 in the paper).
+    stride : 1 or 2, default 1
+    mid_channels : int, optional
+        The bottleneck's width; the paper's is a quarter of ``out_channels`` (the default).
+    first_groups : int, optional
+        Groups of the first 1x1 only (default ``groups``). The paper's first unit
+        uses 1: its 24 input channels are too few to split. The shuffle follows it
+        when it is grouped.
+    rng : numpy.random.Generator, int or None
+    dtype : float16, float32 or float64, default float64
+
+    Examples
+    --------
+    >>> import conv1x1 as C
+    >>> C.ShuffleUnit(240, 240, groups=3).cost(28, 28).macs    # 28*28*(240*60/3 + 60*9 + 60*240/3)
+    7949760
+    """
+
+    def __init__(self, in_channels, out_channels, groups, stride=1, mid_channels=None, first_groups=None, rng=None,
+                 dtype=np.float64):
+        c_in = check_positive_int(in_channels, "in_channels")
+        c_out = check_positive_int(out_channels, "out_channels")
+        groups = check_positive_int(groups, "groups")
+        stride = check_choice(stride, "stride", (1, 2), "1 (added to the input) or 2 (concatenated with its "
+                                                        "average pool)")
+        mid = c_out // 4 if mid_channels is None else check_positive_int(mid_channels, "mid_channels")
+        first = groups if first_groups is None else check_positive_int(first_groups, "first_groups")
+        check_shuffle_unit_channels(c_in, c_out, stride)
+        rng = check_rng(rng)
+        branch_out = c_out if stride == 1 else c_out - c_in
+        layers = [Conv1x1(c_in, mid, bias=False, groups=first, rng=rng, dtype=dtype), BatchNorm2d(mid, dtype=dtype),
+                  ReLU()]
+        if first > 1:
+            layers.append(ChannelShuffle(first))
+        layers += [Conv2d(mid, mid, 3, stride=stride, padding=1, groups=mid, bias=False, rng=rng, dtype=dtype),
+                   BatchNorm2d(mid, dtype=dtype),
+                   Conv1x1(mid, branch_out, bias=False, groups=groups, rng=rng, dtype=dtype),
+                   BatchNorm2d(branch_out, dtype=dtype)]
+        branch = Sequential(*layers)
+        joined = Residual(branch) if stride == 1 else Concat(AvgPool2d(3, stride=2, padding=1), branch)
+        super().__init__(joined, ReLU())
+        self.in_channels, self.out_channels, self.mid_channels = c_in, c_out, mid
+        self.groups, self.first_groups, self.stride = groups, first, stride
+
+    def __repr__(self):
+        first = f", first_groups={self.first_groups}" if self.first_groups != self.groups else ""
+        return (f"ShuffleUnit({self.in_channels}, {self.out_channels}, groups={self.groups}, stride={self.stride}"
+                f"{first})")

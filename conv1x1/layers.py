@@ -37,10 +37,11 @@ from .conv2d import conv2d_backward, conv2d_forward
 from .core import conv1x1_backward, conv1x1_forward
 from .cost import LayerCost, Report, batchnorm_cost, conv_cost, elementwise_cost, global_pool_cost, pool_cost
 from .normalization import batchnorm_backward, batchnorm_forward
-from .pooling import global_avg_pool_backward, global_avg_pool_forward, maxpool2d_backward, maxpool2d_forward
+from .pooling import (avgpool2d_backward, avgpool2d_forward, global_avg_pool_backward, global_avg_pool_forward,
+                      maxpool2d_backward, maxpool2d_forward)
 from .shuffle import channel_shuffle_backward, channel_shuffle_forward
 
-__all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "GlobalAvgPool2d",
+__all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
            "BatchNorm2d", "ChannelShuffle"]
 
 
@@ -415,6 +416,50 @@ class MaxPool2d(Layer):
     def cost_node(self, in_shape, name):
         return pool_cost(*in_shape, self.kernel_size, self.stride, self.padding, name=name or "MaxPool2d",
                          ceil_mode=self.ceil_mode)
+
+
+class AvgPool2d(Layer):
+    """Average pooling layer; see ``avgpool2d_forward``. No parameters.
+
+    Padding counts as zeros in every window's average (PyTorch's default,
+    ``count_include_pad=True``); there is no ``ceil_mode``.
+
+    Parameters
+    ----------
+    kernel_size : int
+    stride : int, optional
+        Defaults to ``kernel_size``, as in PyTorch.
+    padding : int, default 0
+        At most ``kernel_size // 2``.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> C.AvgPool2d(3, stride=2, padding=1).forward(np.zeros((1, 24, 56, 56))).shape   # ShuffleNet's shortcut
+    (1, 24, 28, 28)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = check_positive_int(kernel_size, "kernel_size")
+        self.stride = self.kernel_size if stride is None else check_positive_int(stride, "stride")
+        self.padding = check_padding(padding, self.kernel_size, self.stride, most=self.kernel_size // 2)
+
+    def __repr__(self):
+        return f"AvgPool2d(kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding})"
+
+    def forward(self, x):
+        """x: (N, C, H, W) -> out: (N, C, out_H, out_W)."""
+        out, self.cache = avgpool2d_forward(x, self.kernel_size, self.stride, self.padding)
+        return out
+
+    def backward(self, dout):
+        """dout: (N, C, out_H, out_W) -> dx: (N, C, H, W)."""
+        return avgpool2d_backward(dout, self.require_cache())
+
+    def cost_node(self, in_shape, name):
+        return pool_cost(*in_shape, self.kernel_size, self.stride, self.padding, name=name or "AvgPool2d",
+                         kind="avgpool")
 
 
 class GlobalAvgPool2d(Layer):

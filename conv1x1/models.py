@@ -6,6 +6,8 @@
   (Table 1's 50-layer column), with the stride on the first 1x1 (the paper) or on the 3x3 (torchvision).
 - ``squeezenet1_0``: Iandola et al. 2016, "SqueezeNet: AlexNet-level accuracy with 50x fewer parameters and
   <0.5MB model size", arXiv:1602.07360, with torchvision's geometry (max pools with ``ceil_mode``).
+- ``shufflenet_v1``: Zhang, Zhou, Lin, Sun 2017, "ShuffleNet: An Extremely Efficient Convolutional Neural
+  Network for Mobile Devices", arXiv:1707.01083 (Table 1; groups g and scale factor s).
 - ``googlenet``: Szegedy et al. 2014, "Going Deeper with Convolutions", arXiv:1409.4842 (Table 1): 5x5
   branches, biases, no batch norm, no local response normalisation, no auxiliary classifiers.
 
@@ -28,14 +30,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_positive_int, check_rng, check_width_multiplier
-from .blocks import Bottleneck, DepthwiseSeparable, Fire
+from ._validation import check_choice, check_group_widths, check_positive_int, check_rng, check_width_multiplier
+from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit
 from .containers import Sequential
 from .cost import Report
 from .inception import Inception
 from .layers import BatchNorm2d, Conv1x1, Conv2d, GlobalAvgPool2d, MaxPool2d, ReLU
 
-__all__ = ["Network", "mobilenet_v1", "resnet50", "squeezenet1_0", "googlenet", "MODELS"]
+__all__ = ["Network", "mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet", "MODELS"]
 
 
 class Network(Sequential):
@@ -192,6 +194,66 @@ def squeezenet1_0(num_classes=1000, rng=None, dtype=np.float64) -> Network:
     return Network("squeezenet1_0", layers)
 
 
+SHUFFLENET_WIDTHS = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}  # Table 1: Stage 2's output channels per g
+
+
+def shufflenet_v1(groups=3, width_multiplier=1.0, num_classes=1000, rng=None, dtype=np.float64) -> Network:
+    """ShuffleNet (v1) as in the paper's Table 1: a 3x3 convolution, a max pool, 16 ShuffleUnits, pooling, FC.
+
+    conv1 (3x3/2, 24 channels) -> BN -> ReLU -> max pool 3x3/2 -> Stage 2 (4 units), Stage 3 (8 units),
+    Stage 4 (4 units) -> global average pooling -> FC. Each stage's first unit has stride 2 and doubles the
+    width (Stage 2: from 24 to the table's width for g, e.g. 240 for g = 3); the first unit of Stage 2
+    does not group its first 1x1 (the paper: 24 input channels are too few). The bottleneck is a quarter
+    of each unit's output.
+
+    Table 1's complexities for g = 1, 2, 3, 4, 8 (143, 140, 137, 133 and 137 "MFLOPs", which in the
+    paper are multiply-adds) are this network's MACs at 224 x 224 *without* the final FC layer, to the
+    nearest million; with it (0.6M to 1.5M MACs) they are 143, 141, 137, 134 and 138.
+
+    Parameters
+    ----------
+    groups : 1, 2, 3, 4 or 8, default 3
+        The grouped 1x1 convolutions' g.
+    width_multiplier : float in (0, 1], default 1.0
+        The paper's scale factor s ("ShuffleNet 0.5x"): every width, conv1's too, times s,
+        rounded down; each grouped layer's width must stay divisible by ``groups``.
+    num_classes : int, default 1000
+    rng : numpy.random.Generator, int or None
+    dtype : float16, float32 or float64, default float64
+
+    Examples
+    --------
+    >>> from conv1x1 import models
+    >>> reports = [models.shufflenet_v1(g).cost(224, 224) for g in (1, 2, 3, 4, 8)]
+    >>> [round((r.macs - r.layers[-1].macs) / 1e6) for r in reports]      # without the FC layer
+    [143, 140, 137, 133, 137]
+    >>> [round(r.macs / 1e6) for r in reports]
+    [143, 141, 137, 134, 138]
+    """
+    groups = check_choice(groups, "groups", tuple(SHUFFLENET_WIDTHS), "one of Table 1's 1, 2, 3, 4, 8")
+    scale = check_width_multiplier(width_multiplier)
+    num_classes = check_positive_int(num_classes, "num_classes")
+    rng = check_rng(rng)
+    widths = [max(1, int(24 * scale))] + [int(SHUFFLENET_WIDTHS[groups] * 2 ** i * scale) for i in range(3)]
+    check_group_widths({f"Stage {stage}'s {what}": width for stage, c_in, c_out in zip((2, 3, 4), widths, widths[1:])
+                        for what, width in (("width", c_out), ("bottleneck", c_out // 4), ("new channels",
+                                                                                             c_out - c_in))},
+                       groups, f"shufflenet_v1 at width_multiplier {scale:g}")
+    c_in = widths[0]
+    layers = list(zip(("conv1", "bn1", "relu1"), _conv_bn_relu(3, c_in, 3, 2, rng, dtype)))
+    layers.append(("maxpool", MaxPool2d(3, stride=2, padding=1)))
+    for stage, units, c_out in zip((2, 3, 4), (4, 8, 4), widths[1:]):
+        for j in range(units):
+            first_groups = 1 if (stage, j) == (2, 0) else groups
+            unit = ShuffleUnit(c_in, c_out, groups, stride=2 if j == 0 else 1, first_groups=first_groups, rng=rng,
+                               dtype=dtype)
+            layers.append((f"stage{stage}_{j + 1}", unit))
+            c_in = c_out
+    layers += [("pool", GlobalAvgPool2d()), ("fc", Conv1x1(c_in, num_classes, rng=rng, dtype=dtype))]
+    name = f"shufflenet_v1 (g={groups}" + (f", {scale:g}x)" if scale != 1 else ")")
+    return Network(name, layers)
+
+
 GOOGLENET_MODULES = {  # Table 1: in_channels, #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj
     "inception_3a": (192, 64, 96, 128, 16, 32, 32),
     "inception_3b": (256, 128, 128, 192, 32, 96, 64),
@@ -238,4 +300,4 @@ def googlenet(num_classes=1000, rng=None, dtype=np.float64) -> Network:
 
 
 MODELS = {"mobilenet_v1": mobilenet_v1, "resnet50": resnet50, "squeezenet1_0": squeezenet1_0,
-          "googlenet": googlenet}
+          "shufflenet_v1": shufflenet_v1, "googlenet": googlenet}

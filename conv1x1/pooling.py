@@ -1,4 +1,5 @@
-"""Pooling: max pooling (the Inception module's fourth branch) and global average pooling (NiN's classifier).
+"""Pooling: max pooling (the Inception module's fourth branch), average pooling (ShuffleNet's shortcut)
+and global average pooling (NiN's classifier).
 
 ``out[n, c, i, j] = max over the K x K window of x[n, c]`` starting at
 ``(i*stride - padding, j*stride - padding)``. Padding positions never win: a
@@ -19,8 +20,8 @@ import numpy as np
 
 from ._validation import check_cache, check_dout, check_flag, check_image_batch, window_geometry
 
-__all__ = ["maxpool2d_forward", "maxpool2d_backward", "MaxPool2dCache", "global_avg_pool_forward",
-           "global_avg_pool_backward", "GlobalAvgPoolCache"]
+__all__ = ["maxpool2d_forward", "maxpool2d_backward", "MaxPool2dCache", "avgpool2d_forward", "avgpool2d_backward",
+           "AvgPool2dCache", "global_avg_pool_forward", "global_avg_pool_backward", "GlobalAvgPoolCache"]
 
 
 def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
@@ -142,6 +143,95 @@ def check_pool_args(kernel_size, stride, padding, ceil_mode, x_shape):
     stride = kernel_size if stride is None else stride
     ceil_mode = check_flag(ceil_mode, "ceil_mode")
     return window_geometry(x_shape[2], x_shape[3], kernel_size, stride, padding, pool=True, ceil_mode=ceil_mode)
+
+
+# ---------------------------------------------------------------- average pooling
+
+def avgpool2d_forward(x, kernel_size, stride=None, padding=0):
+    """Average pooling over K x K windows, padding counted as zeros (PyTorch's default)::
+
+        out[n, c, i, j] = (1 / K**2) * sum_{p,q} x_pad[n, c, i*stride + p, j*stride + q]
+
+    where ``x_pad`` is x with ``padding`` zeros on each side: every window is
+    divided by K*K, also where some of it lies in the padding (PyTorch's
+    ``count_include_pad=True``). It is a depthwise convolution whose K x K filter
+    is fixed at 1/K**2, so it has no parameters and, by this library's
+    convention, no MACs (``pooling_ops`` counts it). ShuffleNet's stride-2 unit
+    uses a 3x3/2 average pool (padding 1) as its shortcut.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    kernel_size : int
+    stride : int, optional
+        Defaults to ``kernel_size``, as in PyTorch.
+    padding : int, default 0
+        Zeros on each side; at most ``kernel_size // 2``.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, out_H, out_W)
+        ``out_H = floor((H + 2*padding - K) / stride) + 1``.
+    cache : AvgPool2dCache
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> C.avgpool2d_forward(x, 2)[0][0, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
+    """
+    x = check_image_batch(x, layout="(N, C, H, W)")
+    k, stride, padding, out_h, out_w = check_pool_args(kernel_size, stride, padding, False, x.shape)
+    n, c, height, width = x.shape
+    xp = np.zeros((n, c, height + 2 * padding, width + 2 * padding), dtype=x.dtype)
+    xp[:, :, padding:padding + height, padding:padding + width] = x
+    out = np.zeros((n, c, out_h, out_w), dtype=x.dtype)
+    for p in range(k):
+        for q in range(k):  # the window element (p, q) of every window at once
+            out += xp[:, :, p:p + stride * out_h:stride, q:q + stride * out_w:stride]
+    out /= k * k
+    return out, AvgPool2dCache(x.shape, k, stride, padding, x.dtype)
+
+
+def avgpool2d_backward(dout, cache):
+    """Average pooling backward: each window's gradient, divided by K*K, goes to every element of the window::
+
+        dx_pad[n, c, i*stride + p, j*stride + q] += dout[n, c, i, j] / K**2     for every (p, q)
+
+    (overlapping windows add up); the padding's share is dropped.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C, out_H, out_W)
+    cache : AvgPool2dCache
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+    """
+    x_shape, k, stride, padding, dtype = check_cache(cache, AvgPool2dCache, "avgpool2d_backward",
+                                                     "avgpool2d_forward")
+    n, c, height, width = x_shape
+    out_h, out_w = window_geometry(height, width, k, stride, padding, pool=True)[3:]
+    dout = check_dout(dout, (n, c, out_h, out_w), dtype)
+    share = dout / (k * k)
+    dxp = np.zeros((n, c, height + 2 * padding, width + 2 * padding), dtype=dtype)
+    for p in range(k):
+        for q in range(k):
+            dxp[:, :, p:p + stride * out_h:stride, q:q + stride * out_w:stride] += share
+    return dxp[:, :, padding:padding + height, padding:padding + width]
+
+
+class AvgPool2dCache(NamedTuple):
+    """What ``avgpool2d_backward`` needs: the geometry, not the values (the average is linear)."""
+
+    x_shape: tuple
+    kernel_size: int
+    stride: int
+    padding: int
+    dtype: np.dtype
 
 
 # ---------------------------------------------------------------- global average pooling

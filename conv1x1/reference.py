@@ -24,7 +24,8 @@ from .conv2d import check_conv2d_args
 from .core import check_conv1x1_args
 from .pooling import check_pool_args
 
-__all__ = ["conv1x1_loops", "conv1x1_einsum", "conv1x1_as_dense", "conv2d_loops", "maxpool2d_loops"]
+__all__ = ["conv1x1_loops", "conv1x1_einsum", "conv1x1_as_dense", "conv2d_loops", "maxpool2d_loops",
+           "avgpool2d_loops"]
 
 
 def conv1x1_loops(x, w, b=None, groups=1):
@@ -170,4 +171,22 @@ def maxpool2d_loops(x, kernel_size, stride=None, padding=0, ceil_mode=False):
             top, left = i * stride - padding, j * stride - padding   # the window, clipped to the input
             window = x[:, :, max(top, 0):top + k, max(left, 0):left + k]
             out[:, :, i, j] = window.max(axis=(2, 3))
+    return out
+
+
+def avgpool2d_loops(x, kernel_size, stride=None, padding=0):
+    """Average pooling with explicit loops over every output pixel; padding counts as zeros (divisor K*K).
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, out_H, out_W)
+    """
+    x = check_image_batch(x, layout="(N, C, H, W)")
+    k, stride, padding, out_h, out_w = check_pool_args(kernel_size, stride, padding, False, x.shape)
+    out = np.empty(x.shape[:2] + (out_h, out_w), dtype=x.dtype)
+    for i in range(out_h):
+        for j in range(out_w):
+            top, left = i * stride - padding, j * stride - padding   # the real part of the window
+            window = x[:, :, max(top, 0):top + k, max(left, 0):left + k]
+            out[:, :, i, j] = window.sum(axis=(2, 3)) / (k * k)     # the padding adds zeros
     return out

@@ -207,9 +207,23 @@ def test_stride_on_prices_the_papers_resnet50(capsys):
     (["--model", "resnet50", "--width-multiplier", "0.5"], "--width-multiplier does not apply to --model resnet50"),
     (["--model", "mobilenet_v1", "--stride-on", "1x1"], "--stride-on does not apply to --model mobilenet_v1"),
     (["--in", "3", "--out", "4", "--stride-on", "1x1"], "apply to --model only"),
+    (["--in", "3", "--out", "4", "--groups", "3"], "apply to --model only"),
+    (["--model", "mobilenet_v1", "--groups", "3"], "--groups does not apply to --model mobilenet_v1"),
+    (["--model", "shufflenet_v1", "--groups", "5"], "groups must be one of"),
+    (["--model", "shufflenet_v1", "--groups", "2", "--width-multiplier", "0.5"], "not divisible by groups=2"),
 ])
 def test_model_options_belong_to_their_model(capsys, args, message):
     from conv1x1.__main__ import main
     with pytest.raises(SystemExit) as exit_:
         main(["cost", "--size", "224", *args])
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_groups_prices_shufflenets_table_1(capsys):
+    """Zhang et al. 2017 (arXiv:1707.01083), Table 1: g = 8 costs 137M multiply-adds without the FC layer."""
+    import json
+
+    from conv1x1.__main__ import main
+    assert main(["cost", "--model", "shufflenet_v1", "--size", "224", "--groups", "8", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert round((report["macs"] - 1000 * 1536) / 1e6) == 137

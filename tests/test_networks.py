@@ -452,7 +452,7 @@ def test_googlenet_table1_per_module():
 
 
 def test_models_dict_and_bad_arguments():
-    assert set(models.MODELS) == {"mobilenet_v1", "resnet50", "squeezenet1_0", "googlenet"}
+    assert set(models.MODELS) == {"mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet"}
     with pytest.raises(ValueError, match="width_multiplier"):
         models.mobilenet_v1(1.5)
     with pytest.raises(ValueError, match="stride_on"):

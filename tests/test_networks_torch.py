@@ -1,5 +1,5 @@
-"""Grouped and depthwise convolution, batch norm, channel shuffle, ceil-mode pooling and two blocks against
-PyTorch, in float64 to 1e-10. Skipped when PyTorch is absent (it is never a dependency)."""
+"""Grouped and depthwise convolution, batch norm, channel shuffle, ceil-mode and average pooling and three
+blocks against PyTorch, in float64 to 1e-10. Skipped when PyTorch is absent (it is never a dependency)."""
 
 import numpy as np
 import pytest
@@ -105,6 +105,19 @@ def test_ceil_mode_max_pooling_equals_torch(rng, module, size, k, stride, paddin
     _close(module.maxpool2d_backward(dout, cache), tx.grad)
 
 
+@pytest.mark.parametrize("size, k, stride, padding", [(7, 3, 2, 1), (8, 3, 2, 1), (9, 2, 2, 0), (6, 3, 1, 1),
+                                                      (10, 4, 3, 2)])
+def test_average_pooling_equals_torch(rng, size, k, stride, padding):
+    x = rng.standard_normal((2, 3, size, size + 1))
+    out, cache = C.avgpool2d_forward(x, k, stride, padding)
+    dout = rng.standard_normal(out.shape)
+    tx = torch.tensor(x, requires_grad=True)
+    tout = nn.functional.avg_pool2d(tx, k, stride, padding)     # count_include_pad=True, PyTorch's default
+    tout.backward(torch.tensor(dout))
+    _close(out, tout)
+    _close(C.avgpool2d_backward(dout, cache), tx.grad)
+
+
 def _copy_weights(ours, theirs):
     """Copy our parameters into the torch module's, in order (both list them layer by layer, gamma before beta)."""
     pairs = list(zip(ours.params.values(), theirs.parameters()))
@@ -135,12 +148,35 @@ def _torch_depthwise_separable(c_in, c_out, stride):
                          nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU())
 
 
+class TorchShuffleUnit(nn.Module):
+    """The paper's Figure 2 (b) and (c), written out in PyTorch."""
+
+    def __init__(self, c_in, c_out, groups, stride, first_groups):
+        super().__init__()
+        mid, branch_out = c_out // 4, c_out if stride == 1 else c_out - c_in
+        layers = [nn.Conv2d(c_in, mid, 1, groups=first_groups, bias=False), nn.BatchNorm2d(mid), nn.ReLU()]
+        if first_groups > 1:
+            layers.append(nn.ChannelShuffle(first_groups))
+        layers += [nn.Conv2d(mid, mid, 3, stride=stride, padding=1, groups=mid, bias=False), nn.BatchNorm2d(mid),
+                   nn.Conv2d(mid, branch_out, 1, groups=groups, bias=False), nn.BatchNorm2d(branch_out)]
+        self.branch, self.stride = nn.Sequential(*layers), stride
+
+    def forward(self, x):
+        if self.stride == 1:
+            return torch.relu(self.branch(x) + x)
+        return torch.relu(torch.cat([nn.functional.avg_pool2d(x, 3, 2, 1), self.branch(x)], dim=1))
+
+
 @pytest.mark.parametrize("build", [
     lambda: (C.Bottleneck(4, 3, 8, stride=2, stride_on="3x3", rng=0), TorchBottleneck(4, 3, 8, 2, "3x3")),
     lambda: (C.Bottleneck(4, 3, 8, stride=2, stride_on="1x1", rng=0), TorchBottleneck(4, 3, 8, 2, "1x1")),
     lambda: (C.DepthwiseSeparable(4, 6, stride=2, rng=0), _torch_depthwise_separable(4, 6, 2)),
     lambda: (C.DepthwiseSeparable(5, 3, stride=1, rng=0), _torch_depthwise_separable(5, 3, 1)),
-], ids=["bottleneck-3x3", "bottleneck-1x1", "ds-stride2", "ds-stride1"])
+    lambda: (C.ShuffleUnit(12, 12, groups=3, rng=0), TorchShuffleUnit(12, 12, 3, 1, 3)),
+    lambda: (C.ShuffleUnit(6, 24, groups=3, stride=2, rng=0), TorchShuffleUnit(6, 24, 3, 2, 3)),
+    lambda: (C.ShuffleUnit(4, 16, groups=2, stride=2, first_groups=1, rng=0), TorchShuffleUnit(4, 16, 2, 2, 1)),
+], ids=["bottleneck-3x3", "bottleneck-1x1", "ds-stride2", "ds-stride1", "shuffle-stride1", "shuffle-stride2",
+        "shuffle-first"])
 def test_blocks_equal_a_hand_built_torch_module(rng, build):
     ours, theirs = build()
     theirs = theirs.double()
