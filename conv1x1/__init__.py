@@ -20,7 +20,7 @@ Modules: ``conv1x1.gradcheck`` (numerical gradient checks),
 ``conv1x1.fast`` (the engine room: the same functions, tuned),
 ``conv1x1.cost`` (parameters, MACs and FLOPs; 1 MAC = 2 FLOPs) with
 ``conv1x1.report`` (its tables) and ``conv1x1.timing`` (measurements),
-``conv1x1.models`` (MobileNet v1, ResNet-50, SqueezeNet 1.0 and GoogLeNet,
+``conv1x1.models`` (MobileNet v1, ResNet-50, SqueezeNet 1.0, ShuffleNet v1 and GoogLeNet,
 priced without allocating their weights).
 """
 

@@ -1,0 +1,149 @@
+# %% [markdown]
+# # 14. ShuffleNet: grouped 1x1 convolutions, and a shuffle so the groups can talk
+#
+# Zhang, Zhou, Lin, Sun 2017 ("ShuffleNet: An Extremely Efficient Convolutional Neural Network for
+# Mobile Devices", arXiv:1707.01083). In MobileNet and in ResNet's bottleneck the 1x1 convolutions do
+# most of the multiply-adds. ShuffleNet *groups* them: a 1x1 with g groups costs 1/g as much, and the
+# network spends the savings on width. Grouping alone would split the network into g towers that never
+# exchange information; a channel shuffle between two grouped layers mixes them again, at no MACs.
+
+# %%
+import numpy as np
+
+import conv1x1 as C
+from conv1x1 import models
+from conv1x1.cost import human
+from conv1x1.gradcheck import check_layer
+from conv1x1.timing import measure
+
+# %% [markdown]
+# ## 1. A 1x1 convolution with g groups costs 1/g (240 -> 240 channels at 28x28, per image)
+
+# %%
+dense = C.Conv1x1(240, 240, bias=False).cost(28, 28)
+for g in (1, 2, 3, 4, 8):
+    cost = C.Conv1x1(240, 240, groups=g, bias=False).cost(28, 28)
+    print(f"groups {g}: {cost.macs:>10,} MACs, {cost.params:>6,} params  ({dense.macs / cost.macs:.0f}x fewer)")
+
+# %% [markdown]
+# ## 2. Without the shuffle the groups never talk
+#
+# Two grouped 1x1 layers on 6 channels in 3 groups. Which input channels can change output channel 0?
+# Exactly those where the gradient of output channel 0 is not zero.
+
+# %%
+def reaches(stack, channels=6):
+    """The input channels on which output channel 0 depends (its gradient there is not zero)."""
+    x = np.random.default_rng(0).standard_normal((1, channels, 3, 3))
+    out = stack.forward(x)
+    dout = np.zeros_like(out)
+    dout[:, 0] = 1.0
+    dx = stack.backward(dout)
+    return [int(c) for c in np.flatnonzero(np.abs(dx).sum(axis=(0, 2, 3)))]
+
+
+def grouped(rng):
+    return C.Conv1x1(6, 6, groups=3, bias=False, rng=rng)
+
+
+without = C.Sequential(grouped(1), grouped(2))
+once = C.Sequential(grouped(1), C.ChannelShuffle(3), grouped(2))
+twice = C.Sequential(grouped(1), C.ChannelShuffle(3), grouped(2), C.ChannelShuffle(3), grouped(3))
+print(f"grouped, grouped                           : output channel 0 reaches input channels {reaches(without)}")
+print(f"grouped, shuffle, grouped                  : output channel 0 reaches input channels {reaches(once)}")
+print(f"grouped, shuffle, grouped, shuffle, grouped: output channel 0 reaches input channels {reaches(twice)}")
+print(f"The shuffle gives each group of the next layer one channel from every group of the last: "
+      f"{len(reaches(without))} of 6 inputs without it, {len(reaches(once))} after one shuffle, "
+      f"{len(reaches(twice))} after two.")
+
+# %% [markdown]
+# ## 3. Table 1: the whole network at 224 x 224 for g = 1, 2, 3, 4, 8
+#
+# The paper's "MFLOPs" are multiply-adds (its section 4.1 says so), i.e. MACs here. More groups buy
+# wider layers for about the same cost. The table's numbers are the MACs without the final FC layer.
+
+# %%
+TABLE_1 = {1: 143, 2: 140, 3: 137, 4: 133, 8: 137}   # the paper's complexity, MFLOPs (= million MACs)
+print(f"{'g':>2} {'Stage 2 width':>14} {'paper':>7} {'MACs without FC':>16} {'with FC':>12} {'params':>10}")
+for g, paper in TABLE_1.items():
+    report = models.shufflenet_v1(g).cost(224, 224)
+    fc = report.layers[-1].macs
+    width = report.children[4].out_shape[0]
+    print(f"{g:>2} {width:>14} {paper:>6}M {report.macs - fc:>16,} {report.macs:>12,} {report.params:>10,}")
+
+# %% [markdown]
+# ## 4. Where the multiply-adds go (g = 3)
+
+# %%
+report = models.shufflenet_v1(3).cost(224, 224)
+for kind, row in report.by_kind().items():
+    if row["macs"]:
+        print(f"{kind:<10} {human(row['macs']):>7} MACs  {row['macs_share']:6.1%}")
+
+# %% [markdown]
+# ## 5. Measured: the same unit with dense (g = 1) and grouped (g = 3) 1x1s, forward + backward
+#
+# 240 channels at 28x28, a batch of 8, float32: the two units differ only in their 1x1s' groups.
+
+# %%
+rng = np.random.default_rng(0)
+x = rng.standard_normal((8, 240, 28, 28)).astype(np.float32)
+units = {g: C.ShuffleUnit(240, 240, groups=g, rng=rng, dtype=np.float32) for g in (1, 3)}
+
+
+def step(unit):
+    out = unit.forward(x)
+    unit.backward(np.ones_like(out))
+
+
+costs = {g: unit.cost(28, 28) for g, unit in units.items()}
+times = {g: measure(lambda u=unit: step(u), 8 * 3 * costs[g].macs, repeat=9) for g, unit in units.items()}
+for g in units:
+    print(f"g = {g}: {costs[g].macs:>10,} MACs per image; forward + backward {times[g]}")
+predicted = costs[1].macs / costs[3].macs
+measured = times[1].seconds / times[3].seconds
+print(f"g = 1 over g = 3: {predicted:.2f}x the MACs, {measured:.2f}x the time")
+
+
+# %% [markdown]
+# ## Where the time goes inside the g = 3 unit: each layer of its branch, forward, on its own input
+
+# %%
+layer_costs = costs[3].layers                       # the same rows as the branch's layers, in order
+h, rows = x, []
+for layer, row in zip(units[3][0].block, layer_costs):
+    t = measure(lambda lay=layer, xin=h: lay.forward(xin), 8 * row.macs, repeat=9)
+    rows.append((row.name, row.kind, row.macs, t.seconds))
+    h = layer.forward(h)
+total = sum(seconds for *_, seconds in rows)
+for name, kind, macs, seconds in rows:
+    print(f"  {name:<8} {kind:<22} {human(macs):>6} MACs  {seconds * 1e3:7.2f} ms  {seconds / total:6.1%}")
+grouped_time = sum(seconds for _, kind, _, seconds in rows if "grouped" in kind)
+grouped_macs = sum(macs for _, kind, macs, _ in rows if "grouped" in kind)
+slowest = max(rows, key=lambda r: r[3])
+print(f"The two grouped 1x1s do {grouped_macs / costs[3].macs:.0%} of the unit's MACs and took "
+      f"{grouped_time / total:.0%} of its branch's time in this run; the slowest layer was {slowest[0]} "
+      f"({slowest[1]}, {slowest[3] / total:.0%}).")
+if measured < 0.8 * predicted:
+    print("So the unit's time falls short of its MAC ratio: grouping shrinks the 1x1s, but not the batch norms, "
+          "ReLUs, shuffle and depthwise 3x3 around them, which do few or no MACs yet read and write every "
+          "activation.")
+else:
+    print("Time follows the MACs here: the grouped 1x1s are still where the unit spends its time.")
+
+# %% [markdown]
+# ## 6. Check the unit's gradients yourself (float64, batch norm with fixed statistics)
+#
+# Batch norm's beta starts at 0. With 3 bottleneck channels in 3 groups, each channel of the last 1x1
+# reads one channel, so a window that the first ReLU zeroed stays exactly 0 down to the final ReLU's
+# kink, where no derivative exists. Random betas move the check off the kinks (as `check_layer` advises).
+
+# %%
+unit = C.ShuffleUnit(6, 12, groups=3, stride=2, rng=0).eval()
+for name, param in unit.params.items():
+    if name.endswith("beta"):
+        param[...] = np.random.default_rng(2).normal(0, 0.5, param.shape)
+errors = check_layer(unit, np.random.default_rng(1).standard_normal((2, 6, 7, 7)))
+worst = max(errors, key=errors.get)
+print(f"stride-2 unit, {len(errors)} arrays checked: largest relative error {errors[worst]:.1e} ({worst}), "
+      f"bound 1e-7: {'pass' if errors[worst] < 1e-7 else 'FAIL'}")
