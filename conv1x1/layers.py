@@ -373,7 +373,17 @@ class LeakyReLU(_Activation):
         return f"LeakyReLU(negative_slope={self.negative_slope})"
 
 
-class MaxPool2d(Layer):
+class _Pool2d(Layer):
+    """What max and average pooling share: a K x K window, its stride (default K) and padding (at most K // 2)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = check_positive_int(kernel_size, "kernel_size")
+        self.stride = self.kernel_size if stride is None else check_positive_int(stride, "stride")
+        self.padding = check_padding(padding, self.kernel_size, self.stride, most=self.kernel_size // 2)
+
+
+class MaxPool2d(_Pool2d):
     """Max pooling layer; see ``maxpool2d_forward``. No parameters.
 
     Parameters
@@ -394,10 +404,7 @@ class MaxPool2d(Layer):
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False):
-        super().__init__()
-        self.kernel_size = check_positive_int(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else check_positive_int(stride, "stride")
-        self.padding = check_padding(padding, self.kernel_size, self.stride, most=self.kernel_size // 2)
+        super().__init__(kernel_size, stride, padding)
         self.ceil_mode = check_flag(ceil_mode, "ceil_mode")
 
     def __repr__(self):
@@ -418,7 +425,7 @@ class MaxPool2d(Layer):
                          ceil_mode=self.ceil_mode)
 
 
-class AvgPool2d(Layer):
+class AvgPool2d(_Pool2d):
     """Average pooling layer; see ``avgpool2d_forward``. No parameters.
 
     Padding counts as zeros in every window's average (PyTorch's default,
@@ -438,12 +445,6 @@ class AvgPool2d(Layer):
     >>> C.AvgPool2d(3, stride=2, padding=1).forward(np.zeros((1, 24, 56, 56))).shape   # ShuffleNet's shortcut
     (1, 24, 28, 28)
     """
-
-    def __init__(self, kernel_size, stride=None, padding=0):
-        super().__init__()
-        self.kernel_size = check_positive_int(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else check_positive_int(stride, "stride")
-        self.padding = check_padding(padding, self.kernel_size, self.stride, most=self.kernel_size // 2)
 
     def __repr__(self):
         return f"AvgPool2d(kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding})"
