@@ -336,11 +336,11 @@ def check_unit_interval(value, name: str, meaning: str) -> float:
     return value
 
 
-def check_width_multiplier(value) -> float:
-    """Return MobileNet's width multiplier alpha as a float if it is in (0, 1]."""
+def check_width_multiplier(value, papers="MobileNet's paper uses 1, 0.75, 0.5, 0.25") -> float:
+    """Return a width multiplier (MobileNet's alpha, ShuffleNet's s) as a float if it is in (0, 1]."""
     alpha = check_real(value, "width_multiplier")
     if not 0 < alpha <= 1:
-        raise ValueError(f"width_multiplier must be in (0, 1] (the paper uses 1, 0.75, 0.5, 0.25), got {alpha}")
+        raise ValueError(f"width_multiplier must be in (0, 1] ({papers}), got {alpha}")
     return alpha
 
 

@@ -208,7 +208,11 @@ def shufflenet_v1(groups=3, width_multiplier=1.0, num_classes=1000, rng=None, dt
 
     Table 1's complexities for g = 1, 2, 3, 4, 8 (143, 140, 137, 133 and 137 "MFLOPs", which in the
     paper are multiply-adds) are this network's MACs at 224 x 224 *without* the final FC layer, to the
-    nearest million; with it (0.6M to 1.5M MACs) they are 143, 141, 137, 134 and 138.
+    nearest million; with it (0.6M to 1.5M MACs) they are 143, 141, 137, 134 and 138. That is a fit,
+    not the paper's stated rule: its other tables and the official code's README match the count
+    *with* the FC layer (0.5x, g = 3: 37.6M here, 38M in Table 2). Its 0.25x row (13M) is not
+    reproduced (11.0M here; the widths it used are not published), nor its 1.5x and 2x (Table 5).
+    The official code's FC has no bias: 1,000 parameters fewer than here.
 
     Parameters
     ----------
@@ -216,7 +220,8 @@ def shufflenet_v1(groups=3, width_multiplier=1.0, num_classes=1000, rng=None, dt
         The grouped 1x1 convolutions' g.
     width_multiplier : float in (0, 1], default 1.0
         The paper's scale factor s ("ShuffleNet 0.5x"): every width, conv1's too, times s,
-        rounded down; each grouped layer's width must stay divisible by ``groups``.
+        rounded down (the official code's widths at 0.5x for g = 3); each grouped layer's
+        width must stay divisible by ``groups``.
     num_classes : int, default 1000
     rng : numpy.random.Generator, int or None
     dtype : float16, float32 or float64, default float64
@@ -231,7 +236,8 @@ def shufflenet_v1(groups=3, width_multiplier=1.0, num_classes=1000, rng=None, dt
     [143, 141, 137, 134, 138]
     """
     groups = check_choice(groups, "groups", tuple(SHUFFLENET_WIDTHS), "one of Table 1's 1, 2, 3, 4, 8")
-    scale = check_width_multiplier(width_multiplier)
+    scale = check_width_multiplier(width_multiplier, "ShuffleNet's Table 2 uses 1, 0.5, 0.25; its 1.5x and 2x "
+                                                     "(Table 5) are not built here")
     num_classes = check_positive_int(num_classes, "num_classes")
     rng = check_rng(rng)
     widths = [max(1, int(24 * scale))] + [int(SHUFFLENET_WIDTHS[groups] * 2 ** i * scale) for i in range(3)]

@@ -59,8 +59,9 @@ print(f"The shuffle gives each group of the next layer one channel from every gr
 # %% [markdown]
 # ## 3. Table 1: the whole network at 224 x 224 for g = 1, 2, 3, 4, 8
 #
-# The paper's "MFLOPs" are multiply-adds (its section 4.1 says so), i.e. MACs here. More groups buy
-# wider layers for about the same cost. The table's numbers are the MACs without the final FC layer.
+# The paper's "MFLOPs" are multiply-adds, i.e. MACs here. More groups buy wider layers for about the
+# same cost. Table 1's numbers come out to the nearest million when the final FC layer is left out (a
+# fit: the paper's other tables count it).
 
 # %%
 TABLE_1 = {1: 143, 2: 140, 3: 137, 4: 133, 8: 137}   # the paper's complexity, MFLOPs (= million MACs)

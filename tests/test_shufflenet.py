@@ -220,3 +220,14 @@ def test_half_width_shufflenet_costs_about_a_quarter():
     """The paper: "ShuffleNet s x ... overall complexity will be roughly s^2 times"."""
     full, half = (models.shufflenet_v1(3, s).cost(224, 224).macs for s in (1.0, 0.5))
     assert 0.25 < half / full < 0.3
+
+
+def test_table_2_half_width_complexity_counts_the_fc_layer():
+    """Table 2: "ShuffleNet 0.5x", 38 MFLOPs; with g = 3 and the official code's widths (12, 120, 240, 480)
+    the count *with* the FC layer rounds to it (without it, to 37)."""
+    net = models.shufflenet_v1(3, width_multiplier=0.5)
+    report = net.cost(224, 224)
+    assert [child.out_shape[0] for child in report.children if child.name in ("conv1", "stage2_4", "stage3_8",
+                                                                               "stage4_4")] == [12, 120, 240, 480]
+    assert round(report.macs / 1e6) == 38
+    assert round((report.macs - report.layers[-1].macs) / 1e6) == 37
