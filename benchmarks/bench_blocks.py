@@ -1,6 +1,7 @@
 """Benchmark: depthwise convolution, batch norm and one MobileNet block, ours against PyTorch CPU in the same run.
 
-Rows (float32): a depthwise 3x3 convolution at stride 1 and 2, batch norm in training mode, and one
+Rows (float32): a depthwise 3x3 convolution at stride 1 and 2 (and at stride 2 on one small 14x14 map,
+where per-call overheads dominate), batch norm in training mode, and one
 MobileNet v1 depthwise-separable block (depthwise 3x3 -> BN -> ReLU -> 1x1 -> BN -> ReLU), each forward
 and forward + backward, for
 
@@ -160,8 +161,11 @@ def main(argv=None) -> None:
     x = rng.standard_normal((N, CHANNELS, SIZE, SIZE)).astype(np.float32)
     w = rng.standard_normal((CHANNELS, 1, 3, 3)).astype(np.float32)
     x_block = rng.standard_normal((N, 256, 28, 28)).astype(np.float32)
+    x_small = rng.standard_normal((1, 240, 14, 14)).astype(np.float32)   # one image, a late-stage layer
+    w_small = rng.standard_normal((240, 1, 3, 3)).astype(np.float32)
     rows = [(f"depthwise 3x3 /1 {N}x{CHANNELS}x{SIZE}x{SIZE}", depthwise_candidates(x, w, 1, torch), True),
             (f"depthwise 3x3 /2 {N}x{CHANNELS}x{SIZE}x{SIZE}", depthwise_candidates(x, w, 2, torch), True),
+            ("depthwise 3x3 /2 1x240x14x14", depthwise_candidates(x_small, w_small, 2, torch), True),
             (f"batch norm {N}x{CHANNELS}x{SIZE}x{SIZE}", batchnorm_candidates(x, torch), True),
             (f"MobileNet block {N}x256->256x28x28", block_candidates(x_block, 256, torch), False)]
 

@@ -34,7 +34,7 @@ EXAMPLES = [
     ("11_where_the_macs_go.py", "MACs by layer kind in four networks; grouped 1x1 + shuffle vs dense 1x1"),
     ("12_roofline.py", "every layer of module 3a timed against this machine's roofline"),
     ("13_nin_digits.py", "Network in Network trained on real digits: what the 1x1 layers and ReLUs buy"),
-    ("14_shufflenet.py", "ShuffleNet: grouped 1x1s at 1/g the cost, the shuffle, Table 1 reproduced"),
+    ("14_shufflenet.py", "ShuffleNet: grouped 1x1s at 1/g the cost, the shuffle, Table 1's complexities"),
 ]
 
 

@@ -576,19 +576,33 @@ def window_geometry(height, width, kernel_size, stride, padding, pool=False, cei
     return kernel_size, stride, padding, out_h, out_w
 
 
-def check_shuffle_unit_channels(in_channels, out_channels, stride):
-    """A ShuffleNet unit adds its input (stride 1: same width) or concatenates it (stride 2: wider)."""
+def check_shuffle_unit(in_channels, out_channels, groups, stride, mid_channels, first_groups, defaults=()):
+    """A ShuffleNet unit adds its input (stride 1: same width) or concatenates it (stride 2: wider), and
+    its 1x1 convolutions split their channels into groups: the first into ``first_groups``, the last
+    into ``groups``. ``defaults`` names the arguments the caller left out ("mid_channels",
+    "first_groups"), so that the message names what the user passed."""
     if stride == 1 and out_channels != in_channels:
         raise ValueError(f"a stride-1 ShuffleUnit adds its input to its output, so out_channels must equal "
                          f"in_channels ({in_channels}), got {out_channels}. Use stride=2 to widen.")
     if stride == 2 and out_channels <= in_channels:
         raise ValueError(f"a stride-2 ShuffleUnit concatenates its pooled input ({in_channels} channels) with its "
                          f"branch, so out_channels must exceed in_channels, got {out_channels}")
+    branch = out_channels if stride == 1 else out_channels - in_channels
+    mid = "mid_channels (out_channels // 4)" if "mid_channels" in defaults else "mid_channels"
+    first = "groups" if "first_groups" in defaults else "first_groups"
+    check_group_widths({"in_channels": in_channels, mid: mid_channels}, first_groups,
+                       "ShuffleUnit's first 1x1", first)
+    out = "out_channels" if stride == 1 else "the branch's out_channels - in_channels"
+    check_group_widths({mid: mid_channels, out: branch}, groups, "ShuffleUnit's last 1x1", "groups")
 
 
-def check_group_widths(widths, groups, context):
-    """Every width in ``widths`` (a dict: what -> channels) must split into ``groups`` equal groups."""
+def check_group_widths(widths, groups, context, name="groups"):
+    """Every width in ``widths`` (a dict: what -> channels) must be at least 1 and split into ``groups``."""
+    empty = [f"{what} is {width}" for what, width in widths.items() if width < 1]
+    if empty:
+        raise ValueError(f"{context}: {', '.join(empty)}; every layer needs at least one channel. "
+                         "Choose a larger width (or width_multiplier).")
     bad = [f"{what} {width}" for what, width in widths.items() if width % groups]
     if bad:
-        raise ValueError(f"{context}: {', '.join(bad)} not divisible by groups={groups}. "
-                         "Choose another width_multiplier or groups.")
+        raise ValueError(f"{context}: {', '.join(bad)} not divisible by {name}={groups}. "
+                         f"Choose widths that {groups} divides, or another {name}.")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_choice, check_positive_int, check_rng, check_shuffle_unit_channels
+from ._validation import check_choice, check_positive_int, check_rng, check_shuffle_unit
 from .containers import Concat, Residual, Sequential
 from .layers import AvgPool2d, BatchNorm2d, ChannelShuffle, Conv1x1, Conv2d, ReLU
 
@@ -179,9 +179,11 @@ class ShuffleUnit(Sequential):
     - stride 2: ``ReLU(concat(avgpool(x), branch(x)))`` with a 3x3/2 average pool (padding 1), so the
       branch ends with ``out_channels - in_channels`` channels.
 
-    A grouped 1x1 with g groups costs 1/g of a dense one; the shuffle sends every
-    group of the first 1x1 to every group of the second, which otherwise would
-    never exchange information. No convolution has a bias.
+    A grouped 1x1 with g groups costs 1/g of a dense one; the shuffle deals each
+    group's channels of the first 1x1 out to the groups of the second, which
+    otherwise would never exchange information: with at least g channels per
+    group (true in every ShuffleNet stage) every group of the second reads every
+    group of the first. No convolution has a bias.
 
     Parameters
     ----------
@@ -214,7 +216,9 @@ class ShuffleUnit(Sequential):
                                                         "average pool)")
         mid = c_out // 4 if mid_channels is None else check_positive_int(mid_channels, "mid_channels")
         first = groups if first_groups is None else check_positive_int(first_groups, "first_groups")
-        check_shuffle_unit_channels(c_in, c_out, stride)
+        left_out = [name for name, value in (("mid_channels", mid_channels), ("first_groups", first_groups))
+                    if value is None]
+        check_shuffle_unit(c_in, c_out, groups, stride, mid, first, defaults=left_out)
         rng = check_rng(rng)
         branch_out = c_out if stride == 1 else c_out - c_in
         layers = [Conv1x1(c_in, mid, bias=False, groups=first, rng=rng, dtype=dtype), BatchNorm2d(mid, dtype=dtype),

@@ -5,7 +5,9 @@ The layers and the examples use the plain functions in ``core``, ``conv2d`` and
 make the same computations faster, each only because the benchmark
 (``benchmarks/bench_conv1x1.py``, table in the README's "Performance" section)
 shows it buys at least 10% on one of its shapes. The whole functional test
-suite runs over both versions, so they give the same numbers.
+suite runs over both versions, so they give the same numbers, up to rounding:
+the sums run in another order (in float16 the depthwise route, which rounds
+after each of its K*K terms, measured 2-3x the plain route's error).
 
 What is here, and what each trick buys:
 
@@ -16,10 +18,12 @@ What is here, and what each trick buys:
   input is copied once into its stride phases (``_PhaseGrids``), where every
   kernel offset becomes a slice of one flat array, and the K*K multiply-adds
   run on contiguous memory, a block of channels per NumPy call (never a loop
-  over channels), with buffers within half the output. Measured
+  over channels). A forward's buffers stay within half its output or 1 MB,
+  whichever is larger, but never below one channel's (so with 2-4 channels on
+  a large map the peak can reach 2.5-5.5x the output). Measured
   (``benchmarks/bench_blocks.py``, 3x3 on 8x128x56x56 float32, plain / fast
   forward + backward): 4.4x at stride 1, 2.8x at stride 2 (the plain route
-  builds a K*K times larger im2col matrix). NumPy's loops ran 3-4x faster on
+  builds a K*K times larger im2col matrix); at stride 2 on 1x240x14x14, 2.2x. NumPy's loops ran 3-4x faster on
   one contiguous array than on a strided view of the same size (an add of
   52K float32: 4 us against 13-17 us), which is what the copy buys.
 - ``maxpool2d_forward`` / ``maxpool2d_backward``: K*K whole-array comparisons
@@ -144,11 +148,12 @@ def conv2d_backward(dout, cache):
     dw = np.empty_like(w)
     dx_flat = np.zeros_like(x_flat)
     term = np.empty((n, c_in, length), dtype=x_flat.dtype)
-    for p, q, s in _shift_offsets(k, padded_width):
-        dw[:, :, p, q] = _weight_gradient(dout_grid, x_flat[:, :, s:s + length], groups)
-        np.matmul(by_group(w[:, :, p, q], groups).transpose(0, 2, 1), by_group(dout_grid, groups),
-                  out=by_group(term, groups))
-        dx_flat[:, :, s:s + length] += term
+    with np.errstate(invalid="ignore"):         # 0 * inf in a dropped column: handled by _not_finite below
+        for p, q, s in _shift_offsets(k, padded_width):
+            dw[:, :, p, q] = _weight_gradient(dout_grid, x_flat[:, :, s:s + length], groups)
+            np.matmul(by_group(w[:, :, p, q], groups).transpose(0, 2, 1), by_group(dout_grid, groups),
+                      out=by_group(term, groups))
+            dx_flat[:, :, s:s + length] += term
     dx = dx_flat.reshape(n, c_in, height + 2 * padding + 1, padded_width)
     dx = np.ascontiguousarray(dx[:, :, padding:padding + height, padding:padding + width])  # padding may be 0
     if _not_finite(w, dw):
@@ -162,7 +167,8 @@ def conv2d_backward(dout, cache):
 def _not_finite(w, dw):
     """Whether the shifted or phase-grid gradients may be wrong: their dropped columns have a zero dout,
     so they add ``0 * x = 0`` and ``0 * w = 0``, except where x or w holds inf or NaN (0 * inf is NaN).
-    An inf or NaN that x holds there makes dw non-finite; one in w shows in w itself."""
+    An inf or NaN that x holds there makes dw non-finite; one in w shows in w itself. Then the plain
+    route recomputes the gradients, with the warnings (or errors, under ``np.errstate``) it gives."""
     return not (np.isfinite(dw).all() and np.isfinite(w).all())
 
 
@@ -175,13 +181,17 @@ def _plain_gradients(x, w, dout, stride, padding, groups):
 
 # ---------------------------------------------------------------- depthwise convolution
 
-# The depthwise route works a block of channels at a time, so that its buffers stay small: at most
-# _BLOCK_BYTES, and for a forward pass at most half the output (``_PhaseGrids.blocks``). Measured
-# forward + backward on the benchmark's 8x128x56x56 float32 layer, stride 1 / stride 2: blocks of
-# 1 channel 33.5 / 26.1 ms (each NumPy call too small), 8 to 16 channels 24.7-25.2 / 13.2-13.9 ms,
-# all 128 channels at once 58.8 / 18.4 ms (the buffers no longer fit in the caches). 8 MB picks
-# about 19 channels at stride 1; at stride 2 the half-the-output rule picks 9.
+# The depthwise route works a block of channels at a time (``_PhaseGrids.channels_per_block``). Its
+# buffers (input phases, output grid, one term; the backward adds gradient phases) take at most
+# _BLOCK_BYTES, and a forward's at most half its output or _SMALL_BYTES, whichever is larger: so the
+# forward's peak memory stays within twice its output on large layers, and small layers are not cut
+# into tiny NumPy calls. Measured forward + backward, float32, 3x3, median of 7:
+# - 8x128x56x56, stride 1 / stride 2: blocks of 1 channel 33.5 / 26.1 ms (each call too small), of 8
+#   to 16 channels 24.7-25.2 / 13.2-13.9 ms, all 128 channels at once 58.8 / 18.4 ms (out of cache);
+# - 1x240x14x14 at stride 2: without the _SMALL_BYTES floor (15-channel blocks) 2.14 ms, the plain
+#   im2col route 0.90 ms, with the floor (one block) 0.40 ms.
 _BLOCK_BYTES = 8 << 20
+_SMALL_BYTES = 1 << 20
 
 
 class DepthwiseCache(NamedTuple):
@@ -208,6 +218,7 @@ class _PhaseGrids:
     that is pixel (i + dp, j + dq) of the *phase* (a, c), the padded input's
     rows a, a + s, a + 2s, ... and columns c, c + s, ... In its phase every
     kernel offset is a plain shift by (dp, dq), as at stride 1 (one phase).
+    Only phases with a, c < K are ever read, so only those are stored.
 
     Each phase of each (channel, image) is stored as a ``rows x cols`` grid,
     ``(out_H + e) x (out_W + e)`` with e = (K - 1) // s the largest shift, and
@@ -219,36 +230,45 @@ class _PhaseGrids:
         grid[m, i, j] += w[c, p, q] * phase_ac[m, i + dp, j + dq]     (all grids m: one 1-D product)
 
     The output uses the same grid; its last e rows and columns are not output
-    pixels (their reads run past the grid's end into the next one) and are dropped.
+    pixels and are dropped. Their reads run past their own grid, into the next
+    grid's pixels or, for the last grid, into up to ``spare`` elements that a
+    larger earlier block left there: harmless, because the forward pass drops
+    those positions and the backward pass multiplies them by a zero ``dout``.
+    Harmless unless they hold inf or NaN (0 * inf is NaN): hence ``_not_finite``.
     """
 
     def __init__(self, x_shape, itemsize, k, stride, padding, out_hw):
         self.n, self.channels, self.height, self.width = x_shape
         self.itemsize = itemsize
         self.stride, self.padding, self.out_hw = stride, padding, tuple(out_hw)
+        self.sides = min(stride, k)                 # phases read per axis: a = p % s < K
         shift = (k - 1) // stride
         self.rows, self.cols = out_hw[0] + shift, out_hw[1] + shift
-        self.spare = shift * self.cols + shift   # the last slice runs this far past the last grid
+        self.spare = shift * self.cols + shift      # the last slice runs this far past the last grid
         # (p, q, phase index, offset) for each kernel offset
-        self.taps = [(p, q, (p % stride) * stride + q % stride, (p // stride) * self.cols + q // stride)
+        self.taps = [(p, q, (p % stride) * self.sides + q % stride, (p // stride) * self.cols + q // stride)
                      for p in range(k) for q in range(k)]
 
+    def channels_per_block(self):
+        """How many channels one block takes (see _BLOCK_BYTES): the buffers of one channel are
+        ``phases + 2`` grids (phases, output grid, term) forward, ``2 * phases + 2`` backward."""
+        phases = self.sides ** 2
+        grid = self.n * self.rows * self.cols * self.itemsize                   # bytes of one channel's grid
+        output = self.n * self.out_hw[0] * self.out_hw[1] * self.itemsize       # bytes of one channel's output
+        by_cache = _BLOCK_BYTES // ((2 * phases + 2) * grid)
+        by_memory = max(self.channels * output // 2, _SMALL_BYTES) // ((phases + 2) * grid)
+        return max(1, min(self.channels, by_cache, by_memory))
+
     def blocks(self):
-        """Yield slices of channels: blocks whose buffers fit in ``_BLOCK_BYTES`` and, for the forward
-        pass (phases, grid and term), in half the output's size, so a forward's peak memory stays
-        within twice its output (one channel is the smallest block)."""
-        grid = self.n * self.rows * self.cols                   # elements of one channel's grids
-        output = self.n * self.out_hw[0] * self.out_hw[1]       # elements of one channel's output
-        by_cache = _BLOCK_BYTES // ((2 * self.stride ** 2 + 2) * grid * self.itemsize)
-        by_memory = self.channels * output // (2 * (self.stride ** 2 + 2) * grid)
-        size = max(1, min(self.channels, by_cache, by_memory))
+        """Yield slices of ``channels_per_block()`` channels (the last one may be smaller)."""
+        size = self.channels_per_block()
         for first in range(0, self.channels, size):
             yield slice(first, min(first + size, self.channels))
 
-    def buffer(self, channels, dtype, phases):
-        """Zeros for ``channels`` channels: ``(stride**2, length + spare)`` phase grids, or one flat grid."""
-        length = channels * self.n * self.rows * self.cols
-        return np.zeros((self.stride ** 2, length + self.spare) if phases else length, dtype=dtype)
+    def buffer(self, dtype, phases):
+        """Zeros for one block: ``(phases read, length + spare)`` phase grids, or one flat grid."""
+        length = self.channels_per_block() * self.n * self.rows * self.cols
+        return np.zeros((self.sides ** 2, length + self.spare) if phases else length, dtype=dtype)
 
     def grids(self, flat, channels):
         """The flat buffer's first ``channels`` channels as grids: (..., channels, N, rows, cols)."""
@@ -272,14 +292,13 @@ class _PhaseGrids:
         return self.grids(flat, channels)[..., :self.out_hw[0], :self.out_hw[1]]
 
     def _phase_parts(self):
-        """Per phase: (index, its grid pixels inside x, those pixels of x)."""
-        s = self.stride
-        for a in range(s):
-            rows = _valid_range(self.height, self.rows, a, s, self.padding)
-            for c in range(s):
-                cols = _valid_range(self.width, self.cols, c, s, self.padding)
+        """Per phase read: (index, its grid pixels inside x, those pixels of x)."""
+        for a in range(self.sides):
+            rows = _valid_range(self.height, self.rows, a, self.stride, self.padding)
+            for c in range(self.sides):
+                cols = _valid_range(self.width, self.cols, c, self.stride, self.padding)
                 if rows is not None and cols is not None:
-                    yield (a * s + c, (..., rows[0], cols[0]),
+                    yield (a * self.sides + c, (..., rows[0], cols[0]),
                            (slice(None), slice(None), rows[1], cols[1]))
 
 
@@ -311,20 +330,17 @@ def _depthwise_forward(x, w, b, stride, padding, out_hw):
     """
     layout = _PhaseGrids(x.shape, x.itemsize, w.shape[2], stride, padding, out_hw)
     out = np.empty((x.shape[0], x.shape[1], *out_hw), dtype=x.dtype)
-    blocks = list(layout.blocks())
-    size = blocks[0].stop
-    phases = layout.buffer(size, x.dtype, phases=True)
-    grid, term = layout.buffer(size, x.dtype, phases=False), layout.buffer(size, x.dtype, phases=False)
-    for block in blocks:
+    phases = layout.buffer(x.dtype, phases=True)
+    grid, term = layout.buffer(x.dtype, phases=False), layout.buffer(x.dtype, phases=False)
+    for block in layout.blocks():
         channels = block.stop - block.start
-        layout.split(x[:, block], phases)
         length = channels * x.shape[0] * layout.rows * layout.cols
-        for tap, (p, q, phase, offset) in enumerate(layout.taps):
-            shifted = phases[phase, offset:offset + length].reshape(channels, -1)
-            weight = w[block, 0, p, q][:, None]
-            np.multiply(shifted, weight, out=(grid if tap == 0 else term)[:length].reshape(channels, -1))
-            if tap:
-                grid[:length] += term[:length]
+        layout.split(x[:, block], phases)
+        grid[:length] = 0
+        for p, q, phase, offset in layout.taps:
+            shifted = phases[phase, offset:offset + length].reshape(channels, -1)   # every grid, shifted
+            np.multiply(shifted, w[block, 0, p, q][:, None], out=term[:length].reshape(channels, -1))
+            grid[:length] += term[:length]
         bias = 0 if b is None else b[block, None, None, None]
         np.add(layout.output(grid, channels), bias, out=out[:, block].transpose(1, 0, 2, 3))
     return out, DepthwiseCache(x, w, b is not None, stride, padding, tuple(out_hw))
@@ -352,23 +368,22 @@ def _depthwise_backward(dout, cache):
     dout = check_dout(dout, (x.shape[0], x.shape[1], *out_hw), x.dtype)
     layout = _PhaseGrids(x.shape, x.itemsize, w.shape[2], stride, padding, out_hw)
     dx, dw = np.zeros_like(x), np.empty_like(w)
-    blocks = list(layout.blocks())
-    size = blocks[0].stop
-    phases, dphases = layout.buffer(size, x.dtype, phases=True), layout.buffer(size, x.dtype, phases=True)
-    grid, term = layout.buffer(size, x.dtype, phases=False), layout.buffer(size, x.dtype, phases=False)
-    for block in blocks:
-        channels = block.stop - block.start
-        length = channels * x.shape[0] * layout.rows * layout.cols
-        layout.split(x[:, block], phases)
-        layout.output(grid, channels)[...] = dout[:, block].transpose(1, 0, 2, 3)
-        dgrid = grid[:length].reshape(channels, -1)
-        dphases[:, :length + layout.spare] = 0
-        for p, q, phase, offset in layout.taps:
-            np.multiply(dgrid, w[block, 0, p, q][:, None], out=term[:length].reshape(channels, -1))
-            dphases[phase, offset:offset + length] += term[:length]
-            shifted = phases[phase, offset:offset + length].reshape(channels, 1, -1)
-            dw[block, 0, p, q] = np.matmul(shifted, dgrid[:, :, None])[:, 0, 0]
-        layout.merge(dphases, dx[:, block])
+    phases, dphases = layout.buffer(x.dtype, phases=True), layout.buffer(x.dtype, phases=True)
+    dout_grid, term = layout.buffer(x.dtype, phases=False), layout.buffer(x.dtype, phases=False)
+    with np.errstate(invalid="ignore"):         # 0 * inf in a dropped column: handled by _not_finite below
+        for block in layout.blocks():
+            channels = block.stop - block.start
+            length = channels * x.shape[0] * layout.rows * layout.cols
+            layout.split(x[:, block], phases)
+            layout.output(dout_grid, channels)[...] = dout[:, block].transpose(1, 0, 2, 3)
+            d = dout_grid[:length].reshape(channels, -1)
+            dphases[:, :length + layout.spare] = 0
+            for p, q, phase, offset in layout.taps:
+                np.multiply(d, w[block, 0, p, q][:, None], out=term[:length].reshape(channels, -1))
+                dphases[phase, offset:offset + length] += term[:length]
+                shifted = phases[phase, offset:offset + length].reshape(channels, 1, -1)
+                dw[block, 0, p, q] = np.matmul(shifted, d[:, :, None])[:, 0, 0]   # one dot per channel
+            layout.merge(dphases, dx[:, block])
     if _not_finite(w, dw):
         dx, dw = _plain_gradients(x, w, dout, stride, padding, x.shape[1])
     db = dout.sum(axis=(0, 2, 3)) if has_bias else None

@@ -446,6 +446,9 @@ class AvgPool2d(_Pool2d):
     (1, 24, 28, 28)
     """
 
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__(kernel_size, stride, padding)
+
     def __repr__(self):
         return f"AvgPool2d(kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding})"
 

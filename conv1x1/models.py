@@ -201,10 +201,10 @@ def shufflenet_v1(groups=3, width_multiplier=1.0, num_classes=1000, rng=None, dt
     """ShuffleNet (v1) as in the paper's Table 1: a 3x3 convolution, a max pool, 16 ShuffleUnits, pooling, FC.
 
     conv1 (3x3/2, 24 channels) -> BN -> ReLU -> max pool 3x3/2 -> Stage 2 (4 units), Stage 3 (8 units),
-    Stage 4 (4 units) -> global average pooling -> FC. Each stage's first unit has stride 2 and doubles the
-    width (Stage 2: from 24 to the table's width for g, e.g. 240 for g = 3); the first unit of Stage 2
-    does not group its first 1x1 (the paper: 24 input channels are too few). The bottleneck is a quarter
-    of each unit's output.
+    Stage 4 (4 units) -> global average pooling -> FC. Each stage's first unit has stride 2 and widens:
+    Stage 2's from 24 to the table's width for g (e.g. 240 for g = 3), Stages 3 and 4's to twice the
+    last; the first unit of Stage 2 does not group its first 1x1 (the paper: 24 input channels are too
+    few). The bottleneck is a quarter of each unit's output.
 
     Table 1's complexities for g = 1, 2, 3, 4, 8 (143, 140, 137, 133 and 137 "MFLOPs", which in the
     paper are multiply-adds) are this network's MACs at 224 x 224 *without* the final FC layer, to the
@@ -244,7 +244,7 @@ def shufflenet_v1(groups=3, width_multiplier=1.0, num_classes=1000, rng=None, dt
     check_group_widths({f"Stage {stage}'s {what}": width for stage, c_in, c_out in zip((2, 3, 4), widths, widths[1:])
                         for what, width in (("width", c_out), ("bottleneck", c_out // 4), ("new channels",
                                                                                              c_out - c_in))},
-                       groups, f"shufflenet_v1 at width_multiplier {scale:g}")
+                       groups, f"shufflenet_v1 at width_multiplier {scale:g}", "groups")
     c_in = widths[0]
     layers = list(zip(("conv1", "bn1", "relu1"), _conv_bn_relu(3, c_in, 3, 2, rng, dtype)))
     layers.append(("maxpool", MaxPool2d(3, stride=2, padding=1)))

@@ -187,11 +187,11 @@ def avgpool2d_forward(x, kernel_size, stride=None, padding=0):
     n, c, height, width = x.shape
     xp = np.zeros((n, c, height + 2 * padding, width + 2 * padding), dtype=x.dtype)
     xp[:, :, padding:padding + height, padding:padding + width] = x
-    out = np.zeros((n, c, out_h, out_w), dtype=x.dtype)
+    total = np.zeros((n, c, out_h, out_w), dtype=np.promote_types(x.dtype, np.float32))  # float16 sums overflow
     for p in range(k):
         for q in range(k):  # the window element (p, q) of every window at once
-            out += xp[:, :, p:p + stride * out_h:stride, q:q + stride * out_w:stride]
-    out /= k * k
+            total += xp[:, :, p:p + stride * out_h:stride, q:q + stride * out_w:stride]
+    out = (total / (k * k)).astype(x.dtype, copy=False)
     return out, AvgPool2dCache(x.shape, k, stride, padding, x.dtype)
 
 

@@ -188,5 +188,6 @@ def avgpool2d_loops(x, kernel_size, stride=None, padding=0):
         for j in range(out_w):
             top, left = i * stride - padding, j * stride - padding   # the real part of the window
             window = x[:, :, max(top, 0):top + k, max(left, 0):left + k]
-            out[:, :, i, j] = window.sum(axis=(2, 3)) / (k * k)     # the padding adds zeros
+            total = window.sum(axis=(2, 3), dtype=np.promote_types(x.dtype, np.float32))   # the padding adds 0
+            out[:, :, i, j] = total / (k * k)
     return out

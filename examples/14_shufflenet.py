@@ -28,11 +28,13 @@ for g in (1, 2, 3, 4, 8):
 # %% [markdown]
 # ## 2. Without the shuffle the groups never talk
 #
-# Two grouped 1x1 layers on 6 channels in 3 groups. Which input channels can change output channel 0?
-# Exactly those where the gradient of output channel 0 is not zero.
+# Two grouped 1x1 layers, 3 groups. Which input channels can change output channel 0? Exactly those
+# where the gradient of output channel 0 is not zero. The shuffle deals the channels of each group out
+# to all g groups of the next layer, so with at least g channels per group (true in every ShuffleNet
+# stage) one shuffle reaches every input; with fewer it takes more.
 
 # %%
-def reaches(stack, channels=6):
+def reaches(stack, channels):
     """The input channels on which output channel 0 depends (its gradient there is not zero)."""
     x = np.random.default_rng(0).standard_normal((1, channels, 3, 3))
     out = stack.forward(x)
@@ -42,19 +44,19 @@ def reaches(stack, channels=6):
     return [int(c) for c in np.flatnonzero(np.abs(dx).sum(axis=(0, 2, 3)))]
 
 
-def grouped(rng):
-    return C.Conv1x1(6, 6, groups=3, bias=False, rng=rng)
-
-
-without = C.Sequential(grouped(1), grouped(2))
-once = C.Sequential(grouped(1), C.ChannelShuffle(3), grouped(2))
-twice = C.Sequential(grouped(1), C.ChannelShuffle(3), grouped(2), C.ChannelShuffle(3), grouped(3))
-print(f"grouped, grouped                           : output channel 0 reaches input channels {reaches(without)}")
-print(f"grouped, shuffle, grouped                  : output channel 0 reaches input channels {reaches(once)}")
-print(f"grouped, shuffle, grouped, shuffle, grouped: output channel 0 reaches input channels {reaches(twice)}")
-print(f"The shuffle gives each group of the next layer one channel from every group of the last: "
-      f"{len(reaches(without))} of 6 inputs without it, {len(reaches(once))} after one shuffle, "
-      f"{len(reaches(twice))} after two.")
+for channels in (9, 6):
+    def grouped(seed, channels=channels):
+        return C.Conv1x1(channels, channels, groups=3, bias=False, rng=seed)
+    without = C.Sequential(grouped(1), grouped(2))
+    once = C.Sequential(grouped(1), C.ChannelShuffle(3), grouped(2))
+    per_group = channels // 3
+    print(f"{channels} channels in 3 groups ({per_group} per group):")
+    print(f"  grouped, grouped         : output channel 0 reaches input channels {reaches(without, channels)}")
+    print(f"  grouped, shuffle, grouped: output channel 0 reaches input channels {reaches(once, channels)}")
+    seen = len(reaches(once, channels))
+    print(f"  {len(reaches(without, channels))} of {channels} inputs without the shuffle, {seen} of {channels} "
+          f"with it" + ("" if seen == channels else f" (a group of {per_group} channels can feed only "
+                                                     f"{per_group} of the 3 groups)"))
 
 # %% [markdown]
 # ## 3. Table 1: the whole network at 224 x 224 for g = 1, 2, 3, 4, 8

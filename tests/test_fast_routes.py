@@ -3,6 +3,8 @@
 inputs left untouched. Both it and the shifted KxK route compute dropped columns with a zero dout:
 inf and NaN must still come out exactly where the plain route puts them."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -19,7 +21,7 @@ def depthwise_problems(draw):
     stride, h, w = draw(st.integers(1, 4)), draw(st.integers(1, 10)), draw(st.integers(1, 10))
     least = max(0, (k - min(h, w) + 1) // 2)    # the padded image must hold one kernel
     padding = draw(st.integers(least, min(3, max(h, w) + k)))   # and not be almost all padding
-    n, c = draw(st.integers(1, 3)), draw(st.integers(2, 5))   # groups = C = 1 is a dense convolution
+    n, c = draw(st.integers(1, 3)), draw(st.integers(2, 12))   # groups = C = 1 is a dense convolution
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
     x = rng.standard_normal((n, c, h, w))
     weights = rng.standard_normal((c, 1, k, k))
@@ -27,16 +29,16 @@ def depthwise_problems(draw):
     return x, weights, b, stride, padding
 
 
-@pytest.mark.parametrize("block_bytes", [1, fast._BLOCK_BYTES], ids=["one-channel blocks", "default blocks"])
-@settings(max_examples=60, deadline=None)
-@given(problem=depthwise_problems())
-def test_depthwise_route_equals_the_loops_and_the_plain_gradients(block_bytes, problem):
+@settings(max_examples=120, deadline=None)
+@given(problem=depthwise_problems(), block=st.integers(1, 12))
+def test_depthwise_route_equals_the_loops_and_the_plain_gradients(problem, block):
     """Forward against the seven loops, backward against the plain route (itself checked against numerical
-    gradients in test_grouped.py); float64, bound 1e-12 relative."""
+    gradients in test_grouped.py), with blocks of ``block`` channels (the last one smaller, or all channels
+    in one); float64, bound 1e-12 relative."""
     x, weights, b, stride, padding = problem
     c = x.shape[1]
-    original = fast._BLOCK_BYTES
-    fast._BLOCK_BYTES = block_bytes
+    original = fast._PhaseGrids.channels_per_block
+    fast._PhaseGrids.channels_per_block = lambda self: min(block, self.channels)
     try:
         out, cache = fast.conv2d_forward(x, weights, b, stride, padding, c)
         assert isinstance(cache, fast.DepthwiseCache)
@@ -45,7 +47,7 @@ def test_depthwise_route_equals_the_loops_and_the_plain_gradients(block_bytes, p
         dout = np.random.default_rng(1).standard_normal(out.shape)
         grads = fast.conv2d_backward(dout, cache)
     finally:
-        fast._BLOCK_BYTES = original
+        fast._PhaseGrids.channels_per_block = original
     plain = C.conv2d_backward(dout, C.conv2d_forward(x, weights, b, stride, padding, c)[1])
     for name, got, want in zip(("dx", "dw", "db"), grads, plain):
         if want is None:
@@ -59,18 +61,24 @@ ROUTE_IDS = ["depthwise/1", "depthwise/2", "shifted", "shifted-grouped"]
 
 
 def _both_routes(x, weights, stride, padding, dout_fill=None):
-    """Forward and backward by the fast route and by the plain one: two (out, dx, dw) triples."""
-    results = []
+    """Forward and backward by the fast route and by the plain one: two (out, dx, dw) triples.
+
+    Both must warn alike (the kind of warning, not the NumPy function named in it): the fast route's
+    0 * inf in a dropped column is its own business."""
+    results, warned = [], []
     groups = x.shape[1] // weights.shape[1]
     for module in (fast, C):
-        out, cache = module.conv2d_forward(x, weights, None, stride, padding, groups)
-        dout = np.ones_like(out) if dout_fill is None else dout_fill(out)
-        dx, dw, _ = module.conv2d_backward(dout, cache)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out, cache = module.conv2d_forward(x, weights, None, stride, padding, groups)
+            dout = np.ones_like(out) if dout_fill is None else dout_fill(out)
+            dx, dw, _ = module.conv2d_backward(dout, cache)
         results.append((out, dx, dw))
+        warned.append({(w.category, str(w.message).split(" encountered")[0]) for w in caught})
+    assert warned[0] == warned[1]
     return results
 
 
-@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 @pytest.mark.parametrize("stride, c_out, c_per_group", ROUTES, ids=ROUTE_IDS)
 @pytest.mark.parametrize("where", [(0, 0, 0, -1), (0, 1, 3, 0), (1, 0, -1, -1)])
 def test_inf_in_the_input_gives_the_plain_routes_inf_and_nan(rng, stride, c_out, c_per_group, where):
@@ -88,7 +96,6 @@ def test_inf_in_the_input_gives_the_plain_routes_inf_and_nan(rng, stride, c_out,
     assert np.isfinite(dw).sum() > 0        # some kernel offsets never read the inf, and stay finite
 
 
-@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 @pytest.mark.parametrize("stride, c_out, c_per_group", ROUTES, ids=ROUTE_IDS)
 def test_an_inf_weight_spreads_exactly_as_on_the_plain_route(rng, stride, c_out, c_per_group):
     """w[1, 0, 0, 2] = inf times the zero dout of a dropped column is NaN: that must not reach dx."""
@@ -100,7 +107,6 @@ def test_an_inf_weight_spreads_exactly_as_on_the_plain_route(rng, stride, c_out,
         np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
 
 
-@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 @pytest.mark.parametrize("stride", [1, 2])
 def test_a_nan_gradient_propagates_as_on_the_plain_route(rng, stride):
     x = rng.standard_normal((1, 3, 5, 5))
@@ -145,15 +151,46 @@ def test_depthwise_route_takes_any_memory_layout_and_leaves_inputs_untouched(rng
             np.testing.assert_array_equal(array, copy)
 
 
-@pytest.mark.parametrize("stride", [1, 2])
-def test_depthwise_forward_blocks_keep_its_peak_within_twice_the_output(rng, stride):
-    """The rule in ``_PhaseGrids.blocks``: the forward's buffers stay within half the output."""
+def _forward_peak(x, weights, stride):
     import tracemalloc
-    x = rng.standard_normal((2, 64, 32, 32)).astype(np.float32)
-    weights = rng.standard_normal((64, 1, 3, 3)).astype(np.float32)
-    fast.conv2d_forward(x, weights, None, stride, 1, 64)            # warm up: nothing lazy in the peak
+    fast.conv2d_forward(x, weights, None, stride, 1, x.shape[1])    # warm up: nothing lazy in the peak
     tracemalloc.start()
-    out, _ = fast.conv2d_forward(x, weights, None, stride, 1, 64)
+    out, _ = fast.conv2d_forward(x, weights, None, stride, 1, x.shape[1])
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert peak <= 2 * out.nbytes, peak / out.nbytes
+    return peak, out.nbytes
+
+
+@pytest.mark.parametrize("shape, stride", [((8, 64, 56, 56), 1), ((8, 128, 56, 56), 2)])
+def test_a_large_depthwise_forward_peaks_within_twice_its_output(rng, shape, stride):
+    """The rule in ``_PhaseGrids.channels_per_block``: buffers within half the output, when that is above
+    ``_SMALL_BYTES`` (as in these MobileNet-sized layers)."""
+    x = rng.standard_normal(shape).astype(np.float32)
+    peak, out_bytes = _forward_peak(x, rng.standard_normal((shape[1], 1, 3, 3)).astype(np.float32), stride)
+    assert out_bytes // 2 > fast._SMALL_BYTES
+    assert peak <= 2 * out_bytes, peak / out_bytes
+
+
+@pytest.mark.parametrize("shape, stride", [((1, 240, 14, 14), 2), ((2, 64, 16, 16), 1), ((1, 1024, 7, 7), 2)])
+def test_a_small_depthwise_forward_takes_at_most_small_bytes_of_buffers(rng, shape, stride):
+    """Small layers get one block of up to ``_SMALL_BYTES`` (fewer, larger NumPy calls), not half their output."""
+    x = rng.standard_normal(shape).astype(np.float32)
+    peak, out_bytes = _forward_peak(x, rng.standard_normal((shape[1], 1, 3, 3)).astype(np.float32), stride)
+    assert peak <= out_bytes + fast._SMALL_BYTES + 64 * 1024, (peak, out_bytes)   # 64 KB: spare and overhead
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, None], ids=["1", "2", "3", "all"])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_every_block_size_gives_the_same_numbers(rng, monkeypatch, size, stride):
+    """Blocks of several channels, and a last block smaller than the others (7 channels in blocks of 2 or 3):
+    each channel must meet its own weights and bias."""
+    x, weights, b = rng.standard_normal((2, 7, 9, 8)), rng.standard_normal((7, 1, 3, 3)), rng.standard_normal(7)
+    monkeypatch.setattr(fast._PhaseGrids, "channels_per_block", lambda self: size or self.channels)
+    out, cache = fast.conv2d_forward(x, weights, b, stride, 1, 7)
+    expected, _ = reference.conv2d_loops(x, weights, b, stride, 1, 7)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    grads = fast.conv2d_backward(dout, cache)
+    plain = C.conv2d_backward(dout, C.conv2d_forward(x, weights, b, stride, 1, 7)[1])
+    for name, got, want in zip(("dx", "dw", "db"), grads, plain):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)

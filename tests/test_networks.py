@@ -73,6 +73,20 @@ def test_batchnorm_in_float16_sums_in_float32_like_pytorch(rng):
         assert np.abs(g - e).max() / np.abs(e).max() < 1e-2, name   # relative to the largest entry
 
 
+def test_batchnorm_float16_dx_stays_finite_when_dbeta_overflows_float16(rng):
+    """dout near 3 on 25,088 values per channel: dbeta is about 75,000, past float16 (inf, as PyTorch gives
+    too), but dx uses the float32 sums, as PyTorch does, and stays finite and right."""
+    x = rng.standard_normal((8, 2, 56, 56))
+    dout = 3 + 0.1 * rng.standard_normal(x.shape)
+    ones, zeros = np.ones(2), np.zeros(2)
+    exact_dx = C.batchnorm_backward(dout, C.batchnorm_forward(x, ones, zeros)[1])[0]
+    _, cache = C.batchnorm_forward(x.astype(np.float16), ones.astype(np.float16), zeros.astype(np.float16))
+    with pytest.warns(RuntimeWarning, match="overflow"):            # NumPy says so when dbeta becomes inf
+        dx, _, dbeta = C.batchnorm_backward(dout.astype(np.float16), cache)
+    assert np.isinf(dbeta).all()
+    assert np.isfinite(dx).all() and np.abs(dx - exact_dx).max() / np.abs(exact_dx).max() < 1e-2
+
+
 def test_batchnorm_layer_gradcheck_in_training_mode(rng):
     layer = _randomise_params(C.BatchNorm2d(3), rng)
     assert _all_below(check_layer(layer, rng.standard_normal((2, 3, 3, 4))))

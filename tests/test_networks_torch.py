@@ -202,3 +202,42 @@ def test_blocks_equal_a_hand_built_torch_module(rng, build):
     theirs_stats = [b for name, b in theirs.named_buffers() if "running" in name]
     for a, b in zip(ours_stats, theirs_stats, strict=True):
         _close(a, b)
+
+
+def _torch_shufflenet_v1(groups):
+    """ShuffleNet v1 written out in PyTorch from the paper's Table 1 (not from our models module)."""
+    width = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}[groups]
+    layers = [nn.Conv2d(3, 24, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(24), nn.ReLU(),
+              nn.MaxPool2d(3, stride=2, padding=1)]
+    c_in = 24
+    for stage, units in enumerate((4, 8, 4)):
+        c_out = width * 2 ** stage
+        for j in range(units):
+            first_groups = 1 if (stage, j) == (0, 0) else groups
+            layers.append(TorchShuffleUnit(c_in, c_out, groups, 2 if j == 0 else 1, first_groups))
+            c_in = c_out
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, 1000))
+
+
+@pytest.mark.parametrize("groups", [1, 3, 8])
+def test_shufflenet_cost_equals_a_count_of_a_hand_built_torch_network(groups):
+    """MACs counted by forward hooks on PyTorch's own layers (conv: out pixels x C_out x C_in/groups x K x K;
+    linear: in x out), in the order they run, and PyTorch's parameter count, against our report."""
+    from conv1x1 import models
+    macs = []
+
+    def count(module, inputs, output):
+        if isinstance(module, nn.Conv2d):
+            k = module.kernel_size[0] * module.kernel_size[1]
+            macs.append(output.numel() * module.in_channels // module.groups * k)
+        else:
+            macs.append(module.in_features * module.out_features)
+    theirs = _torch_shufflenet_v1(groups).eval()
+    for module in theirs.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            module.register_forward_hook(count)
+    with torch.no_grad():
+        theirs(torch.zeros(1, 3, 224, 224))
+    report = models.shufflenet_v1(groups).cost(224, 224)
+    assert [row.macs for row in report.layers if row.macs] == macs
+    assert report.params == sum(p.numel() for p in theirs.parameters())

@@ -40,6 +40,14 @@ def test_avgpool_default_stride_is_the_kernel_and_nan_stays_in_its_windows():
     assert out[0, 0, 1, 1] == (10 + 11 + 14 + 15) / 4
 
 
+def test_avgpool_sums_float16_in_float32_like_pytorch():
+    """Nine values of 30,000 sum past float16's 65,504; their average does not."""
+    x = np.full((1, 1, 3, 3), 30000, dtype=np.float16)
+    out, _ = C.avgpool2d_forward(x, 3)
+    assert out.dtype == np.float16 and out[0, 0, 0, 0] == 30000
+    assert reference.avgpool2d_loops(x, 3)[0, 0, 0, 0] == 30000
+
+
 def test_avgpool_keeps_dtype_and_leaves_its_input_alone(rng):
     x = rng.standard_normal((1, 2, 5, 5)).astype(np.float32)
     before = x.copy()
@@ -134,16 +142,21 @@ def test_shuffle_unit_cost_is_its_three_convolutions():
     assert kinds["grouped"]["macs"] == 28 * 28 * 2 * 240 * 60 // 3 and kinds["depthwise"]["macs"] == 28 * 28 * 540
 
 
-def test_the_shuffle_lets_every_output_group_see_every_input_group(rng):
-    """Without the shuffle, two grouped 1x1s keep group 0's outputs blind to groups 1 and 2 of the input."""
+@pytest.mark.parametrize("channels, reached", [(9, 9), (12, 12), (6, 4)])
+def test_one_shuffle_lets_every_output_group_see_every_input_group(rng, channels, reached):
+    """Two grouped 1x1s (3 groups): without the shuffle output channel 0 sees only group 0's inputs; with it,
+    every input once each group has at least 3 channels (with 2 per group, only 2 of the 3 groups)."""
     def sees(stack):
         """Which input channels the first output channel depends on (its gradient there is not zero)."""
-        dx = stack.backward(_first_output_channel(stack.forward(rng.standard_normal((1, 6, 2, 2)))))
+        dx = stack.backward(_first_output_channel(stack.forward(rng.standard_normal((1, channels, 2, 2)))))
         return np.abs(dx).sum(axis=(0, 2, 3)) > 0
-    with_shuffle = C.Sequential(C.Conv1x1(6, 6, groups=3, rng=0), C.ChannelShuffle(3), C.Conv1x1(6, 6, groups=3, rng=1))
-    without = C.Sequential(C.Conv1x1(6, 6, groups=3, rng=0), C.Conv1x1(6, 6, groups=3, rng=1))
-    np.testing.assert_array_equal(sees(without), [True, True, False, False, False, False])
-    assert sees(with_shuffle).sum() > 2
+
+    def grouped(seed):
+        return C.Conv1x1(channels, channels, groups=3, rng=seed)
+    with_shuffle = C.Sequential(grouped(0), C.ChannelShuffle(3), grouped(1))
+    without = C.Sequential(grouped(0), grouped(1))
+    np.testing.assert_array_equal(sees(without), np.arange(channels) < channels // 3)
+    assert sees(with_shuffle).sum() == reached
 
 
 def _first_output_channel(out):
@@ -156,7 +169,12 @@ def _first_output_channel(out):
     ({"in_channels": 6, "out_channels": 12, "groups": 3}, "must equal in_channels"),
     ({"in_channels": 12, "out_channels": 12, "groups": 3, "stride": 2}, "must exceed in_channels"),
     ({"in_channels": 6, "out_channels": 6, "groups": 3, "stride": 3}, "stride"),
-    ({"in_channels": 8, "out_channels": 8, "groups": 3}, "groups"),
+    ({"in_channels": 8, "out_channels": 8, "groups": 3}, r"in_channels 8, mid_channels \(out_channels // 4\) 2 "
+                                                         r"not divisible by groups=3"),
+    ({"in_channels": 3, "out_channels": 3, "groups": 1}, r"mid_channels \(out_channels // 4\) is 0"),
+    ({"in_channels": 8, "out_channels": 8, "groups": 2, "first_groups": 3}, "not divisible by first_groups=3"),
+    ({"in_channels": 24, "out_channels": 241, "groups": 3, "stride": 2, "first_groups": 1, "mid_channels": 3},
+     "the branch's out_channels - in_channels 217 not divisible by groups=3"),
 ])
 def test_shuffle_unit_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
