@@ -176,7 +176,7 @@ def test_a_small_depthwise_forward_takes_at_most_small_bytes_of_buffers(rng, sha
     """Small layers get one block of up to ``_SMALL_BYTES`` (fewer, larger NumPy calls), not half their output."""
     x = rng.standard_normal(shape).astype(np.float32)
     peak, out_bytes = _forward_peak(x, rng.standard_normal((shape[1], 1, 3, 3)).astype(np.float32), stride)
-    assert peak <= out_bytes + fast._SMALL_BYTES + 64 * 1024, (peak, out_bytes)   # 64 KB: spare and overhead
+    assert peak <= out_bytes + fast._SMALL_BYTES + 128 * 1024, (peak, out_bytes)   # spare, NumPy's buffers
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, None], ids=["1", "2", "3", "all"])
