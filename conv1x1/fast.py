@@ -337,11 +337,12 @@ def _depthwise_forward(x, w, b, stride, padding, out_hw):
         channels = block.stop - block.start
         length = channels * x.shape[0] * layout.rows * layout.cols
         layout.split(x[:, block], phases)
-        grid[:length] = 0
-        for p, q, phase, offset in layout.taps:
+        for tap, (p, q, phase, offset) in enumerate(layout.taps):
             shifted = phases[phase, offset:offset + length].reshape(channels, -1)   # every grid, shifted
-            np.multiply(shifted, w[block, 0, p, q][:, None], out=term[:length].reshape(channels, -1))
-            grid[:length] += term[:length]
+            product = grid if tap == 0 else term    # the first term is the grid's start: no zeroing pass
+            np.multiply(shifted, w[block, 0, p, q][:, None], out=product[:length].reshape(channels, -1))
+            if tap > 0:
+                grid[:length] += term[:length]
         bias = 0 if b is None else b[block, None, None, None]
         np.add(layout.output(grid, channels), bias, out=out[:, block].transpose(1, 0, 2, 3))
     return out, DepthwiseCache(x, w, b is not None, stride, padding, tuple(out_hw))
@@ -378,10 +379,17 @@ def _depthwise_backward(dout, cache):
             layout.split(x[:, block], phases)
             layout.output(dout_grid, channels)[...] = dout[:, block].transpose(1, 0, 2, 3)
             d = dout_grid[:length].reshape(channels, -1)
-            dphases[:, :length + layout.spare] = 0
+            started = set()                     # phases whose gradient a first term wrote (each has one)
             for p, q, phase, offset in layout.taps:
-                np.multiply(d, w[block, 0, p, q][:, None], out=term[:length].reshape(channels, -1))
-                dphases[phase, offset:offset + length] += term[:length]
+                target = dphases[phase, offset:offset + length]
+                if phase in started:
+                    np.multiply(d, w[block, 0, p, q][:, None], out=term[:length].reshape(channels, -1))
+                    target += term[:length]
+                else:                           # the first term writes its slice; zero only the ends
+                    np.multiply(d, w[block, 0, p, q][:, None], out=target.reshape(channels, -1))
+                    dphases[phase, :offset] = 0
+                    dphases[phase, offset + length:length + layout.spare] = 0
+                    started.add(phase)
                 shifted = phases[phase, offset:offset + length].reshape(channels, 1, -1)
                 dw[block, 0, p, q] = np.matmul(shifted, d[:, :, None])[:, 0, 0]   # one dot per channel
             layout.merge(dphases, dx[:, block])
