@@ -22,10 +22,11 @@ What is here, and what each trick buys:
   whichever is larger, but never below one channel's (so with 2-4 channels on
   a large map the peak can reach 2.5-5.5x the output). Measured
   (``benchmarks/bench_blocks.py``, 3x3 on 8x128x56x56 float32, plain / fast
-  forward + backward): 4.4x at stride 1, 2.8x at stride 2 (the plain route
-  builds a K*K times larger im2col matrix); at stride 2 on 1x240x14x14, 2.2x. NumPy's loops ran 3-4x faster on
-  one contiguous array than on a strided view of the same size (an add of
-  52K float32: 4 us against 13-17 us), which is what the copy buys.
+  forward + backward): 4.8x at stride 1, 3.4x at stride 2 (the plain route
+  builds a K*K times larger im2col matrix), and 1.3x at stride 2 on a small
+  1x240x14x14 layer. NumPy's loops ran 3-4x faster on one contiguous array
+  than on a strided view of the same size (an add of 52K float32: 4 us
+  against 13-17 us), which is what the copy buys.
 - ``maxpool2d_forward`` / ``maxpool2d_backward``: K*K whole-array comparisons
   of strided views instead of an argmax over a copy of every window, and a
   vectorised scatter-add (``np.bincount``) for the gradient.
