@@ -31,7 +31,7 @@ EXAMPLES = [
     ("08_inception_module.py", "GoogLeNet's module 3a built from the layers: forward, backward, cost"),
     ("09_depthwise_separable.py", "a 3x3 layer at 14x14x512, dense vs depthwise-separable: MACs and time"),
     ("10_resnet_bottleneck.py", "bottleneck 256->64->64->256 vs a basic block: similar MACs, 4x the width"),
-    ("11_where_the_macs_go.py", "MACs by layer kind in four networks; grouped 1x1 + shuffle vs dense 1x1"),
+    ("11_where_the_macs_go.py", "MACs by layer kind in five networks; grouped 1x1 + shuffle vs dense 1x1"),
     ("12_roofline.py", "every layer of module 3a timed against this machine's roofline"),
     ("13_nin_digits.py", "Network in Network trained on real digits: what the 1x1 layers and ReLUs buy"),
     ("14_shufflenet.py", "ShuffleNet: grouped 1x1s at 1/g the cost, the shuffle, Table 1's complexities"),

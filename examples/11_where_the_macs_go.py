@@ -1,9 +1,9 @@
 # %% [markdown]
-# # 11. Where the multiply-adds go: four famous networks by layer kind
+# # 11. Where the multiply-adds go: five famous networks by layer kind
 #
 # `report.by_kind()` adds up MACs and parameters by layer kind: "1x1" (pointwise), "kxk" (dense KxK),
 # "depthwise", "grouped", "fc" (a fully connected layer, i.e. a 1x1 convolution on a 1x1 map) and
-# "other" (batch norm). The four networks are priced at 224x224 without allocating a single weight.
+# "other" (batch norm). The five networks are priced at 224x224 without allocating a single weight.
 # Then ShuffleNet's idea (Zhang et al. 2017, arXiv:1707.01083): a grouped 1x1 plus a channel shuffle
 # in place of a dense 1x1.
 #
@@ -19,7 +19,7 @@ from conv1x1 import models
 from conv1x1.cost import KINDS, human
 from conv1x1.timing import measure
 
-parser = argparse.ArgumentParser(description="MACs by layer kind in four networks")
+parser = argparse.ArgumentParser(description="MACs by layer kind in five networks")
 parser.add_argument("--plot", default="where_the_macs_go.png", help="where to save the plot (default %(default)s)")
 args, _ = parser.parse_known_args()
 
@@ -28,7 +28,8 @@ args, _ = parser.parse_known_args()
 
 # %%
 networks = {"mobilenet_v1": models.mobilenet_v1(), "resnet50 (v1.5)": models.resnet50(),
-            "squeezenet1_0": models.squeezenet1_0(), "googlenet": models.googlenet()}
+            "squeezenet1_0": models.squeezenet1_0(), "googlenet": models.googlenet(),
+            "shufflenet_v1": models.shufflenet_v1()}
 reports = {name: net.cost(224, 224) for name, net in networks.items()}
 header = f"{'network':<16}{'MACs':>8}{'params':>8}  " + "".join(f"{kind:>10}" for kind in KINDS)
 for share, what in (("macs_share", "MACs"), ("params_share", "params")):
@@ -55,7 +56,7 @@ try:
 except ImportError:
     print("matplotlib is not installed: no plot (pip install matplotlib to get one)")
 else:
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig, ax = plt.subplots(figsize=(8, 3.5))
     bottom = np.zeros(len(reports))
     for kind in KINDS:
         values = np.array([r.by_kind()[kind]["macs_share"] for r in reports.values()])
@@ -63,7 +64,7 @@ else:
             ax.bar(list(reports), values, bottom=bottom, label=kind)
             bottom += values
     ax.set_ylabel("share of MACs at 224x224")
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)   # beside the bars, not over them
     fig.tight_layout()
     fig.savefig(args.plot)
     print(f"saved {args.plot}")
