@@ -187,11 +187,11 @@ def _plain_gradients(x, w, dout, stride, padding, groups):
 # _BLOCK_BYTES, and a forward's at most half its output or _SMALL_BYTES, whichever is larger: so the
 # forward's peak memory stays within twice its output on large layers, and small layers are not cut
 # into tiny NumPy calls. Measured forward + backward, float32, 3x3, median of 7:
-# - 8x128x56x56, stride 1 / stride 2: blocks of 1 channel 33.5 / 26.1 ms (each call too small), of 8
-#   to 16 channels 24.7-25.2 / 13.2-13.9 ms, all 128 channels at once 58.8 / 18.4 ms (out of cache);
-# - 1x240x14x14 at stride 2: without the _SMALL_BYTES floor (15-channel blocks) 2.14 ms, the plain
-#   im2col route 0.90 ms, with the floor (one block) 0.40 ms.
-# On the 8x128x56x56 layer, 8 MB picks 19 channels at stride 1; at stride 2 the half-the-output rule picks 9.
+# - 8x128x56x56, stride 1 / stride 2: blocks of 1 channel 31.6 / 25.6 ms (each call too small), of 8 to
+#   19 channels 22-27 / 13-14 ms (within this machine's run-to-run noise), all 128 at once 56.3 / 16.9 ms
+#   (out of cache). The rules pick 19 channels at stride 1; at stride 2 the half-the-output rule picks 9.
+# - 1x240x14x14 at stride 2: without the _SMALL_BYTES floor (blocks of 15 channels) 2.08 ms, the plain
+#   im2col route 1.15 ms, with the floor (one block of all 240) 0.46 ms.
 _BLOCK_BYTES = 8 << 20
 _SMALL_BYTES = 1 << 20
 

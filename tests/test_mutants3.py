@@ -43,7 +43,7 @@ def _rule_sizes(n, channels, height, width, itemsize, k, stride, padding):
 
 @pytest.mark.parametrize("stride, expected", [(1, 19), (2, 9)])
 def test_depthwise_blocks_are_the_sizes_the_source_comment_quotes(stride, expected):
-    """fast.py: "8 MB picks 19 channels at stride 1; at stride 2 the half-the-output rule picks 9"
+    """fast.py: "The rules pick 19 channels at stride 1; at stride 2 the half-the-output rule picks 9"
     (3x3, padding 1, on 8x128x56x56 float32)."""
     out = 56 // stride
     layout = fast._PhaseGrids((8, 128, 56, 56), 4, 3, stride, 1, (out, out))
