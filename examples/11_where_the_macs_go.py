@@ -7,7 +7,8 @@
 # Then ShuffleNet's idea (Zhang et al. 2017, arXiv:1707.01083): a grouped 1x1 plus a channel shuffle
 # in place of a dense 1x1.
 #
-# Run with `--plot FILE.png` to save a stacked-bar plot (needs matplotlib; without it the script only prints).
+# It saves a stacked-bar plot to where_the_macs_go.png, or to `--plot FILE.png` (needs matplotlib; without it
+# the script only prints).
 
 # %%
 import argparse
@@ -29,15 +30,15 @@ args, _ = parser.parse_known_args()
 # %%
 networks = {"mobilenet_v1": models.mobilenet_v1(), "resnet50 (v1.5)": models.resnet50(),
             "squeezenet1_0": models.squeezenet1_0(), "googlenet": models.googlenet(),
-            "shufflenet_v1": models.shufflenet_v1()}
+            "shufflenet_v1 (g=3)": models.shufflenet_v1()}
 reports = {name: net.cost(224, 224) for name, net in networks.items()}
-header = f"{'network':<16}{'MACs':>8}{'params':>8}  " + "".join(f"{kind:>10}" for kind in KINDS)
+header = f"{'network':<20}{'MACs':>8}{'params':>8}  " + "".join(f"{kind:>10}" for kind in KINDS)
 for share, what in (("macs_share", "MACs"), ("params_share", "params")):
     print(header + f"   (share of {what})")
     print("-" * len(header))
     for name, report in reports.items():
         shares = report.by_kind()
-        print(f"{name:<16}{human(report.macs):>8}{human(report.params):>8}  "
+        print(f"{name:<20}{human(report.macs):>8}{human(report.params):>8}  "
               + "".join(f"{shares[kind][share]:>10.1%}" for kind in KINDS))
     print()
 

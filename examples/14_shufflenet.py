@@ -23,7 +23,8 @@ from conv1x1.timing import measure
 dense = C.Conv1x1(240, 240, bias=False).cost(28, 28)
 for g in (1, 2, 3, 4, 8):
     cost = C.Conv1x1(240, 240, groups=g, bias=False).cost(28, 28)
-    print(f"groups {g}: {cost.macs:>10,} MACs, {cost.params:>6,} params  ({dense.macs / cost.macs:.0f}x fewer)")
+    saving = "dense" if g == 1 else f"{dense.macs / cost.macs:.0f}x fewer"
+    print(f"groups {g}: {cost.macs:>10,} MACs, {cost.params:>6,} params  ({saving})")
 
 # %% [markdown]
 # ## 2. Without the shuffle the groups never talk
@@ -106,6 +107,10 @@ for g in units:
 predicted = costs[1].macs / costs[3].macs
 measured = times[1].seconds / times[3].seconds
 print(f"g = 1 over g = 3: {predicted:.2f}x the MACs, {measured:.2f}x the time")
+low, high = times[1].spread[0] / times[3].spread[1], times[1].spread[1] / times[3].spread[0]
+if high > 2 * low:
+    print(f"The runs spread widely ({low:.2f}x to {high:.2f}x between the extremes: a busy machine?): trust the "
+          "medians only roughly, and rerun to compare.")
 
 
 # %% [markdown]
@@ -119,20 +124,21 @@ for layer, row in zip(units[3][0].block, layer_costs):
     rows.append((row.name, row.kind, row.macs, t.seconds))
     h = layer.forward(h)
 total = sum(seconds for *_, seconds in rows)
-for name, kind, macs, seconds in rows:
-    print(f"  {name:<8} {kind:<22} {human(macs):>6} MACs  {seconds * 1e3:7.2f} ms  {seconds / total:6.1%}")
-grouped_time = sum(seconds for _, kind, _, seconds in rows if "grouped" in kind)
-grouped_macs = sum(macs for _, kind, macs, _ in rows if "grouped" in kind)
+for (name, kind, macs, seconds), row in zip(rows, layer_costs):
+    print(f"  {name:<8} {kind:<22} -> {str(row.out_shape):<15} {human(macs):>6} MACs  {seconds * 1e3:7.2f} ms  "
+          f"{seconds / total:6.1%}")
+grouped_time = sum(seconds for _, kind, _, seconds in rows if "grouped" in kind) / total
+grouped_macs = sum(macs for _, kind, macs, _ in rows if "grouped" in kind) / costs[3].macs
 slowest = max(rows, key=lambda r: r[3])
-print(f"The two grouped 1x1s do {grouped_macs / costs[3].macs:.0%} of the unit's MACs and took "
-      f"{grouped_time / total:.0%} of its branch's time in this run; the slowest layer was {slowest[0]} "
-      f"({slowest[1]}, {slowest[3] / total:.0%}).")
-if measured < 0.8 * predicted:
-    print("So the unit's time falls short of its MAC ratio: grouping shrinks the 1x1s, but not the batch norms, "
-          "ReLUs, shuffle and depthwise 3x3 around them, which do few or no MACs yet read and write every "
-          "activation.")
+print(f"Forward, the two grouped 1x1s do {grouped_macs:.0%} of the unit's MACs and took {grouped_time:.0%} of "
+      f"its branch's time in this run; the slowest layer was {slowest[0]} ({slowest[1]}, {slowest[3] / total:.0%}).")
+if grouped_time < grouped_macs / 2:
+    print("So time does not follow the MACs inside the unit: grouping shrank the 1x1s, but not the batch norms, "
+          "ReLU, shuffle and depthwise 3x3 around them, which do few or no MACs yet read and write every "
+          "activation." + (" That is why the unit's time falls short of its MAC ratio." if measured < 0.8 * predicted
+                           else ""))
 else:
-    print("Time follows the MACs here: the grouped 1x1s are still where the unit spends its time.")
+    print("Here the grouped 1x1s are still where the unit spends most of its time, as their MACs predict.")
 
 # %% [markdown]
 # ## 6. Check the unit's gradients yourself (float64, batch norm with fixed statistics)
