@@ -576,11 +576,22 @@ def window_geometry(height, width, kernel_size, stride, padding, pool=False, cei
     return kernel_size, stride, padding, out_h, out_w
 
 
-def check_shuffle_unit(in_channels, out_channels, groups, stride, mid_channels, first_groups, defaults=()):
-    """A ShuffleNet unit adds its input (stride 1: same width) or concatenates it (stride 2: wider), and
-    its 1x1 convolutions split their channels into groups: the first into ``first_groups``, the last
-    into ``groups``. ``defaults`` names the arguments the caller left out ("mid_channels",
-    "first_groups"), so that the message names what the user passed."""
+def check_shuffle_unit(in_channels, out_channels, groups, stride, mid_channels=None, first_groups=None):
+    """Return ``(mid_channels, first_groups)`` of a ShuffleNet unit, defaults filled in (a quarter of
+    ``out_channels``; ``groups``), once they and the widths are known to fit.
+
+    The unit adds its input (stride 1: same width) or concatenates it (stride 2: wider), and its 1x1
+    convolutions split their channels into groups: the first into ``first_groups``, the last into
+    ``groups``. The messages name what the user passed."""
+    mid_name, first_name = "mid_channels", "first_groups"
+    if mid_channels is None:
+        mid_channels, mid_name = out_channels // 4, "mid_channels (out_channels // 4)"
+    else:
+        mid_channels = check_positive_int(mid_channels, "mid_channels")
+    if first_groups is None:
+        first_groups, first_name = groups, "groups"
+    else:
+        first_groups = check_positive_int(first_groups, "first_groups")
     if stride == 1 and out_channels != in_channels:
         raise ValueError(f"a stride-1 ShuffleUnit adds its input to its output, so out_channels must equal "
                          f"in_channels ({in_channels}), got {out_channels}. Use stride=2 to widen.")
@@ -588,12 +599,11 @@ def check_shuffle_unit(in_channels, out_channels, groups, stride, mid_channels, 
         raise ValueError(f"a stride-2 ShuffleUnit concatenates its pooled input ({in_channels} channels) with its "
                          f"branch, so out_channels must exceed in_channels, got {out_channels}")
     branch = out_channels if stride == 1 else out_channels - in_channels
-    mid = "mid_channels (out_channels // 4)" if "mid_channels" in defaults else "mid_channels"
-    first = "groups" if "first_groups" in defaults else "first_groups"
-    check_group_widths({"in_channels": in_channels, mid: mid_channels}, first_groups,
-                       "ShuffleUnit's first 1x1", first)
+    check_group_widths({"in_channels": in_channels, mid_name: mid_channels}, first_groups,
+                       "ShuffleUnit's first 1x1", first_name)
     out = "out_channels" if stride == 1 else "the branch's out_channels - in_channels"
-    check_group_widths({mid: mid_channels, out: branch}, groups, "ShuffleUnit's last 1x1", "groups")
+    check_group_widths({mid_name: mid_channels, out: branch}, groups, "ShuffleUnit's last 1x1", "groups")
+    return mid_channels, first_groups
 
 
 def check_group_widths(widths, groups, context, name="groups"):

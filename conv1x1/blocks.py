@@ -214,11 +214,7 @@ class ShuffleUnit(Sequential):
         groups = check_positive_int(groups, "groups")
         stride = check_choice(stride, "stride", (1, 2), "1 (added to the input) or 2 (concatenated with its "
                                                         "average pool)")
-        mid = c_out // 4 if mid_channels is None else check_positive_int(mid_channels, "mid_channels")
-        first = groups if first_groups is None else check_positive_int(first_groups, "first_groups")
-        left_out = [name for name, value in (("mid_channels", mid_channels), ("first_groups", first_groups))
-                    if value is None]
-        check_shuffle_unit(c_in, c_out, groups, stride, mid, first, defaults=left_out)
+        mid, first = check_shuffle_unit(c_in, c_out, groups, stride, mid_channels, first_groups)
         rng = check_rng(rng)
         branch_out = c_out if stride == 1 else c_out - c_in
         layers = [Conv1x1(c_in, mid, bias=False, groups=first, rng=rng, dtype=dtype), BatchNorm2d(mid, dtype=dtype),

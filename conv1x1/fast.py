@@ -247,9 +247,14 @@ class _PhaseGrids:
         shift = (k - 1) // stride
         self.rows, self.cols = out_hw[0] + shift, out_hw[1] + shift
         self.spare = shift * self.cols + shift      # the last slice runs this far past the last grid
-        # (p, q, phase index, offset) for each kernel offset
-        self.taps = [(p, q, (p % stride) * self.sides + q % stride, (p // stride) * self.cols + q // stride)
-                     for p in range(k) for q in range(k)]
+        # (p, q, phase index, offset, whether it is its phase's first) for each kernel offset
+        self.taps, seen = [], set()
+        for p in range(k):
+            for q in range(k):
+                phase = (p % stride) * self.sides + q % stride
+                self.taps.append((p, q, phase, (p // stride) * self.cols + q // stride, phase not in seen))
+                seen.add(phase)
+        self.block_channels = self.channels_per_block()
 
     def channels_per_block(self):
         """How many channels one block takes (see _BLOCK_BYTES): the buffers of one channel are
@@ -262,20 +267,22 @@ class _PhaseGrids:
         return max(1, min(self.channels, by_cache, by_memory))
 
     def blocks(self):
-        """Yield slices of ``channels_per_block()`` channels (the last one may be smaller)."""
-        size = self.channels_per_block()
-        for first in range(0, self.channels, size):
-            yield slice(first, min(first + size, self.channels))
+        """Yield slices of ``block_channels`` channels (the last one may be smaller)."""
+        for first in range(0, self.channels, self.block_channels):
+            yield slice(first, min(first + self.block_channels, self.channels))
+
+    def length(self, channels):
+        """Elements of the grids of ``channels`` channels: one grid per image and channel."""
+        return channels * self.n * self.rows * self.cols
 
     def buffer(self, dtype, phases):
         """Zeros for one block: ``(phases read, length + spare)`` phase grids, or one flat grid."""
-        length = self.channels_per_block() * self.n * self.rows * self.cols
+        length = self.length(self.block_channels)
         return np.zeros((self.sides ** 2, length + self.spare) if phases else length, dtype=dtype)
 
     def grids(self, flat, channels):
         """The flat buffer's first ``channels`` channels as grids: (..., channels, N, rows, cols)."""
-        length = channels * self.n * self.rows * self.cols
-        return flat[..., :length].reshape(flat.shape[:-1] + (channels, self.n, self.rows, self.cols))
+        return flat[..., :self.length(channels)].reshape(flat.shape[:-1] + (channels, self.n, self.rows, self.cols))
 
     def split(self, x_block, phases):
         """Copy x[:, block] (N, c, H, W) into its phase grids; grid pixels in the padding stay zero."""
@@ -336,9 +343,9 @@ def _depthwise_forward(x, w, b, stride, padding, out_hw):
     grid, term = layout.buffer(x.dtype, phases=False), layout.buffer(x.dtype, phases=False)
     for block in layout.blocks():
         channels = block.stop - block.start
-        length = channels * x.shape[0] * layout.rows * layout.cols
+        length = layout.length(channels)
         layout.split(x[:, block], phases)
-        for tap, (p, q, phase, offset) in enumerate(layout.taps):
+        for tap, (p, q, phase, offset, _) in enumerate(layout.taps):
             shifted = phases[phase, offset:offset + length].reshape(channels, -1)   # every grid, shifted
             product = grid if tap == 0 else term    # the first term is the grid's start: no zeroing pass
             np.multiply(shifted, w[block, 0, p, q][:, None], out=product[:length].reshape(channels, -1))
@@ -376,21 +383,19 @@ def _depthwise_backward(dout, cache):
     with np.errstate(invalid="ignore"):         # 0 * inf in a dropped column: handled by _not_finite below
         for block in layout.blocks():
             channels = block.stop - block.start
-            length = channels * x.shape[0] * layout.rows * layout.cols
+            length = layout.length(channels)
             layout.split(x[:, block], phases)
             layout.output(dout_grid, channels)[...] = dout[:, block].transpose(1, 0, 2, 3)
             d = dout_grid[:length].reshape(channels, -1)
-            started = set()                     # phases whose gradient a first term wrote (each has one)
-            for p, q, phase, offset in layout.taps:
+            for p, q, phase, offset, first in layout.taps:
                 target = dphases[phase, offset:offset + length]
-                if phase in started:
-                    np.multiply(d, w[block, 0, p, q][:, None], out=term[:length].reshape(channels, -1))
-                    target += term[:length]
-                else:                           # the first term writes its slice; zero only the ends
+                if first:                       # the phase's first term writes its slice; zero only the ends
                     np.multiply(d, w[block, 0, p, q][:, None], out=target.reshape(channels, -1))
                     dphases[phase, :offset] = 0
                     dphases[phase, offset + length:length + layout.spare] = 0
-                    started.add(phase)
+                else:
+                    np.multiply(d, w[block, 0, p, q][:, None], out=term[:length].reshape(channels, -1))
+                    target += term[:length]
                 shifted = phases[phase, offset:offset + length].reshape(channels, 1, -1)
                 dw[block, 0, p, q] = np.matmul(shifted, d[:, :, None])[:, 0, 0]   # one dot per channel
             layout.merge(dphases, dx[:, block])
@@ -437,9 +442,8 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     """
     x = check_image_batch(x, layout="(N, C, H, W)")
     k, stride, padding, out_h, out_w = plain_pooling.check_pool_args(kernel_size, stride, padding, ceil_mode, x.shape)
-    n, c, height, width = x.shape
-    xp = np.full(plain_pooling.padded_shape(x.shape, k, stride, padding, (out_h, out_w)), -np.inf, dtype=x.dtype)
-    xp[:, :, padding:padding + height, padding:padding + width] = x
+    n, c = x.shape[:2]
+    xp = plain_pooling.padded(x, k, stride, padding, (out_h, out_w), fill=-np.inf)
     has_nan = bool(np.isnan(x).any())  # one cheap pass spares the NaN bookkeeping below when clean
     best = np.broadcast_to(plain_pooling.first_real(k, stride, padding, out_h, out_w).astype(np.int32),
                            (n, c, out_h, out_w)).copy()

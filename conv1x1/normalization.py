@@ -71,7 +71,7 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5, mean=None, var=None):
         x = check_statistics_batch(x)
         mean = x.mean(axis=(0, 2, 3))
         centered = x - mean[:, None, None]
-        var = _channel_sum(centered, centered, divide_by=x.size // channels).astype(x.dtype)   # biased: / m
+        var = (_channel_sum(centered, centered) / (x.size // channels)).astype(x.dtype)   # biased: divided by m
     else:
         mean, var = (check_channel_vector(v, name, channels).astype(x.dtype, copy=False)
                      for v, name in ((mean, "mean"), (var, "var")))
@@ -112,31 +112,27 @@ def batchnorm_backward(dout, cache):
     dout = check_dout(dout, x_hat.shape, x_hat.dtype)
     m = x_hat.shape[0] * x_hat.shape[2] * x_hat.shape[3]
     dtype = x_hat.dtype
-    dbeta_mean, dgamma_mean = _channel_sum(dout, divide_by=m), _channel_sum(dout, x_hat, divide_by=m)
-    dbeta, dgamma = (mean_ * m for mean_ in (dbeta_mean, dgamma_mean))   # sums, kept in float32 or wider
+    dbeta, dgamma = _channel_sum(dout), _channel_sum(dout, x_hat)       # in float32 or wider
     scale = (gamma * inv_std)[:, None, None]
     if not training:
         return scale * dout, dgamma.astype(dtype), dbeta.astype(dtype)
-    dx = x_hat * (-dgamma_mean.astype(dtype))[:, None, None]   # dx = scale * (dout - dbeta/m - x_hat * dgamma/m)
+    dx = x_hat * (-dgamma / m).astype(dtype)[:, None, None]     # dx = scale * (dout - dbeta/m - x_hat * dgamma/m)
     dx += dout
-    dx -= dbeta_mean.astype(dtype)[:, None, None]
+    dx -= (dbeta / m).astype(dtype)[:, None, None]
     dx *= scale
     return dx, dgamma.astype(dtype), dbeta.astype(dtype)
 
 
-def _channel_sum(a, b=None, divide_by=1):
-    """Per channel, the sum over (n, h, w) of ``a`` (or of ``a * b``, without making the product array),
-    divided by ``divide_by``, in float32 or wider.
+def _channel_sum(a, b=None):
+    """Per channel, the sum over (n, h, w) of ``a`` (or of ``a * b``, without making the product array).
 
     Accumulated in at least float32, as PyTorch does: a float16 sum overflows past 65504 long before
     the mean (the variance, dbeta / m) does. Callers round the results to the data's dtype.
     """
     total = np.promote_types(a.dtype, np.float32)
     if b is None:
-        sums = a.sum(axis=(0, 2, 3), dtype=total)
-    else:
-        sums = np.einsum("nchw,nchw->c", a, b, dtype=total)
-    return sums / divide_by
+        return a.sum(axis=(0, 2, 3), dtype=total)
+    return np.einsum("nchw,nchw->c", a, b, dtype=total)
 
 
 class BatchNormCache(NamedTuple):

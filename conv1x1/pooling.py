@@ -55,9 +55,8 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     """
     x = check_image_batch(x, layout="(N, C, H, W)")
     k, stride, padding, out_h, out_w = check_pool_args(kernel_size, stride, padding, ceil_mode, x.shape)
-    n, c, height, width = x.shape
-    xp = np.full(padded_shape(x.shape, k, stride, padding, (out_h, out_w)), -np.inf, dtype=x.dtype)
-    xp[:, :, padding:padding + height, padding:padding + width] = x
+    n, c = x.shape[:2]
+    xp = padded(x, k, stride, padding, (out_h, out_w), fill=-np.inf)
     # Walk the K*K positions of a window in row-major order; each strided view holds that position
     # of every window at once. A position takes over where it is strictly larger (ties keep the
     # first) or NaN (so the last NaN wins). The best starts at each window's first real element,
@@ -131,6 +130,14 @@ class MaxPool2dCache(NamedTuple):
     dtype: np.dtype
 
 
+def padded(x, k, stride, padding, out_hw, fill) -> np.ndarray:
+    """x in a border of ``fill`` (``padding`` wide, more on the bottom/right if ceil mode needs it)."""
+    height, width = x.shape[2:]
+    xp = np.full(padded_shape(x.shape, k, stride, padding, out_hw), fill, dtype=x.dtype)
+    xp[:, :, padding:padding + height, padding:padding + width] = x
+    return xp
+
+
 def padded_shape(x_shape, k, stride, padding, out_hw) -> tuple:
     """Shape of x padded so that every window fits (ceil mode may need more on the bottom/right)."""
     n, c = x_shape[:2]
@@ -184,9 +191,8 @@ def avgpool2d_forward(x, kernel_size, stride=None, padding=0):
     """
     x = check_image_batch(x, layout="(N, C, H, W)")
     k, stride, padding, out_h, out_w = check_pool_args(kernel_size, stride, padding, False, x.shape)
-    n, c, height, width = x.shape
-    xp = np.zeros((n, c, height + 2 * padding, width + 2 * padding), dtype=x.dtype)
-    xp[:, :, padding:padding + height, padding:padding + width] = x
+    n, c = x.shape[:2]
+    xp = padded(x, k, stride, padding, (out_h, out_w), fill=0)
     total = np.zeros((n, c, out_h, out_w), dtype=np.promote_types(x.dtype, np.float32))  # float16 sums overflow
     for p in range(k):
         for q in range(k):  # the window element (p, q) of every window at once
@@ -217,7 +223,7 @@ def avgpool2d_backward(dout, cache):
     out_h, out_w = window_geometry(height, width, k, stride, padding, pool=True)[3:]
     dout = check_dout(dout, (n, c, out_h, out_w), dtype)
     share = dout / (k * k)
-    dxp = np.zeros((n, c, height + 2 * padding, width + 2 * padding), dtype=dtype)
+    dxp = np.zeros(padded_shape(x_shape, k, stride, padding, (out_h, out_w)), dtype=dtype)
     for p in range(k):
         for q in range(k):
             dxp[:, :, p:p + stride * out_h:stride, q:q + stride * out_w:stride] += share

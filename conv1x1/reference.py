@@ -164,14 +164,19 @@ def maxpool2d_loops(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     out : ndarray, shape (N, C, out_H, out_W)
     """
     x = check_image_batch(x, layout="(N, C, H, W)")
-    k, stride, padding, out_h, out_w = check_pool_args(kernel_size, stride, padding, ceil_mode, x.shape)
-    out = np.empty(x.shape[:2] + (out_h, out_w), dtype=x.dtype)
+    geometry = check_pool_args(kernel_size, stride, padding, ceil_mode, x.shape)
+    out = np.empty(x.shape[:2] + geometry[3:], dtype=x.dtype)
+    for i, j, window in _windows(x, *geometry):
+        out[:, :, i, j] = window.max(axis=(2, 3))
+    return out
+
+
+def _windows(x, k, stride, padding, out_h, out_w):
+    """Yield (i, j, the real part of output pixel (i, j)'s K x K window): the window clipped to x."""
     for i in range(out_h):
         for j in range(out_w):
-            top, left = i * stride - padding, j * stride - padding   # the window, clipped to the input
-            window = x[:, :, max(top, 0):top + k, max(left, 0):left + k]
-            out[:, :, i, j] = window.max(axis=(2, 3))
-    return out
+            top, left = i * stride - padding, j * stride - padding
+            yield i, j, x[:, :, max(top, 0):top + k, max(left, 0):left + k]
 
 
 def avgpool2d_loops(x, kernel_size, stride=None, padding=0):
@@ -182,12 +187,10 @@ def avgpool2d_loops(x, kernel_size, stride=None, padding=0):
     out : ndarray, shape (N, C, out_H, out_W)
     """
     x = check_image_batch(x, layout="(N, C, H, W)")
-    k, stride, padding, out_h, out_w = check_pool_args(kernel_size, stride, padding, False, x.shape)
-    out = np.empty(x.shape[:2] + (out_h, out_w), dtype=x.dtype)
-    for i in range(out_h):
-        for j in range(out_w):
-            top, left = i * stride - padding, j * stride - padding   # the real part of the window
-            window = x[:, :, max(top, 0):top + k, max(left, 0):left + k]
-            total = window.sum(axis=(2, 3), dtype=np.promote_types(x.dtype, np.float32))   # the padding adds 0
-            out[:, :, i, j] = total / (k * k)
+    geometry = check_pool_args(kernel_size, stride, padding, False, x.shape)
+    k = geometry[0]
+    out = np.empty(x.shape[:2] + geometry[3:], dtype=x.dtype)
+    for i, j, window in _windows(x, *geometry):
+        total = window.sum(axis=(2, 3), dtype=np.promote_types(x.dtype, np.float32))   # the padding adds 0
+        out[:, :, i, j] = total / (k * k)
     return out

@@ -55,8 +55,8 @@ def test_batchnorm_train_steps_running_stats_and_eval_equal_torch(rng):
     with torch.no_grad():
         theirs.weight.copy_(torch.tensor(gamma))
         theirs.bias.copy_(torch.tensor(beta))
-    for _ in range(3):                                   # training steps: outputs, gradients, running stats
-        x = rng.standard_normal((4, 3, 5, 2)) * 2 + 1
+    def step(x):
+        """One forward and backward of both; outputs and gradients must agree."""
         dout = rng.standard_normal(x.shape)
         tx = torch.tensor(x, requires_grad=True)
         tout = theirs(tx)
@@ -64,20 +64,16 @@ def test_batchnorm_train_steps_running_stats_and_eval_equal_torch(rng):
         _close(ours.forward(x), tout)
         _close(ours.backward(dout), tx.grad)
         _close(ours.grads["gamma"], theirs.weight.grad)
+
+    for _ in range(3):                                   # training steps: outputs, gradients, running stats
+        step(rng.standard_normal((4, 3, 5, 2)) * 2 + 1)
         _close(ours.grads["beta"], theirs.bias.grad)
         theirs.zero_grad()
         _close(ours.running_mean, theirs.running_mean)
         _close(ours.running_var, theirs.running_var)
     ours.eval()
     theirs.eval()
-    x = rng.standard_normal((2, 3, 3, 3))
-    dout = rng.standard_normal(x.shape)
-    tx = torch.tensor(x, requires_grad=True)
-    tout = theirs(tx)
-    tout.backward(torch.tensor(dout))
-    _close(ours.forward(x), tout)
-    _close(ours.backward(dout), tx.grad)
-    _close(ours.grads["gamma"], theirs.weight.grad)
+    step(rng.standard_normal((2, 3, 3, 3)))
 
 
 def test_channel_shuffle_equals_torch(rng):
