@@ -15,7 +15,7 @@ import json
 import os
 import sys
 
-import numpy as np
+
 
 from . import __version__
 from .cost import Report, bottleneck_comparison, conv_cost, machine_peaks

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_branches, check_dout, check_layers
+from ._checks import check_branches, check_dout
 from .cost.formulas import add_cost, concat_cost
 from .cost.report import Report
 from .layers import Layer
@@ -286,3 +286,19 @@ class Residual(_Container):
                              "they must match")
         nodes.append(add_cost(out_shape, name=child("add")))
         return Report(nodes, title=name or "Residual")
+
+
+# ---------------------------------------------------------------- checks that belong here
+
+
+def check_layers(layers, owner: str) -> list:
+    """Return ``layers`` as a list if each is a layer (has forward and backward).
+
+    (A layer used twice in one network is refused by the container itself, which
+    sees the whole tree: ``containers._refuse_shared_layers``.)
+    """
+    layers = list(layers)
+    for i, layer in enumerate(layers):
+        if not (callable(getattr(layer, "forward", None)) and callable(getattr(layer, "backward", None))):
+            raise TypeError(f"{owner} takes Layer objects; argument {i} is {type(layer).__name__}")
+    return layers

@@ -32,8 +32,7 @@ import numpy as np
 
 from . import functional as F
 from ._checks import (DEPTHWISE_HINT, check_flag, check_float_dtype, check_groups, check_image_batch, check_in_channels,
-                      check_padding,
-                      check_positive_int, check_real, check_rng, check_unit_interval)
+                      check_padding, check_positive_int, check_real, check_rng)
 from .cost.formulas import LayerCost, batchnorm_cost, conv_cost, elementwise_cost, global_pool_cost, pool_cost
 from .cost.report import Report
 
@@ -671,3 +670,15 @@ class ChannelShuffle(Layer):
         if in_shape[0] is not None:
             check_groups(self.groups, in_shape[0])
         return elementwise_cost("channel shuffle", *in_shape, name=name or repr(self))
+
+
+# ---------------------------------------------------------------- checks that belong here
+
+def check_unit_interval(value, name: str, meaning: str) -> float:
+    """Return ``value`` as a float if it is a real number in [0, 1] (``meaning`` says what it weighs)."""
+    value = check_real(value, name, minimum=0.0)
+    if value > 1:
+        raise ValueError(f"{name} must be between 0 and 1 ({meaning}), got {value}")
+    return value
+
+

@@ -54,5 +54,5 @@ __all__ = [
     "LayerCost", "Report", "Comparison", "Prediction",
     "conv_cost", "pool_cost", "elementwise_cost", "concat_cost", "batchnorm_cost", "add_cost", "global_pool_cost",
     "bottleneck_comparison", "inception_cost", "inception_branches", "human", "exact", "KINDS",
-    "measure", "Measurement", "MachinePeaks", "machine_peaks",
+    "measure", "Measurement", "MachinePeaks", "machine_peaks", "formulas", "inception", "render", "report", "roofline",
 ]

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import check_str
 from . import render, roofline
 from .formulas import KINDS, ROW_KEYS, LayerCost, MacUnits, exact
 
@@ -367,3 +366,12 @@ class Comparison:
 
     def _repr_html_(self):
         return render.comparison_html(self)
+
+
+# ---------------------------------------------------------------- checks that belong here
+
+def check_str(value, name: str) -> str:
+    """Return ``value`` if it is a str, else a TypeError."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    return value

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_choice, check_group_widths, check_positive_int, check_rng, check_width_multiplier
-from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit
+from .._checks import check_choice, check_positive_int, check_real, check_rng
+from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit, check_group_widths
 from ..containers import Sequential
 from ..cost import Report
 from .inception import Inception
@@ -307,3 +307,15 @@ def googlenet(num_classes=1000, rng=None, dtype=np.float64) -> Network:
 
 MODELS = {"mobilenet_v1": mobilenet_v1, "resnet50": resnet50, "squeezenet1_0": squeezenet1_0,
           "shufflenet_v1": shufflenet_v1, "googlenet": googlenet}
+
+
+# ---------------------------------------------------------------- checks that belong here
+
+def check_width_multiplier(value, papers="MobileNet's paper uses 1, 0.75, 0.5, 0.25") -> float:
+    """Return a width multiplier (MobileNet's alpha, ShuffleNet's s) as a float if it is in (0, 1]."""
+    alpha = check_real(value, "width_multiplier")
+    if not 0 < alpha <= 1:
+        raise ValueError(f"width_multiplier must be in (0, 1] ({papers}), got {alpha}")
+    return alpha
+
+
