@@ -143,10 +143,19 @@ class Sequential(_Container):
 
     def cost_node(self, in_shape, name):
         nodes = []
-        for i, layer in enumerate(self._children):
-            nodes.append(layer.cost_node(in_shape, f"{name}.{i}" if name else str(i)))
+        for label, layer in zip(self.child_names(name), self._children):
+            nodes.append(layer.cost_node(in_shape, label))
             in_shape = nodes[-1].out_shape or in_shape  # an empty Sequential passes its input on
-        return Report(nodes, title=name or "Sequential")
+        return Report(nodes, title=name or self.title)
+
+    @property
+    def title(self) -> str:
+        """The title of its cost report when it has no name of its own."""
+        return type(self).__name__
+
+    def child_names(self, name) -> list:
+        """The names of the children's rows in a cost report: "0", "1", ... (prefixed with ``name``)."""
+        return [f"{name}.{i}" if name else str(i) for i in range(len(self._children))]
 
 
 class Concat(_Container):

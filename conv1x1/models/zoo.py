@@ -72,12 +72,13 @@ class Network(Sequential):
         """The cost of one (3, height, width) image: a Report with one child per named layer."""
         return super().cost(height, width, self.in_channels if in_channels is None else in_channels)
 
-    def cost_node(self, in_shape, name):
-        nodes = []
-        for label, layer in zip(self.names, self):
-            nodes.append(layer.cost_node(in_shape, label))
-            in_shape = nodes[-1].out_shape or in_shape
-        return Report(nodes, title=name or self.name)
+    @property
+    def title(self) -> str:
+        return self.name
+
+    def child_names(self, name) -> list:
+        """The layers' own names ("conv1", "fire2", ...): a network's rows are named as its paper names them."""
+        return list(self.names)
 
 
 def _conv_bn_relu(c_in, c_out, k, stride, rng, dtype):
