@@ -184,7 +184,7 @@ def check_bias(b, out_channels: int):
 
 
 def common_dtype(x: np.ndarray, w: np.ndarray, b):
-    """Return x, w and b (b may be None) in one floating dtype, NumPy's promotion: float32 with float32 stays float32."""
+    """Return x, w and b (b may be None) in one floating dtype by NumPy's promotion (float32 with float32 stays)."""
     dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
     return x.astype(dtype, copy=False), w.astype(dtype, copy=False), None if b is None else b.astype(dtype, copy=False)
 

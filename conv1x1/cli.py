@@ -15,8 +15,6 @@ import json
 import os
 import sys
 
-
-
 from . import __version__
 from .cost import Report, bottleneck_comparison, conv_cost, machine_peaks
 from .models import MODELS

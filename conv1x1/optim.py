@@ -13,12 +13,10 @@ hyper-parameters mean the same thing in both libraries.
 
 from __future__ import annotations
 
-
 import math
 import numbers
 
 import numpy as np
-
 
 __all__ = ["SGD"]
 

@@ -10,9 +10,9 @@ import pytest
 import conv1x1 as C
 from conv1x1 import _checks as V
 from conv1x1.data import check_examples
-from conv1x1.models.zoo import check_width_multiplier
 from conv1x1.gradcheck import rel_error
 from conv1x1.losses import softmax_cross_entropy
+from conv1x1.models.zoo import check_width_multiplier
 
 
 def test_masked_arrays_are_refused():

@@ -11,8 +11,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import (DEPTHWISE_HINT, check_branches, check_flag, check_float_dtype, check_groups, check_positive_int,
-                       window_geometry)
+from .._checks import (
+    DEPTHWISE_HINT,
+    check_branches,
+    check_flag,
+    check_float_dtype,
+    check_groups,
+    check_positive_int,
+    window_geometry,
+)
 
 __all__ = ["LayerCost", "MacUnits", "conv_cost", "pool_cost", "elementwise_cost", "concat_cost", "batchnorm_cost",
            "add_cost", "global_pool_cost", "human", "exact", "KINDS", "ROW_KEYS", "OP_KEYS"]

@@ -268,7 +268,7 @@ class Report(MacUnits):
         ------------------------------------------------------------------------------------------------------------------
         Total                 (256, 28, 28)     163.7K  128.0M              256.1M     288.5K          288.5K       150.5K
         per image; ...
-        """
+        """  # noqa: E501 (the table as printed)
         return render.summary(self, depth, batch)
 
     def __str__(self):

@@ -31,11 +31,11 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_choice, check_positive_int, check_real, check_rng
-from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit, check_group_widths
 from ..containers import Sequential
 from ..cost import Report
-from .inception import Inception
 from ..layers import BatchNorm2d, Conv1x1, Conv2d, GlobalAvgPool2d, MaxPool2d, ReLU
+from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit, check_group_widths
+from .inception import Inception
 
 __all__ = ["Network", "mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet", "MODELS"]
 
