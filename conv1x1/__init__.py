@@ -50,6 +50,7 @@ from .pooling import (avgpool2d_backward, avgpool2d_forward, global_avg_pool_bac
                       maxpool2d_backward, maxpool2d_forward)
 from .shuffle import channel_shuffle_backward, channel_shuffle_forward
 from . import models  # noqa: E402  (after the layers it builds on)
+from . import exercises  # noqa: E402  (after the functions it checks against)
 
 __version__ = "0.2.0"
 
@@ -65,5 +66,5 @@ __all__ = [
     "Sequential",
     "Concat", "Residual", "Inception", "BatchNorm2d", "ChannelShuffle", "DepthwiseSeparable", "Bottleneck", "Fire", "ShuffleUnit",
     "softmax_cross_entropy", "SGD", "save", "load",
-    "checkpoint", "cost", "data", "fast", "gradcheck", "models", "optim", "reference", "report", "timing", "train",
+    "checkpoint", "cost", "data", "exercises", "fast", "gradcheck", "models", "optim", "reference", "report", "timing", "train",
 ]
