@@ -430,8 +430,8 @@ def _out(size, k, s, p, rounding=math.floor):
     (lambda *a: 2 * macs_floor_division(*a), ["FLOPs", "2x the MACs"]),
     (lambda ci, co, h, w, k, s, p: h * w * co * ci * k * k, ["output size", "input size"]),
     (lambda ci, co, h, w, k, s, p: _out(h, k, s, p) * _out(w, k, s, p) * co * ci, ["kernel area"]),
-    (lambda ci, co, h, w, k, s, p: macs_floor_division(ci, co, h, w, k, s, p) + co * _out(h, k, s, p) * _out(w, k, s, p),
-     ["bias adds are counted"]),
+    (lambda ci, co, h, w, k, s, p: macs_floor_division(ci, co, h, w, k, s, p)
+     + co * _out(h, k, s, p) * _out(w, k, s, p), ["bias adds are counted"]),
     (lambda ci, co, h, w, k, s, p: _out(h, k, s, p, math.ceil) * _out(w, k, s, p, math.ceil) * co * ci * k * k,
      ["rounded up", "floor"]),
 ])

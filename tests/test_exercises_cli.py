@@ -124,7 +124,8 @@ def test_check_bad_arguments_exit_2(capsys, tmp_path):
 
 def test_the_package_command_line_forwards_exercises(tmp_path):
     """``python -m conv1x1 exercises ...`` is this command line (the wiring is a few lines in __main__)."""
-    done = subprocess.run([sys.executable, "-m", "conv1x1", "exercises", "check", str(write(tmp_path, "m.py", TRANSPOSED))],
+    path = write(tmp_path, "m.py", TRANSPOSED)
+    done = subprocess.run([sys.executable, "-m", "conv1x1", "exercises", "check", str(path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "transposed" in done.stdout
 

@@ -260,7 +260,8 @@ def _grade_one(file: Path, timeout: float) -> tuple[dict, str]:
     """({exercise: status}, a note on what went wrong, or "") for one submission, checked in a subprocess."""
     limit = timeout * (len(names()) + 1) + STARTUP_SLACK
     package_root = str(Path(__file__).resolve().parent.parent.parent)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    paths = [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]    # the conv1x1 this process runs
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
     with tempfile.TemporaryDirectory() as scratch:
         report = Path(scratch) / "report.json"
         command = [sys.executable, "-m", "conv1x1.exercises", "check", str(file.resolve()),

@@ -409,7 +409,8 @@ Returns
                 + c_out * _out(h, k, s, p) * _out(w, k, s, p)),
         Mistake("the output size is rounded up; it rounds down (floor): a window that does not fit is not "
                 "computed.", _MACS_FIX,
-                _macs_with(lambda h, k, s, p: _out(h, k, s, p, math.ceil), lambda w, k, s, p: _out(w, k, s, p, math.ceil))),
+                _macs_with(lambda h, k, s, p: _out(h, k, s, p, math.ceil),
+                           lambda w, k, s, p: _out(w, k, s, p, math.ceil))),
         Mistake("the output size leaves out the padding (added on both sides: + 2 * padding).", _MACS_FIX,
                 _macs_with(lambda h, k, s, p: _out(h, k, s, 0), lambda w, k, s, p: _out(w, k, s, 0))),
         Mistake("the output size leaves out the stride (divide by it: the window jumps stride pixels).", _MACS_FIX,
