@@ -209,7 +209,7 @@ def test_names_lists_the_seven_exercises_of_the_issue_first_in_teaching_order():
 def test_show_gives_the_exact_signature_and_hints(name, signature):
     text = exercises.show(name)
     assert signature in text
-    assert "Hints" in text and f'exercises.check({name!r}, {name})' in text
+    assert "Hints" in text and f'exercises.check("{name}", {name})' in text
 
 
 def test_show_states_the_shapes_of_the_forward_pass():
@@ -650,4 +650,4 @@ def test_practise_page_python_blocks_run_and_show_the_real_message(capsys):
         exec(compile(block, "practise.md", "exec"), namespace)  # noqa: S102 - our own page
     printed = capsys.readouterr().out
     shown = re.findall(r"```text\n(.*?)```", page, flags=re.S)
-    assert shown and all(text.strip() in printed for text in shown if text.startswith("conv1x1_"))
+    assert len(shown) >= 5 and all(text.strip() in printed for text in shown)

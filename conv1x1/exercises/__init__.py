@@ -85,7 +85,7 @@ def show(name: str) -> str:
     hints = "\n".join(f"  - {hint}" for hint in task.hints)
     return (f"Exercise {number} of {len(EXERCISES)}: {name}\n\n    def {task.signature}:\n\n{task.task}\n\n"
             f"Hints\n{hints}\n\n"
-            f"Check it in Python:   exercises.check({name!r}, {name})\n"
+            f'Check it in Python:   exercises.check("{name}", {name})\n'
             f"or from a terminal:   python -m conv1x1 exercises start {name}    (writes {name}.py)\n"
             f"                      python -m conv1x1 exercises check {name}.py")
 

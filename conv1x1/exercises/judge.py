@@ -338,7 +338,8 @@ def verdict(exercise, reports: list, total: int) -> tuple[bool, str]:
         lines.append("Other cases: " + "; ".join(f"{short} on {_and(numbers)}" for short, numbers in others.items())
                      + ".")
     if len(reports) < total:
-        lines.append(f"Cases {len(reports) + 1} to {total} were not run.")
+        skipped = list(range(len(reports) + 1, total + 1))
+        lines.append(f"{_and(skipped).capitalize()} {'was' if len(skipped) == 1 else 'were'} not run.")
     return False, "\n".join(lines)
 
 
