@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import (check_callable, check_float64, check_float_array, check_loss_weights, check_real_array,
+from ._checks import (check_callable, check_float64, check_float_array, check_loss_weights, check_real_array,
                           check_same_shape, check_step, check_writeable)
 
 __all__ = ["numerical_gradient", "rel_error", "check_layer"]

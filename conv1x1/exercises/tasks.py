@@ -17,10 +17,11 @@ from typing import Callable
 
 import numpy as np
 
-from .. import (conv1x1_backward, conv1x1_forward, global_avg_pool_backward, global_avg_pool_forward, relu_backward,
-                softmax_cross_entropy)
 from ..cost import conv_cost
+from ..functional import (conv1x1_backward, conv1x1_forward, global_avg_pool_backward, global_avg_pool_forward,
+                          relu_backward)
 from ..gradcheck import numerical_gradient
+from ..losses import softmax_cross_entropy
 from .judge import Case, Mistake, Part
 
 __all__ = ["Exercise", "EXERCISES"]
