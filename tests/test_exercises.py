@@ -166,6 +166,19 @@ def softmax_logsumexp(scores, y):
     return -np.mean(log_p[np.arange(len(y)), y]), (np.exp(log_p) - one_hot) / len(y)
 
 
+def separable_two_convolutions(in_channels, out_channels, height, width, kernel_size, stride, padding):
+    h_out = (height + 2 * padding - kernel_size) // stride + 1
+    w_out = (width + 2 * padding - kernel_size) // stride + 1
+    depthwise = h_out * w_out * in_channels * kernel_size ** 2
+    return depthwise + h_out * w_out * out_channels * in_channels
+
+
+def separable_from_the_library(in_channels, out_channels, height, width, kernel_size, stride, padding):
+    depthwise = C.cost.conv_cost(in_channels, in_channels, height, width, kernel_size, stride, padding, bias=False,
+                                 groups=in_channels)
+    return depthwise.macs + C.cost.conv_cost(in_channels, out_channels, *depthwise.out_shape[1:], 1, bias=False).macs
+
+
 CORRECT = {
     "conv1x1_forward": [forward_loops, forward_einsum, forward_matmul, forward_tensordot, forward_channels_last],
     "conv1x1_backward": [backward_einsum, backward_matmul, backward_loops, backward_tensordot, backward_channels_last],
@@ -175,8 +188,9 @@ CORRECT = {
     "numerical_gradient": [gradient_restoring, gradient_on_copies],
     "global_avg_pool_backward": [gap_broadcast, gap_loops],
     "softmax_cross_entropy": [softmax_stable, softmax_logsumexp],
+    "depthwise_separable_macs": [separable_two_convolutions, separable_from_the_library],
 }
-ARRAY_INPUTS = [name for name in CORRECT if name not in ("conv_params", "conv_macs")]
+ARRAY_INPUTS = [name for name in CORRECT if name not in ("conv_params", "conv_macs", "depthwise_separable_macs")]
 
 
 def failed(name, fn, *words, timeout=5):
@@ -191,7 +205,7 @@ def failed(name, fn, *words, timeout=5):
 # ---------------------------------------------------------------- the contract
 
 
-def test_names_lists_the_seven_exercises_of_the_issue_first_in_teaching_order():
+def test_names_lists_the_seven_exercises_of_the_issue_first_in_their_order():
     assert exercises.names()[:7] == ["conv1x1_forward", "conv1x1_backward", "relu_backward", "conv_params",
                                      "conv_macs", "numerical_gradient", "global_avg_pool_backward"]
     assert set(exercises.names()) == set(CORRECT)
@@ -526,6 +540,23 @@ def test_softmax_cross_entropy_without_the_one_hot_and_summed_are_named():
         loss, dscores = softmax_stable(scores, y)
         return loss * len(y), dscores * len(y)
     failed("softmax_cross_entropy", summed, "the loss is a sum over the batch", "dscores is not divided by N")
+
+
+# ---------------------------------------------------------------- 9. depthwise_separable_macs mistakes
+
+
+def _dense_kxk(ci, co, h, w, k, s, p):
+    return _out(h, k, s, p) * _out(w, k, s, p) * co * ci * k * k
+
+
+@pytest.mark.parametrize("attempt, words", [
+    (lambda ci, co, h, w, k, s, p: _dense_kxk(ci, ci, h, w, k, s, p) + _dense_kxk(ci, co, h, w, k, s, p) // k // k,
+     ["depthwise convolution is counted as a dense one"]),
+    (lambda ci, co, h, w, k, s, p: _dense_kxk(ci, co, h, w, k, s, p) // co, ["pointwise 1x1 convolution is forgotten"]),
+    (lambda ci, co, h, w, k, s, p: _dense_kxk(ci, co, h, w, k, s, p) // co + h * w * co * ci, ["on the input size"]),
+])
+def test_depthwise_separable_macs_mistakes_are_named(attempt, words):
+    failed("depthwise_separable_macs", attempt, *words)
 
 
 # ---------------------------------------------------------------- whatever the attempt does

@@ -75,7 +75,7 @@ def show(name: str) -> str:
     --------
     >>> from conv1x1 import exercises
     >>> print(exercises.show("conv_params"))  # doctest: +ELLIPSIS
-    Exercise 4 of 8: conv_params
+    Exercise 4 of 9: conv_params
     <BLANKLINE>
         def conv_params(in_channels, out_channels, kernel_size, bias):
     ...

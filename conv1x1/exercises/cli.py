@@ -267,7 +267,7 @@ def _grade_one(file: Path, timeout: float) -> tuple[dict, str]:
         command = [sys.executable, "-m", "conv1x1.exercises", "check", str(file.resolve()),
                    "--timeout", repr(timeout), "--json", str(report)]
         try:
-            done = subprocess.run(command, cwd=file.resolve().parent, env=env, stdin=subprocess.DEVNULL,
+            done = subprocess.run(command, cwd=scratch, env=env, stdin=subprocess.DEVNULL,  # cwd: none of theirs
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=limit)
         except subprocess.TimeoutExpired:
             return _all("error"), f"error: stopped after {limit:g} s (an endless loop when the file is imported?)"

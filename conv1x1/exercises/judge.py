@@ -236,11 +236,14 @@ def judge(exercise, case: Case, number: int, expected, outcome: Call, timeout: f
         report.short = f"raised {type(error).__name__}"
     else:
         got = outcome.returned
-        right, lines = _compare_output(parts, got, expected, case.tol)
-        report.got, report.passed = (["the right result"] if right else lines), right
-        if not right:
+        wrong, lines = _compare_output(parts, got, expected, case.tol)
+        report.passed = not wrong
+        report.got = lines if wrong else ["the right result"]
+        if got is None:
+            report.got[0] += " (is the return statement missing?)"
+        if wrong:
             report.mistakes = _named_mistakes(exercise, case, got, expected)
-            report.short = _short(parts, got, lines)
+            report.short = f"wrong {wrong}"
     for name, count in outcome.modified.items():
         size = next(a.size for n, a in zip(names, case.args) if n == name)
         hint = exercise.modified_hints.get(name) or (
@@ -252,32 +255,27 @@ def judge(exercise, case: Case, number: int, expected, outcome: Call, timeout: f
     return report
 
 
-def _compare_output(parts: tuple, got, expected, tol: float) -> tuple[bool, list]:
+def _compare_output(parts: tuple, got, expected, tol: float) -> tuple[str, list]:
+    """(what is wrong: "" if nothing, else "result", "dw", "dx and db", ...; what came back, in lines)."""
     if len(parts) == 1:
         right, text = compare_part(parts[0], got, expected, tol)
-        return right, [text]
+        return ("" if right else "result"), [text]
     wanted = "(" + ", ".join(p.name for p in parts) + ")"
     if not isinstance(got, (tuple, list)):
-        return False, [f"{describe(got)}, not a tuple: return the {len(parts)}-tuple {wanted}"]
+        return "result", [f"{describe(got)}, not a tuple: return the {len(parts)}-tuple {wanted}"]
     if len(got) != len(parts):
-        return False, [f"{describe(got)}, not the {len(parts)}-tuple {wanted}"]
+        return "result", [f"{describe(got)}, not the {len(parts)}-tuple {wanted}"]
     results = [compare_part(part, g, e, tol) for part, g, e in zip(parts, got, expected)]
-    if all(right for right, _ in results):
-        return True, [f"{wanted}: all right"]
+    wrong = [part.name for part, (right, _) in zip(parts, results) if not right]
+    if not wrong:
+        return "", []
     for order in itertools.permutations(range(len(parts))):
         if order != tuple(range(len(parts))) and all(
                 compare_part(parts[i], got[j], expected[i], tol)[0] for i, j in enumerate(order)):
-            return False, [f"the right values in the wrong order: return them as {wanted}"]
+            return "order", [f"the right values in the wrong order: return them as {wanted}"]
     lines = [f"a {type(got).__name__} of {len(got)}:"]
     lines += [f"    {part.name}: {text}" for part, (_, text) in zip(parts, results)]
-    return False, lines
-
-
-def _short(parts: tuple, got, lines: list) -> str:
-    if len(parts) == 1 or not isinstance(got, (tuple, list)) or len(got) != len(parts) or len(lines) == 1:
-        return "wrong result"
-    wrong = [line.split(":")[0].strip() for line in lines[1:] if not line.strip().endswith(": right")]
-    return "wrong " + " and ".join(wrong)
+    return " and ".join(wrong), lines
 
 
 def _named_mistakes(exercise, case: Case, got, expected) -> list:

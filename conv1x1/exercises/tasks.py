@@ -199,10 +199,12 @@ BACKWARD = Exercise(
     params=("dout", "x", "w"),
     summary="the backward pass: dx, dw and db",
     task="""\
-Backward pass of a 1x1 convolution out = conv1x1_forward(x, w, b). Seeing image n as a (C_in, H*W)
-matrix x[n], out[n] = w @ x[n] + b[:, None], so
+Backward pass of a 1x1 convolution. The forward pass computed
 
-    dx[n] = w.T @ dout[n]            dw = sum over n of dout[n] @ x[n].T            db = dout summed over n, h, w
+    out[n, o, h, w] = sum over c of w[o, c] * x[n, c, h, w] + b[o]
+
+or, seeing image n as a (C_in, H*W) matrix x[n], out[n] = w @ x[n] + b[:, None]. Given dout, the
+gradient of the loss with respect to out, return the gradients with respect to x, w and b.
 
 Parameters
     dout : ndarray, shape (N, C_out, H, W)   the gradient of the loss with respect to out
@@ -212,7 +214,8 @@ Returns
     the tuple (dx, dw, db): dx (N, C_in, H, W), dw (C_out, C_in), db (C_out,), in the dtype of x
 Do not modify dout, x or w.""",
     hints=("Each gradient has the shape of what it is the gradient of: dw is (C_out, C_in) like w.",
-           "Write the shapes next to each matrix product; the one that fits is usually the right one."),
+           "Write the shapes next to each matrix product; the one that fits is usually the right one.",
+           "Where a number is used many times in the forward pass, its gradient adds up every use."),
     returns=(Part("dx", "array", "(N, C_in, H, W)"), Part("dw", "array", "(C_out, C_in)"),
              Part("db", "array", "(C_out,)")),
     answer=_backward,
@@ -523,10 +526,11 @@ GAP = Exercise(
     params=("dout", "x_shape"),
     summary="the backward pass of global average pooling",
     task="""\
-Backward pass of global average pooling out[n, c, 0, 0] = mean over h, w of x[n, c, h, w]: each of the
-H*W pixels of a channel counts 1 / (H*W) in its mean.
+Backward pass of global average pooling, whose forward pass computed
 
-    dx[n, c, h, w] = dout[n, c, 0, 0] / (H * W)
+    out[n, c, 0, 0] = mean over h, w of x[n, c, h, w]
+
+Given dout, the gradient of the loss with respect to out, return dx, the gradient with respect to x.
 
 Parameters
     dout : ndarray, shape (N, C, 1, 1)   the gradient of the loss with respect to out
@@ -534,7 +538,8 @@ Parameters
 Returns
     dx : ndarray, shape x_shape, in the dtype of dout
 Do not modify dout.""",
-    hints=("Broadcasting a (N, C, 1, 1) array against (N, C, H, W) repeats it over every pixel.",),
+    hints=("How much does out[n, c, 0, 0] change when one pixel x[n, c, h, w] grows by 1?",
+           "Broadcasting a (N, C, 1, 1) array against (N, C, H, W) repeats it over every pixel."),
     returns=(Part("dx", "array", "x_shape"),),
     answer=_gap_backward,
     cases=_gap_cases,
@@ -585,11 +590,11 @@ SOFTMAX = Exercise(
     params=("scores", "y"),
     summary="the loss at the end of a classifier, and its gradient",
     task="""\
-Mean softmax cross-entropy over a batch of N images with K class scores each, and its gradient:
+Mean softmax cross-entropy over a batch of N images with K class scores each, and its gradient
+dscores, the derivative of the loss with respect to each score:
 
     p[n] = softmax(scores[n]) = exp(scores[n]) / sum(exp(scores[n]))
     loss = mean over n of -log p[n, y[n]]
-    dscores = (p - one_hot(y)) / N
 
 exp overflows above about 709: subtract each row's maximum first, which does not change the softmax.
 
@@ -599,7 +604,8 @@ Parameters
 Returns
     the tuple (loss, dscores): loss a float, dscores (N, K) in the dtype of scores
 Do not modify scores or y.""",
-    hints=("scores[np.arange(N), y] picks each image's score for its true class.",),
+    hints=("scores[np.arange(N), y] picks each image's score for its true class.",
+           "Differentiate -log p[n, y[n]] with respect to scores[n, k] for k == y[n] and for k != y[n]."),
     returns=(Part("loss", "float"), Part("dscores", "array", "(N, K)")),
     answer=softmax_cross_entropy,
     cases=_softmax_cases,
@@ -625,4 +631,73 @@ Do not modify scores or y.""",
 )
 
 
-EXERCISES = {exercise.name: exercise for exercise in (FORWARD, BACKWARD, RELU, PARAMS, MACS, GRADIENT, GAP, SOFTMAX)}
+# ---------------------------------------------------------------- 9. depthwise_separable_macs
+
+def _separable_macs(in_channels, out_channels, height, width, kernel_size, stride, padding):
+    depthwise = conv_cost(in_channels, in_channels, height, width, kernel_size, stride, padding, bias=False,
+                          groups=in_channels)
+    _, out_h, out_w = depthwise.out_shape
+    return depthwise.macs + conv_cost(in_channels, out_channels, out_h, out_w, 1, bias=False).macs
+
+
+def _separable_with(depthwise, pointwise):
+    """A mistake's MACs from its (wrong) depthwise and pointwise counts, each given the output size."""
+    def macs(c_in, c_out, h, w, k, s, p):
+        out_h, out_w = _out(h, k, s, p), _out(w, k, s, p)
+        return depthwise(c_in, c_out, out_h, out_w, k) + pointwise(c_in, c_out, out_h, out_w, k, h, w)
+    return macs
+
+
+def _separable_cases():
+    return [Case((32, 64, 14, 14, 3, 1, 1), "MobileNet's 3x3, 'same'"),
+            Case((16, 24, 9, 8, 3, 2, 1), "stride 2, not square"),
+            Case((8, 8, 7, 7, 5, 1, 2), "5x5, as many outputs as inputs")]
+
+
+_SEPARABLE_FIX = ("depthwise: H_out * W_out * C_in * K * K (one K x K filter per channel); pointwise: "
+                  "H_out * W_out * C_out * C_in (a 1x1 convolution on the depthwise output).")
+
+SEPARABLE = Exercise(
+    name="depthwise_separable_macs",
+    params=("in_channels", "out_channels", "height", "width", "kernel_size", "stride", "padding"),
+    summary="MobileNet's depthwise-separable convolution: a KxK per channel, then a 1x1",
+    task="""\
+The multiply-accumulates (MACs) of a depthwise-separable convolution on one image, MobileNet's
+replacement for a dense KxK convolution: a depthwise KxK convolution (one filter per input channel,
+each seeing only its own channel; it carries the stride and the padding) followed by a pointwise 1x1
+convolution from in_channels to out_channels on the depthwise output (H_out, W_out):
+
+    H_out = floor((height + 2 * padding - K) / stride) + 1        (W_out alike)
+
+Parameters
+    in_channels, out_channels, height, width, kernel_size, stride, padding : int
+Returns
+    macs : int""",
+    hints=("Count the two convolutions apart, then add them.",
+           "MobileNet's paper: the ratio to a dense KxK convolution is 1/out_channels + 1/K**2."),
+    returns=(Part("macs", "int"),),
+    answer=_separable_macs,
+    cases=_separable_cases,
+    mistakes=(
+        Mistake("the depthwise convolution is counted as a dense one: each depthwise filter sees its own channel "
+                "only, so it does K x K products per output element, not C_in x K x K.", _SEPARABLE_FIX,
+                _separable_with(lambda ci, co, oh, ow, k: oh * ow * ci * ci * k * k,
+                                lambda ci, co, oh, ow, k, h, w: oh * ow * co * ci)),
+        Mistake("the pointwise 1x1 convolution is forgotten: after the depthwise KxK comes a 1x1 from C_in to "
+                "C_out channels.", _SEPARABLE_FIX,
+                _separable_with(lambda ci, co, oh, ow, k: oh * ow * ci * k * k, lambda *a: 0)),
+        Mistake("the pointwise 1x1 convolution is counted with a K x K kernel; it is a 1x1.", _SEPARABLE_FIX,
+                _separable_with(lambda ci, co, oh, ow, k: oh * ow * ci * k * k,
+                                lambda ci, co, oh, ow, k, h, w: oh * ow * co * ci * k * k)),
+        Mistake("the pointwise 1x1 convolution runs on the input size; it runs on the depthwise output size "
+                "(H_out x W_out).", _SEPARABLE_FIX,
+                _separable_with(lambda ci, co, oh, ow, k: oh * ow * ci * k * k,
+                                lambda ci, co, oh, ow, k, h, w: h * w * co * ci)),
+        Mistake("FLOPs are counted instead of MACs: your count is 2x the MACs (1 MAC = 2 FLOPs).", _SEPARABLE_FIX,
+                lambda *a: 2 * _separable_macs(*a)),
+    ),
+)
+
+
+EXERCISES = {exercise.name: exercise
+             for exercise in (FORWARD, BACKWARD, RELU, PARAMS, MACS, GRADIENT, GAP, SOFTMAX, SEPARABLE)}
