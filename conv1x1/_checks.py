@@ -89,13 +89,6 @@ def check_writeable(array: np.ndarray, name: str, why: str) -> np.ndarray:
     return array
 
 
-def check_same_shape(a: np.ndarray, b: np.ndarray, names: str = "a and b") -> tuple:
-    """Return ``(a, b)`` if the two arrays have the same shape (no broadcasting), else a ValueError."""
-    if a.shape != b.shape:
-        raise ValueError(f"{names} must have the same shape, got {a.shape} and {b.shape}")
-    return a, b
-
-
 def check_ndim(array: np.ndarray, ndim: int, name: str, layout: str, hint: str = "") -> np.ndarray:
     """Return ``array`` if it has ``ndim`` axes (``layout`` names them), else raise ValueError."""
     if array.ndim != ndim:
