@@ -24,10 +24,11 @@ Inception and whole networks), ``conv1x1.cost`` (parameters, MACs and FLOPs; 1 M
 ``conv1x1.data`` and ``conv1x1.checkpoint`` (training), ``conv1x1.gradcheck``
 (numerical gradient checks), ``conv1x1.reference`` (slow, obvious implementations
 to learn from), ``conv1x1.fast`` (the engine room: the same functions, tuned) and
-``conv1x1.timing`` (measurements).
+``conv1x1.timing`` (measurements); on top of them all, ``conv1x1.exercises`` (write the
+pieces yourself and be told what is wrong with them).
 """
 
-from . import checkpoint, cost, data, fast, functional, gradcheck, models, optim, reference, timing, train
+from . import checkpoint, cost, data, exercises, fast, functional, gradcheck, models, optim, reference, timing, train
 from .checkpoint import load, save
 from .containers import Concat, Residual, Sequential
 from .cost import report
@@ -89,6 +90,6 @@ __all__ = [
     "Concat", "Residual", "Inception", "BatchNorm2d", "ChannelShuffle", "DepthwiseSeparable", "Bottleneck", "Fire",
     "ShuffleUnit",
     "softmax_cross_entropy", "SGD", "save", "load",
-    "checkpoint", "cost", "data", "fast", "functional", "gradcheck", "models", "optim", "reference", "report",
-    "timing", "train",
+    "checkpoint", "cost", "data", "exercises", "fast", "functional", "gradcheck", "models", "optim", "reference",
+    "report", "timing", "train",
 ]

@@ -4,6 +4,7 @@
     python -m conv1x1 cost --in 192 --reduce 16 --out 32 --size 28 --kernel 5
     python -m conv1x1 cost --in 192 --out 32 --size 28 --explain
     python -m conv1x1 cost --in 192 --out 32 --size 28 --roofline
+    python -m conv1x1 exercises       # exercises that check your own code: conv1x1.exercises.cli
     python -m conv1x1 --help
 """
 
@@ -186,8 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example: python -m conv1x1 cost --in 192 --reduce 16 --out 32 --size 28 --kernel 5",
     )
     parser.add_argument("--version", action="version", version=f"conv1x1 {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{tour,cost}")
+    commands = parser.add_subparsers(dest="command", metavar="{tour,cost,exercises}")
     commands.add_parser("tour", help="the tour (the default)")
+    commands.add_parser("exercises", help="write the pieces yourself and have them checked (exercises --help)")
     cost = commands.add_parser(
         "cost", help="parameters, MACs and FLOPs of a convolution or a network (1 MAC = 2 FLOPs)",
         description="Count parameters, MACs and FLOPs (1 MAC = 2 FLOPs) of a KxK convolution (a 1x1 "
@@ -236,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Run the command line; return the exit status (2 for bad arguments, 1 if the output cannot be written)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["exercises"]:    # a command line of its own: conv1x1.exercises.cli
+        from .exercises.cli import main as exercises_main
+        return exercises_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)   # exits 2 with a message on bad syntax
     try:
