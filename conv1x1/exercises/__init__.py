@@ -32,7 +32,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .judge import judge as judge_case, verdict
+from .judge import judge as judge_case
+from .judge import verdict
 from .run import call, copy_args, signature_problem
 from .tasks import EXERCISES, Exercise
 

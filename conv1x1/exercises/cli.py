@@ -283,7 +283,7 @@ def _grade_one(file: Path, timeout: float) -> tuple[dict, str]:
 
 
 def _all(status: str) -> dict:
-    return {name: status for name in names()}
+    return dict.fromkeys(names(), status)
 
 
 def _table(header: list, rows: list) -> str:

@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
 from ..cost import conv_cost
-from ..functional import (conv1x1_backward, conv1x1_forward, global_avg_pool_backward, global_avg_pool_forward,
-                          relu_backward)
+from ..functional import (
+    conv1x1_backward,
+    conv1x1_forward,
+    global_avg_pool_backward,
+    global_avg_pool_forward,
+    relu_backward,
+)
 from ..gradcheck import numerical_gradient
 from ..losses import softmax_cross_entropy
 from .judge import Case, Mistake, Part
