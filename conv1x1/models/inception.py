@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_flag, check_image_batch, check_in_channels, check_positive_int, check_rng
+from .._checks import check_flag, check_in_channels, check_positive_int, check_rng
 from ..containers import Concat, Sequential
 from ..cost.inception import WIDTH_NAMES, inception_branches
-from ..layers import Conv1x1, Conv2d, MaxPool2d, ReLU
+from ..layers import Conv1x1, Conv2d, MaxPool2d, ReLU, input_error
 
 __all__ = ["Inception"]
 
@@ -84,7 +84,10 @@ class Inception(Concat):
 
     def forward(self, x):
         """x: (N, C_in, H, W) -> out: (N, out_channels, H, W)."""
-        return super().forward(check_image_batch(x, self.in_channels, owner=repr(self)))
+        try:
+            return super().forward(x)
+        except ValueError as error:   # in the module's own words when x is the culprit
+            raise input_error(self, x, self.in_channels, error) from None
 
     def cost_node(self, in_shape, name):
         check_in_channels(self, in_shape[0], self.in_channels)
