@@ -18,11 +18,11 @@ def rng():
     return np.random.default_rng(1234)
 
 
-# The functions that conv1x1.fast re-implements. Test modules that mark themselves with
-# `pytestmark = pytest.mark.usefixtures("both_paths")` run every test twice: once on the plain
-# functions, once with conv1x1.conv1x1_forward & co. swapped for the engine room's versions.
-FAST_FUNCTIONS = ("conv1x1", "conv1x1_forward", "conv1x1_backward", "conv2d_forward", "conv2d_backward",
-                  "maxpool2d_forward", "maxpool2d_backward")
+# Test modules that mark themselves with `pytestmark = pytest.mark.usefixtures("both_paths")` run every
+# test twice: once on the plain path, once on the engine room's. On the fast path the functions at the top
+# of the package (conv1x1.conv2d_forward & co.) are swapped for conv1x1.fast's versions, and the test runs
+# inside conv1x1.fast.enabled(), so every layer, container and network takes the fast functions too.
+PLAIN_TOO = ("conv1x1", "conv1x1_forward", "conv1x1_backward")   # conv1x1.fast re-exports the plain ones
 
 
 @pytest.fixture(params=["plain", "fast"])
@@ -30,7 +30,10 @@ def both_paths(request, monkeypatch):
     import conv1x1
     from conv1x1 import fast
 
-    if request.param == "fast":
-        for name in FAST_FUNCTIONS:
-            monkeypatch.setattr(conv1x1, name, getattr(fast, name))
-    return request.param
+    if request.param == "plain":
+        yield request.param
+        return
+    for name in PLAIN_TOO + fast.FUNCTIONS:
+        monkeypatch.setattr(conv1x1, name, getattr(fast, name))
+    with fast.enabled():
+        yield request.param

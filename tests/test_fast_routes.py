@@ -1,7 +1,6 @@
-"""The engine room's convolution routes against the loops and the plain route. The depthwise route
-(``fast._depthwise_forward``, on stride-phase grids): any geometry, any block size, dtypes, layouts,
-inputs left untouched. Both it and the shifted KxK route compute dropped columns with a zero dout:
-inf and NaN must still come out exactly where the plain route puts them."""
+"""The engine room's depthwise route (``fast.conv2d._depthwise_forward``, on stride-phase grids) against the
+loops and the plain route: any geometry, any block size, dtypes, layouts, inputs left untouched. It computes
+dropped columns with a zero dout: inf and NaN must still come out exactly where the plain route puts them."""
 
 import warnings
 
@@ -56,8 +55,8 @@ def test_depthwise_route_equals_the_loops_and_the_plain_gradients(problem, block
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
 
 
-ROUTES = [(1, 2, 1), (2, 2, 1), (1, 3, 2), (1, 4, 1)]   # (stride, C_out, C_in / groups) for x of 2 channels
-ROUTE_IDS = ["depthwise/1", "depthwise/2", "shifted", "shifted-grouped"]
+ROUTES = [(1, 2, 1), (2, 2, 1)]   # (stride, C_out, C_in / groups) for x of 2 channels
+ROUTE_IDS = ["depthwise/1", "depthwise/2"]
 
 
 def _both_routes(x, weights, stride, padding, dout_fill=None):
@@ -194,3 +193,118 @@ def test_every_block_size_gives_the_same_numbers(rng, monkeypatch, size, stride)
     plain = C.conv2d_backward(dout, C.conv2d_forward(x, weights, b, stride, 1, 7)[1])
     for name, got, want in zip(("dx", "dw", "db"), grads, plain):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+# ---------------------------------------------------------------- max pooling on phase grids
+
+@st.composite
+def pool_problems(draw):
+    """A max pooling with at least one output pixel, on values with many ties (small integers) and some -inf."""
+    k = draw(st.integers(1, 4))
+    stride, padding, ceil_mode = draw(st.integers(1, 4)), draw(st.integers(0, k // 2)), draw(st.booleans())
+    h, w = draw(st.integers(max(1, k - 2 * padding), 9)), draw(st.integers(max(1, k - 2 * padding), 9))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    x = rng.integers(-2, 3, (draw(st.integers(1, 3)), draw(st.integers(1, 5)), h, w)).astype(np.float64)
+    x[rng.random(x.shape) < draw(st.sampled_from([0.0, 0.2, 1.0]))] = -np.inf
+    return x, k, stride, padding, ceil_mode
+
+
+@settings(max_examples=150, deadline=None)
+@given(problem=pool_problems(), block=st.integers(1, 5))
+def test_fast_max_pooling_equals_the_plain_one_with_ties_and_minus_inf(problem, block):
+    """Outputs, where each maximum sits (ties: the first in row-major order; all -inf: the first real
+    element), and the gradient, any geometry, ceil mode, channel blocks of ``block``."""
+    x, k, stride, padding, ceil_mode = problem
+    original = fast._PhaseGrids.channels_per_block
+    fast._PhaseGrids.channels_per_block = lambda self: min(block, self.channels)
+    try:
+        out, cache = fast.maxpool2d_forward(x, k, stride, padding, ceil_mode)
+    finally:
+        fast._PhaseGrids.channels_per_block = original
+    p_out, p_cache = C.functional.pooling.maxpool2d_forward(x, k, stride, padding, ceil_mode)
+    np.testing.assert_array_equal(out, p_out)
+    np.testing.assert_array_equal(cache.best, p_cache.best)
+    dout = np.random.default_rng(0).standard_normal(out.shape)
+    np.testing.assert_allclose(fast.maxpool2d_backward(dout, cache),
+                               C.functional.pooling.maxpool2d_backward(dout, p_cache), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("k, stride, padding, ceil_mode", [(3, 2, 0, True), (3, 2, 1, False), (2, 2, 0, False),
+                                                           (3, 1, 1, False)])
+def test_fast_max_pooling_keeps_the_dtype_and_takes_the_plain_caches(rng, dtype, k, stride, padding, ceil_mode):
+    """Same dtype out and back; each backward reads the other forward's cache and gives the same gradient (up to
+    rounding where windows overlap: the fast backward sums in float64, then rounds once)."""
+    plain = C.functional.pooling
+    x = rng.standard_normal((2, 3, 11, 10)).astype(dtype)
+    out, cache = fast.maxpool2d_forward(x, k, stride, padding, ceil_mode)
+    p_out, p_cache = plain.maxpool2d_forward(x, k, stride, padding, ceil_mode)
+    assert out.dtype == p_out.dtype == dtype
+    np.testing.assert_array_equal(out, p_out)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    want = plain.maxpool2d_backward(dout, p_cache)
+    for got in (fast.maxpool2d_backward(dout, cache), fast.maxpool2d_backward(dout, p_cache),
+                plain.maxpool2d_backward(dout, cache)):
+        assert got.dtype == dtype and got.shape == x.shape
+        bound = k * k * np.finfo(dtype).eps * np.abs(dout).max()    # up to K*K terms, each rounding once
+        np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=0, atol=bound)
+
+
+def test_fast_max_pooling_propagates_nan_as_the_plain_one(rng):
+    """A window holding NaN outputs NaN and sends its gradient to its last NaN (PyTorch's rule)."""
+    x = rng.standard_normal((2, 2, 7, 7))
+    x[0, 1, 2, 3] = x[0, 1, 2, 4] = x[1, 0, 0, 0] = np.nan
+    out, cache = fast.maxpool2d_forward(x, 3, 2, 1)
+    p_out, p_cache = C.functional.pooling.maxpool2d_forward(x, 3, 2, 1)
+    np.testing.assert_array_equal(out, p_out)       # NaN where NaN
+    assert np.isnan(out).sum() >= 2                 # the two NaN pixels reach at least two windows
+    np.testing.assert_array_equal(cache.best, p_cache.best)
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(fast.maxpool2d_backward(dout, cache),
+                               C.functional.pooling.maxpool2d_backward(dout, p_cache), rtol=1e-12)
+
+
+def test_fast_max_pooling_takes_any_layout_and_leaves_inputs_untouched(rng):
+    data = [np.asfortranarray(rng.standard_normal((2, 3, 8, 9))), rng.standard_normal((2, 6, 8, 9))[:, ::2]]
+    for x in data:
+        before = x.copy()
+        out, cache = fast.maxpool2d_forward(x, 3, 2, 1)
+        dout = rng.standard_normal(out.shape)
+        dout_before = dout.copy()
+        dx = fast.maxpool2d_backward(dout, cache)
+        p_out, p_cache = C.functional.pooling.maxpool2d_forward(np.ascontiguousarray(x), 3, 2, 1)
+        np.testing.assert_array_equal(out, p_out)
+        np.testing.assert_allclose(dx, C.functional.pooling.maxpool2d_backward(dout, p_cache), rtol=1e-12)
+        np.testing.assert_array_equal(x, before)
+        np.testing.assert_array_equal(dout, dout_before)
+
+
+# ---------------------------------------------------------------- ReLU's backward pass
+
+SPECIAL = np.array([0.0, -0.0, 1.5, -1.5, np.inf, -np.inf, np.nan])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_fast_relu_backward_equals_the_plain_one_on_every_special_value(dtype):
+    """Every pair (x, dout) of 0, -0, +-1.5, +-inf and NaN: same numbers and NaN where the plain one has NaN
+    (dout passes where x is NaN; where x <= 0 the gradient is 0, even for an inf or NaN dout)."""
+    x, dout = (a.astype(dtype) for a in np.meshgrid(SPECIAL, SPECIAL, indexing="ij"))
+    x, dout = x.reshape(1, 1, 7, 7), dout.reshape(1, 1, 7, 7)
+    want = C.functional.activations.relu_backward(dout, x)
+    got = fast.relu_backward(dout, x)
+    assert got.dtype == want.dtype == dtype
+    np.testing.assert_array_equal(got, want)
+    finite = np.isfinite(dout)
+    finite[0, 0, :, SPECIAL.size - 3:] = False                      # the inf and NaN douts, swapped for 1.0
+    dout = np.where(finite, dout, dtype(1.0))
+    np.testing.assert_array_equal(fast.relu_backward(dout, x), C.functional.activations.relu_backward(dout, x))
+
+
+def test_fast_relu_backward_takes_any_layout_and_leaves_inputs_untouched(rng):
+    x = rng.standard_normal((2, 6, 5, 4))[:, ::2]                   # a strided view
+    dout = np.asfortranarray(rng.standard_normal(x.shape))
+    before, dout_before = x.copy(), dout.copy()
+    got = fast.relu_backward(dout, x)
+    np.testing.assert_array_equal(got, C.functional.activations.relu_backward(dout, x))
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_array_equal(dout, dout_before)

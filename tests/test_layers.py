@@ -6,6 +6,8 @@ import pytest
 import conv1x1 as C
 from conv1x1.gradcheck import check_layer
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # the layers on the plain path and under C.fast.enabled()
+
 BOUND = 1e-7  # max relative error of a float64 central-difference check
 
 

@@ -89,31 +89,6 @@ def test_depthwise_route_on_thin_and_odd_images_equals_the_loops_and_the_plain_g
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
 
 
-# ---------------------------------------------------------------- the inf/NaN fallback of the shifted route
-
-
-@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
-@pytest.mark.parametrize("padding", [0, 2])
-@pytest.mark.parametrize("groups", [1, 2])
-def test_shifted_route_falls_back_to_the_plain_gradients_at_any_padding(padding, groups):
-    """An inf in x makes the shifted route's dw non-finite; the fallback re-reads x from the flat padded copy,
-    which must be cut at this padding (the existing tests use padding 1 only)."""
-    rng = np.random.default_rng(11)
-    x = rng.standard_normal((2, 4, 6, 7))
-    x[1, 3, 2, 4] = np.inf
-    weights = rng.standard_normal((4, 4 // groups, 3, 3))
-    out, cache = fast.conv2d_forward(x, weights, None, 1, padding, groups)
-    assert isinstance(cache, fast.ShiftedCache)
-    dout = rng.standard_normal(out.shape)
-    dx, dw, _ = fast.conv2d_backward(dout, cache)
-    p_dx, p_dw, _ = C.conv2d_backward(dout, C.conv2d_forward(x, weights, None, 1, padding, groups)[1])
-    for got, want in ((dx, p_dx), (dw, p_dw)):
-        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
-        np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
-        finite = np.isfinite(want)
-        np.testing.assert_allclose(got[finite], want[finite], rtol=1e-12, atol=1e-12)
-
-
 # ---------------------------------------------------------------- batch norm's per-channel sums
 
 

@@ -14,6 +14,8 @@ import conv1x1 as C
 from conv1x1 import models
 from conv1x1.gradcheck import check_layer, numerical_gradient, rel_error
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # the blocks and networks on the plain path and under C.fast.enabled()
+
 
 def _randomise_params(layer, rng):
     """Random gamma, beta and biases, so no ReLU sits on its kink and batch norm is not the identity."""

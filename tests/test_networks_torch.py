@@ -7,6 +7,8 @@ import pytest
 import conv1x1 as C
 from conv1x1 import fast
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # the blocks on the plain path and under C.fast.enabled()
+
 torch = pytest.importorskip("torch")
 nn = torch.nn
 TOL = {"rtol": 1e-10, "atol": 1e-10}

@@ -8,6 +8,8 @@ import conv1x1 as C
 from conv1x1 import models, reference
 from conv1x1.gradcheck import check_layer, numerical_gradient, rel_error
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # the units and networks on the plain path and under C.fast.enabled()
+
 # ---------------------------------------------------------------- average pooling
 
 POOLS = [(3, 2, 1, 7, 6), (3, 2, 1, 8, 8), (2, 2, 0, 5, 4), (3, 1, 1, 4, 5), (4, 3, 2, 9, 7), (1, 1, 0, 3, 2)]
