@@ -75,11 +75,11 @@ def nin(rng=0, dtype=np.float32):
     return C.Sequential(*mlpconv(1, 32, 32), C.ReLU(), C.MaxPool2d(2), *mlpconv(32, 64, 10), C.GlobalAvgPool2d())
 
 
-NETWORKS = {  # name: (builder of ours, builder of PyTorch's, batch, channels, size)
-    "nin": (nin, "torch_nin", 32, 1, 8),
-    "mobilenet": (lambda: models.mobilenet_v1(rng=0, dtype=np.float32), "torch_mobilenet", 4, 3, 224),
-    "squeezenet": (lambda: models.squeezenet1_0(rng=0, dtype=np.float32), "torch_squeezenet", 4, 3, 224),
-    "resnet50": (lambda: models.resnet50("3x3", rng=0, dtype=np.float32), "torch_resnet50", 2, 3, 224),
+NETWORKS = {  # name: (builder of ours, taking a dtype; builder of PyTorch's; batch, channels, size)
+    "nin": (lambda dtype: nin(0, dtype), "torch_nin", 32, 1, 8),
+    "mobilenet": (lambda dtype: models.mobilenet_v1(rng=0, dtype=dtype), "torch_mobilenet", 4, 3, 224),
+    "squeezenet": (lambda dtype: models.squeezenet1_0(rng=0, dtype=dtype), "torch_squeezenet", 4, 3, 224),
+    "resnet50": (lambda dtype: models.resnet50("3x3", rng=0, dtype=dtype), "torch_resnet50", 2, 3, 224),
 }
 LABELS = {"nin": "NiN on 8x8 digits", "mobilenet": "MobileNet v1", "squeezenet": "SqueezeNet 1.0",
           "resnet50": "ResNet-50"}
@@ -177,13 +177,12 @@ def _relative(a, b):
 
 
 def candidates(name, torch):
-    """{candidate name: callable} for one network, and a line saying how closely ours and PyTorch's agree."""
+    """{candidate name: callable} for one network (float32), and the network itself."""
     build, torch_build, batch, channels, size = NETWORKS[name]
-    ours = build()
+    ours = build(np.float32)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((batch, channels, size, size)).astype(np.float32)
-    out = ours.forward(x)
-    dout = rng.standard_normal(out.shape).astype(np.float32)
+    dout = rng.standard_normal(ours.forward(x).shape).astype(np.float32)
     found = {}
     for path, context in PATHS.items():
         def forward(context=context):
@@ -195,7 +194,6 @@ def candidates(name, torch):
                 ours.forward(x)
                 return ours.backward(dout)
         found[f"{path} f"], found[f"{path} fb"] = forward, step
-    agreement = ""
     if torch is not None:
         theirs = globals()[torch_build](torch.nn)
         copy_weights(ours, theirs, torch)
@@ -210,15 +208,34 @@ def candidates(name, torch):
             tx.grad = None
             theirs(tx).backward(tdout)
         found["torch f"], found["torch fb"] = t_forward, t_step
+    return ours, found
+
+
+def agreement(name, torch) -> str:
+    """How closely ours (both paths) and PyTorch's agree: out and the input's gradient, float64 and float32.
+
+    The largest difference over the largest value. In float32 the input's gradient differs more than the
+    output: rounding differences grow through the backward pass (batch norm divides by small deviations);
+    in float64 both agree to about 1e-13, so the networks compute the same thing.
+    """
+    build, torch_build, batch, channels, size = NETWORKS[name]
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((batch, channels, size, size))
+    parts = []
+    for dtype in (np.float64, np.float32):
+        ours, theirs = build(dtype), globals()[torch_build](torch.nn)
+        theirs = theirs.double() if dtype == np.float64 else theirs
+        copy_weights(ours, theirs, torch)
+        tx = torch.from_numpy(x.astype(dtype)).requires_grad_()
         tout = theirs(tx)
-        tout.backward(tdout)
-        errors = []
+        dout = rng.standard_normal(tuple(tout.shape)).astype(dtype)
+        tout.backward(torch.from_numpy(dout))
         for path, context in PATHS.items():
             with context():
-                errors.append(f"{path}: out {_relative(ours.forward(x), tout.detach().numpy()):.1e}, "
-                              f"dx {_relative(ours.backward(dout), tx.grad.numpy()):.1e}")
-        agreement = "ours against PyTorch, largest difference / largest value: " + "; ".join(errors)
-    return ours, found, agreement
+                out, dx = ours.forward(x.astype(dtype)), ours.backward(dout)
+            parts.append(f"{np.dtype(dtype).name} {path}: out {_relative(out, tout.detach().numpy()):.0e}, "
+                         f"dx {_relative(dx, tx.grad.numpy()):.0e}")
+    return "ours against PyTorch, largest difference / largest value: " + "; ".join(parts)
 
 
 # ---------------------------------------------------------------- the profile
@@ -229,11 +246,13 @@ def layer_kind(layer) -> str:
         if layer.groups > 1 and layer.groups == layer.in_channels == layer.out_channels:
             return f"depthwise {layer.kernel_size}x{layer.kernel_size}"
         return f"conv {layer.kernel_size}x{layer.kernel_size}" + (f"/{layer.stride}" if layer.stride > 1 else "")
-    names = {C.Conv1x1: "conv 1x1", C.BatchNorm2d: "batch norm", C.ReLU: "relu", C.MaxPool2d: "max pool",
-             C.GlobalAvgPool2d: "global avg pool", C.AvgPool2d: "avg pool", C.Concat: "concat (join, split, sum)",
-             C.Residual: "residual (add)", C.Sequential: "sequential"}
-    return next((label for kind, label in names.items() if type(layer) is kind or
-                 (kind is C.Sequential and isinstance(layer, kind))), type(layer).__name__)
+    if isinstance(layer, C.Conv1x1):
+        return "conv 1x1" + (f"/{layer.stride}" if layer.stride > 1 else "")
+    names = [(C.BatchNorm2d, "batch norm"), (C.ReLU, "relu"), (C.MaxPool2d, "max pool"),
+             (C.GlobalAvgPool2d, "global avg pool"), (C.AvgPool2d, "avg pool"),
+             (C.Concat, "concat (join, split, sum)"), (C.Residual, "residual (add)"),
+             (C.Sequential, "sequential (its loop)")]      # blocks and networks are Sequentials too
+    return next((label for kind, label in names if isinstance(layer, kind)), type(layer).__name__)
 
 
 @contextlib.contextmanager
@@ -348,11 +367,13 @@ def main(argv=None) -> None:
 
     results, profiles = {}, {}
     for name in args.networks:
-        model, found, agreement = candidates(name, torch)
         _, _, batch, channels, size = NETWORKS[name]
+        print(f"\n{LABELS[name]}, batch {batch} of {channels}x{size}x{size}")
+        if torch is not None:
+            print(agreement(name, torch))
+        model, found = candidates(name, torch)
         prediction = model.cost(size, size, in_channels=channels).predict(peaks, np.float32, batch)
         results[name] = (median_times(found, repeats), prediction.seconds)
-        print(f"\n{LABELS[name]}, batch {batch} of {channels}x{size}x{size}: timed. {agreement}")
         if not args.no_profile:
             rng = np.random.default_rng(2)
             x = rng.standard_normal((batch, channels, size, size)).astype(np.float32)

@@ -43,7 +43,8 @@ FACTS = {  # script -> checks on its output
     "08_inception_module.py": lambda out: "(1, 256, 28, 28)" in out and "predicted speed-up 2.4x" in out
     and "output depth: naive 416, with reductions 256" in out,
     "13_nin_digits.py": lambda out: float(re.search(r"^nin +[\d,]+ +[\d,]+ +(\d+\.\d)%", out, re.M).group(1)) >= 97
-    and "NiN reaches 97%" in out and "their non-linearity (ReLU between the 1x1 layers):" in out,
+    and "NiN reaches 97%" in out and "their non-linearity (ReLU between the 1x1 layers):" in out
+    and re.search(r"plain path \d+\.\d s, fast path \d+\.\d s", out) is not None,
     "12_roofline.py": lambda out: "MAC ratio (naive / reduced): 303,464,448 / 128,049,152 = 2.37x" in out
     and "ridge" in out and out.count("measured against predicted") == 3 and "one MobileNet block" in out
     and "Furthest above its roofline" in out

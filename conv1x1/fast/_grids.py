@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _threads
+
 # The depthwise route works a block of channels at a time (``_PhaseGrids.channels_per_block``). Its
 # buffers (input phases, output grid, one term; the backward adds gradient phases) take at most
 # _BLOCK_BYTES, and a forward's at most half its output or _SMALL_BYTES, whichever is larger: so the
@@ -78,13 +80,18 @@ class _PhaseGrids:
         grid = self.n * self.rows * self.cols * self.itemsize                   # bytes of one channel's grid
         output = self.n * self.out_hw[0] * self.out_hw[1] * self.itemsize       # bytes of one channel's output
         by_cache = _BLOCK_BYTES // ((2 * phases + 2) * grid)
-        by_memory = max(self.channels * output // 2, _SMALL_BYTES) // ((phases + 2) * grid)
+        by_memory = max(self.channels * output // 2, _SMALL_BYTES) // ((phases + 2) * grid * _threads.THREADS)
         return max(1, min(self.channels, by_cache, by_memory))
 
-    def blocks(self):
-        """Yield slices of ``block_channels`` channels (the last one may be smaller)."""
-        for first in range(0, self.channels, self.block_channels):
-            yield slice(first, min(first + self.block_channels, self.channels))
+    def blocks(self, share=None):
+        """Yield slices of ``block_channels`` channels of ``share`` (default all; the last one may be smaller)."""
+        share = share or slice(0, self.channels)
+        for first in range(share.start, share.stop, self.block_channels):
+            yield slice(first, min(first + self.block_channels, share.stop))
+
+    def shares(self):
+        """The channels cut into one share per thread, each of at least one block (``_threads.shares``)."""
+        return _threads.shares(self.channels, self.block_channels)
 
     def length(self, channels):
         """Elements of the grids of ``channels`` channels: one grid per image and channel."""
