@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import conv1x1 as C
 from conv1x1 import fast, reference
+from conv1x1.fast import _threads
 
 
 @st.composite
@@ -308,3 +309,48 @@ def test_fast_relu_backward_takes_any_layout_and_leaves_inputs_untouched(rng):
     np.testing.assert_array_equal(got, C.functional.activations.relu_backward(dout, x))
     np.testing.assert_array_equal(x, before)
     np.testing.assert_array_equal(dout, dout_before)
+
+
+# ---------------------------------------------------------------- threads
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_the_threaded_routes_give_the_same_numbers_on_any_number_of_threads(rng, monkeypatch, threads):
+    """Each thread takes a share of the channels (depthwise, max pooling) or images (ReLU): together they must
+    cover every one exactly once, with blocks small enough that several threads get work."""
+    monkeypatch.setattr(_threads, "THREADS", threads)
+    monkeypatch.setattr(_threads, "PARALLEL_SIZE", 1)
+    monkeypatch.setattr(fast._PhaseGrids, "channels_per_block", lambda self: 2)
+    x, weights, b = rng.standard_normal((3, 7, 9, 8)), rng.standard_normal((7, 1, 3, 3)), rng.standard_normal(7)
+    out, cache = fast.conv2d_forward(x, weights, b, 2, 1, 7)
+    np.testing.assert_allclose(out, reference.conv2d_loops(x, weights, b, 2, 1, 7)[0], rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    plain = C.conv2d_backward(dout, C.conv2d_forward(x, weights, b, 2, 1, 7)[1])
+    for got, want in zip(fast.conv2d_backward(dout, cache), plain):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    pooled, pool_cache = fast.maxpool2d_forward(x, 3, 2, 1)
+    p_pooled, p_cache = C.functional.pooling.maxpool2d_forward(x, 3, 2, 1)
+    np.testing.assert_array_equal(pooled, p_pooled)
+    np.testing.assert_array_equal(pool_cache.best, p_cache.best)
+    np.testing.assert_array_equal(fast.relu_backward(x[::-1], x), C.functional.activations.relu_backward(x[::-1], x))
+
+
+def test_in_parallel_runs_every_piece_under_the_callers_errstate_and_raises_a_pieces_error():
+    seen = []
+
+    def work(piece):
+        seen.append((piece, np.geterr()["divide"]))
+        if piece == 2:
+            raise ValueError("piece 2")
+    with np.errstate(divide="raise"), pytest.raises(ValueError, match="piece 2"):
+        _threads.in_parallel(work, [0, 1, 2])
+    assert sorted(seen) == [(0, "raise"), (1, "raise"), (2, "raise")]
+
+
+@pytest.mark.parametrize("count, minimum, threads", [(7, 1, 3), (7, 3, 3), (2, 1, 4), (1, 1, 2), (10, 4, 2)])
+def test_shares_cover_the_range_once_in_at_most_threads_pieces_of_at_least_minimum(monkeypatch, count, minimum,
+                                                                                    threads):
+    monkeypatch.setattr(_threads, "THREADS", threads)
+    parts = _threads.shares(count, minimum)
+    assert 1 <= len(parts) <= threads
+    assert np.array_equal(np.concatenate([np.arange(count)[part] for part in parts]), np.arange(count))
+    assert len(parts) == 1 or all(part.stop - part.start >= minimum for part in parts)

@@ -15,11 +15,12 @@ import numpy as np
 
 from . import _threads
 
-# The depthwise route works a block of channels at a time (``_PhaseGrids.channels_per_block``). Its
-# buffers (input phases, output grid, one term; the backward adds gradient phases) take at most
-# _BLOCK_BYTES, and a forward's at most half its output or _SMALL_BYTES, whichever is larger: so the
-# forward's peak memory stays within twice its output on large layers, and small layers are not cut
-# into tiny NumPy calls. Measured forward + backward, float32, 3x3, median of 7:
+# The depthwise route and max pooling work a block of channels at a time (``channels_per_block``), each
+# thread on its own share of the blocks with buffers of its own. A block's buffers (input phases, output
+# grid, one term; the backward adds gradient phases) take at most _BLOCK_BYTES, and a forward's, over all
+# threads, at most half its output or _SMALL_BYTES, whichever is larger: so the forward's peak memory
+# stays within twice its output on large layers, and small layers are not cut into tiny NumPy calls.
+# Measured on one thread, depthwise forward + backward, float32, 3x3, median of 7:
 # - 8x128x56x56, stride 1 / stride 2: blocks of 1 channel 31.6 / 25.6 ms (each call too small), of 8 to
 #   19 channels 22-27 / 13-14 ms (within this machine's run-to-run noise), all 128 at once 56.3 / 16.9 ms
 #   (out of cache). The rules pick 19 channels at stride 1; at stride 2 the half-the-output rule picks 9.
@@ -75,7 +76,8 @@ class _PhaseGrids:
 
     def channels_per_block(self):
         """How many channels one block takes (see _BLOCK_BYTES): the buffers of one channel are
-        ``phases + 2`` grids (phases, output grid, term) forward, ``2 * phases + 2`` backward."""
+        ``phases + 2`` grids (phases, output grid, term) forward, ``2 * phases + 2`` backward, and each
+        thread has its own."""
         phases = self.sides ** 2
         grid = self.n * self.rows * self.cols * self.itemsize                   # bytes of one channel's grid
         output = self.n * self.out_hw[0] * self.out_hw[1] * self.itemsize       # bytes of one channel's output

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 THREADS = os.cpu_count() or 1       # threads the element-wise work runs on (1: all in the calling thread)
-PARALLEL_SIZE = 1 << 16             # elements below which a thread's hand-over costs more than it saves
-_pool = []                          # the worker threads, started on first use
+PARALLEL_SIZE = 1 << 18             # elements (1 MB of float32) below which ReLU stays on one thread
+_pool = {}                          # the worker threads of this process (a fork's child starts its own)
 
 
 def in_parallel(work, pieces) -> None:
@@ -33,9 +33,10 @@ def in_parallel(work, pieces) -> None:
     def run(piece):
         with np.errstate(**settings):
             work(piece)
-    if not _pool:
-        _pool.append(ThreadPoolExecutor(max(1, THREADS - 1), thread_name_prefix="conv1x1.fast"))
-    futures = [_pool[0].submit(run, piece) for piece in pieces[1:]]
+    pool = _pool.get(os.getpid())
+    if pool is None:
+        pool = _pool[os.getpid()] = ThreadPoolExecutor(max(1, THREADS - 1), thread_name_prefix="conv1x1.fast")
+    futures = [pool.submit(run, piece) for piece in pieces[1:]]
     try:
         run(pieces[0])
     finally:

@@ -33,5 +33,6 @@ def relu_backward(dout, cache):
         passes = np.less_equal(x[part], 0)
         np.logical_not(passes, out=passes)
         np.multiply(dout[part], passes, out=dx[part])
-    in_parallel(run, shares(x.shape[0]) if x.ndim and x.size >= PARALLEL_SIZE else [...])
+    with np.errstate(invalid="ignore"):         # inf * 0 where x <= 0: the plain function redoes those
+        in_parallel(run, shares(x.shape[0]) if x.ndim and x.size >= PARALLEL_SIZE else [...])
     return dx if all(finite) else plain_activations.relu_backward(dout, x)
