@@ -354,3 +354,55 @@ def test_shares_cover_the_range_once_in_at_most_threads_pieces_of_at_least_minim
     assert 1 <= len(parts) <= threads
     assert np.array_equal(np.concatenate([np.arange(count)[part] for part in parts]), np.arange(count))
     assert len(parts) == 1 or all(part.stop - part.start >= minimum for part in parts)
+
+
+# ---------------------------------------------------------------- batch norm, the channels split between threads
+
+@pytest.fixture
+def threaded_everywhere(monkeypatch):
+    """Every array takes the threaded route, however small, on three threads."""
+    monkeypatch.setattr(_threads, "THREADS", 3)
+    monkeypatch.setattr(_threads, "PARALLEL_SIZE", 1)
+
+
+@pytest.mark.parametrize("dtype, bound", [(np.float64, 1e-12), (np.float32, 1e-5), (np.float16, 2e-3)])
+@pytest.mark.parametrize("training", [True, False], ids=["training", "evaluation"])
+def test_fast_batchnorm_equals_the_plain_one_and_reads_its_caches(rng, threaded_everywhere, dtype, bound, training):
+    plain = C.functional.normalization
+    x = (rng.standard_normal((3, 7, 5, 4)) * 2 + 1).astype(dtype)
+    gamma, beta = rng.uniform(0.5, 1.5, 7), rng.standard_normal(7)
+    stats = (rng.standard_normal(7), rng.uniform(0.5, 2, 7)) if not training else (None, None)
+    before = x.copy()
+    out, cache = fast.batchnorm_forward(x, gamma, beta, 1e-3, *stats)
+    p_out, p_cache = plain.batchnorm_forward(x, gamma, beta, 1e-3, *stats)
+    np.testing.assert_array_equal(x, before)
+    assert out.dtype == p_out.dtype == dtype and type(cache) is type(p_cache)
+    np.testing.assert_allclose(out.astype(np.float64), p_out.astype(np.float64), rtol=bound, atol=bound)
+    for name in ("x_hat", "inv_std", "mean", "var"):
+        assert getattr(cache, name).dtype == getattr(p_cache, name).dtype, name
+        np.testing.assert_allclose(getattr(cache, name).astype(np.float64), getattr(p_cache, name).astype(np.float64),
+                                   rtol=bound, atol=bound, err_msg=name)
+    dout = rng.standard_normal(x.shape).astype(dtype)
+    want = plain.batchnorm_backward(dout, p_cache)
+    for got in (fast.batchnorm_backward(dout, cache), fast.batchnorm_backward(dout, p_cache),
+                plain.batchnorm_backward(dout, cache)):
+        for name, g, w in zip(("dx", "dgamma", "dbeta"), got, want):
+            assert g.dtype == w.dtype == dtype, name
+            np.testing.assert_allclose(g.astype(np.float64), w.astype(np.float64), rtol=bound, atol=bound * 10,
+                                       err_msg=name)
+
+
+def test_fast_batchnorm_propagates_nan_and_refuses_what_the_plain_one_refuses(rng, threaded_everywhere):
+    x = rng.standard_normal((2, 3, 4, 4))
+    x[1, 2, 0, 0] = np.nan
+    ones, zeros = np.ones(3), np.zeros(3)
+    out, cache = fast.batchnorm_forward(x, ones, zeros)
+    p_out, _ = C.functional.normalization.batchnorm_forward(x, ones, zeros)
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(p_out))
+    assert np.isnan(out[:, 2]).all() and not np.isnan(out[:, :2]).any()     # one channel's statistics are NaN
+    with pytest.raises(ValueError, match="more than one value per channel"):
+        fast.batchnorm_forward(x[:1, :, :1, :1], ones, zeros)
+    with pytest.raises(ValueError, match=r"gamma must have shape \(3,\)"):
+        fast.batchnorm_forward(x, np.ones(4), zeros)
+    with pytest.raises(TypeError, match="BatchNormCache"):
+        fast.batchnorm_backward(out, (cache.x_hat,))
