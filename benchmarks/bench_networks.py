@@ -20,9 +20,10 @@ to the input's gradient) by
 Ratios are ours / PyTorch (above 1.0: PyTorch is faster). Targets (issue 22), fast path: forward +
 backward within 1.5x of PyTorch on every network and within 1.2x on the geometric mean. Every timing
 is the median of interleaved repeats (``conv1x1.timing.median_times``): each repeat runs every
-candidate of a network once, so a busy machine slows them alike. Both libraries get 2 threads:
-``torch.set_num_threads(2)``, and NumPy's BLAS through ``OPENBLAS_NUM_THREADS`` (and its MKL and
-OpenMP cousins), set to 2 below before NumPy is imported.
+candidate of a network once, so a busy machine slows them alike. Both libraries get 2 threads
+(``--threads``): ``torch.set_num_threads(2)``, and NumPy's BLAS through ``OPENBLAS_NUM_THREADS`` (and
+its MKL and OpenMP cousins), set below before NumPy is imported. NumPy's element-wise loops run on one
+thread; PyTorch's on both.
 
 Then, per network, where our time goes: the forward and backward time of each kind of layer (its own
 time, without its children's: a ``Concat``'s is joining and splitting, a ``Residual``'s the add), one
@@ -30,18 +31,21 @@ training step, median of the repeats, fast and plain. And the roofline: the time
 if every layer ran at this machine's GEMM rate or copy bandwidth, whichever binds
 (``Report.predict(conv1x1.timing.machine_peaks())``); forward + backward is three times the forward's
 (the backward does twice the forward's MACs, ``LayerCost.backward_macs``, and at least twice its
-traffic).
+traffic). With ``--tricks``, what each trick of the engine room buys: one training step on the fast
+path without it (its plain functions back) over the step with all.
 
     python benchmarks/bench_networks.py                          # all four, 5 repeats
     python benchmarks/bench_networks.py --networks nin mobilenet --repeats 9
     python benchmarks/bench_networks.py --quick --no-profile      # 3 repeats, timings only
+    python benchmarks/bench_networks.py --tricks --threads 1      # what each trick buys, one thread each
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
-THREADS = 2
+THREADS = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv[:-1] else 2
 for _variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ[_variable] = str(THREADS)    # before NumPy loads its BLAS, which reads them once
 
@@ -327,6 +331,58 @@ def print_profile(medians):
         f"{sum(v for (k, m), v in medians[p].items() if m == 'backward') * 1e3:9.1f} {'':>6}" for p in PATHS))
 
 
+# ---------------------------------------------------------------- what each trick buys
+
+TRICKS = {  # trick: the conv1x1.functional functions it replaces, and their plain module
+    "depthwise on phase grids": ("conv2d", ("conv2d_forward", "conv2d_backward")),
+    "max pooling on phase grids": ("pooling", ("maxpool2d_forward", "maxpool2d_backward")),
+    "ReLU backward by a mask": ("activations", ("relu_backward",)),
+}
+
+
+@contextlib.contextmanager
+def without(trick):
+    """Inside C.fast.enabled(): the plain functions back for one trick."""
+    family, names = TRICKS[trick]
+    fast_functions = {name: getattr(C.functional, name) for name in names}
+    for name in names:
+        setattr(C.functional, name, getattr(getattr(C.functional, family), name))
+    try:
+        yield
+    finally:
+        for name, function in fast_functions.items():
+            setattr(C.functional, name, function)
+
+
+def trick_times(model, x, dout, repeats):
+    """{candidate: (median wall seconds, median CPU seconds)} of one training step on the fast path, with every
+    trick ("all") and without each one, interleaved. CPU seconds (``time.process_time``, every thread of this
+    process) move less when other programs share the cores; with ``--threads 1`` they are the step's work."""
+    def step(trick=None):
+        def run():
+            with C.fast.enabled(), (without(trick) if trick else contextlib.nullcontext()):
+                model.forward(x)
+                model.backward(dout)
+        return run
+    candidates = {"all": step(), **{trick: step(trick) for trick in TRICKS}}
+    runs = {name: [] for name in candidates}
+    for name, run in candidates.items():
+        run()                                   # warm up
+    for _ in range(repeats):
+        for name, run in candidates.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            run()
+            runs[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+    return {name: tuple(statistics.median(values) for values in zip(*found)) for name, found in runs.items()}
+
+
+def print_tricks(found):
+    (wall, cpu) = found["all"]
+    print(f"  {'trick':<28} {'one step without it / with all: wall time':>42}  {'CPU time':>9}")
+    for trick in TRICKS:
+        print(f"  {trick:<28} {found[trick][0] / wall:41.2f}x  {found[trick][1] / cpu:8.2f}x")
+
+
 # ---------------------------------------------------------------- the run
 
 def _torch():
@@ -353,6 +409,10 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, help="interleaved repeats per timing (default 5, quick 3)")
     parser.add_argument("--quick", action="store_true", help="3 repeats")
     parser.add_argument("--no-profile", action="store_true", help="skip the per-layer-kind profile")
+    parser.add_argument("--tricks", action="store_true",
+                        help="also time the fast path without each trick in turn (what each one buys)")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="threads for NumPy's BLAS and for PyTorch (default 2; read before NumPy loads)")
     args = parser.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 5)
     torch = _torch()
@@ -374,12 +434,14 @@ def main(argv=None) -> None:
         model, found = candidates(name, torch)
         prediction = model.cost(size, size, in_channels=channels).predict(peaks, np.float32, batch)
         results[name] = (median_times(found, repeats), prediction.seconds)
+        rng = np.random.default_rng(2)
+        x = rng.standard_normal((batch, channels, size, size)).astype(np.float32)
+        dout = rng.standard_normal(model.forward(x).shape).astype(np.float32)
         if not args.no_profile:
-            rng = np.random.default_rng(2)
-            x = rng.standard_normal((batch, channels, size, size)).astype(np.float32)
-            dout = rng.standard_normal(model.forward(x).shape).astype(np.float32)
             profiles[name] = profile(model, x, dout, repeats)
             print_profile(profiles[name])
+        if args.tricks:
+            print_tricks(trick_times(model, x, dout, repeats))
 
     print(f"\nours / PyTorch (above 1.0: PyTorch is faster); ms are medians; roofline: this machine's GEMM rate "
           f"or copy bandwidth, whichever binds, for every layer")

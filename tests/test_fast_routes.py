@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 import conv1x1 as C
 from conv1x1 import fast, reference
-from conv1x1.fast import _threads
 
 
 @st.composite
@@ -310,99 +309,3 @@ def test_fast_relu_backward_takes_any_layout_and_leaves_inputs_untouched(rng):
     np.testing.assert_array_equal(x, before)
     np.testing.assert_array_equal(dout, dout_before)
 
-
-# ---------------------------------------------------------------- threads
-
-@pytest.mark.parametrize("threads", [1, 2, 3])
-def test_the_threaded_routes_give_the_same_numbers_on_any_number_of_threads(rng, monkeypatch, threads):
-    """Each thread takes a share of the channels (depthwise, max pooling) or images (ReLU): together they must
-    cover every one exactly once, with blocks small enough that several threads get work."""
-    monkeypatch.setattr(_threads, "THREADS", threads)
-    monkeypatch.setattr(_threads, "PARALLEL_SIZE", 1)
-    monkeypatch.setattr(fast._PhaseGrids, "channels_per_block", lambda self: 2)
-    x, weights, b = rng.standard_normal((3, 7, 9, 8)), rng.standard_normal((7, 1, 3, 3)), rng.standard_normal(7)
-    out, cache = fast.conv2d_forward(x, weights, b, 2, 1, 7)
-    np.testing.assert_allclose(out, reference.conv2d_loops(x, weights, b, 2, 1, 7)[0], rtol=1e-12, atol=1e-12)
-    dout = rng.standard_normal(out.shape)
-    plain = C.conv2d_backward(dout, C.conv2d_forward(x, weights, b, 2, 1, 7)[1])
-    for got, want in zip(fast.conv2d_backward(dout, cache), plain):
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-    pooled, pool_cache = fast.maxpool2d_forward(x, 3, 2, 1)
-    p_pooled, p_cache = C.functional.pooling.maxpool2d_forward(x, 3, 2, 1)
-    np.testing.assert_array_equal(pooled, p_pooled)
-    np.testing.assert_array_equal(pool_cache.best, p_cache.best)
-    np.testing.assert_array_equal(fast.relu_backward(x[::-1], x), C.functional.activations.relu_backward(x[::-1], x))
-
-
-def test_in_parallel_runs_every_piece_under_the_callers_errstate_and_raises_a_pieces_error():
-    seen = []
-
-    def work(piece):
-        seen.append((piece, np.geterr()["divide"]))
-        if piece == 2:
-            raise ValueError("piece 2")
-    with np.errstate(divide="raise"), pytest.raises(ValueError, match="piece 2"):
-        _threads.in_parallel(work, [0, 1, 2])
-    assert sorted(seen) == [(0, "raise"), (1, "raise"), (2, "raise")]
-
-
-@pytest.mark.parametrize("count, minimum, threads", [(7, 1, 3), (7, 3, 3), (2, 1, 4), (1, 1, 2), (10, 4, 2)])
-def test_shares_cover_the_range_once_in_at_most_threads_pieces_of_at_least_minimum(monkeypatch, count, minimum,
-                                                                                    threads):
-    monkeypatch.setattr(_threads, "THREADS", threads)
-    parts = _threads.shares(count, minimum)
-    assert 1 <= len(parts) <= threads
-    assert np.array_equal(np.concatenate([np.arange(count)[part] for part in parts]), np.arange(count))
-    assert len(parts) == 1 or all(part.stop - part.start >= minimum for part in parts)
-
-
-# ---------------------------------------------------------------- batch norm, the channels split between threads
-
-@pytest.fixture
-def threaded_everywhere(monkeypatch):
-    """Every array takes the threaded route, however small, on three threads."""
-    monkeypatch.setattr(_threads, "THREADS", 3)
-    monkeypatch.setattr(_threads, "PARALLEL_SIZE", 1)
-
-
-@pytest.mark.parametrize("dtype, bound", [(np.float64, 1e-12), (np.float32, 1e-5), (np.float16, 2e-3)])
-@pytest.mark.parametrize("training", [True, False], ids=["training", "evaluation"])
-def test_fast_batchnorm_equals_the_plain_one_and_reads_its_caches(rng, threaded_everywhere, dtype, bound, training):
-    plain = C.functional.normalization
-    x = (rng.standard_normal((3, 7, 5, 4)) * 2 + 1).astype(dtype)
-    gamma, beta = rng.uniform(0.5, 1.5, 7), rng.standard_normal(7)
-    stats = (rng.standard_normal(7), rng.uniform(0.5, 2, 7)) if not training else (None, None)
-    before = x.copy()
-    out, cache = fast.batchnorm_forward(x, gamma, beta, 1e-3, *stats)
-    p_out, p_cache = plain.batchnorm_forward(x, gamma, beta, 1e-3, *stats)
-    np.testing.assert_array_equal(x, before)
-    assert out.dtype == p_out.dtype == dtype and type(cache) is type(p_cache)
-    np.testing.assert_allclose(out.astype(np.float64), p_out.astype(np.float64), rtol=bound, atol=bound)
-    for name in ("x_hat", "inv_std", "mean", "var"):
-        assert getattr(cache, name).dtype == getattr(p_cache, name).dtype, name
-        np.testing.assert_allclose(getattr(cache, name).astype(np.float64), getattr(p_cache, name).astype(np.float64),
-                                   rtol=bound, atol=bound, err_msg=name)
-    dout = rng.standard_normal(x.shape).astype(dtype)
-    want = plain.batchnorm_backward(dout, p_cache)
-    for got in (fast.batchnorm_backward(dout, cache), fast.batchnorm_backward(dout, p_cache),
-                plain.batchnorm_backward(dout, cache)):
-        for name, g, w in zip(("dx", "dgamma", "dbeta"), got, want):
-            assert g.dtype == w.dtype == dtype, name
-            np.testing.assert_allclose(g.astype(np.float64), w.astype(np.float64), rtol=bound, atol=bound * 10,
-                                       err_msg=name)
-
-
-def test_fast_batchnorm_propagates_nan_and_refuses_what_the_plain_one_refuses(rng, threaded_everywhere):
-    x = rng.standard_normal((2, 3, 4, 4))
-    x[1, 2, 0, 0] = np.nan
-    ones, zeros = np.ones(3), np.zeros(3)
-    out, cache = fast.batchnorm_forward(x, ones, zeros)
-    p_out, _ = C.functional.normalization.batchnorm_forward(x, ones, zeros)
-    np.testing.assert_array_equal(np.isnan(out), np.isnan(p_out))
-    assert np.isnan(out[:, 2]).all() and not np.isnan(out[:, :2]).any()     # one channel's statistics are NaN
-    with pytest.raises(ValueError, match="more than one value per channel"):
-        fast.batchnorm_forward(x[:1, :, :1, :1], ones, zeros)
-    with pytest.raises(ValueError, match=r"gamma must have shape \(3,\)"):
-        fast.batchnorm_forward(x, np.ones(4), zeros)
-    with pytest.raises(TypeError, match="BatchNormCache"):
-        fast.batchnorm_backward(out, (cache.x_hat,))

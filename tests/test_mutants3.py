@@ -11,7 +11,6 @@ import pytest
 
 import conv1x1 as C
 from conv1x1 import fast, models, reference
-from conv1x1.fast import _threads
 
 # ---------------------------------------------------------------- the depthwise route's blocks
 
@@ -21,8 +20,7 @@ def _rule_sizes(n, channels, height, width, itemsize, k, stride, padding):
 
     Rules (``_PhaseGrids.channels_per_block``), with P = min(stride, K)**2 phases read: a block's backward
     buffers, 2P phase grids plus two flat grids, fit in ``_BLOCK_BYTES``; its forward buffers, P phase
-    grids plus two flat grids for each of the ``THREADS`` threads, in half the output or ``_SMALL_BYTES``,
-    whichever is larger.
+    grids plus two flat grids, in half the output or ``_SMALL_BYTES``, whichever is larger.
     """
     out_h = (height + 2 * padding - k) // stride + 1
     out_w = (width + 2 * padding - k) // stride + 1
@@ -31,9 +29,9 @@ def _rule_sizes(n, channels, height, width, itemsize, k, stride, padding):
     output = n * out_h * out_w * itemsize
     phases = min(stride, k) ** 2
 
-    def allowed(size):          # every thread has buffers of its own: the forward's rule is for all of them
+    def allowed(size):
         backward_bytes = (2 * phases + 2) * size * grid
-        forward_bytes = (phases + 2) * size * grid * _threads.THREADS
+        forward_bytes = (phases + 2) * size * grid
         return backward_bytes <= fast._BLOCK_BYTES and forward_bytes <= max(channels * output // 2,
                                                                             fast._SMALL_BYTES)
 
@@ -44,10 +42,9 @@ def _rule_sizes(n, channels, height, width, itemsize, k, stride, padding):
 
 
 @pytest.mark.parametrize("stride, expected", [(1, 19), (2, 9)])
-def test_depthwise_blocks_are_the_sizes_the_source_comment_quotes(monkeypatch, stride, expected):
+def test_depthwise_blocks_are_the_sizes_the_source_comment_quotes(stride, expected):
     """fast.py: "The rules pick 19 channels at stride 1; at stride 2 the half-the-output rule picks 9"
     (3x3, padding 1, on 8x128x56x56 float32)."""
-    monkeypatch.setattr(_threads, "THREADS", 1)        # the comment's measurements ran on one thread
     out = 56 // stride
     layout = fast._PhaseGrids((8, 128, 56, 56), 4, 3, stride, 1, (out, out))
     sizes = [block.stop - block.start for block in layout.blocks()]

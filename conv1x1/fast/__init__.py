@@ -51,16 +51,13 @@ from ..functional.pointwise import conv1x1, conv1x1_backward, conv1x1_forward
 from ._grids import _BLOCK_BYTES, _SMALL_BYTES, _PhaseGrids  # noqa: F401  (the tests set and read them)
 from .activations import relu_backward
 from .conv2d import DepthwiseCache, conv2d_backward, conv2d_forward
-from .normalization import batchnorm_backward, batchnorm_forward
 from .pooling import maxpool2d_backward, maxpool2d_forward
 
 __all__ = ["enabled", "FUNCTIONS", "conv1x1", "conv1x1_forward", "conv1x1_backward", "conv2d_forward",
-           "conv2d_backward", "DepthwiseCache", "maxpool2d_forward", "maxpool2d_backward", "relu_backward",
-           "batchnorm_forward", "batchnorm_backward"]
+           "conv2d_backward", "DepthwiseCache", "maxpool2d_forward", "maxpool2d_backward", "relu_backward"]
 
 # The functions of conv1x1.functional that this package replaces under enabled().
-FUNCTIONS = ("conv2d_forward", "conv2d_backward", "maxpool2d_forward", "maxpool2d_backward", "relu_backward",
-             "batchnorm_forward", "batchnorm_backward")
+FUNCTIONS = ("conv2d_forward", "conv2d_backward", "maxpool2d_forward", "maxpool2d_backward", "relu_backward")
 
 _lock = threading.Lock()
 _users = 0          # how many enabled() blocks are open, in every thread

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _threads
-
-# The depthwise route and max pooling work a block of channels at a time (``channels_per_block``), each
-# thread on its own share of the blocks with buffers of its own. A block's buffers (input phases, output
-# grid, one term; the backward adds gradient phases) take at most _BLOCK_BYTES, and a forward's, over all
-# threads, at most half its output or _SMALL_BYTES, whichever is larger: so the forward's peak memory
-# stays within twice its output on large layers, and small layers are not cut into tiny NumPy calls.
-# Measured on one thread, depthwise forward + backward, float32, 3x3, median of 7:
+# The depthwise route works a block of channels at a time (``_PhaseGrids.channels_per_block``). Its
+# buffers (input phases, output grid, one term; the backward adds gradient phases) take at most
+# _BLOCK_BYTES, and a forward's at most half its output or _SMALL_BYTES, whichever is larger: so the
+# forward's peak memory stays within twice its output on large layers, and small layers are not cut
+# into tiny NumPy calls. Measured forward + backward, float32, 3x3, median of 7:
 # - 8x128x56x56, stride 1 / stride 2: blocks of 1 channel 31.6 / 25.6 ms (each call too small), of 8 to
 #   19 channels 22-27 / 13-14 ms (within this machine's run-to-run noise), all 128 at once 56.3 / 16.9 ms
 #   (out of cache). The rules pick 19 channels at stride 1; at stride 2 the half-the-output rule picks 9.
@@ -76,24 +73,18 @@ class _PhaseGrids:
 
     def channels_per_block(self):
         """How many channels one block takes (see _BLOCK_BYTES): the buffers of one channel are
-        ``phases + 2`` grids (phases, output grid, term) forward, ``2 * phases + 2`` backward, and each
-        thread has its own."""
+        ``phases + 2`` grids (phases, output grid, term) forward, ``2 * phases + 2`` backward."""
         phases = self.sides ** 2
         grid = self.n * self.rows * self.cols * self.itemsize                   # bytes of one channel's grid
         output = self.n * self.out_hw[0] * self.out_hw[1] * self.itemsize       # bytes of one channel's output
         by_cache = _BLOCK_BYTES // ((2 * phases + 2) * grid)
-        by_memory = max(self.channels * output // 2, _SMALL_BYTES) // ((phases + 2) * grid * _threads.THREADS)
+        by_memory = max(self.channels * output // 2, _SMALL_BYTES) // ((phases + 2) * grid)
         return max(1, min(self.channels, by_cache, by_memory))
 
-    def blocks(self, share=None):
-        """Yield slices of ``block_channels`` channels of ``share`` (default all; the last one may be smaller)."""
-        share = share or slice(0, self.channels)
-        for first in range(share.start, share.stop, self.block_channels):
-            yield slice(first, min(first + self.block_channels, share.stop))
-
-    def shares(self):
-        """The channels cut into one share per thread, each of at least one block (``_threads.shares``)."""
-        return _threads.shares(self.channels, self.block_channels)
+    def blocks(self):
+        """Yield slices of ``block_channels`` channels (the last one may be smaller)."""
+        for first in range(0, self.channels, self.block_channels):
+            yield slice(first, min(first + self.block_channels, self.channels))
 
     def length(self, channels):
         """Elements of the grids of ``channels`` channels: one grid per image and channel."""

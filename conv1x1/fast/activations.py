@@ -6,7 +6,6 @@ import numpy as np
 
 from .._checks import check_cache, check_dout
 from ..functional import activations as plain_activations
-from ._threads import PARALLEL_SIZE, in_parallel, shares
 
 __all__ = ["relu_backward"]
 
@@ -25,14 +24,8 @@ def relu_backward(dout, cache):
     """
     x = check_cache(cache, np.ndarray, "relu_backward", "relu_forward")
     dout = check_dout(dout, x.shape, x.dtype)
-    dx = np.empty(x.shape, dtype=x.dtype)
-    finite = []
-
-    def run(part):                  # a share of the images, on one thread
-        finite.append(bool(np.isfinite(dout[part]).all()))
-        passes = np.less_equal(x[part], 0)
-        np.logical_not(passes, out=passes)
-        np.multiply(dout[part], passes, out=dx[part])
-    with np.errstate(invalid="ignore"):         # inf * 0 where x <= 0: the plain function redoes those
-        in_parallel(run, shares(x.shape[0]) if x.ndim and x.size >= PARALLEL_SIZE else [...])
-    return dx if all(finite) else plain_activations.relu_backward(dout, x)
+    if not np.isfinite(dout).all():
+        return plain_activations.relu_backward(dout, x)
+    passes = np.less_equal(x, 0)
+    np.logical_not(passes, out=passes)
+    return np.multiply(dout, passes, dtype=x.dtype)

@@ -21,7 +21,6 @@ import numpy as np
 from .._checks import check_cache, check_dout
 from ..functional import conv2d as plain_conv2d
 from ._grids import _PhaseGrids
-from ._threads import in_parallel
 
 __all__ = ["conv2d_forward", "conv2d_backward", "DepthwiseCache"]
 
@@ -93,23 +92,20 @@ def _depthwise_forward(x, w, b, stride, padding, out_hw):
     """
     layout = _PhaseGrids(x.shape, x.itemsize, w.shape[2], stride, padding, out_hw)
     out = np.empty((x.shape[0], x.shape[1], *out_hw), dtype=x.dtype)
-
-    def run(share):                 # one thread's channels, block by block, on buffers of its own
-        phases = layout.buffer(x.dtype, phases=True)
-        grid, term = layout.buffer(x.dtype, phases=False), layout.buffer(x.dtype, phases=False)
-        for block in layout.blocks(share):
-            channels = block.stop - block.start
-            length = layout.length(channels)
-            layout.split(x[:, block], phases)
-            for tap, (p, q, phase, offset, _) in enumerate(layout.taps):
-                shifted = phases[phase, offset:offset + length].reshape(channels, -1)   # every grid, shifted
-                product = grid if tap == 0 else term    # the first term is the grid's start: no zeroing pass
-                np.multiply(shifted, w[block, 0, p, q][:, None], out=product[:length].reshape(channels, -1))
-                if tap > 0:
-                    grid[:length] += term[:length]
-            bias = 0 if b is None else b[block, None, None, None]
-            np.add(layout.output(grid, channels), bias, out=out[:, block].transpose(1, 0, 2, 3))
-    in_parallel(run, layout.shares())
+    phases = layout.buffer(x.dtype, phases=True)
+    grid, term = layout.buffer(x.dtype, phases=False), layout.buffer(x.dtype, phases=False)
+    for block in layout.blocks():
+        channels = block.stop - block.start
+        length = layout.length(channels)
+        layout.split(x[:, block], phases)
+        for tap, (p, q, phase, offset, _) in enumerate(layout.taps):
+            shifted = phases[phase, offset:offset + length].reshape(channels, -1)   # every grid, shifted
+            product = grid if tap == 0 else term    # the first term is the grid's start: no zeroing pass
+            np.multiply(shifted, w[block, 0, p, q][:, None], out=product[:length].reshape(channels, -1))
+            if tap > 0:
+                grid[:length] += term[:length]
+        bias = 0 if b is None else b[block, None, None, None]
+        np.add(layout.output(grid, channels), bias, out=out[:, block].transpose(1, 0, 2, 3))
     return out, DepthwiseCache(x, w, b is not None, stride, padding, tuple(out_hw))
 
 
@@ -135,11 +131,10 @@ def _depthwise_backward(dout, cache):
     dout = check_dout(dout, (x.shape[0], x.shape[1], *out_hw), x.dtype)
     layout = _PhaseGrids(x.shape, x.itemsize, w.shape[2], stride, padding, out_hw)
     dx, dw = np.zeros_like(x), np.empty_like(w)
-
-    def run(share):                 # one thread's channels, block by block, on buffers of its own
-        phases, dphases = layout.buffer(x.dtype, phases=True), layout.buffer(x.dtype, phases=True)
-        dout_grid, term = layout.buffer(x.dtype, phases=False), layout.buffer(x.dtype, phases=False)
-        for block in layout.blocks(share):
+    phases, dphases = layout.buffer(x.dtype, phases=True), layout.buffer(x.dtype, phases=True)
+    dout_grid, term = layout.buffer(x.dtype, phases=False), layout.buffer(x.dtype, phases=False)
+    with np.errstate(invalid="ignore"):         # 0 * inf in a dropped column: handled by _not_finite below
+        for block in layout.blocks():
             channels = block.stop - block.start
             length = layout.length(channels)
             layout.split(x[:, block], phases)
@@ -157,8 +152,6 @@ def _depthwise_backward(dout, cache):
                 shifted = phases[phase, offset:offset + length].reshape(channels, 1, -1)
                 dw[block, 0, p, q] = np.matmul(shifted, d[:, :, None])[:, 0, 0]   # one dot per channel
             layout.merge(dphases, dx[:, block])
-    with np.errstate(invalid="ignore"):         # 0 * inf in a dropped column: handled by _not_finite below
-        in_parallel(run, layout.shares())
     if _not_finite(w, dw):
         dx, dw = _plain_gradients(x, w, dout, stride, padding, x.shape[1])
     db = dout.sum(axis=(0, 2, 3)) if has_bias else None

@@ -7,7 +7,6 @@ import numpy as np
 from .._checks import check_cache, check_dout, check_image_batch
 from ..functional import pooling as plain_pooling
 from ._grids import _PhaseGrids
-from ._threads import in_parallel
 
 __all__ = ["maxpool2d_forward", "maxpool2d_backward"]
 
@@ -38,22 +37,19 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     n, c = x.shape[:2]
     out = np.empty((n, c, out_h, out_w), dtype=x.dtype)
     best = np.empty((n, c, out_h, out_w), dtype=np.uint8 if k * k <= 256 else np.intp)
-
-    def run(share):                 # one thread's channels, block by block, on buffers of its own
-        phases = layout.buffer(x.dtype, phases=True, fill=-np.inf)
-        grid, index = layout.buffer(x.dtype, phases=False), layout.buffer(best.dtype, phases=False)
-        for block in layout.blocks(share):
-            channels = block.stop - block.start
-            length = layout.length(channels)
-            layout.split(x[:, block], phases)
-            shifted = [phases[phase, offset:offset + length] for _, _, phase, offset, _ in layout.taps]
-            np.copyto(grid[:length], shifted[0])
-            for term in shifted[1:]:
-                np.maximum(grid[:length], term, out=grid[:length])
-            _first_equal(shifted, grid[:length], index[:length])
-            np.copyto(out[:, block].transpose(1, 0, 2, 3), layout.output(grid, channels))
-            np.copyto(best[:, block].transpose(1, 0, 2, 3), layout.output(index, channels))
-    in_parallel(run, layout.shares())
+    phases = layout.buffer(x.dtype, phases=True, fill=-np.inf)
+    grid, index = layout.buffer(x.dtype, phases=False), layout.buffer(best.dtype, phases=False)
+    for block in layout.blocks():
+        channels = block.stop - block.start
+        length = layout.length(channels)
+        layout.split(x[:, block], phases)
+        shifted = [phases[phase, offset:offset + length] for _, _, phase, offset, _ in layout.taps]
+        np.copyto(grid[:length], shifted[0])
+        for term in shifted[1:]:
+            np.maximum(grid[:length], term, out=grid[:length])
+        _first_equal(shifted, grid[:length], index[:length])
+        np.copyto(out[:, block].transpose(1, 0, 2, 3), layout.output(grid, channels))
+        np.copyto(best[:, block].transpose(1, 0, 2, 3), layout.output(index, channels))
     empty = out == -np.inf
     if empty.any():
         best[empty] = np.broadcast_to(plain_pooling.first_real(k, stride, padding, out_h, out_w), best.shape)[empty]
