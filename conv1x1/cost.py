@@ -5,13 +5,13 @@ Units, named everywhere in this package:
 - **MAC**: one multiply-accumulate, ``acc += a * b``. A convolution's forward
   pass does ``out_H * out_W * C_out * (C_in / groups) * K * K`` of them.
 - **FLOP**: one floating-point operation. One MAC is a multiply and an add, so
-  **FLOPs = 2 x MACs**. (Many tools print MACs under the name "FLOPs": see the
-  README, "Reading other tools' numbers".)
+  **FLOPs = 2 x MACs**. (Many tools print MACs under the name "FLOPs": see
+  docs/cost.md, "Reading other counters".)
 - MACs count the multiply-adds of convolutions and fully connected layers only:
   bias additions, batch norm, activations, pooling and residual additions are
   not counted as MACs (they are a K*K*C_in-th of the work or less). They are
   counted apart, each under its own name, so any other tool's number can be
-  rebuilt from ours (docs/counters.md): ``bias_adds`` (one per output element
+  rebuilt from ours (docs/cost.md): ``bias_adds`` (one per output element
   of a layer with a bias), ``bn_ops`` (one per batch-norm element),
   ``activation_ops`` (one per activation element), ``pooling_ops`` (one per
   pooling *input* element) and ``add_ops`` (one per residual-add element).
