@@ -188,7 +188,8 @@ def test_error_messages_shown_are_what_the_library_says():
         assert (type(caught.value).__name__, str(caught.value)) == (error_name, message)
 
 
-OUTPUTS = [(path, command, code, shown) for path in DOCUMENTS for command, code, shown in OUTPUT_MARK.findall(_text(path))]
+OUTPUTS = [(path, command, code, shown)
+           for path in DOCUMENTS for command, code, shown in OUTPUT_MARK.findall(_text(path))]
 
 
 @pytest.mark.parametrize("path, command, code, shown", OUTPUTS, ids=[f"{_name(o[0])}: {o[2][:60]}" for o in OUTPUTS])
@@ -196,7 +197,8 @@ def test_output_shown_is_what_the_code_prints_today(path, command, code, shown):
     if command:
         args = shlex.split(code)
         assert args[0] == "python", code
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+        path_entries = (str(ROOT), os.environ.get("PYTHONPATH", ""))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path_entries if p)}
         printed = subprocess.run([sys.executable, *args[1:]], cwd=ROOT, env=env, capture_output=True, text=True,
                                  timeout=300, check=True).stdout
     else:
@@ -329,7 +331,8 @@ def test_macs_and_params_by_kind_table_is_what_by_kind_says():
     assert len(rows) >= 7
     for label, cells in rows:
         by_kind = _network(label).cost(224, 224).by_kind()
-        assert cells.split(" | ") == [f"{human(by_kind[k]['macs'])} / {human(by_kind[k]['params'])}" for k in KINDS], label
+        expected = [f"{human(by_kind[k]['macs'])} / {human(by_kind[k]['params'])}" for k in KINDS]
+        assert cells.split(" | ") == expected, label
 
 
 def test_mobilenet_width_and_resolution_table_is_the_count():
@@ -343,7 +346,8 @@ def test_mobilenet_width_and_resolution_table_is_the_count():
 
 def test_shufflenet_table_is_table_1_and_the_counts():
     from conv1x1 import models
-    rows = re.findall(r"^\| (\d) \| (\d+) \| (\d+)M \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \|$", NETWORKS, flags=re.M)
+    row = r"^\| (\d) \| (\d+) \| (\d+)M \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \|$"
+    rows = re.findall(row, NETWORKS, flags=re.M)
     assert [int(row[0]) for row in rows] == [1, 2, 3, 4, 8]
     for groups, width, paper, without_fc, fc, macs, params in rows:
         report = models.shufflenet_v1(int(groups)).cost(224, 224)
@@ -354,7 +358,8 @@ def test_shufflenet_table_is_table_1_and_the_counts():
 
 
 def test_depth_table_is_what_the_layers_produce_and_cost():
-    rows = re.findall(r"^\| (\d+) \| \((1, \d+, 28, 28)\) \| ([\d,]+) \| ([\d,]+) \|$", _text(DOCS / "depth.md"), flags=re.M)
+    row = r"^\| (\d+) \| \((1, \d+, 28, 28)\) \| ([\d,]+) \| ([\d,]+) \|$"
+    rows = re.findall(row, _text(DOCS / "depth.md"), flags=re.M)
     assert len(rows) == 6
     x = np.zeros((1, 192, 28, 28))
     for filters, shape, params, macs in rows:
