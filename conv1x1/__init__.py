@@ -20,6 +20,7 @@ Modules: ``conv1x1.gradcheck`` (numerical gradient checks),
 ``conv1x1.fast`` (the engine room: the same functions, tuned),
 ``conv1x1.cost`` (parameters, MACs and FLOPs; 1 MAC = 2 FLOPs) with
 ``conv1x1.report`` (its tables) and ``conv1x1.timing`` (measurements),
+``conv1x1.torch_bridge`` (``to_torch`` / ``from_torch``: the same network in PyTorch and back),
 ``conv1x1.models`` (MobileNet v1, ResNet-50, SqueezeNet 1.0, ShuffleNet v1 and GoogLeNet,
 priced without allocating their weights).
 """
@@ -50,6 +51,7 @@ from .pooling import (avgpool2d_backward, avgpool2d_forward, global_avg_pool_bac
                       maxpool2d_backward, maxpool2d_forward)
 from .shuffle import channel_shuffle_backward, channel_shuffle_forward
 from . import models  # noqa: E402  (after the layers it builds on)
+from .torch_bridge import from_torch, to_torch  # noqa: E402  (imports PyTorch only when called)
 
 __version__ = "0.2.0"
 
@@ -64,6 +66,6 @@ __all__ = [
     "Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
     "Sequential",
     "Concat", "Residual", "Inception", "BatchNorm2d", "ChannelShuffle", "DepthwiseSeparable", "Bottleneck", "Fire", "ShuffleUnit",
-    "softmax_cross_entropy", "SGD", "save", "load",
+    "softmax_cross_entropy", "SGD", "save", "load", "to_torch", "from_torch",
     "checkpoint", "cost", "data", "fast", "gradcheck", "models", "optim", "reference", "report", "timing", "train",
 ]
