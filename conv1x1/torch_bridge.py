@@ -9,7 +9,8 @@ outputs and every gradient to 1e-10 in float64). Its parameters are ordinary
 trainable ``nn.Parameter``s, so ``torch.optim`` trains it::
 
     library                      PyTorch
-    Conv1x1(C, K, groups=g)      nn.Conv2d(C, K, 1, groups=g)      w (K, C/g) -> weight (K, C/g, 1, 1)
+    Conv1x1(C, K, groups=g,      nn.Conv2d(C, K, 1, stride=s,      w (K, C/g) -> weight (K, C/g, 1, 1)
+            stride=s)                      groups=g)
     Conv2d, BatchNorm2d          nn.Conv2d, nn.BatchNorm2d         gamma, beta -> weight, bias
     ReLU, LeakyReLU, Sigmoid,    the modules of the same names
       Tanh, MaxPool2d, AvgPool2d
@@ -31,8 +32,8 @@ torchvision's networks give (N, K) (``out.flatten(1)`` on the PyTorch side).
 1x1 convolution), ``Dropout``, ``Identity``; every module ``to_torch`` builds; and
 torchvision's ``ResNet`` (``Bottleneck`` and ``BasicBlock``) and ``SqueezeNet``
 (``Fire``). Round trips keep the classes: ``from_torch(to_torch(m))`` has ``m``'s
-classes and weights (one exception: a ``Conv2d`` with a 1x1 kernel, stride 1 and
-padding 0 comes back as the ``Conv1x1`` that computes the same). Anything else is
+classes and weights (one exception: a ``Conv2d`` with a 1x1 kernel and padding 0
+comes back as the ``Conv1x1`` with the same stride, which computes the same). Anything else is
 refused with a TypeError naming its type and its path (``features.3: Weird is not
 supported; supported: ...``).
 
@@ -46,12 +47,10 @@ import warnings
 
 import numpy as np
 
-from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit
 from .containers import Concat, Residual, Sequential
-from .inception import Inception
 from .layers import (AvgPool2d, BatchNorm2d, ChannelShuffle, Conv1x1, Conv2d, GlobalAvgPool2d, LeakyReLU,
                      MaxPool2d, ReLU, Sigmoid, Tanh)
-from .models import Network
+from .models import Bottleneck, DepthwiseSeparable, Fire, Inception, Network, ShuffleUnit
 
 __all__ = ["to_torch", "from_torch", "INSTALL_HINT"]
 
@@ -265,8 +264,8 @@ def from_torch(module):
     Returns
     -------
     Layer
-        The same classes ``to_torch`` maps from (``Conv2d`` with a 1x1 kernel, stride 1
-        and padding 0 becomes ``Conv1x1``; ``Linear`` after ``Flatten`` becomes a
+        The same classes ``to_torch`` maps from (``Conv2d`` with a 1x1 kernel and padding 0
+        becomes ``Conv1x1``, strided too; ``Linear`` after ``Flatten`` becomes a
         ``Conv1x1`` on the 1x1 map; ``Identity``, ``Flatten`` and ``Dropout`` become an
         empty ``Sequential``, the identity, so the layers keep PyTorch's indices).
         torchvision's ResNet and SqueezeNet become a ``conv1x1.models.Network`` named
@@ -393,8 +392,8 @@ def _conv_from_torch(module, path):
     w = _array(module.weight)
     bias = module.bias is not None
     settings = dict(bias=bias, groups=module.groups, dtype=w.dtype)
-    if k == 1 and stride == 1 and padding == 0:
-        layer = Conv1x1(module.in_channels, module.out_channels, **settings)
+    if k == 1 and padding == 0:
+        layer = Conv1x1(module.in_channels, module.out_channels, stride=stride, **settings)
     else:
         layer = Conv2d(module.in_channels, module.out_channels, k, stride=stride, padding=padding, **settings)
     layer.params = {"w": w.reshape(layer.weight_shape()), **({"b": _array(module.bias)} if bias else {})}

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 import conv1x1 as C
-from conv1x1 import _validation as V
+from conv1x1 import _checks as V
+from conv1x1.data import check_examples
 from conv1x1.gradcheck import rel_error
 from conv1x1.losses import softmax_cross_entropy
+from conv1x1.models.zoo import check_width_multiplier
 
 
 def test_masked_arrays_are_refused():
@@ -37,14 +39,14 @@ def test_integer_weights_are_refused():
 
 
 def test_non_square_kernels_are_refused():
-    from conv1x1.conv2d import conv2d_forward
+    from conv1x1.functional.conv2d import conv2d_forward
     with pytest.raises(ValueError, match="square"):
         conv2d_forward(np.ones((1, 3, 5, 5)), np.ones((2, 3, 3, 1)))
 
 
 @pytest.mark.parametrize("forward, w", [(C.conv1x1_forward, np.ones((3, 2))), (None, np.ones((3, 2, 1, 1)))])
 def test_filters_must_split_into_groups(forward, w):
-    from conv1x1.conv2d import conv2d_forward
+    from conv1x1.functional.conv2d import conv2d_forward
     forward = forward or conv2d_forward
     # 4 input channels in 2 groups of 2, but 3 filters cannot be split into 2 groups
     with pytest.raises(ValueError, match="groups"):
@@ -89,7 +91,7 @@ def test_width_multiplier_must_be_in_zero_one(alpha):
 
 @pytest.mark.parametrize("alpha", [1.0, 0.25])
 def test_width_multiplier_bounds_accepted(alpha):
-    assert V.check_width_multiplier(alpha) == alpha
+    assert check_width_multiplier(alpha) == alpha
 
 
 def test_check_choice_refuses_other_values():
@@ -158,7 +160,7 @@ def test_split_refuses_two_dimensional_labels():
 
 def test_check_examples_refuses_an_empty_set():
     with pytest.raises(ValueError, match="empty"):
-        V.check_examples(np.zeros((0, 3)), np.zeros(0, dtype=int))
+        check_examples(np.zeros((0, 3)), np.zeros(0, dtype=int))
 
 
 @pytest.mark.parametrize("fraction", ["0.5", None, [0.5]])
@@ -225,7 +227,7 @@ def test_sgd_refuses_no_parameters():
 
 @pytest.mark.parametrize("title", [5, None, b"net"])
 def test_report_title_must_be_a_str(title):
-    from conv1x1.report import Report
+    from conv1x1.cost.report import Report
     with pytest.raises(TypeError, match="title"):
         Report([], title=title)
 

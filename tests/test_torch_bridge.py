@@ -94,7 +94,7 @@ BLOCKS = {  # name -> (library layer, input shape)
     "Conv2d 3x3 stride 2 padding 1": (lambda: C.Conv2d(4, 6, 3, stride=2, padding=1, rng=1), (2, 4, 9, 8)),
     "Conv2d 5x5 same, groups 2": (lambda: C.Conv2d(4, 6, 5, padding="same", groups=2, rng=1), (2, 4, 7, 6)),
     "Conv2d depthwise": (lambda: C.Conv2d(5, 5, 3, padding=1, groups=5, bias=False, rng=1), (2, 5, 6, 6)),
-    "Conv2d 1x1 stride 2": (lambda: C.Conv2d(4, 6, 1, stride=2, bias=False, rng=1), (2, 4, 7, 7)),
+    "Conv1x1 stride 2": (lambda: C.Conv1x1(4, 6, stride=2, bias=False, rng=1), (2, 4, 7, 7)),
     "ReLU": (lambda: C.ReLU(), (2, 3, 4, 4)),
     "LeakyReLU": (lambda: C.LeakyReLU(0.2), (2, 3, 4, 4)),
     "Sigmoid": (lambda: C.Sigmoid(), (2, 3, 4, 4)),
@@ -112,7 +112,7 @@ BLOCKS = {  # name -> (library layer, input shape)
                                 C.Sequential(C.Conv2d(3, 4, 3, padding=1, rng=2), C.Tanh())), (2, 3, 5, 5)),
     "Residual, identity": (lambda: C.Residual(C.Sequential(C.Conv1x1(4, 4, rng=1), C.Sigmoid())), (2, 4, 3, 3)),
     "Residual, projection": (lambda: C.Residual(C.Conv2d(3, 5, 3, stride=2, padding=1, rng=1),
-                                                C.Conv2d(3, 5, 1, stride=2, rng=2)), (2, 3, 6, 6)),
+                                                C.Conv1x1(3, 5, stride=2, rng=2)), (2, 3, 6, 6)),
     "Inception": (lambda: C.Inception(6, 2, 3, 4, 2, 3, 2, rng=1), (2, 6, 6, 6)),
     "Inception naive, no bias": (lambda: C.Inception(4, 2, 3, 3, 2, 2, 2, reductions=False, bias=False, rng=1),
                                  (2, 4, 5, 5)),
@@ -171,6 +171,15 @@ def test_from_torch_block_carries_pytorch_weights_and_computes_the_same(torch, r
     layer = C.from_torch(module)
     assert type(layer) is type(build()) and _same_modes(layer, module)
     _compare(torch, layer, module, rng.standard_normal(shape), rng)
+
+
+def test_round_trip_turns_a_1x1_conv2d_into_the_conv1x1_that_computes_the_same(torch, rng):
+    """The one class a round trip changes: PyTorch has one Conv2d for both, and from_torch picks Conv1x1."""
+    layer = C.Conv2d(4, 6, 1, stride=2, groups=2, rng=0)
+    back = C.from_torch(C.to_torch(layer))
+    assert repr(back) == "Conv1x1(4, 6, groups=2, stride=2, bias=True)"
+    x = rng.standard_normal((2, 4, 7, 7))
+    np.testing.assert_allclose(back.forward(x), layer.forward(x), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", list(BLOCKS))
@@ -284,7 +293,7 @@ def test_from_torch_converts_a_pytorch_sequential_layer_by_layer(torch):
     module = _plain_torch_network(torch.nn)
     layer = C.from_torch(module)
     kinds = [type(child).__name__ for child in layer]
-    assert kinds == ["Conv2d", "BatchNorm2d", "LeakyReLU", "Conv2d", "ReLU", "Conv1x1", "ChannelShuffle", "Conv2d",
+    assert kinds == ["Conv2d", "BatchNorm2d", "LeakyReLU", "Conv2d", "ReLU", "Conv1x1", "ChannelShuffle", "Conv1x1",
                      "Sigmoid", "MaxPool2d", "Sequential", "AvgPool2d", "Sequential", "GlobalAvgPool2d",
                      "Sequential", "Sequential", "Conv1x1", "ReLU", "Conv1x1"]
     assert (layer[0].padding, layer[3].groups, layer[3].bias, layer[7].stride) == (1, 4, False, 2)

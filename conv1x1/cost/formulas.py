@@ -1,41 +1,7 @@
-"""What a layer costs: parameters, multiply-accumulates and memory, in plain integers.
-
-Units, named everywhere in this package:
-
-- **MAC**: one multiply-accumulate, ``acc += a * b``. A convolution's forward
-  pass does ``out_H * out_W * C_out * (C_in / groups) * K * K`` of them.
-- **FLOP**: one floating-point operation. One MAC is a multiply and an add, so
-  **FLOPs = 2 x MACs**. (Many tools print MACs under the name "FLOPs": see the
-  README, "Reading other tools' numbers".)
-- MACs count the multiply-adds of convolutions and fully connected layers only:
-  bias additions, batch norm, activations, pooling and residual additions are
-  not counted as MACs (they are a K*K*C_in-th of the work or less). They are
-  counted apart, each under its own name, so any other tool's number can be
-  rebuilt from ours (docs/counters.md): ``bias_adds`` (one per output element
-  of a layer with a bias), ``bn_ops`` (one per batch-norm element),
-  ``activation_ops`` (one per activation element), ``pooling_ops`` (one per
-  pooling *input* element) and ``add_ops`` (one per residual-add element).
-- ``params`` counts every trainable number (weights, biases, batch norm's gamma
-  and beta), as PyTorch's ``sum(p.numel() for p in model.parameters())`` does;
-  running statistics are not parameters.
-- Every count is for **one image** (batch size 1); multiply by N for a batch.
-- ``backward_macs``: the backward pass of a convolution computes the input
-  gradient and the weight gradient, each as many MACs as the forward pass,
-  so ``backward_macs = 2 * macs``.
-
-This module holds the formulas (one function per layer kind, each returning a
-``LayerCost`` that also shows its working: ``formula``, ``params_formula``,
-``shape_formula``, ``ops_formula``). ``conv1x1.report`` renders them (``Report``, ``Comparison``);
-``conv1x1.timing`` measures time (``measure``). Both stay importable from here.
-
-Example: the classic Inception bottleneck on a 28x28x192 input::
-
-    >>> from conv1x1.cost import bottleneck_comparison
-    >>> comparison = bottleneck_comparison(192, 16, 32, 28, 28, kernel_size=5)
-    >>> comparison.baseline.macs, comparison.candidate.macs
-    (120422400, 12443648)
-    >>> round(comparison.macs_ratio, 2)
-    9.68
+"""The cost formulas: one function per kind of layer, each returning a ``LayerCost`` row
+(parameters, MACs, output shape and the other counts) that also shows its working:
+``formula``, ``params_formula``, ``shape_formula``, ``ops_formula``. The units are
+described in ``conv1x1.cost``.
 """
 
 from __future__ import annotations
@@ -45,18 +11,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import (DEPTHWISE_HINT, check_branch_shapes, check_count, check_flag, check_float_dtype, check_groups,
-                          check_positive_int, window_geometry)
+from .._checks import (
+    DEPTHWISE_HINT,
+    check_branches,
+    check_flag,
+    check_float_dtype,
+    check_groups,
+    check_positive_int,
+    window_geometry,
+)
 
-__all__ = [
-    "LayerCost", "Report", "Comparison", "Measurement",
-    "conv_cost", "pool_cost", "elementwise_cost", "concat_cost", "batchnorm_cost", "add_cost",
-    "global_pool_cost", "bottleneck_comparison", "inception_cost", "measure", "human", "exact",
-    "MachinePeaks", "machine_peaks", "Prediction",
-]
-
-UNITS_NOTE = ("per image; 1 MAC = 1 multiply-accumulate = 2 FLOPs; MACs count convolutions and FC layers only "
-              "(no bias adds, batch norm, activations or pooling)")
+__all__ = ["LayerCost", "MacUnits", "conv_cost", "pool_cost", "elementwise_cost", "concat_cost", "batchnorm_cost",
+           "add_cost", "global_pool_cost", "human", "exact", "KINDS", "ROW_KEYS", "OP_KEYS"]
 
 KINDS = ("1x1", "kxk", "depthwise", "grouped", "fc", "other")
 
@@ -457,7 +423,6 @@ def batchnorm_cost(channels, height, width, name=None) -> LayerCost:
 
 def add_cost(shape, name="add") -> LayerCost:
     """A residual addition of two (C, H, W) maps: no parameters, no MACs; ``add_ops`` = C·H·W."""
-    channels, height, width = shape
     shape = tuple(shape)
     return _no_params_row(name, "add", shape, shape, "same as the input", {"add_ops": _elements(shape)},
                           _elements_formula("add ops", shape))
@@ -484,7 +449,33 @@ def concat_cost(branches, name="concat") -> LayerCost:
     return _no_params_row(name, "concat", out_shape, out_shape, working)
 
 
-# The renderers and the timer live in their own modules; importable from here as before.
-from .report import Comparison, Prediction, Report  # noqa: E402
-from .timing import MachinePeaks, Measurement, machine_peaks, measure  # noqa: E402
-from .inception import bottleneck_comparison, inception_cost  # noqa: E402
+# ---------------------------------------------------------------- checks that belong here
+
+def check_branch_shapes(branches) -> list:
+    """Return the (C, H, W) output shape of each branch to concatenate, checking they share H and W.
+
+    A branch is a (C, H, W) tuple or anything with such an ``out_shape`` (a
+    ``LayerCost`` or ``Report``); C may be None (unknown).
+    """
+    if isinstance(branches, (str, bytes)) or not hasattr(branches, "__iter__"):
+        raise TypeError(f"branches must be a list of (C, H, W) shapes or LayerCost rows, got {type(branches).__name__}")
+    shapes = []
+    for i, branch in enumerate(branches):
+        shape = branch if isinstance(branch, tuple) else getattr(branch, "out_shape", None)
+        if not (isinstance(shape, tuple) and len(shape) == 3):
+            raise TypeError(f"branches[{i}] must be a (C, H, W) tuple or a LayerCost / Report with an out_shape, "
+                            f"got {branch!r}")
+        shapes.append(shape)
+    check_branches(shapes, "concat_cost")
+    if len({shape[1:] for shape in shapes}) != 1:
+        raise ValueError(f"branches to concatenate must share H and W, got output shapes {shapes}")
+    return shapes
+
+
+
+def check_count(count):
+    """Return ``count`` if it is None (unknown) or a number (int or float, NumPy's too; not a bool)."""
+    if count is not None and (isinstance(count, (bool, np.bool_))
+                              or not isinstance(count, (int, np.integer, float, np.floating))):
+        raise TypeError(f"count must be a number or None, got {count!r} ({type(count).__name__})")
+    return count
