@@ -33,9 +33,9 @@ torchvision's networks give (N, K) (``out.flatten(1)`` on the PyTorch side).
 torchvision's ``ResNet`` (``Bottleneck`` and ``BasicBlock``) and ``SqueezeNet``
 (``Fire``). Round trips keep the classes: ``from_torch(to_torch(m))`` has ``m``'s
 classes and weights (one exception: a ``Conv2d`` with a 1x1 kernel and padding 0
-comes back as the ``Conv1x1`` with the same stride, which computes the same). Anything else is
-refused with a TypeError naming its type and its path (``features.3: Weird is not
-supported; supported: ...``).
+comes back as the ``Conv1x1`` with the same stride, which computes the same).
+Anything else is refused with a TypeError naming its type and its path
+(``features.3: Weird is not supported; supported: ...``).
 
 PyTorch is imported only when one of the two functions runs (``import conv1x1``
 never imports it); without it they raise an ImportError that says how to install it.
@@ -48,8 +48,19 @@ import warnings
 import numpy as np
 
 from .containers import Concat, Residual, Sequential
-from .layers import (AvgPool2d, BatchNorm2d, ChannelShuffle, Conv1x1, Conv2d, GlobalAvgPool2d, LeakyReLU,
-                     MaxPool2d, ReLU, Sigmoid, Tanh)
+from .layers import (
+    AvgPool2d,
+    BatchNorm2d,
+    ChannelShuffle,
+    Conv1x1,
+    Conv2d,
+    GlobalAvgPool2d,
+    LeakyReLU,
+    MaxPool2d,
+    ReLU,
+    Sigmoid,
+    Tanh,
+)
 from .models import Bottleneck, DepthwiseSeparable, Fire, Inception, Network, ShuffleUnit
 
 __all__ = ["to_torch", "from_torch", "INSTALL_HINT"]
@@ -601,7 +612,8 @@ def _tv_resnet(module, path):
     nn, _ = _torch_modules()
     stages = [getattr(module, f"layer{i}") for i in (1, 2, 3, 4)]
     named = [(name, getattr(module, name)) for name in ("conv1", "bn1", "relu", "maxpool")]
-    named += [(f"layer{i}.{j}", block) for i, stage in enumerate(stages, start=1) for j, block in stage.named_children()]
+    named += [(f"layer{i}.{j}", block) for i, stage in enumerate(stages, start=1)
+              for j, block in stage.named_children()]
     named.append(("avgpool", module.avgpool))
     layers = [(name, _from_torch(child, _join(path, name))) for name, child in named]
     fc, where = module.fc, _join(path, "fc")   # it runs after torch.flatten(x, 1): a Linear on the 1x1 map
