@@ -202,29 +202,26 @@ def test_round_trip_gives_the_same_classes_weights_buffers_and_modes(torch, rng,
 
 # ------------------------------------------------------------------------------- every network of conv1x1.models
 
-NETWORKS = {  # input size: each network's smallest map must keep more than one value per channel for training BN
-    "mobilenet_v1": 32, "resnet50": 32, "squeezenet1_0": 32, "shufflenet_v1": 32, "googlenet": 64}
-
-
-def test_every_network_is_covered():
-    assert set(NETWORKS) == set(models.MODELS)
-
-
-@pytest.mark.parametrize("name", list(NETWORKS))
+@pytest.mark.parametrize("name", list(models.MODELS))
 def test_to_torch_network_trains_a_step_then_evaluates_like_the_library(torch, rng, name):
-    """Training mode (batch 4: batch norm's statistics, running statistics updated on both sides), then eval mode."""
+    """Training mode, then eval mode, on 64x64 images.
+
+    Two images in training mode: every network's last maps are then 2x2, so each batch norm averages at
+    least 8 values per channel (with 4 values, at 32x32, ResNet-50's gradients agree only to 7e-11 of their
+    largest: batch norm on so few values is ill-conditioned). Its running statistics are updated on both
+    sides and compared; then one image in eval mode uses them.
+    """
     model = models.MODELS[name](num_classes=10, rng=0)
     module = C.to_torch(model)
     assert type(module).__name__ == "Network" and module.training and _same_modes(model, module)
-    size = NETWORKS[name]
-    _compare(torch, model, module, rng.standard_normal((4, 3, size, size)), rng)
+    _compare(torch, model, module, rng.standard_normal((2, 3, 64, 64)), rng)
     model.eval()
     module.eval()
-    _compare(torch, model, module, rng.standard_normal((1, 3, size, size)), rng)
-    assert tuple(module(torch.zeros(1, 3, size, size, dtype=torch.float64)).shape) == (1, 10, 1, 1)
+    _compare(torch, model, module, rng.standard_normal((1, 3, 64, 64)), rng)
+    assert tuple(module(torch.zeros(1, 3, 64, 64, dtype=torch.float64)).shape) == (1, 10, 1, 1)
 
 
-@pytest.mark.parametrize("name", list(NETWORKS))
+@pytest.mark.parametrize("name", list(models.MODELS))
 def test_network_round_trip_keeps_names_classes_and_cost(torch, name):
     model = models.MODELS[name](num_classes=10, rng=0).eval()
     back = C.from_torch(C.to_torch(model))
@@ -291,7 +288,8 @@ def _plain_torch_network(nn):
 
 def test_from_torch_converts_a_pytorch_sequential_layer_by_layer(torch):
     module = _plain_torch_network(torch.nn)
-    layer = C.from_torch(module)
+    with pytest.warns(UserWarning, match=r"^15: Dropout"):
+        layer = C.from_torch(module)
     kinds = [type(child).__name__ for child in layer]
     assert kinds == ["Conv2d", "BatchNorm2d", "LeakyReLU", "Conv2d", "ReLU", "Conv1x1", "ChannelShuffle", "Conv1x1",
                      "Sigmoid", "MaxPool2d", "Sequential", "AvgPool2d", "Sequential", "GlobalAvgPool2d",
