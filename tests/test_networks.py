@@ -30,62 +30,6 @@ def _all_below(errors, bound=1e-7):
 
 # ---------------------------------------------------------------- batch norm
 
-def test_batchnorm_forward_normalises_each_channel(rng):
-    x = rng.standard_normal((4, 3, 5, 6)) * np.array([1.0, 5.0, 0.1])[:, None, None] + 7
-    gamma, beta = rng.standard_normal(3), rng.standard_normal(3)
-    out, cache = C.batchnorm_forward(x, gamma, beta, eps=0.0)
-    x_hat = (out - beta[:, None, None]) / gamma[:, None, None]
-    np.testing.assert_allclose(x_hat.mean(axis=(0, 2, 3)), 0, atol=1e-12)
-    np.testing.assert_allclose(x_hat.var(axis=(0, 2, 3)), 1, atol=1e-12)
-    np.testing.assert_allclose(cache.var, x.var(axis=(0, 2, 3)), rtol=1e-12)  # biased in the normalisation
-
-
-@pytest.mark.parametrize("training", [True, False])
-def test_batchnorm_backward_matches_numerical_gradients(rng, training):
-    """Float64 central differences; bound 1e-7."""
-    x = rng.standard_normal((3, 2, 4, 3)) * 2 + 1
-    gamma, beta = rng.uniform(0.5, 1.5, 2), rng.standard_normal(2)
-    stats = {} if training else {"mean": rng.standard_normal(2), "var": rng.uniform(0.5, 2, 2)}
-    out, cache = C.batchnorm_forward(x, gamma, beta, 1e-5, **stats)
-    dout = rng.standard_normal(out.shape)
-    dx, dgamma, dbeta = C.batchnorm_backward(dout, cache)
-
-    def f(x_, g_, b_):
-        return C.batchnorm_forward(x_, g_, b_, 1e-5, **stats)[0]
-    assert rel_error(dx, numerical_gradient(lambda v: f(v, gamma, beta), x.copy(), dout)) < 1e-7
-    assert rel_error(dgamma, numerical_gradient(lambda v: f(x, v, beta), gamma.copy(), dout)) < 1e-7
-    assert rel_error(dbeta, numerical_gradient(lambda v: f(x, gamma, v), beta.copy(), dout)) < 1e-7
-
-
-def test_batchnorm_in_float16_sums_in_float32_like_pytorch(rng):
-    """A channel of 8 x 56 x 56 values has a sum of squares near 225,000, past float16's 65,504: summed in
-    float16 the variance and dgamma would be inf. Against float64, error over the largest entry below 1e-2
-    (float16 has 11 bits)."""
-    x = rng.standard_normal((8, 2, 56, 56)) * 3 + 1
-    gamma, beta, dout = rng.standard_normal(2), rng.standard_normal(2), rng.standard_normal(x.shape) * 3 + 1
-    exact_out, exact_cache = C.batchnorm_forward(x, gamma, beta)
-    exact = (exact_out,) + C.batchnorm_backward(dout, exact_cache)
-    half = [v.astype(np.float16) for v in (x, gamma, beta, dout)]
-    out, cache = C.batchnorm_forward(*half[:3])
-    got = (out,) + C.batchnorm_backward(half[3], cache)
-    for name, g, e in zip(("out", "dx", "dgamma", "dbeta"), got, exact):
-        assert g.dtype == np.float16, name
-        assert np.abs(g - e).max() / np.abs(e).max() < 1e-2, name   # relative to the largest entry
-
-
-def test_batchnorm_float16_dx_stays_finite_when_dbeta_overflows_float16(rng):
-    """dout near 3 on 25,088 values per channel: dbeta is about 75,000, past float16 (inf, as PyTorch gives
-    too), but dx uses the float32 sums, as PyTorch does, and stays finite and right."""
-    x = rng.standard_normal((8, 2, 56, 56))
-    dout = 3 + 0.1 * rng.standard_normal(x.shape)
-    ones, zeros = np.ones(2), np.zeros(2)
-    exact_dx = C.batchnorm_backward(dout, C.batchnorm_forward(x, ones, zeros)[1])[0]
-    _, cache = C.batchnorm_forward(x.astype(np.float16), ones.astype(np.float16), zeros.astype(np.float16))
-    with pytest.warns(RuntimeWarning, match="overflow"):            # NumPy says so when dbeta becomes inf
-        dx, _, dbeta = C.batchnorm_backward(dout.astype(np.float16), cache)
-    assert np.isinf(dbeta).all()
-    assert np.isfinite(dx).all() and np.abs(dx - exact_dx).max() / np.abs(exact_dx).max() < 1e-2
-
 
 def test_batchnorm_layer_gradcheck_in_training_mode(rng):
     layer = _randomise_params(C.BatchNorm2d(3), rng)
@@ -141,12 +85,6 @@ def test_batchnorm_errors(call, error, message):
 
 # ---------------------------------------------------------------- channel shuffle
 
-def test_channel_shuffle_interleaves_the_groups():
-    x = np.arange(12.0).reshape(1, 12, 1, 1)
-    out, cache = C.channel_shuffle_forward(x, 3)   # groups of 4: 0-3 | 4-7 | 8-11
-    assert out.ravel().tolist() == [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]
-    np.testing.assert_array_equal(C.channel_shuffle_backward(out, cache), x)   # the inverse permutation
-
 
 def test_channel_shuffle_gradient_and_layer(rng):
     layer = C.ChannelShuffle(2)
@@ -155,13 +93,6 @@ def test_channel_shuffle_gradient_and_layer(rng):
     with pytest.raises(ValueError, match="groups=4 must divide"):
         layer_4 = C.ChannelShuffle(4)
         layer_4.forward(np.ones((1, 6, 2, 2)))
-
-
-def test_channel_shuffle_returns_a_new_array_even_for_one_group(rng):
-    x = rng.standard_normal((1, 4, 2, 2))
-    out, _ = C.channel_shuffle_forward(x, 1)
-    np.testing.assert_array_equal(out, x)
-    assert not np.shares_memory(out, x)
 
 
 def test_grouped_1x1_with_shuffle_mixes_every_group(rng):

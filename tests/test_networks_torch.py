@@ -16,37 +16,6 @@ def _close(ours, theirs):
     np.testing.assert_allclose(ours, theirs.detach().numpy(), **TOL)
 
 
-@pytest.mark.parametrize("c_in, c_out, groups, k, stride, padding", [
-    (6, 4, 2, 3, 1, 1), (8, 8, 8, 3, 1, 1), (8, 8, 8, 3, 2, 1), (4, 8, 4, 3, 1, 0), (6, 6, 6, 5, 2, 2),
-    (6, 9, 3, 1, 1, 0)])
-@pytest.mark.parametrize("module", [C, fast], ids=["plain", "fast"])
-def test_grouped_and_depthwise_conv2d_equal_torch(rng, module, c_in, c_out, groups, k, stride, padding):
-    x = rng.standard_normal((2, c_in, 9, 8))
-    w = rng.standard_normal((c_out, c_in // groups, k, k))
-    b = rng.standard_normal(c_out)
-    out, cache = module.conv2d_forward(x, w, b, stride, padding, groups)
-    dout = rng.standard_normal(out.shape)
-    dx, dw, db = module.conv2d_backward(dout, cache)
-    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    tout = nn.functional.conv2d(tx, tw, tb, stride=stride, padding=padding, groups=groups)
-    tout.backward(torch.tensor(dout))
-    for ours, theirs in ((out, tout), (dx, tx.grad), (dw, tw.grad), (db, tb.grad)):
-        _close(ours, theirs)
-
-
-@pytest.mark.parametrize("module", [C, fast], ids=["plain", "fast"])
-def test_grouped_conv1x1_equals_torch(rng, module):
-    x, w, b = rng.standard_normal((2, 6, 4, 5)), rng.standard_normal((9, 2)), rng.standard_normal(9)
-    out, cache = module.conv1x1_forward(x, w, b, 3)
-    dout = rng.standard_normal(out.shape)
-    dx, dw, db = module.conv1x1_backward(dout, cache)
-    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w[:, :, None, None], b))
-    tout = nn.functional.conv2d(tx, tw, tb, groups=3)
-    tout.backward(torch.tensor(dout))
-    for ours, theirs in ((out, tout), (dx, tx.grad), (dw, tw.grad[:, :, 0, 0]), (db, tb.grad)):
-        _close(ours, theirs)
-
-
 def test_batchnorm_train_steps_running_stats_and_eval_equal_torch(rng):
     ours = C.BatchNorm2d(3, eps=1e-3, momentum=0.2)
     theirs = nn.BatchNorm2d(3, eps=1e-3, momentum=0.2).double()
@@ -74,44 +43,6 @@ def test_batchnorm_train_steps_running_stats_and_eval_equal_torch(rng):
     ours.eval()
     theirs.eval()
     step(rng.standard_normal((2, 3, 3, 3)))
-
-
-def test_channel_shuffle_equals_torch(rng):
-    x = rng.standard_normal((2, 12, 3, 4))
-    dout = rng.standard_normal(x.shape)
-    out, cache = C.channel_shuffle_forward(x, 3)
-    tx = torch.tensor(x, requires_grad=True)
-    tout = nn.ChannelShuffle(3)(tx)
-    tout.backward(torch.tensor(dout))
-    _close(out, tout)
-    _close(C.channel_shuffle_backward(dout, cache), tx.grad)
-
-
-@pytest.mark.parametrize("size, k, stride, padding", [(111, 3, 2, 0), (55, 3, 2, 0), (14, 3, 2, 0), (112, 3, 2, 0),
-                                                      (10, 3, 2, 1), (7, 2, 2, 0), (9, 4, 3, 2)])
-@pytest.mark.parametrize("module", [C, fast], ids=["plain", "fast"])
-def test_ceil_mode_max_pooling_equals_torch(rng, module, size, k, stride, padding):
-    x = rng.standard_normal((2, 3, size, size + 1))
-    out, cache = module.maxpool2d_forward(x, k, stride, padding, ceil_mode=True)
-    dout = rng.standard_normal(out.shape)
-    tx = torch.tensor(x, requires_grad=True)
-    tout = nn.functional.max_pool2d(tx, k, stride, padding, ceil_mode=True)
-    tout.backward(torch.tensor(dout))
-    _close(out, tout)
-    _close(module.maxpool2d_backward(dout, cache), tx.grad)
-
-
-@pytest.mark.parametrize("size, k, stride, padding", [(7, 3, 2, 1), (8, 3, 2, 1), (9, 2, 2, 0), (6, 3, 1, 1),
-                                                      (10, 4, 3, 2)])
-def test_average_pooling_equals_torch(rng, size, k, stride, padding):
-    x = rng.standard_normal((2, 3, size, size + 1))
-    out, cache = C.avgpool2d_forward(x, k, stride, padding)
-    dout = rng.standard_normal(out.shape)
-    tx = torch.tensor(x, requires_grad=True)
-    tout = nn.functional.avg_pool2d(tx, k, stride, padding)     # count_include_pad=True, PyTorch's default
-    tout.backward(torch.tensor(dout))
-    _close(out, tout)
-    _close(C.avgpool2d_backward(dout, cache), tx.grad)
 
 
 def _copy_weights(ours, theirs):

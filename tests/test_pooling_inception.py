@@ -13,83 +13,6 @@ pytestmark = pytest.mark.usefixtures("both_paths")  # plain and conv1x1.fast: sa
 POOLS = [(2, None, 0), (3, 1, 1), (3, 2, 1), (2, 1, 0), (3, 3, 0), (1, None, 0)]
 
 
-@pytest.mark.parametrize("k, stride, padding", POOLS)
-def test_maxpool_equals_the_loop_reference(rng, k, stride, padding):
-    x = rng.standard_normal((2, 3, 7, 6))
-    out, _ = C.maxpool2d_forward(x, k, stride, padding)
-    np.testing.assert_array_equal(out, maxpool2d_loops(x, k, stride, padding))
-
-
-@pytest.mark.parametrize("k, stride, padding", POOLS)
-def test_maxpool_gradient_check(rng, k, stride, padding):
-    """Inputs without ties (a random permutation); float64 central differences, bound 1e-7."""
-    x = rng.permutation(2 * 3 * 7 * 6).reshape(2, 3, 7, 6) / 10.0
-    out, cache = C.maxpool2d_forward(x, k, stride, padding)
-    dout = rng.standard_normal(out.shape)
-    dx = C.maxpool2d_backward(dout, cache)
-    assert rel_error(dx, numerical_gradient(lambda v: C.maxpool2d_forward(v, k, stride, padding)[0],
-                                            x.copy(), dout)) < 1e-7
-
-
-def test_maxpool_ties_send_the_gradient_to_the_first_position_in_row_major_order():
-    x = np.ones((1, 1, 2, 2))
-    _out, cache = C.maxpool2d_forward(x, 2)
-    dx = C.maxpool2d_backward(np.array([[[[5.0]]]]), cache)
-    np.testing.assert_array_equal(dx[0, 0], [[5.0, 0.0], [0.0, 0.0]])
-
-
-def test_maxpool_overlapping_windows_add_their_gradients():
-    x = np.zeros((1, 1, 3, 3))
-    x[0, 0, 1, 1] = 1.0  # the centre is the max of all four 2x2 windows
-    out, cache = C.maxpool2d_forward(x, 2, stride=1)
-    dx = C.maxpool2d_backward(np.ones_like(out), cache)
-    assert dx[0, 0, 1, 1] == 4.0 and dx.sum() == 4.0
-
-
-def test_maxpool_padding_is_minus_infinity():
-    x = -np.ones((1, 1, 2, 2))   # all negative: zero padding would win, -inf never does
-    out, _ = C.maxpool2d_forward(x, 3, stride=1, padding=1)
-    np.testing.assert_array_equal(out, x)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_maxpool_dtype_nan_and_untouched_input(rng, dtype):
-    x = rng.standard_normal((1, 2, 4, 4)).astype(dtype)
-    x[0, 0, 0, 0] = np.nan
-    copy = x.copy()
-    out, cache = C.maxpool2d_forward(x, 2)
-    assert np.isnan(out[0, 0, 0, 0]) and np.isfinite(out[0, 1]).all()
-    dx = C.maxpool2d_backward(np.ones_like(out), cache)
-    assert out.dtype == dx.dtype == dtype
-    np.testing.assert_array_equal(x, copy)
-
-
-def test_maxpool_stride_defaults_to_kernel_size():
-    assert C.MaxPool2d(2).stride == 2 and C.maxpool2d_forward(np.zeros((1, 1, 6, 6)), 3)[0].shape == (1, 1, 2, 2)
-
-
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"kernel_size": 0}, ValueError, "kernel_size"),
-    ({"kernel_size": 2, "stride": 0}, ValueError, "stride"),
-    ({"kernel_size": 3, "padding": 2}, ValueError, r"at most 1 \(kernel_size // 2\)"),
-    ({"kernel_size": 9}, ValueError, "larger than the padded input"),
-    ({"kernel_size": 2.0}, TypeError, "kernel_size"),
-])
-def test_maxpool_bad_settings(kwargs, error, match):
-    with pytest.raises(error, match=match):
-        C.maxpool2d_forward(np.zeros((1, 1, 4, 4)), **kwargs)
-
-
-def test_maxpool_bad_arrays():
-    with pytest.raises(ValueError, match=r"x must be 4-D.*x\[None\]"):
-        C.maxpool2d_forward(np.zeros((1, 4, 4)), 2)
-    with pytest.raises(TypeError, match="floating-point"):
-        C.maxpool2d_forward(np.zeros((1, 1, 4, 4), dtype=int), 2)
-    _, cache = C.maxpool2d_forward(np.zeros((1, 1, 4, 4)), 2)
-    with pytest.raises(ValueError, match="dout"):
-        C.maxpool2d_backward(np.zeros((1, 1, 4, 4)), cache)
-
-
 def test_maxpool_layer(rng):
     layer = C.MaxPool2d(3, stride=1, padding=1)
     assert layer.params == {} and repr(layer) == "MaxPool2d(kernel_size=3, stride=1, padding=1)"
@@ -175,18 +98,6 @@ def test_inception_errors(rng):
     with pytest.raises(ValueError, match="n5x5_reduce"):
         C.Inception(3, 2, 2, 3, 0, 2, 2)
     assert repr(block) == "Inception(3, 2, 2, 3, 2, 2, 2)"
-
-
-def test_maxpool_and_inception_equal_torch(rng):
-    torch = pytest.importorskip("torch")
-    x = rng.standard_normal((2, 3, 7, 6))
-    out, cache = C.maxpool2d_forward(x, 3, 2, 1)
-    dout = rng.standard_normal(out.shape)
-    tx = torch.tensor(x, requires_grad=True)
-    tout = torch.nn.functional.max_pool2d(tx, 3, 2, 1)
-    tout.backward(torch.tensor(dout))
-    np.testing.assert_array_equal(out, tout.detach().numpy())
-    np.testing.assert_allclose(C.maxpool2d_backward(dout, cache), tx.grad.numpy(), rtol=1e-12)
 
 
 def test_concat_of_arbitrary_branches(rng):

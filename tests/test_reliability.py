@@ -76,33 +76,6 @@ def test_a_layer_used_twice_is_refused_with_the_reason():
         C.Concat(C.Sequential(conv), C.Sequential(C.ReLU(), conv))
 
 
-# 4. Max pooling on special values, as PyTorch
-def test_maxpool_gradient_of_an_all_minus_inf_window_goes_to_a_real_element():
-    x = np.full((1, 1, 3, 3), -np.inf)
-    out, cache = C.maxpool2d_forward(x, 3, 1, 1)
-    dx = C.maxpool2d_backward(np.ones_like(out), cache)
-    assert dx.sum() == 9 and np.all(out == -np.inf)
-    # each window's gradient lands on its first real element (row-major): the top-left of the clipped window
-    expected = np.zeros((3, 3))
-    for i in range(3):
-        for j in range(3):
-            expected[max(i - 1, 0), max(j - 1, 0)] += 1
-    np.testing.assert_array_equal(dx[0, 0], expected)
-
-
-def test_maxpool_takes_the_last_nan_of_a_window():
-    x = np.array([[[[np.nan, 1.0], [np.nan, 2.0]]]])
-    out, cache = C.maxpool2d_forward(x, 2)
-    dx = C.maxpool2d_backward(np.full((1, 1, 1, 1), 5.0), cache)
-    assert np.isnan(out).all()
-    np.testing.assert_array_equal(dx[0, 0], [[0.0, 0.0], [5.0, 0.0]])
-
-
-def test_maxpool_ties_go_to_the_first_maximum():
-    out, cache = C.maxpool2d_forward(np.ones((1, 1, 2, 2)), 2)
-    np.testing.assert_array_equal(C.maxpool2d_backward(np.ones((1, 1, 1, 1)), cache)[0, 0], [[1, 0], [0, 0]])
-
-
 # 5. Container costs
 def test_container_costs_with_unknown_depth_or_empty_parts():
     report = C.Concat(C.ReLU(), C.MaxPool2d(3, 1, 1)).cost(4, 5)
@@ -131,36 +104,11 @@ def test_concat_names_branches_of_different_sizes():
         both.forward(np.zeros((1, 2, 4, 4)))
 
 
-# 8. Errors that name the argument
-@pytest.mark.parametrize("backward", [C.conv1x1_backward, C.conv2d_backward, C.maxpool2d_backward,
-                                      C.global_avg_pool_backward])
-@pytest.mark.parametrize("cache", [None, (1, 2), "cache"])
-def test_backward_with_a_wrong_cache_names_the_cache(backward, cache):
-    with pytest.raises(TypeError, match=r"cache must be the \w+Cache returned by \w+_forward"):
-        backward(np.zeros((1, 1, 1, 1)), cache)
-
-
-@pytest.mark.parametrize("backward", [C.relu_backward, C.leaky_relu_backward, C.sigmoid_backward, C.tanh_backward])
-def test_activation_backward_with_a_wrong_cache(backward):
-    with pytest.raises(TypeError, match=r"cache must be the \w+ returned by \w+_forward"):
-        backward(np.zeros(3), None)
-
-
 @pytest.mark.parametrize("rng_value, error", [(-1, ValueError), (1.5, TypeError), ("seed", TypeError),
                                               (True, TypeError)])
 def test_bad_rng(rng_value, error):
     with pytest.raises(error, match="rng"):
         C.Conv1x1(3, 2, rng=rng_value)
-
-
-def test_huge_padding_is_a_value_error_not_a_memory_error():
-    with pytest.raises(ValueError, match="padding 1000000 is larger than the input"):
-        C.conv2d_forward(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 3, 3)), padding=10**6)
-
-
-def test_ragged_list_names_x():
-    with pytest.raises(TypeError, match="x must be a floating-point array"):
-        C.conv1x1_forward([[[[1.0, 2.0], [3.0]]]], np.zeros((1, 1)))
 
 
 @pytest.mark.parametrize("x, error", [(np.zeros((2, 3, 3)), ValueError), (np.zeros((1, 1, 3, 3), dtype=int), TypeError)])
@@ -208,29 +156,12 @@ def test_pool_padding_above_half_the_kernel_is_refused_everywhere():
         C.maxpool2d_forward(np.zeros((1, 1, 8, 8)), 3, 1, 2)
 
 
-def test_masked_arrays_are_refused_rather_than_their_mask_dropped():
-    x = np.ma.masked_array(np.zeros((1, 2, 2, 2)), mask=False)
-    with pytest.raises(TypeError, match="masked array.*filled"):
-        C.conv1x1_forward(x, np.zeros((1, 2)))
-
-
 def test_empty_sequential_returns_a_copy():
     x = np.ones((1, 2, 2, 2))
     out = C.Sequential().forward(x)
     assert out is not x and np.array_equal(out, x)
     out[...] = 5
     assert x.max() == 1
-
-
-def test_no_warning_on_nan_input():
-    x = np.full((1, 2, 3, 3), np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        out, cache = C.conv1x1_forward(x, np.ones((2, 2)), np.ones(2))
-        C.conv1x1_backward(np.ones_like(out), cache)
-        pooled, pool_cache = C.maxpool2d_forward(x, 2, 1)
-        C.maxpool2d_backward(np.ones_like(pooled), pool_cache)
-    assert np.isnan(out).all() and np.isnan(pooled).all()
 
 
 def test_sgd_refuses_a_param_and_grad_of_different_dtypes():

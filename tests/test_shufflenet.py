@@ -13,64 +13,6 @@ from conv1x1.gradcheck import check_layer, numerical_gradient, rel_error
 POOLS = [(3, 2, 1, 7, 6), (3, 2, 1, 8, 8), (2, 2, 0, 5, 4), (3, 1, 1, 4, 5), (4, 3, 2, 9, 7), (1, 1, 0, 3, 2)]
 
 
-@pytest.mark.parametrize("k, stride, padding, h, w", POOLS)
-def test_avgpool_equals_the_loops_and_its_gradient_the_numerical_one(rng, k, stride, padding, h, w):
-    """Forward against the loops (1e-12); backward against central differences in float64 (bound 1e-8: the
-    average is linear, so only rounding is left)."""
-    x = rng.standard_normal((2, 3, h, w))
-    out, cache = C.avgpool2d_forward(x, k, stride, padding)
-    np.testing.assert_allclose(out, reference.avgpool2d_loops(x, k, stride, padding), rtol=1e-12, atol=1e-12)
-    dout = rng.standard_normal(out.shape)
-    dx = C.avgpool2d_backward(dout, cache)
-    expected = numerical_gradient(lambda v: C.avgpool2d_forward(v, k, stride, padding)[0], x.copy(), dout, 1e-3)
-    assert rel_error(dx, expected) < 1e-8
-
-
-def test_avgpool_counts_the_padding_as_zeros():
-    out, _ = C.avgpool2d_forward(np.ones((1, 1, 2, 2)), 3, stride=2, padding=1)
-    assert out.shape == (1, 1, 1, 1) and out[0, 0, 0, 0] == pytest.approx(4 / 9)   # 4 ones in a 3x3 window
-
-
-def test_avgpool_default_stride_is_the_kernel_and_nan_stays_in_its_windows():
-    x = np.arange(16.0).reshape(1, 1, 4, 4)
-    x[0, 0, 0, 0] = np.nan
-    out, _ = C.avgpool2d_forward(x, 2)
-    assert out.shape == (1, 1, 2, 2)
-    np.testing.assert_array_equal(np.isnan(out[0, 0]), [[True, False], [False, False]])
-    assert out[0, 0, 1, 1] == (10 + 11 + 14 + 15) / 4
-
-
-def test_avgpool_sums_float16_in_float32_like_pytorch():
-    """Nine values of 30,000 sum past float16's 65,504; their average does not."""
-    x = np.full((1, 1, 3, 3), 30000, dtype=np.float16)
-    out, _ = C.avgpool2d_forward(x, 3)
-    assert out.dtype == np.float16 and out[0, 0, 0, 0] == 30000
-    assert reference.avgpool2d_loops(x, 3)[0, 0, 0, 0] == 30000
-
-
-def test_avgpool_keeps_dtype_and_leaves_its_input_alone(rng):
-    x = rng.standard_normal((1, 2, 5, 5)).astype(np.float32)
-    before = x.copy()
-    out, cache = C.avgpool2d_forward(x, 3, 2, 1)
-    dx = C.avgpool2d_backward(np.ones_like(out), cache)
-    assert out.dtype == dx.dtype == np.float32
-    np.testing.assert_array_equal(x, before)
-
-
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: C.avgpool2d_forward(np.ones((1, 1, 4, 4)), 3, 1, 2), ValueError, "padding"),
-    (lambda: C.avgpool2d_forward(np.ones((1, 1, 4, 4)), 0), ValueError, "kernel_size"),
-    (lambda: C.avgpool2d_forward(np.ones((1, 4, 4)), 2), ValueError, "(N, C, H, W)"),
-    (lambda: C.avgpool2d_forward(np.ones((1, 1, 4, 4), dtype=int), 2), TypeError, "floating"),
-    (lambda: C.avgpool2d_backward(np.ones((1, 1, 3, 3)), C.avgpool2d_forward(np.ones((1, 1, 4, 4)), 2)[1]),
-     ValueError, "dout"),
-    (lambda: C.AvgPool2d(3, padding=2), ValueError, "padding"),
-])
-def test_avgpool_errors_name_the_argument(call, error, message):
-    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
-        call()
-
-
 def test_avgpool_layer_costs_pooling_ops_and_no_macs():
     cost = C.AvgPool2d(3, stride=2, padding=1).cost(56, 56, in_channels=24)
     assert cost.macs == 0 and cost.params == 0
