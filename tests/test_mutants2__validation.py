@@ -67,18 +67,6 @@ def test_numerical_gradient_refuses_a_read_only_x():
         numerical_gradient(lambda v: v * 2.0, x, np.ones(3))
 
 
-@pytest.mark.parametrize("alpha", [0, 0.0, -0.5, 1.01, 2])
-def test_width_multiplier_must_be_in_zero_one(alpha):
-    from conv1x1 import models
-    with pytest.raises(ValueError, match="width_multiplier"):
-        models.mobilenet_v1(width_multiplier=alpha)
-
-
-@pytest.mark.parametrize("alpha", [1.0, 0.25])
-def test_width_multiplier_bounds_accepted(alpha):
-    assert check_width_multiplier(alpha) == alpha
-
-
 def test_check_choice_refuses_other_values():
     assert V.check_choice("1x1", "stride_on", ("1x1", "3x3"), "a kernel") == "1x1"
     with pytest.raises(ValueError, match="stride_on"):
@@ -168,13 +156,6 @@ def test_sgd_hyperparameters_become_floats():
     optimizer = SGD([(np.zeros(2), np.zeros(2))], lr=1, momentum=np.float32(0.5), weight_decay=0)
     assert repr(optimizer) == "SGD(lr=1.0, momentum=0.5, weight_decay=0.0)"
     assert all(type(v) is float for v in (optimizer.lr, optimizer.momentum, optimizer.weight_decay))
-
-
-@pytest.mark.parametrize("alpha, error", [(True, TypeError), ("0.5", TypeError), (float("nan"), ValueError)])
-def test_width_multiplier_must_be_a_real_number(alpha, error):
-    from conv1x1 import models
-    with pytest.raises(error, match="width_multiplier"):
-        models.mobilenet_v1(width_multiplier=alpha)
 
 
 @pytest.mark.parametrize("count", ["12", True, np.True_, [1], b"1"])
