@@ -177,12 +177,6 @@ def test_a_full_or_closed_stdout_gives_a_message_not_a_traceback(redirect, comma
     assert "could not write the output" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_comparison_as_report_keeps_both_trees():
-    comparison = bottleneck_comparison(192, 16, 32, 28, 28)
-    both = comparison.as_report()
-    assert [child.macs for child in both.children] == [120_422_400, 12_443_648]
-
-
 def test_stride_on_prices_the_papers_resnet50(capsys):
     """He et al. 2015 (arXiv:1512.03385) stride on the first 1x1: 3.86e9 MACs; torchvision's v1.5 4.09e9."""
     import json

@@ -142,11 +142,6 @@ def test_bias_must_be_a_bool(bias):
         C.Conv1x1(3, 4, bias=bias)
 
 
-def test_reductions_must_be_a_bool():
-    with pytest.raises(TypeError, match="reductions must be True or False"):
-        cost.inception_cost(192, 28, 28, 64, 96, 128, 16, 32, 32, reductions="no")
-
-
 def test_pool_padding_above_half_the_kernel_is_refused_everywhere():
     with pytest.raises(ValueError, match=r"padding must be at most 1"):
         C.MaxPool2d(3, 1, 2)
@@ -168,14 +163,6 @@ def test_sgd_refuses_a_param_and_grad_of_different_dtypes():
     """Found by the mutation run: the momentum buffer took the grad's dtype, so the state did not reload."""
     with pytest.raises(TypeError, match=r"pair 0: param is float32 but grad is float64"):
         C.SGD([(np.zeros(2, np.float32), np.ones(2))], lr=0.1, momentum=0.9)
-
-
-def test_a_layer_exactly_at_the_ridge_is_memory_bound():
-    """Compute-bound only when the compute time is the larger (the docstring's rule), so a tie is memory-bound."""
-    from conv1x1.timing import MachinePeaks
-    layer = cost.conv_cost(16, 16, 2, 4, 1, bias=False)   # 2,048 MACs; 4 x (128 + 256 + 128) = 2,048 bytes
-    prediction = cost.Report([layer]).predict(MachinePeaks({"float32": 1.0, "float64": 1.0}, 1.0, "x"))
-    assert prediction.rows[0]["bound"] == "memory"
 
 
 @pytest.mark.parametrize("fraction", ["0.5", None, [0.5]])
