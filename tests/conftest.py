@@ -52,6 +52,12 @@ def rng():
     return np.random.default_rng(1234)
 
 
+@pytest.fixture
+def torch():
+    """PyTorch, the oracle of the comparison tests: a test that takes it skips where torch is not installed."""
+    return pytest.importorskip("torch")
+
+
 # The functions that conv1x1.fast re-implements. Test modules that mark themselves with
 # `pytestmark = pytest.mark.usefixtures("both_paths")` run every test twice: once on the plain
 # functions, once with conv1x1.conv1x1_forward & co. swapped for the engine room's versions.

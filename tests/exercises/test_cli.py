@@ -13,7 +13,7 @@ from conv1x1 import exercises
 from conv1x1.exercises import cli
 from conv1x1.exercises.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 RIGHT = """\
 import numpy as np

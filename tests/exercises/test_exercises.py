@@ -673,7 +673,7 @@ def test_every_named_mistake_differs_from_the_answer_on_some_case():
 
 
 def test_practise_page_python_blocks_run_and_show_the_real_message(capsys):
-    page = (Path(__file__).resolve().parent.parent / "docs" / "practise.md").read_text(encoding="utf-8")
+    page = (Path(__file__).resolve().parents[2] / "docs" / "practise.md").read_text(encoding="utf-8")
     namespace = {}
     for block in re.findall(r"```python\n(.*?)```", page, flags=re.S):
         exec(compile(block, "practise.md", "exec"), namespace)  # noqa: S102 - our own page

@@ -1,9 +1,9 @@
-"""Malformed calls to every public function: each works, or raises TypeError/ValueError naming the argument.
-
-Hypothesis takes a valid call and replaces one argument with something a learner might pass by
-mistake (None, a string, a float for an int, a bool, a negative or absurd number, an array of the
-wrong rank, dtype or depth, a ragged list, NaN). Never another exception type, never a warning.
-"""
+"""conv1x1._checks, the generic input checks: alone where a rule serves several callers, and through every public
+function. A malformed call to any of them works, or raises a TypeError or ValueError naming the argument:
+hypothesis takes a valid call and replaces one argument with something a learner might pass by mistake (None, a
+string, a float for an int, a bool, a negative or absurd number, an array of the wrong rank, dtype or depth, a
+ragged list, NaN). Never another exception type, never a warning. The rules of one caller are tested through it,
+in that caller's test file."""
 
 import warnings
 
@@ -13,19 +13,43 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import conv1x1 as C
+from conv1x1 import _checks as V
 from conv1x1 import cost, gradcheck
 
-rng = np.random.default_rng(0)
-X = rng.standard_normal((2, 3, 5, 5))
-W1, W4, B = rng.standard_normal((4, 3)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
 
-BAD_VALUES = [
-    None, "abc", "", 1.5, float("nan"), float("inf"), True, False, -1, 0, 10**30, 2**63, [1.0, [2.0]],
-    np.zeros(()), np.zeros(3), np.zeros((3, 5, 5)), np.zeros((2, 5, 5, 3)), np.zeros((2, 3, 5, 5, 1)),
-    np.zeros((2, 3, 5, 5), dtype=int), np.zeros((2, 3, 5, 5), dtype=bool), np.zeros((2, 3, 5, 5), dtype=complex),
-    np.zeros((2, 3, 5, 5), dtype=object), np.zeros((2, 7, 5, 5)), np.zeros((4, 2)), np.zeros((4, 3, 2, 2)),
-    np.zeros((5,)), np.zeros((0, 3, 5, 5)), np.full((2, 3, 5, 5), np.nan), np.float32(2.0), np.int64(3), object(),
-]
+@pytest.mark.parametrize("value", [3, np.int64(3), np.float32(3.0), 3.0])
+def test_check_real_returns_a_python_float(value):
+    """From the second mutation run, over _validation.py."""
+    result = V.check_real(value, "x")
+    assert type(result) is float and result == 3.0
+
+
+def test_check_choice_returns_a_valid_choice_and_refuses_others():
+    """From the second mutation run, over _validation.py."""
+    assert V.check_choice("1x1", "stride_on", ("1x1", "3x3"), "a kernel") == "1x1"
+    with pytest.raises(ValueError, match="stride_on"):
+        V.check_choice("2x2", "stride_on", ("1x1", "3x3"), "a kernel")
+
+
+def test_check_image_batch_hints_at_channels_last_and_a_missing_batch_axis():
+    """From the second mutation run, over _validation.py."""
+    with pytest.raises(ValueError, match="channels-last"):
+        V.check_image_batch(np.ones((4, 4, 3)), channels=3)
+    with pytest.raises(ValueError, match=r"x\[None\]"):
+        V.check_image_batch(np.ones((3, 4, 4)), channels=3)
+
+
+def test_check_weight_refuses_integers_and_converts_a_list_of_floats():
+    """From the second mutation run, over _validation.py."""
+    with pytest.raises(TypeError, match="w"):
+        V.check_weight(np.ones((2, 3), dtype=int), 2, 3)
+    assert V.check_weight([[1.0, 2.0, 3.0]], 2, 3).shape == (1, 3)     # a list of floats is converted
+
+
+_rng = np.random.default_rng(0)
+X = _rng.standard_normal((2, 3, 5, 5))
+W1, W4, B = _rng.standard_normal((4, 3)), _rng.standard_normal((4, 3, 3, 3)), _rng.standard_normal(4)
+
 
 # name -> (function, valid keyword arguments)
 CALLS = {
@@ -58,21 +82,31 @@ def _call(fn, kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a warning counts as a failure
         result = fn(**kwargs)
-        if isinstance(result, C.Layer) and "in_channels" in vars(result) and result.in_channels <= 64 and not isinstance(result, C.Inception):
+        built = isinstance(result, C.Layer) and not isinstance(result, C.Inception) and "in_channels" in vars(result)
+        if built and result.in_channels <= 64:
             result.forward(np.zeros((1, result.in_channels, 5, 5)))  # a built layer must also run
     return result
 
 
 @pytest.mark.parametrize("name", CALLS)
-def test_the_valid_call_works(name):
+def test_public_functions_run_their_valid_call(name):
     fn, kwargs = CALLS[name]
     _call(fn, kwargs)
+
+
+BAD_VALUES = [
+    None, "abc", "", 1.5, float("nan"), float("inf"), True, False, -1, 0, 10**30, 2**63, [1.0, [2.0]],
+    np.zeros(()), np.zeros(3), np.zeros((3, 5, 5)), np.zeros((2, 5, 5, 3)), np.zeros((2, 3, 5, 5, 1)),
+    np.zeros((2, 3, 5, 5), dtype=int), np.zeros((2, 3, 5, 5), dtype=bool), np.zeros((2, 3, 5, 5), dtype=complex),
+    np.zeros((2, 3, 5, 5), dtype=object), np.zeros((2, 7, 5, 5)), np.zeros((4, 2)), np.zeros((4, 3, 2, 2)),
+    np.zeros((5,)), np.zeros((0, 3, 5, 5)), np.full((2, 3, 5, 5), np.nan), np.float32(2.0), np.int64(3), object(),
+]
 
 
 @pytest.mark.parametrize("name", CALLS)
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
-def test_malformed_call_is_a_clear_error_or_a_result(name, data):
+def test_public_functions_answer_a_malformed_call_with_an_error_naming_the_argument(name, data):
     fn, kwargs = CALLS[name]
     argument = data.draw(st.sampled_from(sorted(kwargs)), label="argument")
     value = data.draw(st.sampled_from(BAD_VALUES), label="value")
