@@ -1,9 +1,12 @@
-# %% [markdown]
-# # 6. How to verify a backward pass
-#
-# A backward pass is easy to get subtly wrong. The cure is to compare it with a numerical estimate:
-# nudge each input entry by +-eps, see how much the loss `sum(out * dout)` moves, divide by 2 eps
-# (central differences). In float64, a correct backward pass agrees to a relative error below 1e-7.
+"""
+Example 06: how to verify a backward pass
+=========================================
+
+A backward pass is easy to get subtly wrong. The cure is to compare it with a numerical estimate:
+nudge each input entry by +-eps, see how much the loss ``sum(out * dout)`` moves, divide by 2 eps
+(central differences). In float64, a correct backward pass agrees to a relative error below 1e-7.
+Chapter: :doc:`/gradients`.
+"""
 
 # %%
 import numpy as np
@@ -17,7 +20,8 @@ w = rng.standard_normal((6, 3))
 b = rng.standard_normal(6)
 
 # %% [markdown]
-# ## Step by step, on the functions
+# Step by step, on the functions
+# ------------------------------
 
 # %%
 out, cache = C.conv1x1_forward(x, w, b)
@@ -32,7 +36,8 @@ for name, analytic, numeric in [("dx", dx, dx_num), ("dw", dw, dw_num), ("db", d
     print(f"  {name}: {rel_error(analytic, numeric):.1e}")
 
 # %% [markdown]
-# ## A deliberately wrong backward pass
+# A deliberately wrong backward pass
+# ----------------------------------
 #
 # A classic mistake: forgetting to sum the weight gradient over the batch (using only image 0).
 # The check catches it at once.
@@ -53,9 +58,10 @@ print(f"\nwrong backward (batch not summed): dw relative error {error:.1e} -> "
       f"{'CAUGHT' if error > 1e-7 else 'missed'}")
 
 # %% [markdown]
-# ## One call for a whole layer
+# One call for a whole layer
+# --------------------------
 #
-# `check_layer` runs forward and backward with a random dout and checks the input gradient and every
+# ``check_layer`` runs forward and backward with a random dout and checks the input gradient and every
 # parameter's gradient. Here: a small per-pixel MLP, and a layer whose backward is wrong.
 
 # %%

@@ -1,14 +1,16 @@
-# %% [markdown]
-# # 11. Where the multiply-adds go: five famous networks by layer kind
-#
-# `report.by_kind()` adds up MACs and parameters by layer kind: "1x1" (pointwise), "kxk" (dense KxK),
-# "depthwise", "grouped", "fc" (a fully connected layer, i.e. a 1x1 convolution on a 1x1 map) and
-# "other" (batch norm). The five networks are priced at 224x224 without allocating a single weight.
-# Then ShuffleNet's idea (Zhang et al. 2017, arXiv:1707.01083): a grouped 1x1 plus a channel shuffle
-# in place of a dense 1x1.
-#
-# It saves a stacked-bar plot to where_the_macs_go.png, or to `--plot FILE.png` (needs matplotlib; without it
-# the script only prints).
+"""
+Example 11: where the multiply-adds go in five famous networks
+==============================================================
+
+``report.by_kind()`` adds up MACs and parameters by layer kind: "1x1" (pointwise), "kxk" (dense KxK),
+"depthwise", "grouped", "fc" (a fully connected layer, i.e. a 1x1 convolution on a 1x1 map) and
+"other" (batch norm). The five networks are priced at 224x224 without allocating a single weight.
+Then ShuffleNet's idea (Zhang et al. 2017, arXiv:1707.01083): a grouped 1x1 plus a channel shuffle
+in place of a dense 1x1.
+
+It saves a stacked-bar plot to where_the_macs_go.png, or to ``--plot FILE.png`` (needs matplotlib; without it
+the script only prints).
+"""
 
 # %%
 import argparse
@@ -25,7 +27,8 @@ parser.add_argument("--plot", default="where_the_macs_go.png", help="where to sa
 args, _ = parser.parse_known_args()
 
 # %% [markdown]
-# ## MACs and parameters by kind, at 224 x 224 (per image; 1 MAC = 2 FLOPs)
+# MACs and parameters by kind, at 224 x 224 (per image; 1 MAC = 2 FLOPs)
+# ----------------------------------------------------------------------
 
 # %%
 networks = {"mobilenet_v1": models.mobilenet_v1(), "resnet50 (v1.5)": models.resnet50(),
@@ -47,7 +50,8 @@ top = max(one_by_one, key=one_by_one.get)
 print(f"the 1x1 share of MACs is largest in {top}: {one_by_one[top]:.1%}")
 
 # %% [markdown]
-# ## A stacked bar per network: the share of MACs by kind
+# A stacked bar per network: the share of MACs by kind
+# ----------------------------------------------------
 
 # %%
 try:
@@ -71,7 +75,8 @@ else:
     print(f"saved {args.plot}")
 
 # %% [markdown]
-# ## Grouped 1x1 plus channel shuffle versus a dense 1x1 (240 channels at 28x28, 3 groups)
+# Grouped 1x1 plus channel shuffle versus a dense 1x1 (240 channels at 28x28, 3 groups)
+# -------------------------------------------------------------------------------------
 #
 # A grouped 1x1 with g groups costs 1/g of a dense one, but its groups never exchange information;
 # ShuffleNet interleaves the channels between two grouped layers so that they do.

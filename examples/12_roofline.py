@@ -1,18 +1,20 @@
-# %% [markdown]
-# # 12. A roofline measured on this machine: why fewer MACs is not proportionally less time
-#
-# Example 08 found GoogLeNet's Inception module 3a with 1x1 reductions faster than the naive
-# module, but by less than the MAC ratio. Here every layer of both modules is timed on its own
-# input and set against the roofline model (Williams, Waterman and Patterson 2009, "Roofline: an
-# insightful visual performance model for multicore architectures", CACM 52(4)):
-#
-#     time >= max(MACs / GEMM rate, bytes / memory bandwidth)
-#
-# with bytes = itemsize x (input + parameter + output elements), the traffic no layer can avoid.
-# A layer's arithmetic intensity (MACs per byte) says which term wins: below the "ridge"
-# (GEMM rate / bandwidth) a layer waits for memory, above it for arithmetic.
-#
-# Run: `python examples/12_roofline.py [--plot roofline.png] [--repeat 15] [--threads 1]`
+"""
+Example 12: a roofline measured on this machine
+===============================================
+
+Example 08 found GoogLeNet's Inception module 3a with 1x1 reductions faster than the naive
+module, but by less than the MAC ratio. Here every layer of both modules is timed on its own
+input and set against the roofline model (Williams, Waterman and Patterson 2009, "Roofline: an
+insightful visual performance model for multicore architectures", CACM 52(4)):
+
+    time >= max(MACs / GEMM rate, bytes / memory bandwidth)
+
+with bytes = itemsize x (input + parameter + output elements), the traffic no layer can avoid.
+A layer's arithmetic intensity (MACs per byte) says which term wins: below the "ridge"
+(GEMM rate / bandwidth) a layer waits for memory, above it for arithmetic.
+
+Run: ``python examples/12_roofline.py [--plot roofline.png] [--repeat 15] [--threads 1]``
+"""
 
 # %%
 import argparse
@@ -43,7 +45,8 @@ MODULES = [
 ]
 
 # %% [markdown]
-# ## This machine's peaks
+# This machine's peaks
+# --------------------
 #
 # Measured once per process, in about a second: the best rate of a large matrix multiply, and the
 # best rate of a large memory copy (bytes read + bytes written).
@@ -57,10 +60,11 @@ print(f"  how: {peaks.how}")
 print(f"  ridge: layers above {ridge:.1f} MACs per float32 byte are compute-bound, below it memory-bound\n")
 
 # %% [markdown]
-# ## Each layer on its own input
+# Each layer on its own input
+# ---------------------------
 #
 # One forward pass of the whole module records what every leaf layer receives (a layer's
-# `forward` is briefly wrapped); then each leaf's forward is timed alone on that input. Leaves are
+# ``forward`` is briefly wrapped); then each leaf's forward is timed alone on that input. Leaves are
 # named by their place in the tree ("1.2": branch 1, layer 2), the names the cost report uses.
 
 
@@ -130,7 +134,8 @@ for result in results:
           f"{leaf_sum * 1e3:.2f} ms\n")
 
 # %% [markdown]
-# ## Why the reduced module's speed-up is below its MAC ratio
+# Why the reduced module's speed-up is below its MAC ratio
+# --------------------------------------------------------
 #
 # Time is MACs divided by the rate reached, so the measured speed-up is exactly the MAC ratio
 # times (reduced module's rate / naive module's rate). The question is which layers pull the
@@ -211,7 +216,8 @@ else:
           f"MAC-free layers took only {free_share:.0%} of the time; the rest is measurement noise or overhead.")
 
 # %% [markdown]
-# ## The roofline plot
+# The roofline plot
+# -----------------
 #
 # x: intensity (MACs per byte), y: the rate each layer reached (GMAC/s), both log scale. The roof
 # is min(GEMM rate, bandwidth x intensity). Layers without MACs (ReLU, pooling) reach 0 GMAC/s and

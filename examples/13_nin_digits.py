@@ -1,17 +1,19 @@
-# %% [markdown]
-# # 13. Network in Network on real images: handwritten digits
-#
-# Lin, Chen and Yan (2013), "Network In Network", arXiv:1312.4400, put a small multilayer
-# perceptron at every pixel: a KxK convolution followed by 1x1 convolutions with ReLUs between
-# them (an "mlpconv" block). Their classifier has no fully connected layer: a 1x1 convolution
-# to one channel per class, then global average pooling turns each channel into one score.
-#
-# Here we train such a network on scikit-learn's 1,797 handwritten digits (8x8 grey images,
-# no download), and compare it with the same network whose 1x1 layers are linear (no ReLU
-# between them) and with one that has no 1x1 layers at all. Same data, seed, optimiser and epochs.
-#
-# Needs scikit-learn (`pip install "conv1x1[examples]"`). Run with `--plot FILE.png` to choose where
-# the learning curves go (needs matplotlib; without it the script only prints).
+"""
+Example 13: Network in Network on real handwritten digits
+=========================================================
+
+Lin, Chen and Yan (2013), "Network In Network", arXiv:1312.4400, put a small multilayer
+perceptron at every pixel: a KxK convolution followed by 1x1 convolutions with ReLUs between
+them (an "mlpconv" block). Their classifier has no fully connected layer: a 1x1 convolution
+to one channel per class, then global average pooling turns each channel into one score.
+
+Here we train such a network on scikit-learn's 1,797 handwritten digits (8x8 grey images,
+no download), and compare it with the same network whose 1x1 layers are linear (no ReLU
+between them) and with one that has no 1x1 layers at all. Same data, seed, optimiser and epochs.
+
+Needs scikit-learn (``pip install "conv1x1[examples]"``). Run with ``--plot FILE.png`` to choose where
+the learning curves go (needs matplotlib; without it the script only prints).
+"""
 
 # %%
 import argparse
@@ -36,7 +38,8 @@ x_train, x_test, y_train, y_test = train_test_split(x, y, test_fraction=0.2, see
 print(f"digits: {len(x_train)} training and {len(x_test)} test images of 1x8x8, 10 classes")
 
 # %% [markdown]
-# ## Three networks
+# Three networks
+# --------------
 #
 # Each has two blocks: a 3x3 convolution, then (NiN) two 1x1 convolutions, then 2x2 max pooling
 # after the first block. The second block ends in 10 channels, averaged over the image.
@@ -67,7 +70,8 @@ KINDS = ["nin", "linear 1x1", "no 1x1"]
 print(network("nin"))
 
 # %% [markdown]
-# ## Training: the same loop for all three (`conv1x1.train.fit`)
+# Training: the same loop for all three (``conv1x1.train.fit``)
+# -------------------------------------------------------------
 #
 # SGD with momentum 0.9, learning rate 0.03, weight decay 1e-4, batches of 32, fixed seeds.
 
@@ -85,7 +89,8 @@ for kind in KINDS:
                          accuracy=history[-1].test_accuracy, history=history)
 
 # %% [markdown]
-# ## What the 1x1 layers and their non-linearity bought
+# What the 1x1 layers and their non-linearity bought
+# --------------------------------------------------
 
 # %%
 print(f"\n{'network':<12} {'params':>8} {'MACs/image':>11} {'test accuracy':>14} {'train time (s)':>15}")
@@ -122,7 +127,8 @@ print(f"NiN {verdict} 97%: test accuracy {nin['accuracy']:.1%} after {nin['secon
 print("(one split, one seed: differences of a few images may not repeat with another seed)")
 
 # %% [markdown]
-# ## Learning curves (optional: needs matplotlib)
+# Learning curves (optional: needs matplotlib)
+# --------------------------------------------
 
 # %%
 try:

@@ -1,11 +1,13 @@
-# %% [markdown]
-# # 14. ShuffleNet: grouped 1x1 convolutions, and a shuffle so the groups can talk
-#
-# Zhang, Zhou, Lin, Sun 2017 ("ShuffleNet: An Extremely Efficient Convolutional Neural Network for
-# Mobile Devices", arXiv:1707.01083). In MobileNet and in ResNet's bottleneck the 1x1 convolutions do
-# most of the multiply-adds. ShuffleNet *groups* them: a 1x1 with g groups costs 1/g as much, and the
-# network spends the savings on width. Grouping alone would split the network into g towers that never
-# exchange information; a channel shuffle between two grouped layers mixes them again, at no MACs.
+"""
+Example 14: ShuffleNet, grouped 1x1 convolutions and a channel shuffle
+======================================================================
+
+Zhang, Zhou, Lin, Sun 2017 ("ShuffleNet: An Extremely Efficient Convolutional Neural Network for
+Mobile Devices", arXiv:1707.01083). In MobileNet and in ResNet's bottleneck the 1x1 convolutions do
+most of the multiply-adds. ShuffleNet *groups* them: a 1x1 with g groups costs 1/g as much, and the
+network spends the savings on width. Grouping alone would split the network into g towers that never
+exchange information; a channel shuffle between two grouped layers mixes them again, at no MACs.
+"""
 
 # %%
 import numpy as np
@@ -17,7 +19,8 @@ from conv1x1.gradcheck import check_layer
 from conv1x1.timing import measure
 
 # %% [markdown]
-# ## 1. A 1x1 convolution with g groups costs 1/g (240 -> 240 channels at 28x28, per image)
+# A 1x1 convolution with g groups costs 1/g (240 -> 240 channels at 28x28, per image)
+# -----------------------------------------------------------------------------------
 
 # %%
 dense = C.Conv1x1(240, 240, bias=False).cost(28, 28)
@@ -27,7 +30,8 @@ for g in (1, 2, 3, 4, 8):
     print(f"groups {g}: {cost.macs:>10,} MACs, {cost.params:>6,} params  ({saving})")
 
 # %% [markdown]
-# ## 2. Without the shuffle the groups never talk
+# Without the shuffle the groups never talk
+# -----------------------------------------
 #
 # Two grouped 1x1 layers, 3 groups. Which input channels can change output channel 0? Exactly those
 # where the gradient of output channel 0 is not zero. The shuffle deals the channels of each group out
@@ -60,7 +64,8 @@ for channels in (9, 6):
                                                      f"{per_group} of the 3 groups)"))
 
 # %% [markdown]
-# ## 3. Table 1: the whole network at 224 x 224 for g = 1, 2, 3, 4, 8
+# Table 1: the whole network at 224 x 224 for g = 1, 2, 3, 4, 8
+# -------------------------------------------------------------
 #
 # The paper's "MFLOPs" are multiply-adds, i.e. MACs here. More groups buy wider layers for about the
 # same cost. Table 1's numbers come out to the nearest million when the final FC layer is left out (a
@@ -76,7 +81,8 @@ for g, paper in TABLE_1.items():
     print(f"{g:>2} {width:>14} {paper:>6}M {report.macs - fc:>16,} {report.macs:>12,} {report.params:>10,}")
 
 # %% [markdown]
-# ## 4. Where the multiply-adds go (g = 3)
+# Where the multiply-adds go (g = 3)
+# ----------------------------------
 
 # %%
 report = models.shufflenet_v1(3).cost(224, 224)
@@ -85,7 +91,8 @@ for kind, row in report.by_kind().items():
         print(f"{kind:<10} {human(row['macs']):>7} MACs  {row['macs_share']:6.1%}")
 
 # %% [markdown]
-# ## 5. Measured: the same unit with dense (g = 1) and grouped (g = 3) 1x1s, forward + backward
+# Measured: the same unit with dense (g = 1) and grouped (g = 3) 1x1s, forward + backward
+# ---------------------------------------------------------------------------------------
 #
 # 240 channels at 28x28, a batch of 8, float32: the two units differ only in their 1x1s' groups.
 
@@ -114,7 +121,8 @@ if high > 2 * low:
 
 
 # %% [markdown]
-# ## Where the time goes inside the g = 3 unit: each layer of its branch, forward, on its own input
+# Where the time goes inside the g = 3 unit: each layer of its branch, forward, on its own input
+# ----------------------------------------------------------------------------------------------
 
 # %%
 layer_costs = costs[3].layers                       # the same rows as the branch's layers, in order
@@ -141,11 +149,12 @@ else:
     print("Here the grouped 1x1s are still where the unit spends most of its time, as their MACs predict.")
 
 # %% [markdown]
-# ## 6. Check the unit's gradients yourself (float64, batch norm with fixed statistics)
+# Check the unit's gradients yourself (float64, batch norm with fixed statistics)
+# -------------------------------------------------------------------------------
 #
 # Batch norm's beta starts at 0. With 3 bottleneck channels in 3 groups, each channel of the last 1x1
 # reads one channel, so a window that the first ReLU zeroed stays exactly 0 down to the final ReLU's
-# kink, where no derivative exists. Random betas move the check off the kinks (as `check_layer` advises).
+# kink, where no derivative exists. Random betas move the check off the kinks (as ``check_layer`` advises).
 
 # %%
 unit = C.ShuffleUnit(6, 12, groups=3, stride=2, rng=0).eval()
