@@ -7,9 +7,13 @@ Mobile Devices", arXiv:1707.01083). In MobileNet and in ResNet's bottleneck the 
 most of the multiply-adds. ShuffleNet *groups* them: a 1x1 with g groups costs 1/g as much, and the
 network spends the savings on width. Grouping alone would split the network into g towers that never
 exchange information; a channel shuffle between two grouped layers mixes them again, at no MACs.
+The times are those of the machine that ran the script: on the website, the machine that built the
+site. Chapter: :doc:`/networks`.
 """
 
 # %%
+import os
+
 import numpy as np
 
 import conv1x1 as C
@@ -17,6 +21,8 @@ from conv1x1 import models
 from conv1x1.cost import human
 from conv1x1.gradcheck import check_layer
 from conv1x1.timing import measure
+
+REPEAT = 3 if os.environ.get("CONV1X1_GALLERY") else 9    # fewer when the website is built
 
 # %% [markdown]
 # A 1x1 convolution with g groups costs 1/g (240 -> 240 channels at 28x28, per image)
@@ -64,6 +70,51 @@ for channels in (9, 6):
                                                      f"{per_group} of the 3 groups)"))
 
 # %% [markdown]
+# The same question for every output channel, drawn: a dark square at (output o, input c) means
+# output channel o depends on input channel c (its gradient there is not zero), 9 channels in 3 groups.
+
+# %%
+def dependence(stack, channels):
+    """(channels, channels) booleans: [o, c] is True when output channel o depends on input channel c."""
+    x = np.random.default_rng(0).standard_normal((1, channels, 3, 3))
+    out = stack.forward(x)
+    rows = []
+    for o in range(channels):
+        dout = np.zeros_like(out)
+        dout[:, o] = 1.0
+        rows.append(np.abs(stack.backward(dout)).sum(axis=(0, 2, 3)) > 0)
+    return np.array(rows)
+
+
+def grouped9(seed):
+    return C.Conv1x1(9, 9, groups=3, bias=False, rng=seed)
+
+
+stacks = {"grouped 1x1, grouped 1x1": C.Sequential(grouped9(1), grouped9(2)),
+          "grouped 1x1, shuffle, grouped 1x1": C.Sequential(grouped9(1), C.ChannelShuffle(3), grouped9(2))}
+links = {name: dependence(stack, 9) for name, stack in stacks.items()}
+for name, matrix in links.items():
+    print(f"{name}: {int(matrix.sum())} of 81 (output, input) pairs connected")
+
+try:
+    import matplotlib.pyplot as plt
+except ImportError:          # the figures are optional: everything else still runs
+    plt = None
+    print('matplotlib is not installed: no figures (pip install "conv1x1[examples]")')
+
+if plt is not None:
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4), layout="constrained")
+    for ax, (name, matrix) in zip(axes, links.items()):
+        ax.imshow(matrix, cmap="Greys", vmin=0, vmax=1.3)
+        ax.set_xticks(range(9)), ax.set_yticks(range(9))
+        for edge in (2.5, 5.5):
+            ax.axvline(edge, color="tab:red", lw=0.8), ax.axhline(edge, color="tab:red", lw=0.8)
+        ax.set(title=f"{name}\n{int(matrix.sum())} of 81 pairs connected", xlabel="input channel c",
+               ylabel="output channel o")
+    fig.suptitle("Which inputs reach which outputs (9 channels, 3 groups; red lines: group borders)")
+    plt.show()
+
+# %% [markdown]
 # Table 1: the whole network at 224 x 224 for g = 1, 2, 3, 4, 8
 # -------------------------------------------------------------
 #
@@ -108,7 +159,7 @@ def step(unit):
 
 
 costs = {g: unit.cost(28, 28) for g, unit in units.items()}
-times = {g: measure(lambda u=unit: step(u), 8 * 3 * costs[g].macs, repeat=9) for g, unit in units.items()}
+times = {g: measure(lambda u=unit: step(u), 8 * 3 * costs[g].macs, repeat=REPEAT) for g, unit in units.items()}
 for g in units:
     print(f"g = {g}: {costs[g].macs:>10,} MACs per image; forward + backward {times[g]}")
 predicted = costs[1].macs / costs[3].macs
@@ -128,7 +179,7 @@ if high > 2 * low:
 layer_costs = costs[3].layers                       # the same rows as the branch's layers, in order
 h, rows = x, []
 for layer, row in zip(units[3][0].block, layer_costs):
-    t = measure(lambda lay=layer, xin=h: lay.forward(xin), 8 * row.macs, repeat=9)
+    t = measure(lambda lay=layer, xin=h: lay.forward(xin), 8 * row.macs, repeat=REPEAT)
     rows.append((row.name, row.kind, row.macs, t.seconds))
     h = layer.forward(h)
 total = sum(seconds for *_, seconds in rows)
