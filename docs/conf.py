@@ -41,7 +41,7 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "generated/*.examples", "auto_examples/*.ipynb", "auto_examples/*.py",
-                    "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5", "sg_execution_times.rst"]
+                    "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5"]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 html_css_files = ["conv1x1.css"]
@@ -77,6 +77,7 @@ sphinx_gallery_conf = {
     "reference_url": {"conv1x1": None},          # code names link to the API reference
     "backreferences_dir": "generated/backreferences",
     "show_memory": False,
+    "write_computation_times": False,            # its page loads jQuery and DataTables from a CDN
     "show_signature": False,
     "promote_jupyter_magic": False,
     "first_notebook_cell": "# conv1x1 example: run the cells top to bottom (needs `pip install \"conv1x1[examples]\"`)",

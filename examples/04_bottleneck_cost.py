@@ -115,7 +115,7 @@ print(f"{'direct':>9}  {human(comparison.baseline.macs):>8}  {1:>8.1f}x  {t_dire
 
 # %% [markdown]
 # The sweep, drawn: predicted MACs (left axis) and measured time (right axis)
-# --------------------------------------------------------------------------
+# ---------------------------------------------------------------------------
 
 # %%
 try:
