@@ -15,41 +15,32 @@ Quick start::
     out = layer.forward(x)                # (1, 32, 28, 28): H and W unchanged
     dx = layer.backward(np.ones_like(out))
 
-Modules: ``conv1x1.gradcheck`` (numerical gradient checks),
-``conv1x1.reference`` (slow, obvious implementations to learn from),
-``conv1x1.fast`` (the engine room: the same functions, tuned),
-``conv1x1.cost`` (parameters, MACs and FLOPs; 1 MAC = 2 FLOPs) with
-``conv1x1.report`` (its tables) and ``conv1x1.timing`` (measurements),
-``conv1x1.models`` (MobileNet v1, ResNet-50, SqueezeNet 1.0, ShuffleNet v1 and GoogLeNet,
-priced without allocating their weights).
+The house, from the maths up (each module imports only those above it):
+``conv1x1.functional`` (the stateless ``(out, cache)`` functions; every one is also
+``C.<name>``), ``conv1x1.layers`` (the Layer contract and the layers that call them),
+``conv1x1.containers`` (Sequential, Concat, Residual), ``conv1x1.models`` (blocks,
+Inception and whole networks), ``conv1x1.cost`` (parameters, MACs and FLOPs; 1 MAC =
+2 FLOPs; it knows no layer), ``conv1x1.losses``, ``conv1x1.optim``, ``conv1x1.train``,
+``conv1x1.data`` and ``conv1x1.checkpoint`` (training), ``conv1x1.gradcheck``
+(numerical gradient checks), ``conv1x1.reference`` (slow, obvious implementations
+to learn from), ``conv1x1.fast`` (the engine room: the same functions, tuned) and
+``conv1x1.timing`` (measurements).
 """
 
-from . import checkpoint, cost, data, fast, gradcheck, optim, reference, report, timing, train
-from .activations import (
-    leaky_relu_backward,
-    leaky_relu_forward,
-    relu_backward,
-    relu_forward,
-    sigmoid_backward,
-    sigmoid_forward,
-    tanh_backward,
-    tanh_forward,
-)
-from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit
+from . import checkpoint, cost, data, fast, functional, gradcheck, models, optim, reference, timing, train
 from .checkpoint import load, save
 from .containers import Concat, Residual, Sequential
-from .conv2d import conv2d_backward, conv2d_forward
-from .core import conv1x1, conv1x1_backward, conv1x1_forward
-from .inception import Inception
+from .cost import report
+from .functional import (avgpool2d_backward, avgpool2d_forward, batchnorm_backward, batchnorm_forward,
+                         channel_shuffle_backward, channel_shuffle_forward, conv1x1, conv1x1_backward, conv1x1_forward,
+                         conv2d_backward, conv2d_forward, global_avg_pool_backward, global_avg_pool_forward,
+                         leaky_relu_backward, leaky_relu_forward, maxpool2d_backward, maxpool2d_forward, relu_backward,
+                         relu_forward, sigmoid_backward, sigmoid_forward, tanh_backward, tanh_forward)
 from .layers import (AvgPool2d, BatchNorm2d, ChannelShuffle, Conv1x1, Conv2d, GlobalAvgPool2d, Layer, LeakyReLU,
                      MaxPool2d, ReLU, Sigmoid, Tanh)
 from .losses import softmax_cross_entropy
-from .normalization import batchnorm_backward, batchnorm_forward
+from .models import Bottleneck, DepthwiseSeparable, Fire, Inception, ShuffleUnit
 from .optim import SGD
-from .pooling import (avgpool2d_backward, avgpool2d_forward, global_avg_pool_backward, global_avg_pool_forward,
-                      maxpool2d_backward, maxpool2d_forward)
-from .shuffle import channel_shuffle_backward, channel_shuffle_forward
-from . import models  # noqa: E402  (after the layers it builds on)
 
 __version__ = "0.2.0"
 
@@ -65,5 +56,6 @@ __all__ = [
     "Sequential",
     "Concat", "Residual", "Inception", "BatchNorm2d", "ChannelShuffle", "DepthwiseSeparable", "Bottleneck", "Fire", "ShuffleUnit",
     "softmax_cross_entropy", "SGD", "save", "load",
-    "checkpoint", "cost", "data", "fast", "gradcheck", "models", "optim", "reference", "report", "timing", "train",
+    "checkpoint", "cost", "data", "fast", "functional", "gradcheck", "models", "optim", "reference", "report",
+    "timing", "train",
 ]

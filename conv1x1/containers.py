@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_branches, check_dout, check_layers
-from .cost import Report, add_cost, concat_cost
+from ._checks import check_branches, check_dout, check_layers
+from .cost.formulas import add_cost, concat_cost
+from .cost.report import Report
 from .layers import Layer
 
 __all__ = ["Sequential", "Concat", "Residual"]

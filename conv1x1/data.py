@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_examples, check_non_negative_int, check_positive_int, check_test_fraction
+from ._checks import check_examples, check_non_negative_int, check_positive_int, check_test_fraction
 
 __all__ = ["load_digits", "train_test_split", "batches"]
 

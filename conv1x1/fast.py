@@ -45,10 +45,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import conv2d as plain_conv2d
-from . import pooling as plain_pooling
-from ._validation import check_cache, check_dout, check_image_batch
-from .core import by_group, conv1x1, conv1x1_backward, conv1x1_forward
+from .functional import conv2d as plain_conv2d
+from .functional import pooling as plain_pooling
+from ._checks import check_cache, check_dout, check_image_batch
+from .functional.pointwise import by_group, conv1x1, conv1x1_backward, conv1x1_forward
 
 __all__ = ["conv1x1", "conv1x1_forward", "conv1x1_backward", "conv2d_forward", "conv2d_backward",
            "maxpool2d_forward", "maxpool2d_backward", "ShiftedCache", "DepthwiseCache"]

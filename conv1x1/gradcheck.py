@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import (check_callable, check_float64, check_float_array, check_loss_weights, check_real_array,
-                          check_same_shape, check_step, check_writeable)
+from ._checks import (check_callable, check_float64, check_float_array, check_loss_weights, check_real_array,
+                          check_step, check_writeable)
 
 __all__ = ["numerical_gradient", "rel_error", "check_layer"]
 
@@ -89,7 +89,10 @@ def rel_error(a, b, floor=1e-8):
     """
     a = check_real_array(a, "a")
     b = check_real_array(b, "b")
-    a, b = check_same_shape(a, b)
+    if a.shape != b.shape:   # compared entry by entry: broadcasting would hide a transposed gradient
+        hint = " (one is the other transposed?)" if a.shape == b.shape[::-1] else ""
+        raise ValueError(f"rel_error(a, b) compares two arrays entry by entry, so a and b must have the same "
+                         f"shape; got a of shape {a.shape} and b of shape {b.shape}{hint}")
     if a.size == 0:
         return 0.0
     if not (np.isfinite(a).all() and np.isfinite(b).all()):

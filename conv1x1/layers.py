@@ -30,16 +30,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from . import activations as act
-from ._validation import (DEPTHWISE_HINT, check_flag, check_float_dtype, check_groups, check_image_batch, check_in_channels,
-                          check_padding, check_positive_int, check_real, check_rng, check_unit_interval)
-from .conv2d import conv2d_backward, conv2d_forward
-from .core import conv1x1_backward, conv1x1_forward
-from .cost import LayerCost, Report, batchnorm_cost, conv_cost, elementwise_cost, global_pool_cost, pool_cost
-from .normalization import batchnorm_backward, batchnorm_forward
-from .pooling import (avgpool2d_backward, avgpool2d_forward, global_avg_pool_backward, global_avg_pool_forward,
-                      maxpool2d_backward, maxpool2d_forward)
-from .shuffle import channel_shuffle_backward, channel_shuffle_forward
+from . import functional as F
+from ._checks import (DEPTHWISE_HINT, check_flag, check_float_dtype, check_groups, check_image_batch, check_in_channels,
+                      check_padding,
+                      check_positive_int, check_real, check_rng, check_unit_interval)
+from .cost.formulas import LayerCost, batchnorm_cost, conv_cost, elementwise_cost, global_pool_cost, pool_cost
+from .cost.report import Report
 
 __all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
            "BatchNorm2d", "ChannelShuffle"]
@@ -98,9 +94,18 @@ class Layer:
             yield param, grads[name]
 
     def store_grads(self, **grads) -> None:
-        """Write fresh gradients into ``self.grads`` in place, so references held by an optimiser stay live."""
+        """Write fresh gradients into ``self.grads`` in place, so references held by an optimiser stay live.
+
+        Each gradient must have its parameter's shape: a ValueError names the layer,
+        the gradient and both shapes (a transposed ``dw`` is the usual culprit).
+        """
         for name, value in grads.items():
-            self.grads[name][...] = value
+            slot = self.grads[name]
+            if np.shape(value) != slot.shape:
+                raise ValueError(f"{self!r}.store_grads: the gradient {name!r} must have the shape of params[{name!r}], "
+                                 f"{slot.shape}, got {np.shape(value)}" + (" (transposed?)" if np.shape(value)
+                                                                           == slot.shape[::-1] else ""))
+            slot[...] = value
 
     # -- the pass
     def forward(self, x):
@@ -160,6 +165,18 @@ class Layer:
             "for a shape-keeping layer without parameters or MACs.")
 
 
+def input_error(layer, x, channels: int, error: ValueError) -> ValueError:
+    """What a layer raises when its function refused an input: in the layer's own words when x is the culprit.
+
+    Runs only after a failure, so the forward pass itself checks x once, inside its function.
+    """
+    try:
+        check_image_batch(x, channels, owner=repr(layer))
+    except (ValueError, TypeError) as own:
+        return own
+    return ValueError(f"{layer!r}: {error}")
+
+
 class _Conv(Layer):
     """What Conv1x1 and Conv2d share: sizes, groups, a He-normal weight drawn on first use, a zero bias."""
 
@@ -196,15 +213,12 @@ class _Conv(Layer):
             params["b"] = np.zeros(self.out_channels, dtype=self.dtype)
         return params
 
-    def forward(self, x):
-        x = check_image_batch(x, self.in_channels, owner=repr(self))
-        out, self.cache = self.forward_fn(x, self.params["w"], self.params.get("b"), groups=self.groups)
-        return out
-
-    def backward(self, dout):
-        dx, dw, db = self.backward_fn(dout, self.require_cache())
-        self.store_grads(w=dw, **({"b": db} if self.bias else {}))
-        return dx
+    def store_conv_grads(self, dw, db) -> None:
+        """Write dw (and db, when the layer has a bias) into ``self.grads``."""
+        if self.bias:
+            self.store_grads(w=dw, b=db)
+        else:
+            self.store_grads(w=dw)
 
     def cost_node(self, in_shape, name):
         check_in_channels(self, in_shape[0], self.in_channels)
@@ -213,7 +227,7 @@ class _Conv(Layer):
 
 
 class Conv1x1(_Conv):
-    """A 1x1 convolution layer: ``out = einsum('oc,nchw->nohw', w, x) + b``.
+    """A 1x1 convolution layer: ``out = einsum('oc,nchw->nohw', w, x) + b``; see ``conv1x1_forward``.
 
     Parameters
     ----------
@@ -228,6 +242,9 @@ class Conv1x1(_Conv):
     dtype : float16, float32 or float64, default float64
     groups : int, default 1
         Channel groups that never mix (ShuffleNet's grouped 1x1); must divide C_in and C_out.
+    stride : int, default 1
+        Keep every ``stride``-th row and column (ResNet's projection shortcut):
+        H_out = ceil(H / stride). At stride 1, H and W stay the same.
 
     Attributes
     ----------
@@ -244,20 +261,35 @@ class Conv1x1(_Conv):
     Conv1x1(192, 32, bias=True)
     >>> layer.forward(np.ones((1, 192, 28, 28))).shape
     (1, 32, 28, 28)
+    >>> C.Conv1x1(256, 512, stride=2).forward(np.ones((1, 256, 56, 56))).shape   # ResNet's projection
+    (1, 512, 28, 28)
     """
 
-    forward_fn = staticmethod(conv1x1_forward)
-    backward_fn = staticmethod(conv1x1_backward)
-
-    def __init__(self, in_channels, out_channels, bias=True, rng=None, dtype=np.float64, groups=1):
-        super().__init__(in_channels, out_channels, 1, 1, 0, bias, rng, dtype, groups)
+    def __init__(self, in_channels, out_channels, bias=True, rng=None, dtype=np.float64, groups=1, stride=1):
+        super().__init__(in_channels, out_channels, 1, stride, 0, bias, rng, dtype, groups)
 
     def weight_shape(self) -> tuple:
         return (self.out_channels, self.in_channels // self.groups)
 
+    def forward(self, x):
+        """x: (N, C_in, H, W) -> out: (N, C_out, H_out, W_out), H_out = W_out = H at stride 1."""
+        params = self.params
+        try:
+            out, self.cache = F.conv1x1_forward(x, params["w"], params.get("b"), self.groups, self.stride)
+        except ValueError as error:
+            raise input_error(self, x, self.in_channels, error) from None
+        return out
+
+    def backward(self, dout):
+        """dout: (N, C_out, H_out, W_out) -> dx: (N, C_in, H, W); fills grads["w"] (and grads["b"])."""
+        dx, dw, db = F.conv1x1_backward(dout, self.require_cache())
+        self.store_conv_grads(dw, db)
+        return dx
+
     def __repr__(self):
         groups = f", groups={self.groups}" if self.groups > 1 else ""
-        return f"Conv1x1({self.in_channels}, {self.out_channels}{groups}, bias={self.bias})"
+        stride = f", stride={self.stride}" if self.stride > 1 else ""
+        return f"Conv1x1({self.in_channels}, {self.out_channels}{groups}{stride}, bias={self.bias})"
 
 
 class Conv2d(_Conv):
@@ -294,8 +326,6 @@ class Conv2d(_Conv):
     (16, 1, 3, 3)
     """
 
-    backward_fn = staticmethod(conv2d_backward)
-
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, groups=1, bias=True, rng=None,
                  dtype=np.float64):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias, rng, dtype, groups)
@@ -303,8 +333,21 @@ class Conv2d(_Conv):
     def weight_shape(self) -> tuple:
         return (self.out_channels, self.in_channels // self.groups, self.kernel_size, self.kernel_size)
 
-    def forward_fn(self, x, w, b, groups):
-        return conv2d_forward(x, w, b, self.stride, self.padding, groups)
+    def forward(self, x):
+        """x: (N, C_in, H, W) -> out: (N, C_out, H_out, W_out)."""
+        params = self.params
+        try:
+            out, self.cache = F.conv2d_forward(x, params["w"], params.get("b"), self.stride, self.padding,
+                                               self.groups)
+        except ValueError as error:
+            raise input_error(self, x, self.in_channels, error) from None
+        return out
+
+    def backward(self, dout):
+        """dout: (N, C_out, H_out, W_out) -> dx: (N, C_in, H, W); fills grads["w"] (and grads["b"])."""
+        dx, dw, db = F.conv2d_backward(dout, self.require_cache())
+        self.store_conv_grads(dw, db)
+        return dx
 
     def __repr__(self):
         groups = f", groups={self.groups}" if self.groups > 1 else ""
@@ -313,19 +356,7 @@ class Conv2d(_Conv):
 
 
 class _Activation(Layer):
-    """An element-wise layer built from a ``*_forward`` / ``*_backward`` pair."""
-
-    forward_fn = None
-    backward_fn = None
-
-    def forward(self, x):
-        """x: any shape -> out: same shape."""
-        out, self.cache = type(self).forward_fn(x)
-        return out
-
-    def backward(self, dout):
-        """dout: shape of out -> dx: shape of x."""
-        return type(self).backward_fn(dout, self.require_cache())
+    """An element-wise layer: no parameters, the output has the input's shape."""
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -338,36 +369,57 @@ class _Activation(Layer):
 class ReLU(_Activation):
     """``out = max(x, 0)``; see ``relu_forward``."""
 
-    forward_fn = staticmethod(act.relu_forward)
-    backward_fn = staticmethod(act.relu_backward)
+    def forward(self, x):
+        """x: any shape -> out: same shape."""
+        out, self.cache = F.relu_forward(x)
+        return out
+
+    def backward(self, dout):
+        """dout: shape of out -> dx: dout where x > 0, else 0."""
+        return F.relu_backward(dout, self.require_cache())
 
 
 class Sigmoid(_Activation):
     """``out = 1 / (1 + exp(-x))``, overflow-free; see ``sigmoid_forward``."""
 
-    forward_fn = staticmethod(act.sigmoid_forward)
-    backward_fn = staticmethod(act.sigmoid_backward)
+    def forward(self, x):
+        """x: any shape -> out: same shape, in (0, 1)."""
+        out, self.cache = F.sigmoid_forward(x)
+        return out
+
+    def backward(self, dout):
+        """dout: shape of out -> dx = dout * out * (1 - out)."""
+        return F.sigmoid_backward(dout, self.require_cache())
 
 
 class Tanh(_Activation):
     """``out = tanh(x)``; see ``tanh_forward``."""
 
-    forward_fn = staticmethod(act.tanh_forward)
-    backward_fn = staticmethod(act.tanh_backward)
+    def forward(self, x):
+        """x: any shape -> out: same shape, in (-1, 1)."""
+        out, self.cache = F.tanh_forward(x)
+        return out
+
+    def backward(self, dout):
+        """dout: shape of out -> dx = dout * (1 - out**2)."""
+        return F.tanh_backward(dout, self.require_cache())
 
 
 class LeakyReLU(_Activation):
     """``out = x`` for x > 0, ``negative_slope * x`` otherwise; see ``leaky_relu_forward``."""
-
-    backward_fn = staticmethod(act.leaky_relu_backward)
 
     def __init__(self, negative_slope=0.01):
         super().__init__()
         self.negative_slope = check_real(negative_slope, "negative_slope")
 
     def forward(self, x):
-        out, self.cache = act.leaky_relu_forward(x, self.negative_slope)
+        """x: any shape -> out: same shape."""
+        out, self.cache = F.leaky_relu_forward(x, self.negative_slope)
         return out
+
+    def backward(self, dout):
+        """dout: shape of out -> dx: dout where x > 0, negative_slope * dout elsewhere."""
+        return F.leaky_relu_backward(dout, self.require_cache())
 
     def __repr__(self):
         return f"LeakyReLU(negative_slope={self.negative_slope})"
@@ -413,12 +465,12 @@ class MaxPool2d(_Pool2d):
 
     def forward(self, x):
         """x: (N, C, H, W) -> out: (N, C, out_H, out_W)."""
-        out, self.cache = maxpool2d_forward(x, self.kernel_size, self.stride, self.padding, self.ceil_mode)
+        out, self.cache = F.maxpool2d_forward(x, self.kernel_size, self.stride, self.padding, self.ceil_mode)
         return out
 
     def backward(self, dout):
         """dout: (N, C, out_H, out_W) -> dx: (N, C, H, W)."""
-        return maxpool2d_backward(dout, self.require_cache())
+        return F.maxpool2d_backward(dout, self.require_cache())
 
     def cost_node(self, in_shape, name):
         return pool_cost(*in_shape, self.kernel_size, self.stride, self.padding, name=name or "MaxPool2d",
@@ -454,12 +506,12 @@ class AvgPool2d(_Pool2d):
 
     def forward(self, x):
         """x: (N, C, H, W) -> out: (N, C, out_H, out_W)."""
-        out, self.cache = avgpool2d_forward(x, self.kernel_size, self.stride, self.padding)
+        out, self.cache = F.avgpool2d_forward(x, self.kernel_size, self.stride, self.padding)
         return out
 
     def backward(self, dout):
         """dout: (N, C, out_H, out_W) -> dx: (N, C, H, W)."""
-        return avgpool2d_backward(dout, self.require_cache())
+        return F.avgpool2d_backward(dout, self.require_cache())
 
     def cost_node(self, in_shape, name):
         return pool_cost(*in_shape, self.kernel_size, self.stride, self.padding, name=name or "AvgPool2d",
@@ -485,12 +537,12 @@ class GlobalAvgPool2d(Layer):
 
     def forward(self, x):
         """x: (N, C, H, W) -> out: (N, C, 1, 1)."""
-        out, self.cache = global_avg_pool_forward(x)
+        out, self.cache = F.global_avg_pool_forward(x)
         return out
 
     def backward(self, dout):
         """dout: (N, C, 1, 1) -> dx: (N, C, H, W)."""
-        return global_avg_pool_backward(dout, self.require_cache())
+        return F.global_avg_pool_backward(dout, self.require_cache())
 
     def cost_node(self, in_shape, name):
         return global_pool_cost(*in_shape, name=name or "GlobalAvgPool2d")
@@ -560,20 +612,23 @@ class BatchNorm2d(Layer):
 
     def forward(self, x):
         """x: (N, C, H, W) -> out: (N, C, H, W)."""
-        x = check_image_batch(x, self.num_features, owner=repr(self))
-        gamma, beta = self.params["gamma"], self.params["beta"]
+        params = self.params
+        running = (self.running_mean, self.running_var) if not self.training else (None, None)
+        try:
+            out, self.cache = F.batchnorm_forward(x, params["gamma"], params["beta"], self.eps, *running)
+        except ValueError as error:
+            raise input_error(self, x, self.num_features, error) from None
         if not self.training:
-            out, self.cache = batchnorm_forward(x, gamma, beta, self.eps, self.running_mean, self.running_var)
             return out
-        out, self.cache = batchnorm_forward(x, gamma, beta, self.eps)
-        m = x.shape[0] * x.shape[2] * x.shape[3]
+        n, _, height, width = out.shape
+        m = n * height * width
         self.running_mean[...] = (1 - self.momentum) * self.running_mean + self.momentum * self.cache.mean
         self.running_var[...] = (1 - self.momentum) * self.running_var + self.momentum * self.cache.var * m / (m - 1)
         return out
 
     def backward(self, dout):
         """dout: (N, C, H, W) -> dx: (N, C, H, W); fills grads["gamma"], grads["beta"]."""
-        dx, dgamma, dbeta = batchnorm_backward(dout, self.require_cache())
+        dx, dgamma, dbeta = F.batchnorm_backward(dout, self.require_cache())
         self.store_grads(gamma=dgamma, beta=dbeta)
         return dx
 
@@ -605,12 +660,12 @@ class ChannelShuffle(Layer):
 
     def forward(self, x):
         """x: (N, C, H, W) -> out: (N, C, H, W), channels interleaved."""
-        out, self.cache = channel_shuffle_forward(x, self.groups)
+        out, self.cache = F.channel_shuffle_forward(x, self.groups)
         return out
 
     def backward(self, dout):
         """dout: (N, C, H, W) -> dx: (N, C, H, W), the inverse permutation."""
-        return channel_shuffle_backward(dout, self.require_cache())
+        return F.channel_shuffle_backward(dout, self.require_cache())
 
     def cost_node(self, in_shape, name):
         if in_shape[0] is not None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_float_array, check_labels, check_scores
+from ._checks import check_float_array, check_labels, check_scores
 
 __all__ = ["softmax_cross_entropy"]
 

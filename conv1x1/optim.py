@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_hyperparameter, check_param_pairs
+from ._checks import check_hyperparameter, check_param_pairs
 
 __all__ = ["SGD"]
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_image_batch
-from .conv2d import check_conv2d_args
-from .core import check_conv1x1_args
-from .pooling import check_pool_args
+from ._checks import check_image_batch
+from .functional.conv2d import check_conv2d_args
+from .functional.pointwise import check_conv1x1_args
+from .functional.pooling import check_pool_args
 
 __all__ = ["conv1x1_loops", "conv1x1_einsum", "conv1x1_as_dense", "conv2d_loops", "maxpool2d_loops",
            "avgpool2d_loops"]
@@ -47,7 +47,7 @@ def conv1x1_loops(x, w, b=None, groups=1):
     -------
     out : ndarray, shape (N, C_out, H, W)
     """
-    x, w, b, groups = check_conv1x1_args(x, w, b, groups)
+    x, w, b, groups, _ = check_conv1x1_args(x, w, b, groups)
     n_images = x.shape[0]
     c_out, c_per_group = w.shape
     out = np.zeros((n_images, c_out) + x.shape[2:], dtype=x.dtype)
@@ -74,7 +74,7 @@ def conv1x1_einsum(x, w, b=None):
     -------
     out : ndarray, shape (N, C_out, H, W)
     """
-    x, w, b, _ = check_conv1x1_args(x, w, b)
+    x, w, b, _, _ = check_conv1x1_args(x, w, b)
     out = np.einsum("oc,nchw->nohw", w, x)
     if b is not None:
         out = out + b[None, :, None, None]
@@ -98,7 +98,7 @@ def conv1x1_as_dense(x, w, b=None):
     -------
     out : ndarray, shape (N, C_out, H, W)
     """
-    x, w, b, _ = check_conv1x1_args(x, w, b)
+    x, w, b, _, _ = check_conv1x1_args(x, w, b)
     n_images, c_in, height, width = x.shape
     pixels = x.transpose(0, 2, 3, 1).reshape(-1, c_in)  # one row per pixel
     rows = pixels @ w.T

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_example_counts, check_non_negative_int, check_positive_int
+from ._checks import check_example_counts, check_non_negative_int, check_positive_int
 from .data import batches
 from .losses import softmax_cross_entropy
 

@@ -40,3 +40,9 @@ def test_rel_error_values():
     assert rel_error([1.0, 100.0], [1.0, 101.0]) == pytest.approx(1 / 201)
     with pytest.raises(ValueError, match="same shape"):
         rel_error(np.zeros(2), np.zeros(3))
+
+
+def test_rel_error_names_its_arguments_and_their_shapes():
+    with pytest.raises(ValueError, match=r"rel_error\(a, b\) .* got a of shape \(3, 5\) and b of shape \(5, 3\) "
+                                         r"\(one is the other transposed\?\)"):
+        rel_error(np.zeros((3, 5)), np.zeros((5, 3)))

@@ -120,3 +120,15 @@ def test_sequential_names_and_order(rng):
     assert net.params["2.w"] is second.params["w"]
     x = rng.standard_normal((2, 3, 2, 2))
     np.testing.assert_array_equal(net(x), second(np.maximum(first(x), 0)))
+
+
+def test_store_grads_with_a_wrong_shape_names_the_layer_the_gradient_and_both_shapes():
+    """A newcomer's transposed dw used to meet NumPy's "could not broadcast input array from shape (3,5) into (5,3)"."""
+    layer = C.Conv1x1(3, 5)
+    with pytest.raises(ValueError, match=r"Conv1x1\(3, 5, bias=True\)\.store_grads: the gradient 'w' must have the "
+                                         r"shape of params\['w'\], \(5, 3\), got \(3, 5\) \(transposed\?\)"):
+        layer.store_grads(w=np.zeros((3, 5)))
+    with pytest.raises(ValueError, match=r"'b' .* \(5,\), got \(4,\)$"):
+        layer.store_grads(b=np.zeros(4))
+    layer.store_grads(w=np.ones((5, 3)))
+    assert np.all(layer.grads["w"] == 1)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import conv1x1 as C
-from conv1x1 import _validation as V
+from conv1x1 import _checks as V
 from conv1x1.gradcheck import rel_error
 from conv1x1.losses import softmax_cross_entropy
 
@@ -37,14 +37,14 @@ def test_integer_weights_are_refused():
 
 
 def test_non_square_kernels_are_refused():
-    from conv1x1.conv2d import conv2d_forward
+    from conv1x1.functional.conv2d import conv2d_forward
     with pytest.raises(ValueError, match="square"):
         conv2d_forward(np.ones((1, 3, 5, 5)), np.ones((2, 3, 3, 1)))
 
 
 @pytest.mark.parametrize("forward, w", [(C.conv1x1_forward, np.ones((3, 2))), (None, np.ones((3, 2, 1, 1)))])
 def test_filters_must_split_into_groups(forward, w):
-    from conv1x1.conv2d import conv2d_forward
+    from conv1x1.functional.conv2d import conv2d_forward
     forward = forward or conv2d_forward
     # 4 input channels in 2 groups of 2, but 3 filters cannot be split into 2 groups
     with pytest.raises(ValueError, match="groups"):
@@ -225,7 +225,7 @@ def test_sgd_refuses_no_parameters():
 
 @pytest.mark.parametrize("title", [5, None, b"net"])
 def test_report_title_must_be_a_str(title):
-    from conv1x1.report import Report
+    from conv1x1.cost.report import Report
     with pytest.raises(TypeError, match="title"):
         Report([], title=title)
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from conv1x1 import cost
+from conv1x1.cost import formulas
 from conv1x1.cost import add_cost, conv_cost, human, pool_cost
 
 
@@ -86,13 +87,13 @@ DIGIT_CASES = [(k, d) for k in (1, 2, 15, 16, 17, 22, 23, 300, 511, 512, 513, 10
 def test_digit_count_of_numbers_around_powers_of_ten(k, d, deadline):
     # math.log10 rounds 10**k - 1 up to k for k >= 15 and 10**512 down below 512: both corrections are needed
     expected = k + 1 if d >= 0 else k
-    assert cost._digit_count(10 ** k + d) == expected
-    assert cost._digit_count(-(10 ** k + d)) == expected
+    assert formulas._digit_count(10 ** k + d) == expected
+    assert formulas._digit_count(-(10 ** k + d)) == expected
 
 
 @pytest.mark.parametrize("n, digits", [(0, 1), (1, 1), (9, 1), (10, 2), (123456, 6)])
 def test_digit_count_of_small_numbers(n, digits):
-    assert cost._digit_count(n) == digits
+    assert formulas._digit_count(n) == digits
 
 
 def test_human_and_exact_of_numbers_where_log10_is_off(deadline):
@@ -127,8 +128,8 @@ def test_human_scientific_from_ten_to_the_fifteen(count, text):
 
 
 def test_num_of_a_number_too_long_to_print():
-    assert cost._num(10 ** 5000) == "(a number of 5001 digits)"
-    assert cost._num(None) == "?" and cost._num(12) == "12"
+    assert formulas._num(10 ** 5000) == "(a number of 5001 digits)"
+    assert formulas._num(None) == "?" and formulas._num(12) == "12"
 
 
 @pytest.mark.parametrize("in_shape, out_shape", [((None, 4, 4), (3, 4, 4)), ((3, 4, 4), (None, 4, 4)),

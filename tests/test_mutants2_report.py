@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conv1x1.cost import conv_cost, elementwise_cost, global_pool_cost, pool_cost
-from conv1x1.report import Comparison, Report
+from conv1x1.cost.report import Comparison, Report
 from conv1x1.timing import MachinePeaks
 
 

@@ -447,7 +447,7 @@ def test_googlenet_table1_per_module():
     conv2 = C.report.Report([rows["conv2_reduce"], rows["conv2"]])
     rows["conv2"] = conv2
     exact_weights = {"conv1": 3 * 49 * 64, "conv2": 64 * 64 + 64 * 9 * 192, "fc": 1024 * 1000}
-    for name, widths in models.GOOGLENET_MODULES.items():
+    for name, widths in models.zoo.GOOGLENET_MODULES.items():
         exact_weights[name] = _inception_weights(*widths)
     for name, shape, paper_k, paper_m in GOOGLENET_TABLE1:
         row = rows[name]

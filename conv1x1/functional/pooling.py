@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_cache, check_dout, check_flag, check_image_batch, window_geometry
+from .._checks import check_cache, check_dout, check_flag, check_image_batch, window_geometry
 
 __all__ = ["maxpool2d_forward", "maxpool2d_backward", "MaxPool2dCache", "avgpool2d_forward", "avgpool2d_backward",
            "AvgPool2dCache", "global_avg_pool_forward", "global_avg_pool_backward", "GlobalAvgPoolCache"]

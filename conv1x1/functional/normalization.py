@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import (check_cache, check_channel_vector, check_dout, check_image_batch, check_mean_and_var,
+from .._checks import (check_cache, check_channel_vector, check_dout, check_image_batch, check_mean_and_var,
                           check_real, check_statistics_batch)
 
 __all__ = ["batchnorm_forward", "batchnorm_backward", "BatchNormCache"]

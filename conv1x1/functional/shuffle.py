@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_cache, check_dout, check_groups, check_image_batch
+from .._checks import check_cache, check_dout, check_groups, check_image_batch
 
 __all__ = ["channel_shuffle_forward", "channel_shuffle_backward", "ChannelShuffleCache"]
 

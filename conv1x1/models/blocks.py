@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_choice, check_positive_int, check_rng, check_shuffle_unit
-from .containers import Concat, Residual, Sequential
-from .layers import AvgPool2d, BatchNorm2d, ChannelShuffle, Conv1x1, Conv2d, ReLU
+from .._checks import check_choice, check_positive_int, check_rng, check_shuffle_unit
+from ..containers import Concat, Residual, Sequential
+from ..layers import AvgPool2d, BatchNorm2d, ChannelShuffle, Conv1x1, Conv2d, ReLU
 
 __all__ = ["DepthwiseSeparable", "Bottleneck", "Fire", "ShuffleUnit"]
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_cache, check_dout, check_float_array, check_real
+from .._checks import check_cache, check_dout, check_float_array, check_real
 
 __all__ = [
     "relu_forward", "relu_backward",

@@ -89,13 +89,6 @@ def check_writeable(array: np.ndarray, name: str, why: str) -> np.ndarray:
     return array
 
 
-def check_same_shape(a: np.ndarray, b: np.ndarray, names: str = "a and b") -> tuple:
-    """Return ``(a, b)`` if the two arrays have the same shape (no broadcasting), else a ValueError."""
-    if a.shape != b.shape:
-        raise ValueError(f"{names} must have the same shape, got {a.shape} and {b.shape}")
-    return a, b
-
-
 def check_ndim(array: np.ndarray, ndim: int, name: str, layout: str, hint: str = "") -> np.ndarray:
     """Return ``array`` if it has ``ndim`` axes (``layout`` names them), else raise ValueError."""
     if array.ndim != ndim:
@@ -239,20 +232,21 @@ def check_statistics_batch(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def common_dtype(x: np.ndarray, w: np.ndarray, b, out_channels: int):
-    """Check the bias against ``out_channels``; return x, w, b in one floating dtype.
+def check_bias(b, out_channels: int):
+    """Return ``b`` as a float array of shape (out_channels,): one bias per filter; None stays None."""
+    if b is None:
+        return None
+    b = check_float_array(b, "b")
+    if b.shape != (out_channels,):
+        raise ValueError(f"b must have shape ({out_channels},), one bias per filter of w (C_out = "
+                         f"{out_channels}), got {b.shape}")
+    return b
 
-    NumPy's promotion picks the dtype: float32 with float32 stays float32.
-    """
-    dtype = np.result_type(x, w)
-    if b is not None:
-        b = check_float_array(b, "b")
-        if b.shape != (out_channels,):
-            raise ValueError(f"b must have shape ({out_channels},), one bias per filter of w (C_out = "
-                             f"{out_channels}), got {b.shape}")
-        dtype = np.result_type(dtype, b)
-        b = b.astype(dtype, copy=False)
-    return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b
+
+def common_dtype(x: np.ndarray, w: np.ndarray, b):
+    """Return x, w and b (b may be None) in one floating dtype, NumPy's promotion: float32 with float32 stays float32."""
+    dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
+    return x.astype(dtype, copy=False), w.astype(dtype, copy=False), None if b is None else b.astype(dtype, copy=False)
 
 
 def check_dout(dout, expected_shape: tuple, dtype) -> np.ndarray:

@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_choice, check_group_widths, check_positive_int, check_rng, check_width_multiplier
+from .._checks import check_choice, check_group_widths, check_positive_int, check_rng, check_width_multiplier
 from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit
-from .containers import Sequential
-from .cost import Report
+from ..containers import Sequential
+from ..cost import Report
 from .inception import Inception
-from .layers import BatchNorm2d, Conv1x1, Conv2d, GlobalAvgPool2d, MaxPool2d, ReLU
+from ..layers import BatchNorm2d, Conv1x1, Conv2d, GlobalAvgPool2d, MaxPool2d, ReLU
 
 __all__ = ["Network", "mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet", "MODELS"]
 

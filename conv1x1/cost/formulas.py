@@ -1,41 +1,7 @@
-"""What a layer costs: parameters, multiply-accumulates and memory, in plain integers.
-
-Units, named everywhere in this package:
-
-- **MAC**: one multiply-accumulate, ``acc += a * b``. A convolution's forward
-  pass does ``out_H * out_W * C_out * (C_in / groups) * K * K`` of them.
-- **FLOP**: one floating-point operation. One MAC is a multiply and an add, so
-  **FLOPs = 2 x MACs**. (Many tools print MACs under the name "FLOPs": see the
-  README, "Reading other tools' numbers".)
-- MACs count the multiply-adds of convolutions and fully connected layers only:
-  bias additions, batch norm, activations, pooling and residual additions are
-  not counted as MACs (they are a K*K*C_in-th of the work or less). They are
-  counted apart, each under its own name, so any other tool's number can be
-  rebuilt from ours (docs/counters.md): ``bias_adds`` (one per output element
-  of a layer with a bias), ``bn_ops`` (one per batch-norm element),
-  ``activation_ops`` (one per activation element), ``pooling_ops`` (one per
-  pooling *input* element) and ``add_ops`` (one per residual-add element).
-- ``params`` counts every trainable number (weights, biases, batch norm's gamma
-  and beta), as PyTorch's ``sum(p.numel() for p in model.parameters())`` does;
-  running statistics are not parameters.
-- Every count is for **one image** (batch size 1); multiply by N for a batch.
-- ``backward_macs``: the backward pass of a convolution computes the input
-  gradient and the weight gradient, each as many MACs as the forward pass,
-  so ``backward_macs = 2 * macs``.
-
-This module holds the formulas (one function per layer kind, each returning a
-``LayerCost`` that also shows its working: ``formula``, ``params_formula``,
-``shape_formula``, ``ops_formula``). ``conv1x1.report`` renders them (``Report``, ``Comparison``);
-``conv1x1.timing`` measures time (``measure``). Both stay importable from here.
-
-Example: the classic Inception bottleneck on a 28x28x192 input::
-
-    >>> from conv1x1.cost import bottleneck_comparison
-    >>> comparison = bottleneck_comparison(192, 16, 32, 28, 28, kernel_size=5)
-    >>> comparison.baseline.macs, comparison.candidate.macs
-    (120422400, 12443648)
-    >>> round(comparison.macs_ratio, 2)
-    9.68
+"""The cost formulas: one function per kind of layer, each returning a ``LayerCost`` row
+(parameters, MACs, output shape and the other counts) that also shows its working:
+``formula``, ``params_formula``, ``shape_formula``, ``ops_formula``. The units are
+described in ``conv1x1.cost``.
 """
 
 from __future__ import annotations
@@ -45,18 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import (DEPTHWISE_HINT, check_branch_shapes, check_count, check_flag, check_float_dtype, check_groups,
+from .._checks import (DEPTHWISE_HINT, check_branch_shapes, check_count, check_flag, check_float_dtype, check_groups,
                           check_positive_int, window_geometry)
 
-__all__ = [
-    "LayerCost", "Report", "Comparison", "Measurement",
-    "conv_cost", "pool_cost", "elementwise_cost", "concat_cost", "batchnorm_cost", "add_cost",
-    "global_pool_cost", "bottleneck_comparison", "inception_cost", "measure", "human", "exact",
-    "MachinePeaks", "machine_peaks", "Prediction",
-]
-
-UNITS_NOTE = ("per image; 1 MAC = 1 multiply-accumulate = 2 FLOPs; MACs count convolutions and FC layers only "
-              "(no bias adds, batch norm, activations or pooling)")
+__all__ = ["LayerCost", "MacUnits", "conv_cost", "pool_cost", "elementwise_cost", "concat_cost", "batchnorm_cost",
+           "add_cost", "global_pool_cost", "human", "exact", "KINDS", "ROW_KEYS", "OP_KEYS"]
 
 KINDS = ("1x1", "kxk", "depthwise", "grouped", "fc", "other")
 
@@ -457,7 +416,6 @@ def batchnorm_cost(channels, height, width, name=None) -> LayerCost:
 
 def add_cost(shape, name="add") -> LayerCost:
     """A residual addition of two (C, H, W) maps: no parameters, no MACs; ``add_ops`` = C·H·W."""
-    channels, height, width = shape
     shape = tuple(shape)
     return _no_params_row(name, "add", shape, shape, "same as the input", {"add_ops": _elements(shape)},
                           _elements_formula("add ops", shape))
@@ -482,9 +440,3 @@ def concat_cost(branches, name="concat") -> LayerCost:
     out_shape = (channels,) + shapes[0][1:]
     working = f"C = {' + '.join(_num(d) for d in depths)} = {_num(channels)}"
     return _no_params_row(name, "concat", out_shape, out_shape, working)
-
-
-# The renderers and the timer live in their own modules; importable from here as before.
-from .report import Comparison, Prediction, Report  # noqa: E402
-from .timing import MachinePeaks, Measurement, machine_peaks, measure  # noqa: E402
-from .inception import bottleneck_comparison, inception_cost  # noqa: E402

@@ -30,9 +30,9 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validation import (DEPTHWISE_HINT, check_cache, check_dout, check_float_array, check_groups, check_image_batch, check_weight,
-                          common_dtype, window_geometry)
-from .core import by_group
+from .._checks import (DEPTHWISE_HINT, check_bias, check_cache, check_dout, check_float_array, check_groups,
+                       check_image_batch, check_weight, common_dtype, window_geometry)
+from .pointwise import by_group
 
 __all__ = ["conv2d_forward", "conv2d_backward", "Conv2dCache", "im2col", "col2im"]
 
@@ -225,4 +225,4 @@ def check_conv2d_args(x, w, b, stride, padding, groups=1):
     groups = check_groups(groups, x.shape[1], hint=DEPTHWISE_HINT)
     w = check_weight(w, 4, x.shape[1], groups)
     geometry = window_geometry(x.shape[2], x.shape[3], w.shape[2], stride, padding)
-    return (*common_dtype(x, w, b, w.shape[0]), groups, geometry)
+    return (*common_dtype(x, w, check_bias(b, w.shape[0])), groups, geometry)

@@ -1,0 +1,16 @@
+"""Networks and the blocks they are built from, to see where the 1x1 convolution does the work.
+
+``blocks`` holds the repeated units (MobileNet's depthwise-separable pair,
+ResNet's bottleneck, SqueezeNet's Fire module, ShuffleNet's unit),
+``inception`` GoogLeNet's Inception module, and ``zoo`` the whole networks:
+``mobilenet_v1``, ``resnet50``, ``squeezenet1_0``, ``shufflenet_v1`` and
+``googlenet``, each a ``Network`` whose ``cost(224, 224)`` reproduces its paper's
+table without allocating weights. ``MODELS`` maps each name to its builder.
+"""
+
+from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit
+from .inception import Inception
+from .zoo import MODELS, Network, googlenet, mobilenet_v1, resnet50, shufflenet_v1, squeezenet1_0
+
+__all__ = ["Network", "mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet", "MODELS",
+           "Bottleneck", "DepthwiseSeparable", "Fire", "ShuffleUnit", "Inception"]
