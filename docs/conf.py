@@ -40,7 +40,8 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "generated/*.examples", "auto_examples/*.ipynb", "auto_examples/*.py",
+exclude_patterns = ["_build", "counters.md",  # counters.md: the old topic page, now the chapter cost.md
+                    "generated/*.examples", "auto_examples/*.ipynb", "auto_examples/*.py",
                     "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5"]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
@@ -85,14 +86,16 @@ sphinx_gallery_conf = {
 
 # -- HTML: pydata-sphinx-theme, nothing loaded from outside the site ------------------------------------
 html_theme = "pydata_sphinx_theme"
-html_title = f"conv1x1 {release}: the 1x1 convolution, taught in NumPy"
+html_title = "conv1x1: the 1x1 convolution, taught in NumPy"
+html_short_title = "conv1x1"
 html_theme_options = {
+    "logo": {"text": f"conv1x1 {release}"},
     "icon_links": [],                            # no remote icons or badges
     "navbar_end": ["theme-switcher", "navbar-icon-links"],
     "show_prev_next": True,
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    "header_links_before_dropdown": 8,
+    "header_links_before_dropdown": 5,
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],

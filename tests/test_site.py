@@ -278,3 +278,50 @@ def test_internal_links_resolve(visits):
             elif fragment and target.suffix == ".html" and unquote(fragment) not in _ids(target):
                 broken.append(f"{name} -> {href} (no such anchor)")
     assert broken == [], "\n".join(broken[:30])
+
+
+API_MODULES = ["conv1x1", "conv1x1.functional", "conv1x1.models", "conv1x1.cost", "conv1x1.gradcheck", "conv1x1.train",
+               "conv1x1.optim", "conv1x1.data", "conv1x1.checkpoint", "conv1x1.timing", "conv1x1.reference",
+               "conv1x1.fast", "conv1x1.losses"]
+
+
+def _documented():
+    """The objects docs/api.rst lists, found by importing each autosummary entry under its currentmodule."""
+    objects, module = [], "conv1x1"
+    in_summary = False
+    for line in (DOCS / "api.rst").read_text().splitlines():
+        if line.startswith(".. currentmodule::"):
+            module = line.split("::")[1].strip()
+        elif line.startswith(".. autosummary::"):
+            in_summary = True
+        elif in_summary and line.startswith("   ") and line.strip() and not line.strip().startswith(":"):
+            objects.append((module, line.strip()))
+        elif line and not line.startswith(" "):
+            in_summary = False
+    return objects
+
+
+def test_the_api_reference_lists_every_public_name_once():
+    """Every name in the public modules' __all__ appears in docs/api.rst, as itself or as the object it re-exports.
+
+    Needs no Sphinx: it reads api.rst and imports the names, so a public name added without its API entry fails
+    in the plain test run."""
+    import types
+
+    listed = _documented()
+    found = {}
+    for module, name in listed:
+        found.setdefault(id(getattr(importlib.import_module(module), name)), []).append(f"{module}.{name}")
+    assert len(listed) == len(set(listed))
+    twice = [names for names in found.values() if len(names) > 1]
+    assert twice == [], f"documented twice (Sphinx warns on a duplicate object): {twice}"
+    missing = []
+    for module_name in API_MODULES:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            value = getattr(module, name)
+            if isinstance(value, types.ModuleType) or name == "__version__":
+                continue
+            if id(value) not in found:
+                missing.append(f"{module_name}.{name}")
+    assert missing == [], f"public names missing from docs/api.rst: {missing}"
