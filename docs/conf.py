@@ -12,6 +12,7 @@ formulas typeset without a CDN; nothing else is loaded from outside the site eit
 """
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -22,6 +23,10 @@ os.environ.setdefault("CONV1X1_GALLERY", "1")   # the examples time fewer repeat
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import conv1x1  # noqa: E402
+
+# autosummary writes a page per API entry into generated/ but never deletes one; start afresh so that a
+# name moved or removed from api.rst leaves no orphan page behind (Sphinx -W would fail on it).
+shutil.rmtree(DOCS / "generated", ignore_errors=True)
 
 project = "conv1x1"
 author = "the conv1x1 authors"
