@@ -24,20 +24,53 @@ Inception and whole networks), ``conv1x1.cost`` (parameters, MACs and FLOPs; 1 M
 ``conv1x1.data`` and ``conv1x1.checkpoint`` (training), ``conv1x1.gradcheck``
 (numerical gradient checks), ``conv1x1.reference`` (slow, obvious implementations
 to learn from), ``conv1x1.fast`` (the engine room: the same functions, tuned) and
-``conv1x1.timing`` (measurements).
+``conv1x1.timing`` (measurements); on top of them all, ``conv1x1.exercises`` (write the
+pieces yourself and be told what is wrong with them).
 """
 
-from . import checkpoint, cost, data, fast, functional, gradcheck, models, optim, reference, timing, train
+from . import checkpoint, cost, data, exercises, fast, functional, gradcheck, models, optim, reference, timing, train
 from .checkpoint import load, save
 from .containers import Concat, Residual, Sequential
 from .cost import report
-from .functional import (avgpool2d_backward, avgpool2d_forward, batchnorm_backward, batchnorm_forward,
-                         channel_shuffle_backward, channel_shuffle_forward, conv1x1, conv1x1_backward, conv1x1_forward,
-                         conv2d_backward, conv2d_forward, global_avg_pool_backward, global_avg_pool_forward,
-                         leaky_relu_backward, leaky_relu_forward, maxpool2d_backward, maxpool2d_forward, relu_backward,
-                         relu_forward, sigmoid_backward, sigmoid_forward, tanh_backward, tanh_forward)
-from .layers import (AvgPool2d, BatchNorm2d, ChannelShuffle, Conv1x1, Conv2d, GlobalAvgPool2d, Layer, LeakyReLU,
-                     MaxPool2d, ReLU, Sigmoid, Tanh)
+from .functional import (
+                         avgpool2d_backward,
+                         avgpool2d_forward,
+                         batchnorm_backward,
+                         batchnorm_forward,
+                         channel_shuffle_backward,
+                         channel_shuffle_forward,
+                         conv1x1,
+                         conv1x1_backward,
+                         conv1x1_forward,
+                         conv2d_backward,
+                         conv2d_forward,
+                         global_avg_pool_backward,
+                         global_avg_pool_forward,
+                         leaky_relu_backward,
+                         leaky_relu_forward,
+                         maxpool2d_backward,
+                         maxpool2d_forward,
+                         relu_backward,
+                         relu_forward,
+                         sigmoid_backward,
+                         sigmoid_forward,
+                         tanh_backward,
+                         tanh_forward,
+)
+from .layers import (
+                         AvgPool2d,
+                         BatchNorm2d,
+                         ChannelShuffle,
+                         Conv1x1,
+                         Conv2d,
+                         GlobalAvgPool2d,
+                         Layer,
+                         LeakyReLU,
+                         MaxPool2d,
+                         ReLU,
+                         Sigmoid,
+                         Tanh,
+)
 from .losses import softmax_cross_entropy
 from .models import Bottleneck, DepthwiseSeparable, Fire, Inception, ShuffleUnit
 from .optim import SGD
@@ -54,8 +87,9 @@ __all__ = [
     "batchnorm_forward", "batchnorm_backward", "channel_shuffle_forward", "channel_shuffle_backward",
     "Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
     "Sequential",
-    "Concat", "Residual", "Inception", "BatchNorm2d", "ChannelShuffle", "DepthwiseSeparable", "Bottleneck", "Fire", "ShuffleUnit",
+    "Concat", "Residual", "Inception", "BatchNorm2d", "ChannelShuffle", "DepthwiseSeparable", "Bottleneck", "Fire",
+    "ShuffleUnit",
     "softmax_cross_entropy", "SGD", "save", "load",
-    "checkpoint", "cost", "data", "fast", "functional", "gradcheck", "models", "optim", "reference", "report",
-    "timing", "train",
+    "checkpoint", "cost", "data", "exercises", "fast", "functional", "gradcheck", "models", "optim", "reference",
+    "report", "timing", "train",
 ]

@@ -1,4 +1,8 @@
-"""Every input check of the package, in one place, so every error reads alike.
+"""The input checks that several modules share, in one place, so every error reads alike.
+
+A rule that belongs to one thing lives beside it instead (SGD's pairs in
+``optim``, labels in ``losses``, ShuffleNet's widths in ``models.blocks``,
+batch norm's statistics in ``functional.normalization``, ...), built on these.
 
 Each ``check_*`` helper returns the checked value (converted where that is its
 job: an array, an int, a bool) and raises ``TypeError`` for the wrong kind of
@@ -49,18 +53,6 @@ def check_float_array(value, name: str) -> np.ndarray:
     return value
 
 
-def check_real_array(value, name: str) -> np.ndarray:
-    """Return ``value`` as a float64 array if it holds real numbers (int, float or bool), else a TypeError."""
-    try:
-        array = np.asarray(value)
-    except (ValueError, TypeError) as error:
-        raise TypeError(f"{name} must be an array of real numbers, could not convert {type(value).__name__} "
-                        f"({error})") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
-    return array.astype(np.float64)
-
-
 def check_callable(value, name: str, example: str):
     """Return ``value`` if it can be called, else a TypeError showing an ``example``."""
     if not callable(value):
@@ -79,13 +71,6 @@ def check_float64(array, name: str, why: str, fix: str = "Use .astype(np.float64
     if array.dtype != np.float64:
         raise TypeError(f"{name} must be float64, got dtype {array.dtype}: {why}, and central differences "
                         f"with eps ~1e-6 need float64's 16 digits (float32 has 7). {fix}")
-    return array
-
-
-def check_writeable(array: np.ndarray, name: str, why: str) -> np.ndarray:
-    """Return ``array`` if it can be written into (``why`` says who writes), else a ValueError."""
-    if not array.flags.writeable:
-        raise ValueError(f"{name} must be a writeable array ({why}); pass a copy: np.array({name})")
     return array
 
 
@@ -171,35 +156,6 @@ def check_branches(branches, owner: str):
     return branches
 
 
-def check_branch_shapes(branches) -> list:
-    """Return the (C, H, W) output shape of each branch to concatenate, checking they share H and W.
-
-    A branch is a (C, H, W) tuple or anything with such an ``out_shape`` (a
-    ``LayerCost`` or ``Report``); C may be None (unknown).
-    """
-    if isinstance(branches, (str, bytes)) or not hasattr(branches, "__iter__"):
-        raise TypeError(f"branches must be a list of (C, H, W) shapes or LayerCost rows, got {type(branches).__name__}")
-    shapes = []
-    for i, branch in enumerate(branches):
-        shape = branch if isinstance(branch, tuple) else getattr(branch, "out_shape", None)
-        if not (isinstance(shape, tuple) and len(shape) == 3):
-            raise TypeError(f"branches[{i}] must be a (C, H, W) tuple or a LayerCost / Report with an out_shape, "
-                            f"got {branch!r}")
-        shapes.append(shape)
-    check_branches(shapes, "concat_cost")
-    if len({shape[1:] for shape in shapes}) != 1:
-        raise ValueError(f"branches to concatenate must share H and W, got output shapes {shapes}")
-    return shapes
-
-
-def check_channel_vector(value, name: str, channels: int) -> np.ndarray:
-    """Return ``value`` as a float array of shape (channels,): one number per channel (batch norm's gamma, mean...)."""
-    value = check_float_array(value, name)
-    if value.shape != (channels,):
-        raise ValueError(f"{name} must have shape ({channels},), one value per channel of x, got {value.shape}")
-    return value
-
-
 def check_groups(groups, in_channels: int, out_channels: int | None = None, hint: str = "") -> int:
     """Return ``groups`` if it is a positive int that divides ``in_channels`` (and ``out_channels`` when given).
 
@@ -216,22 +172,6 @@ def check_groups(groups, in_channels: int, out_channels: int | None = None, hint
 DEPTHWISE_HINT = "; a depthwise convolution uses groups = C_in"
 
 
-def check_mean_and_var(mean, var) -> tuple:
-    """Return ``(mean, var)`` if both are given (evaluation mode) or neither is (training mode)."""
-    if (mean is None) != (var is None):
-        raise ValueError("pass both mean and var (evaluation mode) or neither (training mode)")
-    return mean, var
-
-
-def check_statistics_batch(x: np.ndarray) -> np.ndarray:
-    """Return x (N, C, H, W) if it holds more than one value per channel, so batch statistics exist."""
-    m = x.shape[0] * x.shape[2] * x.shape[3]
-    if m < 2:
-        raise ValueError(f"batch norm in training mode needs more than one value per channel, got x of shape "
-                         f"{x.shape} (N*H*W = {m}); use a larger batch, or evaluation mode (layer.eval())")
-    return x
-
-
 def check_bias(b, out_channels: int):
     """Return ``b`` as a float array of shape (out_channels,): one bias per filter; None stays None."""
     if b is None:
@@ -244,7 +184,7 @@ def check_bias(b, out_channels: int):
 
 
 def common_dtype(x: np.ndarray, w: np.ndarray, b):
-    """Return x, w and b (b may be None) in one floating dtype, NumPy's promotion: float32 with float32 stays float32."""
+    """Return x, w and b (b may be None) in one floating dtype by NumPy's promotion (float32 with float32 stays)."""
     dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
     return x.astype(dtype, copy=False), w.astype(dtype, copy=False), None if b is None else b.astype(dtype, copy=False)
 
@@ -256,14 +196,6 @@ def check_dout(dout, expected_shape: tuple, dtype) -> np.ndarray:
         raise ValueError(f"dout must have the shape of the forward output {tuple(expected_shape)}, got {dout.shape} "
                          "(the gradient of the loss with respect to out: one number per output element)")
     return dout.astype(dtype, copy=False)
-
-
-def check_loss_weights(dout: np.ndarray, out_shape: tuple) -> np.ndarray:
-    """Return ``dout`` if it has exactly the shape of f(x): the weights of the loss ``sum(f(x) * dout)``."""
-    if dout.shape != out_shape:
-        raise ValueError(f"dout must have the shape of f(x), {out_shape}, got {dout.shape}: it weights each "
-                         "output in the loss sum(f(x) * dout), so it must not be broadcast")
-    return dout
 
 
 def check_cache(cache, cache_type: type, backward: str, forward: str):
@@ -314,49 +246,10 @@ def check_real(value, name: str, minimum: float | None = None, finite: bool = Tr
     return value
 
 
-def check_step(value, name: str, example: str) -> float:
-    """Return ``value`` as a float if it is a finite step > 0, such as a finite-difference nudge (``example``)."""
-    value = check_real(value, name)
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive step such as {example}, got {value}")
-    return value
-
-
-def check_unit_interval(value, name: str, meaning: str) -> float:
-    """Return ``value`` as a float if it is a real number in [0, 1] (``meaning`` says what it weighs)."""
-    value = check_real(value, name, minimum=0.0)
-    if value > 1:
-        raise ValueError(f"{name} must be between 0 and 1 ({meaning}), got {value}")
-    return value
-
-
-def check_width_multiplier(value, papers="MobileNet's paper uses 1, 0.75, 0.5, 0.25") -> float:
-    """Return a width multiplier (MobileNet's alpha, ShuffleNet's s) as a float if it is in (0, 1]."""
-    alpha = check_real(value, "width_multiplier")
-    if not 0 < alpha <= 1:
-        raise ValueError(f"width_multiplier must be in (0, 1] ({papers}), got {alpha}")
-    return alpha
-
-
-def check_count(count):
-    """Return ``count`` if it is None (unknown) or a number (int or float, NumPy's too; not a bool)."""
-    if count is not None and (isinstance(count, (bool, np.bool_))
-                              or not isinstance(count, (int, np.integer, float, np.floating))):
-        raise TypeError(f"count must be a number or None, got {count!r} ({type(count).__name__})")
-    return count
-
-
 def check_choice(value, name: str, choices: tuple, described: str):
     """Return ``value`` if it is one of ``choices`` (``described`` lists them for the message), else ValueError."""
     if value not in choices:
         raise ValueError(f"{name} must be {described}, got {value!r}")
-    return value
-
-
-def check_str(value, name: str) -> str:
-    """Return ``value`` if it is a str, else a TypeError."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
     return value
 
 
@@ -371,13 +264,6 @@ def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
     return result
 
 
-def check_measured_dtype(dtype_name: str, measured) -> str:
-    """Return ``dtype_name`` (e.g. "float32") if it is a key of ``measured`` (rates per dtype), else ValueError."""
-    if dtype_name not in measured:
-        raise ValueError(f"no GEMM rate was measured for {dtype_name}; measured: {', '.join(measured)}")
-    return dtype_name
-
-
 def check_rng(rng) -> np.random.Generator:
     """Return a Generator: ``None`` gives a fresh one, a non-negative int seeds one."""
     if isinstance(rng, np.random.Generator):
@@ -390,126 +276,11 @@ def check_rng(rng) -> np.random.Generator:
                     f"seed or None, got {rng!r} ({type(rng).__name__})")
 
 
-def check_layers(layers, owner: str) -> list:
-    """Return ``layers`` as a list if each is a layer (has forward and backward).
-
-    (A layer used twice in one network is refused by the container itself, which
-    sees the whole tree: ``containers._refuse_shared_layers``.)
-    """
-    layers = list(layers)
-    for i, layer in enumerate(layers):
-        if not (callable(getattr(layer, "forward", None)) and callable(getattr(layer, "backward", None))):
-            raise TypeError(f"{owner} takes Layer objects; argument {i} is {type(layer).__name__}")
-    return layers
-
-
 # ---------------------------------------------------------------- training: labels, examples, optimisers
-
-def check_scores(scores: np.ndarray) -> np.ndarray:
-    """Return class scores as (N, K): 2-D scores as they are, (N, K, 1, 1) ones reshaped (a view)."""
-    if scores.ndim == 4 and scores.shape[2:] == (1, 1):
-        return scores.reshape(scores.shape[0], scores.shape[1])
-    if scores.ndim != 2:
-        raise ValueError(f"scores must be 2-D (N, K) or 4-D (N, K, 1, 1), got shape {scores.shape}. "
-                         "Pool the spatial axes first (global average pooling gives (N, K, 1, 1)).")
-    return scores
-
-
-def check_labels(y, n: int, k: int) -> np.ndarray:
-    """y as a 1-D integer array of N labels in 0 .. K-1, or a clear error."""
-    y = np.asarray(y)
-    if y.dtype.kind not in "iu":
-        hint = " Boolean labels are refused: use 0 and 1." if y.dtype.kind == "b" else \
-            " If they are whole numbers, convert them: y.astype(np.int64)."
-        raise TypeError(f"y must be an array of integer class labels, got dtype {y.dtype}.{hint}")
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D (N,), one label per image, got shape {y.shape}")
-    if y.shape[0] != n:
-        raise ValueError(f"scores and y must have the same N: scores has {n} rows, y has {y.shape[0]} labels")
-    if n == 0:
-        raise ValueError("the batch is empty (N = 0): the mean loss over no images is undefined")
-    bad = (y < 0) | (y >= k)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"labels must be in 0 .. {k - 1} (scores have K = {k} classes), "
-                         f"got y[{i}] = {int(y[i])}")
-    return y
-
-
-def check_examples(x, y) -> tuple:
-    """Return ``(x, y)`` if x (N, ...) and y (N,) are arrays holding the same, non-zero number of examples."""
-    if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
-        raise TypeError(f"x and y must be ndarrays, got {type(x).__name__} and {type(y).__name__}")
-    if x.ndim == 0 or y.ndim != 1:
-        raise ValueError(f"x must have a batch axis and y must be 1-D (N,), got shapes {x.shape} and {y.shape}")
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"x and y must hold the same number of examples, got {x.shape[0]} and {y.shape[0]}")
-    if x.shape[0] == 0:
-        raise ValueError("x and y are empty (N = 0): there is nothing to split or batch")
-    return x, y
-
-
-def check_example_counts(x, y) -> tuple:
-    """Return ``(x, y)`` if ``len(x) == len(y) > 0``; unlike ``check_examples``, any sized sequences will do."""
-    if len(x) == 0 or len(x) != len(y):
-        raise ValueError(f"x and y must hold the same, non-zero number of examples, got {len(x)} and {len(y)}")
-    return x, y
-
-
-def check_test_fraction(test_fraction, n: int):
-    """Return ``test_fraction`` (unconverted) if it is a number strictly between 0 and 1 that splits n examples.
-
-    ``round(test_fraction * n)`` examples go to testing: both parts must be non-empty.
-    """
-    if isinstance(test_fraction, (bool, np.bool_)) or not isinstance(test_fraction, (int, float, np.floating)):
-        raise TypeError(f"test_fraction must be a number strictly between 0 and 1, got {test_fraction!r}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be a number strictly between 0 and 1, got {test_fraction!r}")
-    n_test = round(test_fraction * n)
-    if not 0 < n_test < n:
-        raise ValueError(f"test_fraction={test_fraction} of {n} examples leaves an empty part "
-                         f"({n_test} for testing, {n - n_test} for training)")
-    return test_fraction
-
-
-def check_hyperparameter(value, name: str, positive: bool = False) -> float:
-    """Return a finite float >= 0 (> 0 with ``positive``) for a learning rate, momentum or weight decay."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        bound = "> 0" if positive else ">= 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value}")
-    return value
-
-
-def check_param_pairs(parameters) -> list:
-    """Return ``parameters`` as a list of (param, grad) float-array pairs of equal shapes, or raise."""
-    if isinstance(parameters, np.ndarray):
-        raise TypeError("parameters must be (param, grad) pairs, as model.parameters() yields them, "
-                        "not a single array")
-    pairs = list(parameters)   # a generator can be read only once: keep the pairs
-    if not pairs:
-        raise ValueError("parameters is empty: the model has nothing to train "
-                         "(pass model.parameters() of a model with parameters)")
-    for i, pair in enumerate(pairs):
-        if not (isinstance(pair, tuple) and len(pair) == 2):
-            raise TypeError(f"parameters must yield (param, grad) pairs; item {i} is {type(pair).__name__}. "
-                            "Pass model.parameters().")
-        param, grad = pair
-        for what, array in (("param", param), ("grad", grad)):
-            if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
-                raise TypeError(f"the {what} of pair {i} must be a floating-point ndarray "
-                                "(updated in place), got " + getattr(array, "dtype", type(array)).__str__())
-        if param.shape != grad.shape:
-            raise ValueError(f"pair {i}: param has shape {param.shape} but grad has shape {grad.shape}")
-        if param.dtype != grad.dtype:
-            raise TypeError(f"pair {i}: param is {param.dtype} but grad is {grad.dtype}; a layer's gradients "
-                            "have its parameters' dtype (build the layer with one dtype)")
-    return pairs
 
 
 # ---------------------------------------------------------------- sliding windows
+
 
 def check_padding(padding, kernel_size: int, stride: int, name: str = "padding", most: int | None = None) -> int:
     """Return the padding as an int; ``"same"`` means (K - 1) // 2 for odd K and stride 1.
@@ -570,43 +341,3 @@ def window_geometry(height, width, kernel_size, stride, padding, pool=False, cei
     return kernel_size, stride, padding, out_h, out_w
 
 
-def check_shuffle_unit(in_channels, out_channels, groups, stride, mid_channels=None, first_groups=None):
-    """Return ``(mid_channels, first_groups)`` of a ShuffleNet unit, defaults filled in (a quarter of
-    ``out_channels``; ``groups``), once they and the widths are known to fit.
-
-    The unit adds its input (stride 1: same width) or concatenates it (stride 2: wider), and its 1x1
-    convolutions split their channels into groups: the first into ``first_groups``, the last into
-    ``groups``. The messages name what the user passed."""
-    mid_name, first_name = "mid_channels", "first_groups"
-    if mid_channels is None:
-        mid_channels, mid_name = out_channels // 4, "mid_channels (out_channels // 4)"
-    else:
-        mid_channels = check_positive_int(mid_channels, "mid_channels")
-    if first_groups is None:
-        first_groups, first_name = groups, "groups"
-    else:
-        first_groups = check_positive_int(first_groups, "first_groups")
-    if stride == 1 and out_channels != in_channels:
-        raise ValueError(f"a stride-1 ShuffleUnit adds its input to its output, so out_channels must equal "
-                         f"in_channels ({in_channels}), got {out_channels}. Use stride=2 to widen.")
-    if stride == 2 and out_channels <= in_channels:
-        raise ValueError(f"a stride-2 ShuffleUnit concatenates its pooled input ({in_channels} channels) with its "
-                         f"branch, so out_channels must exceed in_channels, got {out_channels}")
-    branch = out_channels if stride == 1 else out_channels - in_channels
-    check_group_widths({"in_channels": in_channels, mid_name: mid_channels}, first_groups,
-                       "ShuffleUnit's first 1x1", first_name)
-    out = "out_channels" if stride == 1 else "the branch's out_channels - in_channels"
-    check_group_widths({mid_name: mid_channels, out: branch}, groups, "ShuffleUnit's last 1x1", "groups")
-    return mid_channels, first_groups
-
-
-def check_group_widths(widths, groups, context, name="groups"):
-    """Every width in ``widths`` (a dict: what -> channels) must be at least 1 and split into ``groups``."""
-    empty = [f"{what} is {width}" for what, width in widths.items() if width < 1]
-    if empty:
-        raise ValueError(f"{context}: {', '.join(empty)}; every layer needs at least one channel. "
-                         "Choose a larger width (or width_multiplier).")
-    bad = [f"{what} {width}" for what, width in widths.items() if width % groups]
-    if bad:
-        raise ValueError(f"{context}: {', '.join(bad)} not divisible by {name}={groups}. "
-                         f"Choose widths that {groups} divides, or another {name}.")

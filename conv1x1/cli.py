@@ -4,6 +4,7 @@
     python -m conv1x1 cost --in 192 --reduce 16 --out 32 --size 28 --kernel 5
     python -m conv1x1 cost --in 192 --out 32 --size 28 --explain
     python -m conv1x1 cost --in 192 --out 32 --size 28 --roofline
+    python -m conv1x1 exercises       # exercises that check your own code: conv1x1.exercises.cli
     python -m conv1x1 --help
 """
 
@@ -14,8 +15,6 @@ import inspect
 import json
 import os
 import sys
-
-import numpy as np
 
 from . import __version__
 from .cost import Report, bottleneck_comparison, conv_cost, machine_peaks
@@ -37,37 +36,44 @@ def cost_command(args) -> str:
     else:
         report, comparison = _layer_report(args)
     if args.roofline:
-        peaks = machine_peaks()
-        reports = [report] if comparison is None else [comparison.baseline, comparison.candidate]
-        predictions = [r.predict(peaks, args.dtype, args.batch or 1) for r in reports]
-        if args.format == "json":
-            return json.dumps({"peaks": {"gmacs": peaks.gmacs, "gb_per_second": peaks.gb_per_second,
-                                         "how": peaks.how},
-                               "predictions": [{"title": p.title, "seconds": p.seconds, "layers": list(p.rows)}
-                                               for p in predictions]}, indent=2)
-        text = [f"Machine peaks: {peaks}"] + [str(p) for p in predictions]
-        if comparison is not None:
-            text.append(f"predicted speed-up {predictions[0].seconds / predictions[1].seconds:.1f}x "
-                        f"(roofline times); MACs ratio {comparison.macs_ratio:.1f}x")
-        return "\n\n".join(text)
+        return _roofline_text([report] if comparison is None else [comparison.baseline, comparison.candidate],
+                              comparison, args)
     if args.by_kind:
-        if args.format == "json":
-            return json.dumps(report.by_kind(), indent=2)
-        return report.by_kind_table()
+        return json.dumps(report.by_kind(), indent=2) if args.format == "json" else report.by_kind_table()
     if args.explain:
         return comparison.explain() if comparison is not None else report.explain()
-    if comparison is not None and args.format == "text" and args.depth is None and args.batch is None:
-        return str(comparison)
-    if comparison is not None:   # two alternatives: never one total over both
-        if args.format == "csv":
-            return comparison.as_report().to_csv(batch=args.batch).rstrip("\n")
-        if args.format == "json":
-            return json.dumps({"baseline": comparison.baseline.tree(args.batch),
-                               "candidate": comparison.candidate.tree(args.batch),
-                               "macs_ratio": comparison.macs_ratio}, indent=2)
-        return "\n\n".join(_render(r, args) for r in (comparison.baseline, comparison.candidate)) + (
-            f"\n\nMACs ratio (baseline / candidate): {comparison.macs_ratio:.2f}x")
+    if comparison is not None:
+        return _comparison_text(comparison, args)
     return _render(report, args)
+
+
+def _roofline_text(reports, comparison, args) -> str:
+    """Measure this machine, then each report's roofline prediction (and the predicted speed-up of two)."""
+    peaks = machine_peaks()
+    predictions = [r.predict(peaks, args.dtype, args.batch or 1) for r in reports]
+    if args.format == "json":
+        return json.dumps({"peaks": {"gmacs": peaks.gmacs, "gb_per_second": peaks.gb_per_second, "how": peaks.how},
+                           "predictions": [{"title": p.title, "seconds": p.seconds, "layers": list(p.rows)}
+                                           for p in predictions]}, indent=2)
+    text = [f"Machine peaks: {peaks}"] + [str(p) for p in predictions]
+    if comparison is not None:
+        text.append(f"predicted speed-up {predictions[0].seconds / predictions[1].seconds:.1f}x "
+                    f"(roofline times); MACs ratio {comparison.macs_ratio:.1f}x")
+    return "\n\n".join(text)
+
+
+def _comparison_text(comparison, args) -> str:
+    """Two alternatives side by side, in the chosen format: never one total over both."""
+    if args.format == "text" and args.depth is None and args.batch is None:
+        return str(comparison)
+    if args.format == "csv":
+        return comparison.as_report().to_csv(batch=args.batch).rstrip("\n")
+    if args.format == "json":
+        return json.dumps({"baseline": comparison.baseline.tree(args.batch),
+                           "candidate": comparison.candidate.tree(args.batch),
+                           "macs_ratio": comparison.macs_ratio}, indent=2)
+    return "\n\n".join(_render(r, args) for r in (comparison.baseline, comparison.candidate)) + (
+        f"\n\nMACs ratio (baseline / candidate): {comparison.macs_ratio:.2f}x")
 
 
 def _render(report, args) -> str:
@@ -85,6 +91,12 @@ def _render(report, args) -> str:
 
 def _check_combinations(args) -> None:
     """Refuse combinations that would silently do something else than asked."""
+    _check_what(args)
+    _check_how(args)
+
+
+def _check_what(args) -> None:
+    """A layer (--in, --out, ...) or a network (--model ...), never a mix of the two."""
     layer_flags = {"--in": args.in_channels, "--out": args.out_channels, "--reduce": args.reduce,
                    "--kernel": args.kernel, "--stride": args.stride, "--padding": args.padding,
                    "--no-bias": args.no_bias or None}
@@ -92,14 +104,18 @@ def _check_combinations(args) -> None:
         given = [flag for flag, value in layer_flags.items() if value is not None]
         if given:
             raise UsageError(f"--model prices a whole network: leave out {', '.join(given)}")
-    else:
-        missing = [flag for flag in ("--in", "--out") if layer_flags[flag] is None]
-        if missing:
-            raise UsageError(f"give {' and '.join(missing)} (or --model NAME for a whole network)")
-        if args.width_multiplier is not None or args.stride_on is not None or args.groups is not None:
-            raise UsageError("--width-multiplier, --stride-on and --groups apply to --model only")
+        return
+    missing = [flag for flag in ("--in", "--out") if layer_flags[flag] is None]
+    if missing:
+        raise UsageError(f"give {' and '.join(missing)} (or --model NAME for a whole network)")
+    if args.width_multiplier is not None or args.stride_on is not None or args.groups is not None:
+        raise UsageError("--width-multiplier, --stride-on and --groups apply to --model only")
     if args.reduce is not None and (args.stride is not None or args.padding not in (None, "same")):
         raise UsageError("--reduce compares 'same' convolutions: leave out --stride and --padding")
+
+
+def _check_how(args) -> None:
+    """One way of showing it (--explain, --by-kind, --roofline), in a format that can show it."""
     chosen = [flag for flag, on in (("--explain", args.explain), ("--by-kind", args.by_kind),
                                     ("--roofline", args.roofline)) if on]
     if len(chosen) > 1:
@@ -188,8 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example: python -m conv1x1 cost --in 192 --reduce 16 --out 32 --size 28 --kernel 5",
     )
     parser.add_argument("--version", action="version", version=f"conv1x1 {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{tour,cost}")
+    commands = parser.add_subparsers(dest="command", metavar="{tour,cost,exercises}")
     commands.add_parser("tour", help="the tour (the default)")
+    commands.add_parser("exercises", help="write the pieces yourself and have them checked (exercises --help)")
     cost = commands.add_parser(
         "cost", help="parameters, MACs and FLOPs of a convolution or a network (1 MAC = 2 FLOPs)",
         description="Count parameters, MACs and FLOPs (1 MAC = 2 FLOPs) of a KxK convolution (a 1x1 "
@@ -238,29 +255,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Run the command line; return the exit status (2 for bad arguments, 1 if the output cannot be written)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["exercises"]:    # a command line of its own: conv1x1.exercises.cli
+        from .exercises.cli import main as exercises_main
+        return exercises_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)   # exits 2 with a message on bad syntax
     try:
         if sys.stdout is None:   # started with stdout closed (`>&-`)
             raise OSError(9, "standard output is closed")
         if args.command == "cost":
-            for flag, value in (("--depth", args.depth), ("--batch", args.batch)):
-                if value is not None and value < 1:
-                    raise UsageError(f"{flag} must be a positive integer, got {value}")
-            try:
-                text = cost_command(args)
-            except OverflowError:
-                raise UsageError("these counts are too large for a time in floating point (above 1e308): "
-                                 "--roofline needs smaller sizes") from None
-            except ValueError as error:
-                if "integer string conversion" in str(error):
-                    raise UsageError("a count has more digits than Python will write out "
-                                     f"({sys.get_int_max_str_digits()}); use --format text, which shortens "
-                                     "it, or smaller sizes") from None
-                raise UsageError(str(error)) from None
-            except TypeError as error:
-                raise UsageError(str(error)) from None
-            _write(text + "\n")
+            _write(_cost_text(args) + "\n")
         else:
             tour()
         sys.stdout.flush()
@@ -274,6 +279,26 @@ def main(argv=None) -> int:
         print(f"python -m conv1x1: could not write the output: {error.strerror or error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _cost_text(args) -> str:
+    """``cost_command``'s text, with the library's refusals turned into usage errors (exit status 2)."""
+    for flag, value in (("--depth", args.depth), ("--batch", args.batch)):
+        if value is not None and value < 1:
+            raise UsageError(f"{flag} must be a positive integer, got {value}")
+    try:
+        return cost_command(args)
+    except OverflowError:
+        raise UsageError("these counts are too large for a time in floating point (above 1e308): "
+                         "--roofline needs smaller sizes") from None
+    except ValueError as error:
+        if "integer string conversion" in str(error):
+            raise UsageError("a count has more digits than Python will write out "
+                             f"({sys.get_int_max_str_digits()}); use --format text, which shortens "
+                             "it, or smaller sizes") from None
+        raise UsageError(str(error)) from None
+    except TypeError as error:
+        raise UsageError(str(error)) from None
 
 
 def _write(text: str) -> None:

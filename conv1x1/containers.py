@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_branches, check_dout, check_layers
+from ._checks import check_branches, check_dout
 from .cost.formulas import add_cost, concat_cost
 from .cost.report import Report
 from .layers import Layer
@@ -143,10 +143,19 @@ class Sequential(_Container):
 
     def cost_node(self, in_shape, name):
         nodes = []
-        for i, layer in enumerate(self._children):
-            nodes.append(layer.cost_node(in_shape, f"{name}.{i}" if name else str(i)))
+        for label, layer in zip(self.child_names(name), self._children):
+            nodes.append(layer.cost_node(in_shape, label))
             in_shape = nodes[-1].out_shape or in_shape  # an empty Sequential passes its input on
-        return Report(nodes, title=name or "Sequential")
+        return Report(nodes, title=name or self.title)
+
+    @property
+    def title(self) -> str:
+        """The title of its cost report when it has no name of its own."""
+        return type(self).__name__
+
+    def child_names(self, name) -> list:
+        """The names of the children's rows in a cost report: "0", "1", ... (prefixed with ``name``)."""
+        return [f"{name}.{i}" if name else str(i) for i in range(len(self._children))]
 
 
 class Concat(_Container):
@@ -286,3 +295,19 @@ class Residual(_Container):
                              "they must match")
         nodes.append(add_cost(out_shape, name=child("add")))
         return Report(nodes, title=name or "Residual")
+
+
+# ---------------------------------------------------------------- checks that belong here
+
+
+def check_layers(layers, owner: str) -> list:
+    """Return ``layers`` as a list if each is a layer (has forward and backward).
+
+    (A layer used twice in one network is refused by the container itself, which
+    sees the whole tree: ``containers._refuse_shared_layers``.)
+    """
+    layers = list(layers)
+    for i, layer in enumerate(layers):
+        if not (callable(getattr(layer, "forward", None)) and callable(getattr(layer, "backward", None))):
+            raise TypeError(f"{owner} takes Layer objects; argument {i} is {type(layer).__name__}")
+    return layers

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_examples, check_non_negative_int, check_positive_int, check_test_fraction
+from ._checks import check_non_negative_int, check_positive_int
 
 __all__ = ["load_digits", "train_test_split", "batches"]
 
@@ -113,3 +113,35 @@ def _slices(x, y, order, batch_size):
     for start in range(0, len(order), batch_size):
         index = order[start:start + batch_size]
         yield x[index], y[index]
+
+
+# ---------------------------------------------------------------- checks that belong here
+
+def check_examples(x, y) -> tuple:
+    """Return ``(x, y)`` if x (N, ...) and y (N,) are arrays holding the same, non-zero number of examples."""
+    if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
+        raise TypeError(f"x and y must be ndarrays, got {type(x).__name__} and {type(y).__name__}")
+    if x.ndim == 0 or y.ndim != 1:
+        raise ValueError(f"x must have a batch axis and y must be 1-D (N,), got shapes {x.shape} and {y.shape}")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"x and y must hold the same number of examples, got {x.shape[0]} and {y.shape[0]}")
+    if x.shape[0] == 0:
+        raise ValueError("x and y are empty (N = 0): there is nothing to split or batch")
+    return x, y
+
+
+
+def check_test_fraction(test_fraction, n: int):
+    """Return ``test_fraction`` (unconverted) if it is a number strictly between 0 and 1 that splits n examples.
+
+    ``round(test_fraction * n)`` examples go to testing: both parts must be non-empty.
+    """
+    if isinstance(test_fraction, (bool, np.bool_)) or not isinstance(test_fraction, (int, float, np.floating)):
+        raise TypeError(f"test_fraction must be a number strictly between 0 and 1, got {test_fraction!r}")
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be a number strictly between 0 and 1, got {test_fraction!r}")
+    n_test = round(test_fraction * n)
+    if not 0 < n_test < n:
+        raise ValueError(f"test_fraction={test_fraction} of {n} examples leaves an empty part "
+                         f"({n_test} for testing, {n - n_test} for training)")
+    return test_fraction

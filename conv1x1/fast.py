@@ -45,9 +45,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._checks import check_cache, check_dout, check_image_batch
 from .functional import conv2d as plain_conv2d
 from .functional import pooling as plain_pooling
-from ._checks import check_cache, check_dout, check_image_batch
 from .functional.pointwise import by_group, conv1x1, conv1x1_backward, conv1x1_forward
 
 __all__ = ["conv1x1", "conv1x1_forward", "conv1x1_backward", "conv2d_forward", "conv2d_backward",

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import (check_callable, check_float64, check_float_array, check_loss_weights, check_real_array,
-                          check_step, check_writeable)
+from ._checks import check_callable, check_float64, check_float_array, check_real
 
 __all__ = ["numerical_gradient", "rel_error", "check_layer"]
 
@@ -155,3 +154,42 @@ def check_layer(layer, x, seed=0, eps=1e-5):
         numeric[name] = numerical_gradient(lambda _: layer.forward(x), param, dout, eps)
     return {name: rel_error(analytic[name], numeric[name]) for name in analytic}
 
+
+# ---------------------------------------------------------------- checks that belong here
+
+def check_real_array(value, name: str) -> np.ndarray:
+    """Return ``value`` as a float64 array if it holds real numbers (int, float or bool), else a TypeError."""
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:
+        raise TypeError(f"{name} must be an array of real numbers, could not convert {type(value).__name__} "
+                        f"({error})") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    return array.astype(np.float64)
+
+
+
+def check_writeable(array: np.ndarray, name: str, why: str) -> np.ndarray:
+    """Return ``array`` if it can be written into (``why`` says who writes), else a ValueError."""
+    if not array.flags.writeable:
+        raise ValueError(f"{name} must be a writeable array ({why}); pass a copy: np.array({name})")
+    return array
+
+
+
+def check_step(value, name: str, example: str) -> float:
+    """Return ``value`` as a float if it is a finite step > 0, such as a finite-difference nudge (``example``)."""
+    value = check_real(value, name)
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive step such as {example}, got {value}")
+    return value
+
+
+
+def check_loss_weights(dout: np.ndarray, out_shape: tuple) -> np.ndarray:
+    """Return ``dout`` if it has exactly the shape of f(x): the weights of the loss ``sum(f(x) * dout)``."""
+    if dout.shape != out_shape:
+        raise ValueError(f"dout must have the shape of f(x), {out_shape}, got {dout.shape}: it weights each "
+                         "output in the loss sum(f(x) * dout), so it must not be broadcast")
+    return dout

@@ -31,14 +31,23 @@ from collections.abc import Iterator
 import numpy as np
 
 from . import functional as F
-from ._checks import (DEPTHWISE_HINT, check_flag, check_float_dtype, check_groups, check_image_batch, check_in_channels,
-                      check_padding,
-                      check_positive_int, check_real, check_rng, check_unit_interval)
+from ._checks import (
+    DEPTHWISE_HINT,
+    check_flag,
+    check_float_dtype,
+    check_groups,
+    check_image_batch,
+    check_in_channels,
+    check_padding,
+    check_positive_int,
+    check_real,
+    check_rng,
+)
 from .cost.formulas import LayerCost, batchnorm_cost, conv_cost, elementwise_cost, global_pool_cost, pool_cost
 from .cost.report import Report
 
-__all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
-           "BatchNorm2d", "ChannelShuffle"]
+__all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "AvgPool2d",
+           "GlobalAvgPool2d", "BatchNorm2d", "ChannelShuffle"]
 
 
 class Layer:
@@ -100,11 +109,11 @@ class Layer:
         the gradient and both shapes (a transposed ``dw`` is the usual culprit).
         """
         for name, value in grads.items():
-            slot = self.grads[name]
-            if np.shape(value) != slot.shape:
-                raise ValueError(f"{self!r}.store_grads: the gradient {name!r} must have the shape of params[{name!r}], "
-                                 f"{slot.shape}, got {np.shape(value)}" + (" (transposed?)" if np.shape(value)
-                                                                           == slot.shape[::-1] else ""))
+            slot, shape = self.grads[name], np.shape(value)
+            if shape != slot.shape:
+                hint = " (transposed?)" if shape == slot.shape[::-1] else ""
+                raise ValueError(f"{self!r}.store_grads: the gradient {name!r} must have the shape of "
+                                 f"params[{name!r}], {slot.shape}, got {shape}{hint}")
             slot[...] = value
 
     # -- the pass
@@ -671,3 +680,15 @@ class ChannelShuffle(Layer):
         if in_shape[0] is not None:
             check_groups(self.groups, in_shape[0])
         return elementwise_cost("channel shuffle", *in_shape, name=name or repr(self))
+
+
+# ---------------------------------------------------------------- checks that belong here
+
+def check_unit_interval(value, name: str, meaning: str) -> float:
+    """Return ``value`` as a float if it is a real number in [0, 1] (``meaning`` says what it weighs)."""
+    value = check_real(value, name, minimum=0.0)
+    if value > 1:
+        raise ValueError(f"{name} must be between 0 and 1 ({meaning}), got {value}")
+    return value
+
+

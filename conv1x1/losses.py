@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_float_array, check_labels, check_scores
+from ._checks import check_float_array
 
 __all__ = ["softmax_cross_entropy"]
 
@@ -77,3 +77,37 @@ def softmax_cross_entropy(scores, y):
     dscores[np.arange(n), y] -= 1
     dscores /= n
     return float(loss), dscores.reshape(shape)
+
+
+# ---------------------------------------------------------------- checks that belong here
+
+def check_scores(scores: np.ndarray) -> np.ndarray:
+    """Return class scores as (N, K): 2-D scores as they are, (N, K, 1, 1) ones reshaped (a view)."""
+    if scores.ndim == 4 and scores.shape[2:] == (1, 1):
+        return scores.reshape(scores.shape[0], scores.shape[1])
+    if scores.ndim != 2:
+        raise ValueError(f"scores must be 2-D (N, K) or 4-D (N, K, 1, 1), got shape {scores.shape}. "
+                         "Pool the spatial axes first (global average pooling gives (N, K, 1, 1)).")
+    return scores
+
+
+
+def check_labels(y, n: int, k: int) -> np.ndarray:
+    """y as a 1-D integer array of N labels in 0 .. K-1, or a clear error."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "iu":
+        hint = " Boolean labels are refused: use 0 and 1." if y.dtype.kind == "b" else \
+            " If they are whole numbers, convert them: y.astype(np.int64)."
+        raise TypeError(f"y must be an array of integer class labels, got dtype {y.dtype}.{hint}")
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D (N,), one label per image, got shape {y.shape}")
+    if y.shape[0] != n:
+        raise ValueError(f"scores and y must have the same N: scores has {n} rows, y has {y.shape[0]} labels")
+    if n == 0:
+        raise ValueError("the batch is empty (N = 0): the mean loss over no images is undefined")
+    bad = (y < 0) | (y >= k)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"labels must be in 0 .. {k - 1} (scores have K = {k} classes), "
+                         f"got y[{i}] = {int(y[i])}")
+    return y

@@ -13,10 +13,10 @@ hyper-parameters mean the same thing in both libraries.
 
 from __future__ import annotations
 
+import math
+import numbers
 
 import numpy as np
-
-from ._checks import check_hyperparameter, check_param_pairs
 
 __all__ = ["SGD"]
 
@@ -118,3 +118,43 @@ class SGD:
         if buffers and any(b is not None for b in buffers) and not self.momentum:
             raise ValueError("the state holds momentum buffers but this optimizer has momentum=0")
         self.momentum_buffers = buffers
+
+
+# ---------------------------------------------------------------- checks that belong here
+
+def check_hyperparameter(value, name: str, positive: bool = False) -> float:
+    """Return a finite float >= 0 (> 0 with ``positive``) for a learning rate, momentum or weight decay."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        bound = "> 0" if positive else ">= 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value}")
+    return value
+
+
+
+def check_param_pairs(parameters) -> list:
+    """Return ``parameters`` as a list of (param, grad) float-array pairs of equal shapes, or raise."""
+    if isinstance(parameters, np.ndarray):
+        raise TypeError("parameters must be (param, grad) pairs, as model.parameters() yields them, "
+                        "not a single array")
+    pairs = list(parameters)   # a generator can be read only once: keep the pairs
+    if not pairs:
+        raise ValueError("parameters is empty: the model has nothing to train "
+                         "(pass model.parameters() of a model with parameters)")
+    for i, pair in enumerate(pairs):
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise TypeError(f"parameters must yield (param, grad) pairs; item {i} is {type(pair).__name__}. "
+                            "Pass model.parameters().")
+        param, grad = pair
+        for what, array in (("param", param), ("grad", grad)):
+            if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+                raise TypeError(f"the {what} of pair {i} must be a floating-point ndarray "
+                                "(updated in place), got " + getattr(array, "dtype", type(array)).__str__())
+        if param.shape != grad.shape:
+            raise ValueError(f"pair {i}: param has shape {param.shape} but grad has shape {grad.shape}")
+        if param.dtype != grad.dtype:
+            raise TypeError(f"pair {i}: param is {param.dtype} but grad is {grad.dtype}; a layer's gradients "
+                            "have its parameters' dtype (build the layer with one dtype)")
+    return pairs

@@ -15,8 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import (check_callable, check_float_dtype, check_measured_dtype, check_non_negative_int,
-                          check_positive_int)
+from ._checks import check_callable, check_float_dtype, check_non_negative_int, check_positive_int
 
 __all__ = ["Measurement", "measure", "median_times", "peak_over_output", "MachinePeaks", "machine_peaks"]
 
@@ -190,3 +189,12 @@ def _best_time(fn, budget: float) -> tuple:
         fn()
         times.append(time.perf_counter() - begin)
     return min(times), len(times)
+
+
+# ---------------------------------------------------------------- checks that belong here
+
+def check_measured_dtype(dtype_name: str, measured) -> str:
+    """Return ``dtype_name`` (e.g. "float32") if it is a key of ``measured`` (rates per dtype), else ValueError."""
+    if dtype_name not in measured:
+        raise ValueError(f"no GEMM rate was measured for {dtype_name}; measured: {', '.join(measured)}")
+    return dtype_name

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_example_counts, check_non_negative_int, check_positive_int
+from ._checks import check_non_negative_int, check_positive_int
 from .data import batches
 from .losses import softmax_cross_entropy
 
@@ -179,3 +179,12 @@ def fit(model, loss_fn, optimizer, x_train, y_train, epochs, batch_size=64, seed
             log(f"epoch {epoch + 1:>3}/{epochs}  loss {entry.train_loss:.4f}  train acc {entry.train_accuracy:6.1%}  "
                 f"test acc {entry.test_accuracy:6.1%}  {entry.seconds:5.2f} s")
     return history
+
+
+# ---------------------------------------------------------------- checks that belong here
+
+def check_example_counts(x, y) -> tuple:
+    """Return ``(x, y)`` if ``len(x) == len(y) > 0``; unlike ``check_examples``, any sized sequences will do."""
+    if len(x) == 0 or len(x) != len(y):
+        raise ValueError(f"x and y must hold the same, non-zero number of examples, got {len(x)} and {len(y)}")
+    return x, y

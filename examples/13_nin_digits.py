@@ -24,8 +24,8 @@ import time
 import numpy as np
 
 import conv1x1 as C
-from conv1x1.data import load_digits, train_test_split
 from conv1x1 import GlobalAvgPool2d
+from conv1x1.data import load_digits, train_test_split
 from conv1x1.losses import softmax_cross_entropy
 from conv1x1.optim import SGD
 from conv1x1.train import fit

@@ -7,8 +7,8 @@ import pytest
 
 import conv1x1 as C
 import conv1x1.checkpoint as checkpoint
-from conv1x1.checkpoint import load, save
 from conv1x1 import GlobalAvgPool2d
+from conv1x1.checkpoint import load, save
 from conv1x1.losses import softmax_cross_entropy
 from conv1x1.optim import SGD
 from conv1x1.train import fit

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import conv1x1 as C
-from conv1x1.gradcheck import check_layer, numerical_gradient, rel_error
 from conv1x1 import GlobalAvgPool2d, global_avg_pool_backward, global_avg_pool_forward
+from conv1x1.gradcheck import check_layer, numerical_gradient, rel_error
 
 
 def test_forward_is_the_mean_of_each_channel(rng):

@@ -9,8 +9,10 @@ import pytest
 
 import conv1x1 as C
 from conv1x1 import _checks as V
+from conv1x1.data import check_examples
 from conv1x1.gradcheck import rel_error
 from conv1x1.losses import softmax_cross_entropy
+from conv1x1.models.zoo import check_width_multiplier
 
 
 def test_masked_arrays_are_refused():
@@ -89,7 +91,7 @@ def test_width_multiplier_must_be_in_zero_one(alpha):
 
 @pytest.mark.parametrize("alpha", [1.0, 0.25])
 def test_width_multiplier_bounds_accepted(alpha):
-    assert V.check_width_multiplier(alpha) == alpha
+    assert check_width_multiplier(alpha) == alpha
 
 
 def test_check_choice_refuses_other_values():
@@ -158,7 +160,7 @@ def test_split_refuses_two_dimensional_labels():
 
 def test_check_examples_refuses_an_empty_set():
     with pytest.raises(ValueError, match="empty"):
-        V.check_examples(np.zeros((0, 3)), np.zeros(0, dtype=int))
+        check_examples(np.zeros((0, 3)), np.zeros(0, dtype=int))
 
 
 @pytest.mark.parametrize("fraction", ["0.5", None, [0.5]])

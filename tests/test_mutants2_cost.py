@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from conv1x1 import cost
-from conv1x1.cost import formulas
-from conv1x1.cost import add_cost, conv_cost, human, pool_cost
+from conv1x1.cost import add_cost, conv_cost, formulas, human, pool_cost
 
 
 def test_size_formula_square_input_names_both_sides_at_once():

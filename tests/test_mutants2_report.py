@@ -4,10 +4,9 @@ Every expected number is worked by hand next to the assertion (1 MAC = 2 FLOPs; 
 batch is given, params never scaled).
 """
 
-import numpy as np
 import pytest
 
-from conv1x1.cost import conv_cost, elementwise_cost, global_pool_cost, pool_cost
+from conv1x1.cost import conv_cost, elementwise_cost
 from conv1x1.cost.report import Comparison, Report
 from conv1x1.timing import MachinePeaks
 

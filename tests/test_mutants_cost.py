@@ -12,8 +12,19 @@ import pytest
 
 import conv1x1 as C
 from conv1x1 import reference
-from conv1x1.cost import (Comparison, LayerCost, Report, add_cost, batchnorm_cost, concat_cost, conv_cost,
-                          elementwise_cost, exact, global_pool_cost, human, pool_cost)
+from conv1x1.cost import (
+    Comparison,
+    Report,
+    add_cost,
+    batchnorm_cost,
+    concat_cost,
+    conv_cost,
+    elementwise_cost,
+    exact,
+    global_pool_cost,
+    human,
+    pool_cost,
+)
 from conv1x1.timing import MachinePeaks
 
 CONVS = [  # (C_in, C_out, H, W, K, stride, padding, groups, bias)

@@ -14,8 +14,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import conv1x1 as C
-from conv1x1.cost import (Report, add_cost, batchnorm_cost, bottleneck_comparison, concat_cost, conv_cost, exact,
-                          global_pool_cost, human, pool_cost)
+from conv1x1.cost import (
+    Report,
+    add_cost,
+    batchnorm_cost,
+    bottleneck_comparison,
+    concat_cost,
+    conv_cost,
+    exact,
+    global_pool_cost,
+    human,
+    pool_cost,
+)
 
 
 def _numbers_of(formula):

@@ -42,17 +42,28 @@ Example: the classic Inception bottleneck on a 28x28x192 input::
     9.68
 """
 
-from .formulas import (KINDS, LayerCost, add_cost, batchnorm_cost, concat_cost, conv_cost, elementwise_cost, exact,
-                       global_pool_cost, human, pool_cost)
+from ..timing import MachinePeaks, Measurement, machine_peaks, measure
+from . import render, report, roofline
+from .formulas import (
+                       KINDS,
+                       LayerCost,
+                       add_cost,
+                       batchnorm_cost,
+                       concat_cost,
+                       conv_cost,
+                       elementwise_cost,
+                       exact,
+                       global_pool_cost,
+                       human,
+                       pool_cost,
+)
 from .inception import bottleneck_comparison, inception_branches, inception_cost
 from .report import Comparison, Report
 from .roofline import Prediction
-from ..timing import MachinePeaks, Measurement, machine_peaks, measure
-from . import render, report, roofline
 
 __all__ = [
     "LayerCost", "Report", "Comparison", "Prediction",
     "conv_cost", "pool_cost", "elementwise_cost", "concat_cost", "batchnorm_cost", "add_cost", "global_pool_cost",
     "bottleneck_comparison", "inception_cost", "inception_branches", "human", "exact", "KINDS",
-    "measure", "Measurement", "MachinePeaks", "machine_peaks",
+    "measure", "Measurement", "MachinePeaks", "machine_peaks", "formulas", "inception", "render", "report", "roofline",
 ]

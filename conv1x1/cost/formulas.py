@@ -11,8 +11,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import (DEPTHWISE_HINT, check_branch_shapes, check_count, check_flag, check_float_dtype, check_groups,
-                          check_positive_int, window_geometry)
+from .._checks import (
+    DEPTHWISE_HINT,
+    check_branches,
+    check_flag,
+    check_float_dtype,
+    check_groups,
+    check_positive_int,
+    window_geometry,
+)
 
 __all__ = ["LayerCost", "MacUnits", "conv_cost", "pool_cost", "elementwise_cost", "concat_cost", "batchnorm_cost",
            "add_cost", "global_pool_cost", "human", "exact", "KINDS", "ROW_KEYS", "OP_KEYS"]
@@ -440,3 +447,35 @@ def concat_cost(branches, name="concat") -> LayerCost:
     out_shape = (channels,) + shapes[0][1:]
     working = f"C = {' + '.join(_num(d) for d in depths)} = {_num(channels)}"
     return _no_params_row(name, "concat", out_shape, out_shape, working)
+
+
+# ---------------------------------------------------------------- checks that belong here
+
+def check_branch_shapes(branches) -> list:
+    """Return the (C, H, W) output shape of each branch to concatenate, checking they share H and W.
+
+    A branch is a (C, H, W) tuple or anything with such an ``out_shape`` (a
+    ``LayerCost`` or ``Report``); C may be None (unknown).
+    """
+    if isinstance(branches, (str, bytes)) or not hasattr(branches, "__iter__"):
+        raise TypeError(f"branches must be a list of (C, H, W) shapes or LayerCost rows, got {type(branches).__name__}")
+    shapes = []
+    for i, branch in enumerate(branches):
+        shape = branch if isinstance(branch, tuple) else getattr(branch, "out_shape", None)
+        if not (isinstance(shape, tuple) and len(shape) == 3):
+            raise TypeError(f"branches[{i}] must be a (C, H, W) tuple or a LayerCost / Report with an out_shape, "
+                            f"got {branch!r}")
+        shapes.append(shape)
+    check_branches(shapes, "concat_cost")
+    if len({shape[1:] for shape in shapes}) != 1:
+        raise ValueError(f"branches to concatenate must share H and W, got output shapes {shapes}")
+    return shapes
+
+
+
+def check_count(count):
+    """Return ``count`` if it is None (unknown) or a number (int or float, NumPy's too; not a bool)."""
+    if count is not None and (isinstance(count, (bool, np.bool_))
+                              or not isinstance(count, (int, np.integer, float, np.floating))):
+        raise TypeError(f"count must be a number or None, got {count!r} ({type(count).__name__})")
+    return count

@@ -204,7 +204,7 @@ def _html_table(report, shown, depth, batch, level, caption=""):
 
 def _html_row(node, shown, batch, tag, name=None):
     row = []
-    for i, (header, key) in enumerate(shown):
+    for i, (_, key) in enumerate(shown):
         value = scaled(getattr(node, key), key, batch)
         working = {"macs": "formula", "params": "params_formula", "out_shape": "shape_formula"}.get(key)
         if key in OP_KEYS:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import check_str
 from . import render, roofline
 from .formulas import KINDS, ROW_KEYS, LayerCost, MacUnits, exact
 
@@ -269,7 +268,7 @@ class Report(MacUnits):
         ------------------------------------------------------------------------------------------------------------------
         Total                 (256, 28, 28)     163.7K  128.0M              256.1M     288.5K          288.5K       150.5K
         per image; ...
-        """
+        """  # noqa: E501 (the table as printed)
         return render.summary(self, depth, batch)
 
     def __str__(self):
@@ -367,3 +366,12 @@ class Comparison:
 
     def _repr_html_(self):
         return render.comparison_html(self)
+
+
+# ---------------------------------------------------------------- checks that belong here
+
+def check_str(value, name: str) -> str:
+    """Return ``value`` if it is a str, else a TypeError."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    return value

@@ -9,13 +9,27 @@ once per forward and once per backward; ``conv1x1.fast.enabled()`` swaps them
 for the engine room's versions for a while.
 """
 
-from .activations import (leaky_relu_backward, leaky_relu_forward, relu_backward, relu_forward, sigmoid_backward,
-                          sigmoid_forward, tanh_backward, tanh_forward)
+from .activations import (
+                          leaky_relu_backward,
+                          leaky_relu_forward,
+                          relu_backward,
+                          relu_forward,
+                          sigmoid_backward,
+                          sigmoid_forward,
+                          tanh_backward,
+                          tanh_forward,
+)
 from .conv2d import conv2d_backward, conv2d_forward
 from .normalization import batchnorm_backward, batchnorm_forward
 from .pointwise import conv1x1, conv1x1_backward, conv1x1_forward
-from .pooling import (avgpool2d_backward, avgpool2d_forward, global_avg_pool_backward, global_avg_pool_forward,
-                      maxpool2d_backward, maxpool2d_forward)
+from .pooling import (
+                          avgpool2d_backward,
+                          avgpool2d_forward,
+                          global_avg_pool_backward,
+                          global_avg_pool_forward,
+                          maxpool2d_backward,
+                          maxpool2d_forward,
+)
 from .shuffle import channel_shuffle_backward, channel_shuffle_forward
 
 __all__ = [

@@ -30,8 +30,18 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .._checks import (DEPTHWISE_HINT, check_bias, check_cache, check_dout, check_float_array, check_groups,
-                       check_image_batch, check_weight, common_dtype, window_geometry)
+from .._checks import (
+    DEPTHWISE_HINT,
+    check_bias,
+    check_cache,
+    check_dout,
+    check_float_array,
+    check_groups,
+    check_image_batch,
+    check_weight,
+    common_dtype,
+    window_geometry,
+)
 from .pointwise import by_group
 
 __all__ = ["conv2d_forward", "conv2d_backward", "Conv2dCache", "im2col", "col2im"]

@@ -19,8 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._checks import (check_cache, check_channel_vector, check_dout, check_image_batch, check_mean_and_var,
-                          check_real, check_statistics_batch)
+from .._checks import check_cache, check_dout, check_float_array, check_image_batch, check_real
 
 __all__ = ["batchnorm_forward", "batchnorm_backward", "BatchNormCache"]
 
@@ -156,3 +155,31 @@ class BatchNormCache(NamedTuple):
     training: bool
     mean: np.ndarray
     var: np.ndarray
+
+
+# ---------------------------------------------------------------- checks that belong here
+
+def check_channel_vector(value, name: str, channels: int) -> np.ndarray:
+    """Return ``value`` as a float array of shape (channels,): one number per channel (batch norm's gamma, mean...)."""
+    value = check_float_array(value, name)
+    if value.shape != (channels,):
+        raise ValueError(f"{name} must have shape ({channels},), one value per channel of x, got {value.shape}")
+    return value
+
+
+
+def check_mean_and_var(mean, var) -> tuple:
+    """Return ``(mean, var)`` if both are given (evaluation mode) or neither is (training mode)."""
+    if (mean is None) != (var is None):
+        raise ValueError("pass both mean and var (evaluation mode) or neither (training mode)")
+    return mean, var
+
+
+
+def check_statistics_batch(x: np.ndarray) -> np.ndarray:
+    """Return x (N, C, H, W) if it holds more than one value per channel, so batch statistics exist."""
+    m = x.shape[0] * x.shape[2] * x.shape[3]
+    if m < 2:
+        raise ValueError(f"batch norm in training mode needs more than one value per channel, got x of shape "
+                         f"{x.shape} (N*H*W = {m}); use a larger batch, or evaluation mode (layer.eval())")
+    return x

@@ -26,8 +26,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._checks import (DEPTHWISE_HINT, check_bias, check_cache, check_dout, check_float_array, check_groups,
-                       check_image_batch, check_positive_int, check_weight, common_dtype)
+from .._checks import (
+    DEPTHWISE_HINT,
+    check_bias,
+    check_cache,
+    check_dout,
+    check_float_array,
+    check_groups,
+    check_image_batch,
+    check_positive_int,
+    check_weight,
+    common_dtype,
+)
 
 __all__ = ["conv1x1_forward", "conv1x1_backward", "conv1x1", "Conv1x1Cache"]
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_choice, check_positive_int, check_rng, check_shuffle_unit
+from .._checks import check_choice, check_positive_int, check_rng
 from ..containers import Concat, Residual, Sequential
 from ..layers import AvgPool2d, BatchNorm2d, ChannelShuffle, Conv1x1, Conv2d, ReLU
 
@@ -235,3 +235,47 @@ class ShuffleUnit(Sequential):
         first = f", first_groups={self.first_groups}" if self.first_groups != self.groups else ""
         return (f"ShuffleUnit({self.in_channels}, {self.out_channels}, groups={self.groups}, stride={self.stride}"
                 f"{first})")
+
+
+# ---------------------------------------------------------------- checks that belong here
+
+def check_shuffle_unit(in_channels, out_channels, groups, stride, mid_channels=None, first_groups=None):
+    """Return ``(mid_channels, first_groups)`` of a ShuffleNet unit, defaults filled in (a quarter of
+    ``out_channels``; ``groups``), once they and the widths are known to fit.
+
+    The unit adds its input (stride 1: same width) or concatenates it (stride 2: wider), and its 1x1
+    convolutions split their channels into groups: the first into ``first_groups``, the last into
+    ``groups``. The messages name what the user passed."""
+    mid_name, first_name = "mid_channels", "first_groups"
+    if mid_channels is None:
+        mid_channels, mid_name = out_channels // 4, "mid_channels (out_channels // 4)"
+    else:
+        mid_channels = check_positive_int(mid_channels, "mid_channels")
+    if first_groups is None:
+        first_groups, first_name = groups, "groups"
+    else:
+        first_groups = check_positive_int(first_groups, "first_groups")
+    if stride == 1 and out_channels != in_channels:
+        raise ValueError(f"a stride-1 ShuffleUnit adds its input to its output, so out_channels must equal "
+                         f"in_channels ({in_channels}), got {out_channels}. Use stride=2 to widen.")
+    if stride == 2 and out_channels <= in_channels:
+        raise ValueError(f"a stride-2 ShuffleUnit concatenates its pooled input ({in_channels} channels) with its "
+                         f"branch, so out_channels must exceed in_channels, got {out_channels}")
+    branch = out_channels if stride == 1 else out_channels - in_channels
+    check_group_widths({"in_channels": in_channels, mid_name: mid_channels}, first_groups,
+                       "ShuffleUnit's first 1x1", first_name)
+    out = "out_channels" if stride == 1 else "the branch's out_channels - in_channels"
+    check_group_widths({mid_name: mid_channels, out: branch}, groups, "ShuffleUnit's last 1x1", "groups")
+    return mid_channels, first_groups
+
+
+def check_group_widths(widths, groups, context, name="groups"):
+    """Every width in ``widths`` (a dict: what -> channels) must be at least 1 and split into ``groups``."""
+    empty = [f"{what} is {width}" for what, width in widths.items() if width < 1]
+    if empty:
+        raise ValueError(f"{context}: {', '.join(empty)}; every layer needs at least one channel. "
+                         "Choose a larger width (or width_multiplier).")
+    bad = [f"{what} {width}" for what, width in widths.items() if width % groups]
+    if bad:
+        raise ValueError(f"{context}: {', '.join(bad)} not divisible by {name}={groups}. "
+                         f"Choose widths that {groups} divides, or another {name}.")

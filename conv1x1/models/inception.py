@@ -1,30 +1,20 @@
-"""GoogLeNet's Inception module, built once and used twice: as layers that run, and as their cost.
+"""GoogLeNet's Inception module as layers that run: four branches on one input, joined along channels.
 
 Szegedy et al. 2014, "Going Deeper with Convolutions", arXiv:1409.4842. The
-module runs four branches on the same input and stacks their outputs along
-channels::
-
-    0  1x1 conv -> ReLU                                                 n1x1
-    1  1x1 conv (reduce) -> ReLU -> 3x3 conv, padding 1 -> ReLU         n3x3
-    2  1x1 conv (reduce) -> ReLU -> 5x5 conv, padding 2 -> ReLU         n5x5
-    3  3x3 max pool, stride 1, padding 1 -> 1x1 conv (proj) -> ReLU     pool_proj
-
-The "naive" module of the paper's figure 2(a) has no 1x1 reductions: its 3x3
-and 5x5 convolutions run on all C_in channels, and its pool branch passes all
-C_in channels on. ``conv1x1.cost.inception_branches`` describes both:
-``Inception`` builds its layers from that description, and
-``conv1x1.cost.inception_cost`` prices the same description, so the two cannot
-disagree (a test checks that the layers' own cost equals it).
+branches are described once, by ``conv1x1.cost.inception_branches`` (whose
+docstring draws them): ``Inception`` builds its layers from that description,
+and ``conv1x1.cost.inception_cost`` prices the same description, so the two
+cannot disagree (a test checks that the layers' own cost equals it).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_flag, check_image_batch, check_in_channels, check_positive_int, check_rng
+from .._checks import check_flag, check_in_channels, check_positive_int, check_rng
 from ..containers import Concat, Sequential
 from ..cost.inception import WIDTH_NAMES, inception_branches
-from ..layers import Conv1x1, Conv2d, MaxPool2d, ReLU
+from ..layers import Conv1x1, Conv2d, MaxPool2d, ReLU, input_error
 
 __all__ = ["Inception"]
 
@@ -94,7 +84,10 @@ class Inception(Concat):
 
     def forward(self, x):
         """x: (N, C_in, H, W) -> out: (N, out_channels, H, W)."""
-        return super().forward(check_image_batch(x, self.in_channels, owner=repr(self)))
+        try:
+            return super().forward(x)
+        except ValueError as error:   # in the module's own words when x is the culprit
+            raise input_error(self, x, self.in_channels, error) from None
 
     def cost_node(self, in_shape, name):
         check_in_channels(self, in_shape[0], self.in_channels)

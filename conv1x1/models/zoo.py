@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_choice, check_group_widths, check_positive_int, check_rng, check_width_multiplier
-from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit
+from .._checks import check_choice, check_positive_int, check_real, check_rng
 from ..containers import Sequential
 from ..cost import Report
-from .inception import Inception
 from ..layers import BatchNorm2d, Conv1x1, Conv2d, GlobalAvgPool2d, MaxPool2d, ReLU
+from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit, check_group_widths
+from .inception import Inception
 
 __all__ = ["Network", "mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet", "MODELS"]
 
@@ -72,12 +72,13 @@ class Network(Sequential):
         """The cost of one (3, height, width) image: a Report with one child per named layer."""
         return super().cost(height, width, self.in_channels if in_channels is None else in_channels)
 
-    def cost_node(self, in_shape, name):
-        nodes = []
-        for label, layer in zip(self.names, self):
-            nodes.append(layer.cost_node(in_shape, label))
-            in_shape = nodes[-1].out_shape or in_shape
-        return Report(nodes, title=name or self.name)
+    @property
+    def title(self) -> str:
+        return self.name
+
+    def child_names(self, name) -> list:
+        """The layers' own names ("conv1", "fire2", ...): a network's rows are named as its paper names them."""
+        return list(self.names)
 
 
 def _conv_bn_relu(c_in, c_out, k, stride, rng, dtype):
@@ -307,3 +308,15 @@ def googlenet(num_classes=1000, rng=None, dtype=np.float64) -> Network:
 
 MODELS = {"mobilenet_v1": mobilenet_v1, "resnet50": resnet50, "squeezenet1_0": squeezenet1_0,
           "shufflenet_v1": shufflenet_v1, "googlenet": googlenet}
+
+
+# ---------------------------------------------------------------- checks that belong here
+
+def check_width_multiplier(value, papers="MobileNet's paper uses 1, 0.75, 0.5, 0.25") -> float:
+    """Return a width multiplier (MobileNet's alpha, ShuffleNet's s) as a float if it is in (0, 1]."""
+    alpha = check_real(value, "width_multiplier")
+    if not 0 < alpha <= 1:
+        raise ValueError(f"width_multiplier must be in (0, 1] ({papers}), got {alpha}")
+    return alpha
+
+

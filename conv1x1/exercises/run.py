@@ -1,0 +1,144 @@
+"""Call a learner's function safely: on copies of the inputs, with a time limit, and say what happened.
+
+Whatever the function does (returns, raises, loops for ever, writes into its inputs), ``call`` comes
+back with a :class:`Call` that records it. The function runs in a daemon thread and ``call`` waits at
+most ``timeout`` seconds for it. Python cannot stop a thread from outside, so a function that never
+returns is left running in the background until the interpreter exits (a daemon thread does not keep
+it alive); the command line's ``grade`` runs each submission in a process of its own for that reason.
+Running in a thread rather than a process is what lets lambdas and closures be checked: nothing has to
+be pickled.
+"""
+
+from __future__ import annotations
+
+import inspect
+import linecache
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Call", "call", "copy_args", "signature_problem"]
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE = os.path.dirname(_HERE)                 # conv1x1/
+_NUMPY = os.path.dirname(os.path.abspath(np.__file__))
+
+
+@dataclass
+class Call:
+    """What one call of the learner's function did.
+
+    Attributes
+    ----------
+    returned : object
+        The return value (None if it raised or timed out).
+    error : BaseException or None
+        The exception it raised, if any.
+    where : str
+        The line of the learner's code the exception came from, e.g.
+        ``"line 7 of attempt.py, in conv1x1_forward: out = out + b"``; empty if unknown.
+    timed_out : bool
+        True if it had not returned after the time limit.
+    modified : dict
+        Argument name -> how many of its entries the function changed (only arguments it changed).
+    """
+
+    returned: Any = None
+    error: BaseException | None = None
+    where: str = ""
+    timed_out: bool = False
+    modified: dict = field(default_factory=dict)
+
+
+def copy_args(args: tuple) -> tuple:
+    """Copies of the array arguments (other arguments are passed as they are: ints, tuples, callables)."""
+    return tuple(arg.copy() if isinstance(arg, np.ndarray) else arg for arg in args)
+
+
+def call(fn, args: tuple, names: tuple, timeout: float, slack: dict | None = None) -> Call:
+    """Run ``fn(*copies of args)`` in a thread; wait at most ``timeout`` seconds.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's function.
+    args : tuple
+        The arguments; arrays are copied before the call, so ``args`` itself is never touched.
+    names : tuple of str
+        The parameter names, to say which input was modified.
+    timeout : float
+        Seconds to wait.
+    slack : dict, optional
+        Argument name -> the largest change that still counts as unchanged (numerical_gradient's x,
+        nudged and put back, may differ from the original by rounding). Others must be bit-identical.
+    """
+    given = copy_args(args)
+    box = {}
+
+    def target():
+        try:
+            with np.errstate(all="ignore"):          # NaN and overflow are judged from the result
+                box["returned"] = fn(*given)
+        except BaseException as error:              # noqa: BLE001 - SystemExit and all: report, never die
+            box["error"] = error
+
+    thread = threading.Thread(target=target, name=f"exercise attempt {getattr(fn, '__name__', fn)!r}",
+                              daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        return Call(timed_out=True)
+    error = box.get("error")
+    return Call(returned=box.get("returned"), error=error, where=_learner_line(fn, error) if error else "",
+                modified=_modified(args, given, names, slack or {}))
+
+
+def _modified(before: tuple, after: tuple, names: tuple, slack: dict) -> dict:
+    """Name -> number of changed entries, for every array argument the call changed."""
+    changed = {}
+    for name, old, new in zip(names, before, after):
+        if not isinstance(old, np.ndarray):
+            continue
+        if not isinstance(new, np.ndarray) or new.shape != old.shape:   # resized in place, or rebound
+            changed[name] = old.size
+            continue
+        limit = slack.get(name, 0.0)
+        with np.errstate(all="ignore"):
+            differ = ~((np.abs(new - old) <= limit) | (np.isnan(new) & np.isnan(old)))
+        if differ.any():
+            changed[name] = int(differ.sum())
+    return changed
+
+
+def _learner_line(fn, error: BaseException) -> str:
+    """``"line N of FILE, in NAME: source"`` for the frame of the learner's code that raised."""
+    frames = inspect.getinnerframes(error.__traceback__, context=0) if error.__traceback__ else []
+    frames = [frame for frame in frames if os.path.abspath(frame.filename) != os.path.join(_HERE, "run.py")]
+    own_file = getattr(getattr(fn, "__code__", None), "co_filename", None)
+    theirs = [frame for frame in frames if frame.filename == own_file] if own_file else []
+    if not theirs:   # a partial, a callable object, a builtin: the deepest frame outside NumPy and conv1x1
+        theirs = [frame for frame in frames
+                  if not os.path.abspath(frame.filename).startswith((_NUMPY, _PACKAGE + os.sep))]
+    if not theirs:
+        return ""
+    frame = theirs[-1]
+    text = f"line {frame.lineno} of {os.path.basename(frame.filename)}, in {frame.function}"
+    source = linecache.getline(frame.filename, frame.lineno).strip()
+    return f"{text}: {source}" if source else text
+
+
+def signature_problem(fn, names: tuple) -> str:
+    """Why ``fn`` cannot be called with the exercise's arguments, or "" if it can (or cannot be told)."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):   # some builtins have no signature to read
+        return ""
+    try:
+        signature.bind(*names)
+    except TypeError:
+        return (f"your function's parameters are {signature}, but the exercise calls it with "
+                f"{len(names)} arguments ({', '.join(names)})")
+    return ""
