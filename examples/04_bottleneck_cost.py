@@ -107,7 +107,7 @@ print(f"\n{'reduce to':>9}  {'MACs':>8}  {'vs direct':>9}  {'time (ms)':>9}  {'m
 for width in widths:
     layers = bottleneck(width)
     macs = layers.cost(28, 28).macs
-    timing = measure(lambda: layers.forward(x), macs, repeat=repeat)
+    timing = measure(lambda layers=layers: layers.forward(x), macs, repeat=repeat)
     rows.append((width, macs, timing.seconds))
     print(f"{width:>9}  {human(macs):>8}  {comparison.baseline.macs / macs:>8.1f}x  {timing.seconds * 1e3:>9.2f}  "
           f"{t_direct / timing.seconds:>16.1f}x")
@@ -133,7 +133,8 @@ if plt is not None:
     ax_macs.set_ylabel("million multiply-adds (MACs)")
     ax_macs.set_ylim(bottom=0)
     ax_time = ax_macs.twinx()
-    ax_time.plot(reduce_widths, [r[2] * 1e3 for r in rows], "s:", color="tab:red", label="1x1 reduce -> 5x5: measured ms")
+    ax_time.plot(reduce_widths, [r[2] * 1e3 for r in rows], "s:", color="tab:red",
+                 label="1x1 reduce -> 5x5: measured ms")
     ax_time.axhline(t_direct * 1e3, color="tab:red", ls="-.", lw=0.8, label="direct 5x5: measured ms")
     ax_time.set_ylabel("measured forward time (ms, median)", color="tab:red")
     ax_time.set_ylim(bottom=0)

@@ -37,7 +37,8 @@ def per_branch(report):
             for name, branch in zip(BRANCHES, report.children[:4])}
 
 
-print(f"{'branch':<7} {'naive MACs':>11} {'reduced MACs':>13} {'saving':>7}   {'naive out C':>11} {'reduced out C':>13}")
+print(f"{'branch':<7} {'naive MACs':>11} {'reduced MACs':>13} {'saving':>7}   "
+      f"{'naive out C':>11} {'reduced out C':>13}")
 naive_rows, reduced_rows = per_branch(naive), per_branch(reduced)
 for branch in BRANCHES:
     (_, n_macs, n_c), (_, r_macs, r_c) = naive_rows[branch], reduced_rows[branch]

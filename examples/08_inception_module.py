@@ -70,8 +70,8 @@ def step(module):
 REPEAT = 3 if os.environ.get("CONV1X1_GALLERY") else 5    # fewer when the website is built
 timings = {}
 for name, module, cost in [("with reductions", block, report), ("naive", naive, naive_report)]:
-    forward = measure(lambda: module.forward(x), cost.macs, repeat=REPEAT)
-    both = measure(lambda: step(module), cost.macs + cost.backward_macs, repeat=REPEAT)
+    forward = measure(lambda module=module: module.forward(x), cost.macs, repeat=REPEAT)
+    both = measure(lambda module=module: step(module), cost.macs + cost.backward_macs, repeat=REPEAT)
     timings[name] = (forward, both)
     print(f"{name:<16} {cost.macs / 1e6:6.1f}M MACs  forward {forward.seconds * 1e3:6.1f} ms   "
           f"forward + backward {both.seconds * 1e3:6.1f} ms")

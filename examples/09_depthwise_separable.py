@@ -115,7 +115,7 @@ if plt is not None:
     fig, ax = plt.subplots(figsize=(7, 2.8))
     shares = {"MACs (counted)": (dw_cost.macs / separable_macs, pw_share),
               "time (measured)": (1 - time_share, time_share)}
-    for row, (label, (dw, pw)) in enumerate(shares.items()):
+    for row, (dw, pw) in enumerate(shares.values()):
         ax.barh(row, dw, color="tab:blue", label="depthwise 3x3" if row == 0 else None)
         ax.barh(row, pw, left=dw, color="tab:orange", label="pointwise 1x1" if row == 0 else None)
         ax.text(dw + pw / 2, row, f"{pw:.0%}", ha="center", va="center", color="white", weight="bold")

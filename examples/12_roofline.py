@@ -235,7 +235,8 @@ if measured_ratio >= mac_ratio:
     print(f"\nThis run disagrees: the measured speed-up {measured_ratio:.2f}x is not below the MAC ratio "
           f"{mac_ratio:.2f}x.")
 elif causes:
-    print(f"\nWhy {measured_ratio:.2f}x and not {mac_ratio:.2f}x, from this run's numbers: " + "; and ".join(causes) + ".")
+    print(f"\nWhy {measured_ratio:.2f}x and not {mac_ratio:.2f}x, from this run's numbers: "
+          + "; and ".join(causes) + ".")
     if conv_ratio >= mac_ratio:
         print(f"This run disagrees with the usual explanation that small 1x1 layers are the cause: among the "
               f"convolutions alone the speed-up ({conv_ratio:.2f}x) is not below the MAC ratio.")
@@ -248,8 +249,8 @@ else:
 # -----------------
 #
 # x: intensity (MACs per byte), y: the rate each layer reached (GMAC/s), both log scale. The roof
-# is min(GEMM rate, bandwidth x intensity): no point should lie above it. Layers without MACs (ReLU, pooling) reach 0 GMAC/s and
-# cannot be drawn on a log axis; their times are in the tables above.
+# is min(GEMM rate, bandwidth x intensity): no point should lie above it. Layers without MACs (ReLU,
+# pooling) reach 0 GMAC/s and cannot be drawn on a log axis; their times are in the tables above.
 
 # %%
 try:

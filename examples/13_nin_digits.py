@@ -195,7 +195,8 @@ if plt is not None:
     axes[2, 0].set_title("after 1x1 -> ReLU -> 1x1 -> ReLU (maps 0-7 of 32): AFTER them", fontsize=8, loc="left")
     for c in range(10):
         axes[3, c].imshow(class_maps[c], cmap="magma")
-        axes[3, c].set_title(f"class {c}: {scores[c]:.1f}", fontsize=7, weight="bold" if c == np.argmax(scores) else None)
+        axes[3, c].set_title(f"class {c}: {scores[c]:.1f}", fontsize=7,
+                             weight="bold" if c == np.argmax(scores) else None)
     axes[3, 0].text(-0.5, 4.6, "the 10 class maps (4x4), each titled with its average: the class's score", fontsize=8,
                     va="top")
     fig.suptitle("One test digit through the trained Network in Network", fontsize=11)

@@ -255,11 +255,10 @@ def test_every_gallery_page_shows_what_its_script_printed(visits):
         assert page["outputs"] >= 1, script.name
 
 
-def _ids(path, cache={}):
-    if path not in cache:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        cache[path] = set(re.findall(r'\s(?:id|name)="([^"]+)"', text))
-    return cache[path]
+@functools.cache
+def _ids(path):
+    """The ids and names a built page defines: the anchors a link's #fragment can point at."""
+    return set(re.findall(r'\s(?:id|name)="([^"]+)"', path.read_text(encoding="utf-8", errors="replace")))
 
 
 def test_internal_links_resolve(visits):
