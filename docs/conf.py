@@ -47,7 +47,8 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "counters.md",  # counters.md: the old topic page, now the chapter cost.md
                     "generated/*.examples", "auto_examples/*.ipynb", "auto_examples/*.py",
-                    "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5"]
+                    "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5",
+                    "sg_execution_times.rst", "auto_examples/sg_execution_times.rst"]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 html_css_files = ["conv1x1.css"]
@@ -96,16 +97,17 @@ html_short_title = "conv1x1"
 html_theme_options = {
     "logo": {"text": f"conv1x1 {release}"},
     "icon_links": [],                            # no remote icons or badges
-    "navbar_end": ["theme-switcher", "navbar-icon-links"],
+    "navbar_center": [],                         # the chapters are in the left sidebar; fifteen titles overflow a navbar
+    "navbar_end": ["search-button", "theme-switcher"],
+    "navbar_persistent": [],
     "show_prev_next": True,
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    "header_links_before_dropdown": 5,
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
-html_sidebars = {"**": ["sidebar-nav-bs"]}
+html_sidebars = {"**": ["course-nav"]}           # the whole course on every page (_templates/course-nav.html)
 html_show_sourcelink = True
 html_copy_source = True
 html_last_updated_fmt = None
