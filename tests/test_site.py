@@ -325,3 +325,24 @@ def test_the_api_reference_lists_every_public_name_once():
             if id(value) not in found:
                 missing.append(f"{module_name}.{name}")
     assert missing == [], f"public names missing from docs/api.rst: {missing}"
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
+def test_the_notebook_offered_for_download_runs_top_to_bottom(build, script, tmp_path, monkeypatch):
+    """The .ipynb a reader downloads from the gallery (sphinx-gallery's conversion, not jupytext's) runs in a kernel."""
+    nbformat = importlib.import_module("nbformat")
+    try:
+        nbclient = importlib.import_module("nbclient")
+        importlib.import_module("ipykernel")
+    except ImportError:
+        _missing("nbclient or ipykernel is not installed (pip install -e '.[docs]')")
+    notebook = nbformat.read(next(HTML.glob(f"_downloads/*/{script.stem}.ipynb")), as_version=4)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
+    monkeypatch.setenv("CONV1X1_GALLERY", "1")
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    nbclient.NotebookClient(notebook, timeout=900, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = "".join(o.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                      for o in cell.get("outputs", []) if o.output_type == "stream")
+    assert printed.strip()
+    assert list(tmp_path.iterdir()) == [], "the notebook wrote files into its folder"
