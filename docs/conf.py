@@ -87,7 +87,7 @@ sphinx_gallery_conf = {
     "write_computation_times": False,            # its page loads jQuery and DataTables from a CDN
     "show_signature": False,
     "promote_jupyter_magic": False,
-    "first_notebook_cell": "# conv1x1 example: run the cells top to bottom (needs `pip install \"conv1x1[examples]\"`)",
+    "first_notebook_cell": "# conv1x1 example: run the cells top to bottom (in a clone: pip install -e \".[examples]\")",
 }
 
 # -- HTML: pydata-sphinx-theme, nothing loaded from outside the site ------------------------------------

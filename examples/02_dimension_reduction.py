@@ -57,7 +57,7 @@ try:
     photo = load_sample_image("china.jpg")                 # (427, 640, 3) uint8; needs Pillow too
 except ImportError as error:
     photo = None
-    print(f"\nno photograph: {error} (pip install \"conv1x1[examples]\")")
+    print(f"\nno photograph: {error} (in a clone: pip install -e \".[examples]\")")
 
 if photo is not None:
     image = photo.transpose(2, 0, 1)[None, :, ::2, ::2] / 255.0      # (1, 3, 214, 320), values in [0, 1]
@@ -101,7 +101,7 @@ try:
     import matplotlib.pyplot as plt
 except ImportError:          # the figures are optional: everything above still ran
     plt = None
-    print('matplotlib is not installed: no figures (pip install "conv1x1[examples]")')
+    print('matplotlib is not installed: no figures (in a clone: pip install -e ".[examples]")')
 
 if plt is not None:
     fig, ax = plt.subplots(figsize=(7, 3.2))

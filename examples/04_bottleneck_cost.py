@@ -122,7 +122,7 @@ try:
     import matplotlib.pyplot as plt
 except ImportError:          # the figures are optional: everything above still ran
     plt = None
-    print('\nmatplotlib is not installed: no plot (pip install "conv1x1[examples]")')
+    print('\nmatplotlib is not installed: no plot (in a clone: pip install -e ".[examples]")')
 
 if plt is not None:
     fig, ax_macs = plt.subplots(figsize=(7.5, 4))

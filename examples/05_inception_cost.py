@@ -69,7 +69,7 @@ try:
     from matplotlib.patches import FancyBboxPatch
 except ImportError:          # the figures are optional: everything above still ran
     plt = None
-    print('matplotlib is not installed: no figure (pip install "conv1x1[examples]")')
+    print('matplotlib is not installed: no figure (in a clone: pip install -e ".[examples]")')
 
 COLOURS = {"1x1": "#f4a261", "kxk": "#6fa8dc", "other": "#93c47d"}
 

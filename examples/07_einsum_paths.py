@@ -73,7 +73,7 @@ try:
     import matplotlib.pyplot as plt
 except ImportError:          # the figures are optional: everything above still ran
     plt = None
-    print('matplotlib is not installed: no figure (pip install "conv1x1[examples]")')
+    print('matplotlib is not installed: no figure (in a clone: pip install -e ".[examples]")')
 
 if plt is not None:
     names = list(routes)[::-1]

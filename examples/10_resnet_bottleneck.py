@@ -134,7 +134,7 @@ try:
     import matplotlib.pyplot as plt
 except ImportError:          # the figures are optional: everything above still ran
     plt = None
-    print('matplotlib is not installed: no figures (pip install "conv1x1[examples]")')
+    print('matplotlib is not installed: no figures (in a clone: pip install -e ".[examples]")')
 
 same = all(block_rows(r, block) == block_rows(r, blocks[0]) for r in (paper, v15) for block in blocks)
 print(f"the three downsampling blocks cost the same layer by layer: {same}")

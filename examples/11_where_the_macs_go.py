@@ -61,7 +61,7 @@ try:
     import matplotlib.pyplot as plt
 except ImportError:          # the figures are optional: everything above still ran
     plt = None
-    print('matplotlib is not installed: no plot (pip install "conv1x1[examples]")')
+    print('matplotlib is not installed: no plot (in a clone: pip install -e ".[examples]")')
 
 if plt is not None:
     fig, ax = plt.subplots(figsize=(8, 3.5))

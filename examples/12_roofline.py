@@ -257,7 +257,7 @@ try:
     import matplotlib.pyplot as plt
 except ImportError:          # the figures are optional: everything above still ran
     plt = None
-    print('\nmatplotlib is not installed: no plot (pip install "conv1x1[examples]")')
+    print('\nmatplotlib is not installed: no plot (in a clone: pip install -e ".[examples]")')
 
 if plt is not None:
     fig, ax = plt.subplots(figsize=(8, 5))

@@ -11,7 +11,7 @@ Here we train such a network on scikit-learn's 1,797 handwritten digits (8x8 gre
 no download), and compare it with the same network whose 1x1 layers are linear (no ReLU
 between them) and with one that has no 1x1 layers at all. Same data, seed, optimiser and epochs.
 
-Needs scikit-learn (``pip install "conv1x1[examples]"``). The figures (learning curves, and the
+Needs scikit-learn (in a clone: ``pip install -e ".[examples]"``). The figures (learning curves, and the
 trained network's feature maps before and after its 1x1 layers) need matplotlib; ``--plot FILE.png``
 also saves the learning curves. Training times are those of the machine that ran the script: on the
 website, the machine that built the site. Chapter: :doc:`/training`.
@@ -137,7 +137,7 @@ try:
     import matplotlib.pyplot as plt
 except ImportError:          # the figures are optional: everything above still ran
     plt = None
-    print('\nmatplotlib is not installed: no plot (pip install "conv1x1[examples]")')
+    print('\nmatplotlib is not installed: no plot (in a clone: pip install -e ".[examples]")')
 
 if plt is not None:
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))

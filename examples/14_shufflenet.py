@@ -100,7 +100,7 @@ try:
     import matplotlib.pyplot as plt
 except ImportError:          # the figures are optional: everything else still runs
     plt = None
-    print('matplotlib is not installed: no figures (pip install "conv1x1[examples]")')
+    print('matplotlib is not installed: no figures (in a clone: pip install -e ".[examples]")')
 
 if plt is not None:
     fig, axes = plt.subplots(1, 2, figsize=(8, 4), layout="constrained")

@@ -158,3 +158,26 @@ def test_bottleneck_example_runs_without_matplotlib(tmp_path):
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "matplotlib is not installed" in result.stdout and not (tmp_path / "bottleneck.png").exists()
+
+
+DRAWING = [s for s in SCRIPTS if "plt.show()" in s.read_text() and s.name != "04_bottleneck_cost.py"]
+QUICK_ARGS = {"13_nin_digits.py": ["--epochs", "1"]}   # the figures are what is tested here, not the training
+
+
+@pytest.mark.parametrize("script", DRAWING, ids=lambda p: p.name)
+def test_example_that_draws_still_runs_without_matplotlib(script, tmp_path):
+    """Every figure is optional: with matplotlib hidden the script prints everything, says why there is no
+    figure, and writes no file. (Issue 19: the examples draw figures for the website.)"""
+    if script.name in NEEDS_SKLEARN:
+        pytest.importorskip("sklearn")
+    blocker = tmp_path / "block"
+    (blocker / "matplotlib").mkdir(parents=True)
+    (blocker / "matplotlib" / "__init__.py").write_text("raise ImportError('hidden for this test')\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    env = _env(PYTHONPATH=os.pathsep.join([str(blocker), str(ROOT)]), CONV1X1_GALLERY="1")
+    result = subprocess.run([sys.executable, str(script), *QUICK_ARGS.get(script.name, [])], cwd=work, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "matplotlib is not installed" in result.stdout
+    assert list(work.iterdir()) == []
