@@ -87,7 +87,7 @@ sphinx_gallery_conf = {
     "write_computation_times": False,            # its page loads jQuery and DataTables from a CDN
     "show_signature": False,
     "promote_jupyter_magic": False,
-    "first_notebook_cell": "# conv1x1 example: run the cells top to bottom (in a clone: pip install -e \".[examples]\")",
+    "first_notebook_cell": "# conv1x1: run the cells top to bottom (in a clone: pip install -e \".[examples]\")",
 }
 
 # -- HTML: pydata-sphinx-theme, nothing loaded from outside the site ------------------------------------
@@ -97,7 +97,7 @@ html_short_title = "conv1x1"
 html_theme_options = {
     "logo": {"text": f"conv1x1 {release}"},
     "icon_links": [],                            # no remote icons or badges
-    "navbar_center": [],                         # the chapters are in the left sidebar; fifteen titles overflow a navbar
+    "navbar_center": [],                         # the chapters are in the left sidebar (fifteen overflow a navbar)
     "navbar_end": ["search-button", "theme-switcher"],
     "navbar_persistent": [],
     "show_prev_next": True,
