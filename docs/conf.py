@@ -20,6 +20,8 @@ DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))          # the checkout's package, installed or not
 os.environ.setdefault("CONV1X1_GALLERY", "1")   # the examples time fewer repeats when the gallery runs them
+for _threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")        # one BLAS thread (set before NumPy loads): steadier on a shared machine
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import conv1x1  # noqa: E402

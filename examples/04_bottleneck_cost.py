@@ -125,7 +125,7 @@ except ImportError:          # the figures are optional: everything above still 
     print('\nmatplotlib is not installed: no plot (in a clone: pip install -e ".[examples]")')
 
 if plt is not None:
-    fig, ax_macs = plt.subplots(figsize=(7.5, 4))
+    fig, ax_macs = plt.subplots(figsize=(7.5, 4.8))
     reduce_widths = [r[0] for r in rows]
     ax_macs.plot(reduce_widths, [r[1] / 1e6 for r in rows], "o-", label="1x1 reduce -> 5x5: predicted MMACs")
     ax_macs.axhline(comparison.baseline.macs / 1e6, color="gray", ls="--", label="direct 5x5: predicted MMACs")
@@ -140,7 +140,8 @@ if plt is not None:
     ax_time.set_ylim(bottom=0)
     ax_macs.set_title("28x28x192 -> 28x28x32 with 5x5 filters: predicted MACs and measured time")
     lines = ax_macs.get_legend_handles_labels()[0] + ax_time.get_legend_handles_labels()[0]
-    ax_macs.legend(lines, [line.get_label() for line in lines], loc="upper left", fontsize=8)
+    ax_macs.legend(lines, [line.get_label() for line in lines], loc="upper center", bbox_to_anchor=(0.5, -0.17),
+                   ncol=2, fontsize=8)
     fig.tight_layout()
     if args.plot:
         fig.savefig(args.plot, dpi=110)

@@ -122,7 +122,7 @@ if plt is not None:
         if dw > 0.06:
             ax.text(dw / 2, row, f"{dw:.0%}", ha="center", va="center", color="white", weight="bold")
     ax.set(yticks=[0, 1], yticklabels=list(shares), xlim=(0, 1), xlabel="share of the separable layer",
-           title="MobileNet's separable layer at 14x14x512: who does the MACs, who takes the time")
+           title="Separable 3x3 at 14x14x512: who does the MACs, who takes the time")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=2, fontsize=8)
     fig.tight_layout()
     plt.show()
