@@ -69,17 +69,31 @@ FACTS = {  # script -> checks on its output
     and re.search(r"grouped +120\.0M MACs +87\.3%", out) is not None and "2.89x the MACs" in out
     and "do 95% of the unit's MACs" in out and "bound 1e-7: pass" in out
     and "grouped 1x1, grouped 1x1: 27 of 81" in out and "grouped 1x1, shuffle, grouped 1x1: 81 of 81" in out,
+    "15_to_pytorch.py": lambda out: _to_pytorch_facts(out),
     "11_where_the_macs_go.py": lambda out: "largest in mobilenet_v1: 94.9%" in out
     and re.search(r"mobilenet_v1 +568\.7M +4\.2M +94\.9% +1\.9% +3\.1%", out) is not None
     and re.search(r"resnet50 \(v1\.5\) +4\.1G +25\.6M", out) is not None and "(3.0x fewer)" in out,
 }
 
 
+def _to_pytorch_facts(out):
+    """Without PyTorch the example says so (and exits 0); with it, each crossing keeps the scores to 1e-10."""
+    if "PyTorch is not installed" in out:
+        return "pip install torch==2.13.0" in out and "crossing" not in out
+    crossings = [float(v) for v in re.findall(r"crossing (?:to PyTorch|back): max .* = (\S+)", out)]
+    twin = float(re.search(r"max \|PyTorch - twin\| over the test scores = (\S+)", out).group(1))
+    there, back = re.search(r"-> (\d+\.\d)% in PyTorch after 10 -> (\d+\.\d)% back here", out).groups()
+    resnet = ("25,557,032 parameters, 4,089,184,256 MACs at 224x224 (the same as conv1x1.models.resnet50())" in out
+              or "torchvision is not installed: skipping ResNet-50" in out)
+    return len(crossings) == 2 and max(crossings) < 1e-10 and twin < 1e-9 and there == back \
+        and float(back) >= 95 and resnet
+
+
 def _differences(out):
     return [float(v) for v in re.findall(r"max relative difference (\S+)", out)]
 
 
-NEEDS_SKLEARN = {"13_nin_digits.py"}   # trains on scikit-learn's bundled digits
+NEEDS_SKLEARN = {"13_nin_digits.py", "15_to_pytorch.py"}   # train on scikit-learn's bundled digits
 
 
 def _accuracies(out):
