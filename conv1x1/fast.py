@@ -3,7 +3,7 @@
 The layers and the examples use the plain functions in ``core``, ``conv2d`` and
 ``pooling``, which read like their formulas. This module keeps the tricks that
 make the same computations faster, each only because the benchmark
-(``benchmarks/bench_conv1x1.py``, table in the README's "Performance" section)
+(``benchmarks/bench_conv1x1.py``, table in docs/performance.md)
 shows it buys at least 10% on one of its shapes. The whole functional test
 suite runs over both versions, so they give the same numbers, up to rounding:
 the sums run in another order (in float16 the depthwise route, which rounds

@@ -1,7 +1,7 @@
 """Layer objects: the functions of the library with their state kept for you.
 
-The contract every layer follows (and a layer of your own too; see the README,
-"Write your own layer"):
+The contract every layer follows (and a layer of your own too; see docs/gradients.md,
+"Writing your own layer"):
 
 - ``forward(x) -> out`` keeps what backward needs in ``self.cache``;
   ``layer(x)`` is ``forward``.
