@@ -15,7 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = sorted((ROOT / "examples").glob("[0-9][0-9]_*.py"))
 REQUIRED = os.environ.get("CONV1X1_REQUIRE_DOCS") == "1"
-NEEDS_SKLEARN = {"13_nin_digits.py"}          # trains on scikit-learn's bundled digits
+NEEDS_SKLEARN = {"13_nin_digits.py", "15_to_pytorch.py"}     # train on scikit-learn's bundled digits
+NEEDS_TORCH = {"15_to_pytorch.py"}                           # carries a network to PyTorch and back
 
 
 def _need(module):
@@ -46,6 +47,8 @@ def test_example_runs_top_to_bottom_in_a_jupyter_kernel(script, tmp_path, monkey
     _need("ipykernel")
     if script.name in NEEDS_SKLEARN:
         pytest.importorskip("sklearn")
+    if script.name in NEEDS_TORCH:
+        pytest.importorskip("torch")                    # CI's last pass has it (installed for the PyTorch pass)
     notebook = jupytext.read(script, fmt="py:percent")
     assert len(notebook.cells) >= 3, "the script's # %% cells should become notebook cells"
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
