@@ -97,7 +97,8 @@ def test_intensity_of_the_issue_example():
 
 
 def test_inception_3a_counts_equal_the_counters_table():
-    # docs/cost.md ("Reading other counters"), measured by forward hooks on torch.nn modules: B = R = 288,512, Pin = 150,528
+    # docs/cost.md, "Reading other counters", measured by forward hooks on torch.nn modules:
+    # B = R = 288,512, Pin = 150,528
     counts = C.Inception(192, 64, 96, 128, 16, 32, 32).cost(28, 28).counts()
     assert counts == {"M": 128_049_152, "B": 288_512, "Bc": 288_512, "Bf": 0, "N": 0, "Nc": 0, "R": 288_512,
                       "Pin": 150_528, "Gin": 0, "Gout": 0, "A": 0}
