@@ -1,16 +1,19 @@
-# %% [markdown]
-# # 15. Moving on to PyTorch: the same network, the same weights, one call each way
-#
-# `C.to_torch(model)` gives the `torch.nn.Module` that computes what a model of this library computes,
-# with copies of its weights; `C.from_torch(module)` goes back. Here the Network in Network of example 13
-# trains a few epochs on the digits with this library, crosses to PyTorch and trains a few more there
-# with `torch.optim.SGD`, then comes back. At each crossing we measure how far apart the two sides' scores
-# are. Meanwhile the library trains its own copy the same way with `C.SGD`: both optimisers use PyTorch's
-# rule (momentum buffer `buf = momentum * buf + g + weight_decay * p`, step `p -= lr * buf`), so the two
-# runs should stay together. Last, torchvision's ResNet-50 is read into the library and priced.
-#
-# Needs PyTorch (`pip install torch==2.13.0`; without it the script says so and stops) and scikit-learn
-# for the digits (`pip install "conv1x1[examples]"`); the last part needs torchvision.
+"""
+Example 15: moving on to PyTorch, the same network and weights, one call each way
+=================================================================================
+
+``C.to_torch(model)`` gives the ``torch.nn.Module`` that computes what a model of this library computes,
+with copies of its weights; ``C.from_torch(module)`` goes back. Here the Network in Network of example 13
+trains a few epochs on the digits with this library, crosses to PyTorch and trains a few more there
+with ``torch.optim.SGD``, then comes back. At each crossing we measure how far apart the two sides' scores
+are. Meanwhile the library trains its own copy the same way with ``C.SGD``: both optimisers use PyTorch's
+rule (momentum buffer ``buf = momentum * buf + g + weight_decay * p``, step ``p -= lr * buf``), so the two
+runs should stay together. Last, torchvision's ResNet-50 is read into the library and priced.
+
+Needs PyTorch (``pip install torch==2.13.0``; without it the script says so and stops) and scikit-learn
+for the digits (in a clone: ``pip install -e ".[examples]"``); the last part needs torchvision. The website
+runs it only where the build machine has PyTorch. Chapter: :doc:`/pytorch`.
+"""
 
 # %%
 import argparse
@@ -47,7 +50,8 @@ x, y = load_digits()                                             # (1797, 1, 8, 
 x_train, x_test, y_train, y_test = train_test_split(x, y, test_fraction=0.2, seed=0)
 
 # %% [markdown]
-# ## 1. Train here: example 13's Network in Network (float64)
+# Train here: example 13's Network in Network (float64)
+# -----------------------------------------------------
 
 # %%
 
@@ -71,9 +75,10 @@ here = evaluate(model, x_test, y_test)
 print(f"after {args.epochs} epochs here: test accuracy {here.accuracy:.1%}")
 
 # %% [markdown]
-# ## 2. Carry it to PyTorch
+# Carry it to PyTorch
+# -------------------
 #
-# The scores keep the library's shape, (N, 10, 1, 1): `.flatten(1)` gives PyTorch's usual (N, 10).
+# The scores keep the library's shape, (N, 10, 1, 1): ``.flatten(1)`` gives PyTorch's usual (N, 10).
 
 # %%
 module = C.to_torch(model)
@@ -85,9 +90,10 @@ crossing = np.abs(scores - model.forward(x_test)).max()
 print(f"crossing to PyTorch: max |PyTorch - library| over the {len(x_test)} test images' scores = {crossing:.1e}")
 
 # %% [markdown]
-# ## 3. Train on in PyTorch, with torch.optim.SGD and the same settings, batches and order
+# Train on in PyTorch, with torch.optim.SGD and the same settings, batches and order
+# ----------------------------------------------------------------------------------
 #
-# A twin of the model stays here and trains the same epochs with `C.SGD`, fresh like PyTorch's optimiser.
+# A twin of the model stays here and trains the same epochs with ``C.SGD``, fresh like PyTorch's optimiser.
 
 # %%
 twin = copy.deepcopy(model)
@@ -113,7 +119,8 @@ print(f"the twin trained here with C.SGD: test accuracy {evaluate(twin, x_test, 
       f"{steps} steps on each side, max |PyTorch - twin| over the test scores = {apart:.1e}")
 
 # %% [markdown]
-# ## 4. Bring it back
+# Bring it back
+# -------------
 
 # %%
 back = C.from_torch(module)
@@ -125,9 +132,10 @@ print(f"accuracies: {here.accuracy:.1%} here after {args.epochs} epochs -> {ther
       f"{last} -> {evaluate(back, x_test, y_test).accuracy:.1%} back here")
 
 # %% [markdown]
-# ## 5. Read torchvision's ResNet-50 and price it with this library's report
+# Read torchvision's ResNet-50 and price it with this library's report
+# --------------------------------------------------------------------
 #
-# `C.from_torch` knows torchvision's ResNet (its Bottleneck blocks) and SqueezeNet (its Fire modules).
+# ``C.from_torch`` knows torchvision's ResNet (its Bottleneck blocks) and SqueezeNet (its Fire modules).
 # Pricing allocates nothing more: the converted network holds torchvision's (random) weights.
 
 # %%
