@@ -313,3 +313,12 @@ def test_shuffle_unit_in_float32_keeps_float32_everywhere(stride, c_in, c_out):
 def test_shuffle_unit_refuses_widths_its_groups_cannot_split(kwargs, message):
     with pytest.raises(ValueError, match=message):
         C.ShuffleUnit(**kwargs).forward(np.ones((1, kwargs["in_channels"], 4, 4)))
+
+
+def test_shuffle_unit_cost_knows_its_own_input_depth():
+    """Found when the tests moved: the pooled shortcut of a stride-2 unit did not know the unit's in_channels, so
+    the report's output depth was None and its activations undercounted (1152 instead of 1638)."""
+    unit = C.ShuffleUnit(6, 24, groups=3, stride=2)
+    report = unit.cost(6, 5)
+    assert report.out_shape == (24, 3, 3) == unit.forward(np.zeros((1, 6, 6, 5))).shape[1:]
+    assert report.activations == unit.cost(6, 5, 6).activations == 1638

@@ -83,10 +83,14 @@ def test_inception_parameters_reach_every_array(rng):
 @pytest.mark.parametrize("widths", [(192, 64, 96, 128, 16, 32, 32), (256, 128, 128, 192, 32, 96, 64),
                                     (5, 1, 2, 3, 4, 5, 6)])
 def test_inception_cost_matches_inception_cost_and_its_arrays(widths):
+    """One description feeds the layers and the cost: every row of the layers' own report equals inception_cost's."""
     block = C.Inception(*widths, rng=0)
     report = block.cost(28, 28)
     expected = inception_cost(widths[0], 28, 28, *widths[1:])
     assert report.macs == expected.macs and report.params == expected.params
+    assert report.to_dict() == expected.to_dict()
+    naive = C.Inception(*widths, reductions=False).cost(11, 9)
+    assert naive.to_dict() == inception_cost(widths[0], 11, 9, *widths[1:], reductions=False).to_dict()
     assert report.params == sum(p.size for p in block.params.values())
     assert report.out_shape == (block.out_channels, 28, 28)
 
