@@ -25,7 +25,9 @@ Inception and whole networks), ``conv1x1.cost`` (parameters, MACs and FLOPs; 1 M
 (numerical gradient checks), ``conv1x1.reference`` (slow, obvious implementations
 to learn from), ``conv1x1.fast`` (the engine room: the same functions, tuned) and
 ``conv1x1.timing`` (measurements); on top of them all, ``conv1x1.exercises`` (write the
-pieces yourself and be told what is wrong with them).
+pieces yourself and be told what is wrong with them) and ``conv1x1.torch_bridge``
+(``to_torch`` / ``from_torch``: the same network in PyTorch and back; it imports
+PyTorch only when called).
 """
 
 from . import checkpoint, cost, data, exercises, fast, functional, gradcheck, models, optim, reference, timing, train
@@ -74,6 +76,7 @@ from .layers import (
 from .losses import softmax_cross_entropy
 from .models import Bottleneck, DepthwiseSeparable, Fire, Inception, ShuffleUnit
 from .optim import SGD
+from .torch_bridge import from_torch, to_torch
 
 __version__ = "0.2.0"
 
@@ -89,7 +92,7 @@ __all__ = [
     "Sequential",
     "Concat", "Residual", "Inception", "BatchNorm2d", "ChannelShuffle", "DepthwiseSeparable", "Bottleneck", "Fire",
     "ShuffleUnit",
-    "softmax_cross_entropy", "SGD", "save", "load",
+    "softmax_cross_entropy", "SGD", "save", "load", "to_torch", "from_torch",
     "checkpoint", "cost", "data", "exercises", "fast", "functional", "gradcheck", "models", "optim", "reference",
     "report", "timing", "train",
 ]

@@ -1,7 +1,7 @@
 """Layer objects: the functions of the library with their state kept for you.
 
-The contract every layer follows (and a layer of your own too; see the README,
-"Write your own layer"):
+The contract every layer follows (and a layer of your own too; see docs/gradients.md,
+"Writing your own layer"):
 
 - ``forward(x) -> out`` keeps what backward needs in ``self.cache``;
   ``layer(x)`` is ``forward``.
@@ -155,11 +155,14 @@ class Layer:
     def cost(self, height, width, in_channels=None) -> Report:
         """Parameters, MACs and output sizes for one (in_channels, height, width) image.
 
-        Layers that fix their input depth (convolutions) know ``in_channels``;
-        element-wise layers keep whatever depth they get, so pass it to count
-        their activations (it shows as "?" otherwise). See ``conv1x1.cost``.
+        Layers that fix their input depth (convolutions, blocks) know ``in_channels``
+        and use their own when none is given; element-wise layers keep whatever depth
+        they get, so pass it to count their activations (it shows as "?" otherwise).
+        See ``conv1x1.cost``.
         """
         height, width = check_positive_int(height, "height"), check_positive_int(width, "width")
+        if in_channels is None:
+            in_channels = getattr(self, "in_channels", None)
         if in_channels is not None:
             in_channels = check_positive_int(in_channels, "in_channels")
         node = self.cost_node((in_channels, height, width), None)

@@ -24,6 +24,7 @@ EXAMPLES = [
     ("12_roofline.py", "every layer of module 3a timed against this machine's roofline"),
     ("13_nin_digits.py", "Network in Network trained on real digits: what the 1x1 layers and ReLUs buy"),
     ("14_shufflenet.py", "ShuffleNet: grouped 1x1s at 1/g the cost, the shuffle, Table 1's complexities"),
+    ("15_to_pytorch.py", "NiN trained here, then in PyTorch, then back here; torchvision's ResNet-50 priced"),
 ]
 
 

@@ -1,11 +1,15 @@
-# %% [markdown]
-# # 3. Network in Network: a non-linearity per pixel
-#
-# A 1x1 convolution is linear at each pixel. So is any stack of them *without* an activation in
-# between. Some per-pixel maps are not linear. Here each pixel has two channels, and the target is
-# the XOR of their signs: 1 where exactly one channel is positive. No line separates those
-# pixels, so a single 1x1 convolution stays near chance (its loss stays at chance level). Put a ReLU between two 1x1 convolutions
-# (a tiny MLP run at every pixel, the "Network in Network" idea) and the task is solved.
+"""
+Example 03: Network in Network, a non-linearity per pixel
+=========================================================
+
+A 1x1 convolution is linear at each pixel. So is any stack of them *without* an activation in
+between. Some per-pixel maps are not linear. Here each pixel has two channels, and the target is
+the XOR of their signs: 1 where exactly one channel is positive. No line separates those
+pixels, so a single 1x1 convolution stays near chance (its loss stays at chance level). Put a ReLU
+(``max(0, z)``) between two 1x1 convolutions (a tiny multilayer perceptron run at every pixel, the
+"Network in Network" idea) and the task is solved. The last figure draws both models' decision
+regions over the plane of the two channels. Chapter: :doc:`/nin`.
+"""
 
 # %%
 import numpy as np
@@ -47,10 +51,11 @@ def accuracy(model, x, y):
 
 
 # %% [markdown]
-# ## Two linear 1x1 convolutions are one
+# Two linear 1x1 convolutions are one
+# -----------------------------------
 #
-# Without an activation, `Conv1x1(2, 16)` then `Conv1x1(16, 1)` computes `w2 @ (w1 @ x + b1) + b2`
-# at each pixel, which is the single 1x1 convolution with weights `w2 @ w1` and bias `w2 @ b1 + b2`.
+# Without an activation, ``Conv1x1(2, 16)`` then ``Conv1x1(16, 1)`` computes ``w2 @ (w1 @ x + b1) + b2``
+# at each pixel, which is the single 1x1 convolution with weights ``w2 @ w1`` and bias ``w2 @ b1 + b2``.
 # A ReLU in between breaks that identity: that is what makes the stack a per-pixel MLP.
 
 # %%
@@ -65,7 +70,11 @@ print(f"max |two linear 1x1 convs - one with w2 @ w1|      = {np.max(np.abs(stac
 print(f"max |with a ReLU between them - one with w2 @ w1| = {np.max(np.abs(with_relu - merged)):.1e}\n")
 
 # %% [markdown]
-# ## Training both on the XOR task
+# Training both on the XOR task
+# -----------------------------
+#
+# Both models are trained by plain gradient descent on the binary cross-entropy of the sigmoid of
+# their output (``loss_and_grad`` above), 1,500 steps each.
 #
 # Chance level: a model that says "probability 0.5" everywhere has loss ln 2 = 0.693 (binary
 # cross-entropy) and, on balanced classes, 50% accuracy. A straight line through the plane of the two
@@ -91,3 +100,39 @@ print(f"the linear model's loss is {linear_loss / chance_loss:.0%} of chance's l
       + ("it learned next to nothing" if linear_loss > 0.9 * chance_loss else "it learned something"))
 print(f"the per-pixel MLP's loss is {mlp_loss / chance_loss:.0%} of chance's: "
       + ("the ReLU between two 1x1 convs solves it" if mlp_acc > 0.95 else "it has not solved it yet"))
+
+# %% [markdown]
+# Decision regions over the plane of the two channels
+# ---------------------------------------------------
+#
+# Each pixel is a point (channel 0, channel 1). Lay a grid of such points out as one image of 2
+# channels, run each trained model on it, and colour every point by the probability the model gives
+# to "XOR = 1". The linear model can only split the plane with one straight line; the per-pixel MLP
+# bends its boundary around the four quadrants.
+
+# %%
+try:
+    import matplotlib.pyplot as plt
+except ImportError:          # the figures are optional: everything above still ran
+    plt = None
+    print('matplotlib is not installed: no figure (in a clone: pip install -e ".[examples]")')
+
+if plt is not None:
+    side = np.linspace(-3, 3, 201)
+    c0, c1 = np.meshgrid(side, side)
+    plane = np.stack([c0, c1])[None]                      # (1, 2, 201, 201): every grid point is a pixel
+    shown = np.random.default_rng(1).choice(y_test.size, 600, replace=False)
+    points = x_test.transpose(1, 0, 2, 3).reshape(2, -1)[:, shown]
+    labels = y_test.reshape(-1)[shown]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.8), sharey=True, layout="constrained")
+    for ax, model, name, acc in [(axes[0], linear, "one 1x1 convolution (linear)", linear_acc),
+                                 (axes[1], mlp, "1x1 -> ReLU -> 1x1 (an MLP per pixel)", mlp_acc)]:
+        probability, _ = C.sigmoid_forward(model.forward(plane)[0, 0])
+        regions = ax.contourf(c0, c1, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.75)
+        ax.contour(c0, c1, probability, levels=[0.5], colors="k", linewidths=1.5)
+        ax.scatter(points[0], points[1], c=labels, cmap="RdBu_r", edgecolors="k", linewidths=0.4, s=14)
+        ax.set(title=f"{name}\ntest accuracy {acc:.1%}", xlabel="channel 0", xlim=(-3, 3), ylim=(-3, 3))
+    axes[0].set_ylabel("channel 1")
+    fig.colorbar(regions, ax=axes, label="P(XOR = 1) given by the model")
+    fig.suptitle("XOR of the signs, per pixel: test pixels (dots; red = 1) over the decision regions")
+    plt.show()

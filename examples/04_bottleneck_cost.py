@@ -1,38 +1,59 @@
-# %% [markdown]
-# # 4. The bottleneck: a 1x1 reduction before a 5x5 convolution
-#
-# Map a 28x28x192 feature map to 28x28x32 with 5x5 filters. Directly, every output value is a
-# dot product over a 5x5x192 window: 4,800 multiply-adds (MACs). Reduce the depth to 16 with a
-# 1x1 convolution first, and the 5x5 filters only see 5x5x16 = 400 numbers. The counter predicts
-# the saving; then we time the real layers on real arrays to see how much of it shows up.
-#
-# Run with `--plot FILE.png` to save a plot (needs matplotlib; without it the script only prints).
+"""
+Example 04: the bottleneck, a 1x1 reduction before a 5x5 convolution
+====================================================================
+
+Map a 28x28x192 feature map to 28x28x32 with 5x5 filters. Directly, every output value is a
+dot product over a 5x5x192 window: 4,800 multiply-adds (MACs). Reduce the depth to 16 with a
+1x1 convolution first, and the 5x5 filters only see 5x5x16 = 400 numbers. The counter predicts
+the saving; then we time the real layers on real arrays to see how much of it shows up.
+
+The times are those of the machine that ran the script: on the website, the machine that built the
+site. Run it yourself for yours: ``python examples/04_bottleneck_cost.py [--threads 1] [--repeat 9]
+[--plot sweep.png]`` (the plot needs matplotlib). Chapter: :doc:`/inception`.
+"""
 
 # %%
 import argparse
+import os
+import sys
 
-import numpy as np
+parser = argparse.ArgumentParser(description="direct 5x5 versus 1x1 reduce -> 5x5: predicted MACs, measured time")
+parser.add_argument("--plot", metavar="FILE", help="also save the sweep's plot to FILE (needs matplotlib)")
+parser.add_argument("--repeat", type=int, help="timed runs per layer (default 9; 5 when the website is built)")
+parser.add_argument("--threads", type=int, help="BLAS threads (set before NumPy loads; 1 steadies the timings "
+                                                "on a busy machine)")
+args, _ = parser.parse_known_args()   # a notebook kernel passes arguments of its own: ignore them
+repeat = args.repeat or (5 if os.environ.get("CONV1X1_GALLERY") else 9)
+if args.threads:
+    if "numpy" in sys.modules:
+        print("--threads has no effect here: NumPy was loaded before this script ran")
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = str(args.threads)
 
-import conv1x1 as C
-from conv1x1.cost import bottleneck_comparison, human, measure
+import numpy as np  # noqa: E402 - after the thread count is set
 
-parser = argparse.ArgumentParser(description=__doc__)
-parser.add_argument("--plot", default="bottleneck.png", help="where to save the plot (default %(default)s)")
-parser.add_argument("--repeat", type=int, default=5, help="timed runs per layer (median is reported)")
-args, _ = parser.parse_known_args()  # tolerate a notebook kernel's own arguments
+import conv1x1 as C  # noqa: E402
+from conv1x1.cost import bottleneck_comparison, human  # noqa: E402
+from conv1x1.timing import measure  # noqa: E402
 
 rng = np.random.default_rng(0)
 x = rng.standard_normal((1, 192, 28, 28)).astype(np.float32)
 
 # %% [markdown]
-# ## Predicted: the cost counter (1 MAC = 2 FLOPs)
+# Predicted: the cost counter (1 MAC = 2 FLOPs)
+# ---------------------------------------------
 
 # %%
 comparison = bottleneck_comparison(192, 16, 32, 28, 28, kernel_size=5)
 print(comparison)
 
 # %% [markdown]
-# ## Measured: the same two computations on real float32 arrays
+# Measured: the same two computations on real float32 arrays
+# ----------------------------------------------------------
+#
+# The two are timed in turns (direct, bottleneck, direct, ...), so that a burst of other work on the
+# machine slows both alike; the speed-up of each pair of runs is one sample, and the median and the
+# middle half of those samples are printed.
 
 # %%
 direct = C.Conv2d(192, 32, 5, padding="same", rng=rng, dtype=np.float32)
@@ -44,26 +65,37 @@ def bottleneck(width):
 
 
 reduced = bottleneck(16)
-t_direct = measure(lambda: direct.forward(x), comparison.baseline.macs, repeat=args.repeat)
-t_reduced = measure(lambda: reduced.forward(x), comparison.candidate.macs, repeat=args.repeat)
-speedup = t_direct.seconds / t_reduced.seconds
-worst, best = t_direct.spread[0] / t_reduced.spread[1], t_direct.spread[1] / t_reduced.spread[0]
-print(f"\ndirect 5x5          : {t_direct}")
-print(f"1x1 to 16, then 5x5 : {t_reduced}")
+pairs = [(measure(lambda: direct.forward(x), comparison.baseline.macs, repeat=1),
+          measure(lambda: reduced.forward(x), comparison.candidate.macs, repeat=1)) for _ in range(repeat)]
+t_direct = np.median([d.seconds for d, _ in pairs])
+t_reduced = np.median([r.seconds for _, r in pairs])
+ratios = np.array([d.seconds / r.seconds for d, r in pairs])
+speedup = float(np.median(ratios))
+low, high = np.percentile(ratios, [25, 75])
+rate_direct = comparison.baseline.macs / t_direct / 1e9
+rate_reduced = comparison.candidate.macs / t_reduced / 1e9
+print(f"\ndirect 5x5          : {t_direct * 1e3:7.2f} ms (median of {repeat}), {rate_direct:5.1f} GMAC/s")
+print(f"1x1 to 16, then 5x5 : {t_reduced * 1e3:7.2f} ms (median of {repeat}), {rate_reduced:5.1f} GMAC/s")
 print(f"predicted {comparison.macs_ratio:.1f}x fewer MACs, measured {speedup:.1f}x faster "
-      f"(median of {args.repeat}; from {worst:.1f}x to {best:.1f}x between the slowest and fastest runs)")
-# Time is not MACs: the two computations do not run at the same rate (GMAC/s).
-rates = f"{t_direct.gmacs_per_second:.1f} GMAC/s for the direct 5x5 versus {t_reduced.gmacs_per_second:.1f} for the bottleneck"
-if speedup < comparison.macs_ratio:
-    print(f"measured below predicted: {rates}. The bottleneck's small layers do less work per number moved "
-          "and per Python call, so they reach a lower rate.")
-else:
-    print(f"measured at or above predicted: {rates}. Here the direct 5x5 ran at the lower rate (its larger "
-          "im2col copy costs time but no MACs).")
-print("timings on a busy machine, or with BLAS threads competing for cores, can move several-fold between runs")
+      f"(median of {repeat} paired runs; the middle half of the pairs from {low:.1f}x to {high:.1f}x)")
 
 # %% [markdown]
-# ## A sweep of the reduction width
+# Time is not MACs: the two computations do not run at the same rate (GMAC/s, billions of MACs per
+# second), and the sentence below reads which one ran faster in this run.
+
+# %%
+rates = f"{rate_direct:.1f} GMAC/s for the direct 5x5 versus {rate_reduced:.1f} for the bottleneck"
+if speedup < comparison.macs_ratio:
+    print(f"measured below predicted: {rates}. The bottleneck reached the lower rate (example 12 times "
+          "layers like these one by one to find out why).")
+else:
+    print(f"measured at or above predicted: {rates}. Here the direct 5x5 ran at the lower rate.")
+if high > 1.5 * low:
+    print("the pairs spread widely, as on a busy machine: rerun with --threads 1 and a larger --repeat to compare")
+
+# %% [markdown]
+# A sweep of the reduction width
+# ------------------------------
 #
 # The saving shrinks as the reduction widens; at 192 (no reduction at all) the 1x1 layer is pure
 # extra cost.
@@ -75,35 +107,43 @@ print(f"\n{'reduce to':>9}  {'MACs':>8}  {'vs direct':>9}  {'time (ms)':>9}  {'m
 for width in widths:
     layers = bottleneck(width)
     macs = layers.cost(28, 28).macs
-    timing = measure(lambda: layers.forward(x), macs, repeat=args.repeat)
+    timing = measure(lambda layers=layers: layers.forward(x), macs, repeat=repeat)
     rows.append((width, macs, timing.seconds))
     print(f"{width:>9}  {human(macs):>8}  {comparison.baseline.macs / macs:>8.1f}x  {timing.seconds * 1e3:>9.2f}  "
-          f"{t_direct.seconds / timing.seconds:>16.1f}x")
-print(f"{'direct':>9}  {human(comparison.baseline.macs):>8}  {1:>8.1f}x  {t_direct.seconds * 1e3:>9.2f}  {1:>16.1f}x")
+          f"{t_direct / timing.seconds:>16.1f}x")
+print(f"{'direct':>9}  {human(comparison.baseline.macs):>8}  {1:>8.1f}x  {t_direct * 1e3:>9.2f}  {1:>16.1f}x")
 
 # %% [markdown]
-# ## Plot (optional: needs matplotlib)
+# The sweep, drawn: predicted MACs (left axis) and measured time (right axis)
+# ---------------------------------------------------------------------------
 
 # %%
 try:
-    import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-except ImportError:
-    print("\nmatplotlib is not installed: no plot (pip install 'conv1x1[plot]')")
-else:
-    fig, ax_macs = plt.subplots(figsize=(7, 4))
+except ImportError:          # the figures are optional: everything above still ran
+    plt = None
+    print('\nmatplotlib is not installed: no plot (in a clone: pip install -e ".[examples]")')
+
+if plt is not None:
+    fig, ax_macs = plt.subplots(figsize=(7.5, 4.8))
     reduce_widths = [r[0] for r in rows]
     ax_macs.plot(reduce_widths, [r[1] / 1e6 for r in rows], "o-", label="1x1 reduce -> 5x5: predicted MMACs")
     ax_macs.axhline(comparison.baseline.macs / 1e6, color="gray", ls="--", label="direct 5x5: predicted MMACs")
     ax_macs.set_xlabel("reduction width (channels after the 1x1 convolution)")
     ax_macs.set_ylabel("million multiply-adds (MACs)")
+    ax_macs.set_ylim(bottom=0)
     ax_time = ax_macs.twinx()
-    ax_time.plot(reduce_widths, [r[2] * 1e3 for r in rows], "s:", color="tab:red", label="measured time (ms)")
-    ax_time.set_ylabel("measured forward time (ms)", color="tab:red")
-    ax_macs.set_title("28x28x192 -> 28x28x32 with 5x5 filters")
+    ax_time.plot(reduce_widths, [r[2] * 1e3 for r in rows], "s:", color="tab:red",
+                 label="1x1 reduce -> 5x5: measured ms")
+    ax_time.axhline(t_direct * 1e3, color="tab:red", ls="-.", lw=0.8, label="direct 5x5: measured ms")
+    ax_time.set_ylabel("measured forward time (ms, median)", color="tab:red")
+    ax_time.set_ylim(bottom=0)
+    ax_macs.set_title("28x28x192 -> 28x28x32 with 5x5 filters: predicted MACs and measured time")
     lines = ax_macs.get_legend_handles_labels()[0] + ax_time.get_legend_handles_labels()[0]
-    ax_macs.legend(lines, [line.get_label() for line in lines], loc="upper left", fontsize=8)
+    ax_macs.legend(lines, [line.get_label() for line in lines], loc="upper center", bbox_to_anchor=(0.5, -0.17),
+                   ncol=2, fontsize=8)
     fig.tight_layout()
-    fig.savefig(args.plot, dpi=110)
-    print(f"\nplot saved to {args.plot}")
+    if args.plot:
+        fig.savefig(args.plot, dpi=110)
+        print(f"\nplot saved to {args.plot}")
+    plt.show()

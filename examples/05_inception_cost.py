@@ -1,11 +1,15 @@
-# %% [markdown]
-# # 5. The cost of an Inception module, with and without 1x1 reductions
-#
-# GoogLeNet's module "3a" takes a 28x28x192 map through four branches side by side (1x1; 3x3;
-# 5x5; 3x3 max pool) and stacks their outputs along channels. The naive version (figure 2(a) of
-# the paper) runs the 3x3 and 5x5 convolutions straight on all 192 channels, and its pool branch
-# passes all 192 channels on, so the output gets thicker with every module. The real one puts 1x1
-# convolutions in front of the 3x3 and 5x5 (reductions) and after the pool (projection).
+"""
+Example 05: the cost of an Inception module, with and without 1x1 reductions
+============================================================================
+
+GoogLeNet's module "3a" takes a 28x28x192 map through four branches side by side (1x1; 3x3;
+5x5; 3x3 max pool) and stacks their outputs along channels. The naive version (figure 2(a) of
+the paper) runs the 3x3 and 5x5 convolutions straight on all 192 channels, and its pool branch
+passes all 192 channels on, so the output gets thicker with every module. The real one puts 1x1
+convolutions in front of the 3x3 and 5x5 (reductions) and after the pool (projection). The figure
+at the end draws both modules, branch by branch, with channel widths and MACs from the counter.
+Chapter: :doc:`/inception`.
+"""
 
 # %%
 from conv1x1.cost import human, inception_cost
@@ -17,9 +21,10 @@ print(naive, end="\n\n")
 print(reduced, end="\n\n")
 
 # %% [markdown]
-# ## Per branch
+# Per branch
+# ----------
 #
-# A report of a container is a tree: `report.children` holds one report per branch (each with its
+# A report of a container is a tree: ``report.children`` holds one report per branch (each with its
 # own totals), then the concatenation.
 
 # %%
@@ -32,7 +37,8 @@ def per_branch(report):
             for name, branch in zip(BRANCHES, report.children[:4])}
 
 
-print(f"{'branch':<7} {'naive MACs':>11} {'reduced MACs':>13} {'saving':>7}   {'naive out C':>11} {'reduced out C':>13}")
+print(f"{'branch':<7} {'naive MACs':>11} {'reduced MACs':>13} {'saving':>7}   "
+      f"{'naive out C':>11} {'reduced out C':>13}")
 naive_rows, reduced_rows = per_branch(naive), per_branch(reduced)
 for branch in BRANCHES:
     (_, n_macs, n_c), (_, r_macs, r_c) = naive_rows[branch], reduced_rows[branch]
@@ -49,3 +55,55 @@ print(f"{'total':<7} {human(naive.macs):>11} {human(reduced.macs):>13} {naive.ma
 # %%
 print(f"\nparams: naive {naive.params:,}, reduced {reduced.params:,} ({naive.params / reduced.params:.1f}x fewer)")
 print(f"MACs:   naive {naive.macs:,}, reduced {reduced.macs:,} ({naive.macs / reduced.macs:.1f}x fewer)")
+
+# %% [markdown]
+# The two modules, drawn
+# ----------------------
+#
+# Each box is a layer of the report (ReLUs left out), with the depth it outputs and its MACs; each
+# branch is headed by its total. The input is 28x28x192 in both; only the boxes' numbers differ.
+
+# %%
+try:
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+except ImportError:          # the figures are optional: everything above still ran
+    plt = None
+    print('matplotlib is not installed: no figure (in a clone: pip install -e ".[examples]")')
+
+COLOURS = {"1x1": "#f4a261", "kxk": "#6fa8dc", "other": "#93c47d"}
+
+
+def draw_module(ax, report, title):
+    """Boxes for every layer of each branch (bottom to top), the input below, the concatenation above."""
+    def box(x, y, text, colour, w=0.9, h=0.78):
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02", fc=colour, ec="k", lw=0.8))
+        ax.text(x, y, text, ha="center", va="center", fontsize=8.5)
+
+    box(1.5, 0, "input 28x28x192", "#dddddd", w=3.8, h=0.6)
+    for i, (name, branch) in enumerate(zip(BRANCHES, report.children[:4])):
+        layers = [row for row in branch.layers if row.kind != "relu"]
+        ax.annotate("", xy=(i, 0.55), xytext=(i, 0.3), arrowprops=dict(arrowstyle="->", lw=0.8))
+        for level, row in enumerate(layers, start=1):
+            kind = "other" if row.macs == 0 else ("1x1" if row.kind.endswith("1x1") else "kxk")
+            box(i, level, f"{row.kind}\n-> {row.out_shape[0]} ch\n{human(row.macs)} MACs" if row.macs
+                else f"{row.kind}\n-> {row.out_shape[0]} ch\nno MACs", COLOURS[kind])
+        ax.annotate("", xy=(i, 3.2), xytext=(i, len(layers) + 0.42), arrowprops=dict(arrowstyle="->", lw=0.8))
+        ax.text(i, 3.4, f"{name}: {human(branch.macs)} MACs", ha="center", fontsize=8.5, weight="bold")
+    box(1.5, 4.0, f"concatenate: 28x28x{report.out_shape[0]}   ({human(report.macs)} MACs in all)", "#dddddd",
+        w=3.8, h=0.6)
+    ax.set(xlim=(-0.6, 3.6), ylim=(-0.5, 4.5), title=title)
+    ax.axis("off")
+
+
+if plt is not None:
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5.2))
+    draw_module(axes[0], naive, "naive module (no 1x1 reductions)")
+    draw_module(axes[1], reduced, "GoogLeNet's module 3a (1x1 reductions and pool projection)")
+    handles = [plt.Rectangle((0, 0), 1, 1, fc=c, ec="k") for c in COLOURS.values()]
+    fig.legend(handles, ["1x1 convolution", "3x3 / 5x5 convolution", "max pooling"], loc="lower center", ncol=3,
+               fontsize=8)
+    fig.suptitle(f"Inception 3a on 28x28x192: {human(naive.macs)} MACs naive, {human(reduced.macs)} with 1x1 "
+                 f"reductions ({naive.macs / reduced.macs:.1f}x fewer)")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    plt.show()

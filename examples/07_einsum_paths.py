@@ -1,15 +1,23 @@
-# %% [markdown]
-# # 7. One contraction, many routes: why the fast path looks the way it does
-#
-# `out = einsum('oc,nchw->nohw', w, x)` can be computed in several ways that give the same
-# numbers at very different speeds. The yardstick is the raw GEMM: one BLAS matrix multiply
-# `w @ X` with X already laid out as (C_in, N*H*W). Nothing can do the same MACs much faster.
+"""
+Example 07: one contraction, many routes, and why the fast path looks as it does
+================================================================================
+
+``out = einsum('oc,nchw->nohw', w, x)`` can be computed in several ways that give the same
+numbers at very different speeds. The yardstick is the raw GEMM: one BLAS matrix multiply
+``w @ X`` with X already laid out as (C_in, N*H*W). Nothing can do the same MACs much faster.
+
+The times are those of the machine that ran the script: on the website, the machine that built the
+site. Chapter: :doc:`/performance`.
+"""
 
 # %%
+import os
+
 import numpy as np
 
 import conv1x1 as C
-from conv1x1.cost import conv_cost, measure
+from conv1x1.cost import conv_cost
+from conv1x1.timing import measure
 
 rng = np.random.default_rng(0)
 n, c_in, c_out, h, w_ = 8, 192, 64, 28, 28
@@ -41,20 +49,41 @@ for name, route in list(routes.items())[1:]:
 # Then the clock: the median of several runs, interleaved so that a noisy machine hurts all alike.
 
 # %%
+REPEAT = 3 if os.environ.get("CONV1X1_GALLERY") else 5    # fewer when the website is built
 times = {name: [] for name in routes}
-for _ in range(5):
+for _ in range(REPEAT):
     for name, route in routes.items():
         times[name].append(measure(route, macs, repeat=1, warmup=0).seconds)
 baseline = np.median(times["raw GEMM w @ X (baseline)"])
-print(f"\n{n}x{c_in}x{h}x{w_} -> {c_out} channels, float32, {macs / 1e6:.0f}M MACs")
+print(f"\n{n}x{c_in}x{h}x{w_} -> {c_out} channels, float32, {macs / 1e6:.0f}M MACs; median of {REPEAT} rounds")
 print(f"{'route':<29} {'ms':>8} {'x GEMM':>8} {'GFLOP/s':>8}")
 for name in routes:
     t = np.median(times[name])
     print(f"{name:<29} {t * 1e3:>8.2f} {t / baseline:>7.2f}x {2 * macs / t / 1e9:>8.1f}")
 
 # %% [markdown]
-# Why: plain `np.einsum` runs its own loops in C, one multiply-add at a time, and never calls BLAS.
-# With `optimize=True` it hands the work to `tensordot`, which calls BLAS but must copy x into
+# Why: plain ``np.einsum`` runs its own loops in C, one multiply-add at a time, and never calls BLAS.
+# With ``optimize=True`` it hands the work to ``tensordot``, which calls BLAS but must copy x into
 # (C, N*H*W) order first and the result back to NCHW. The (N, C, H*W) view is free for a
-# contiguous NCHW array (a reshape, no copy), and `w @ x[n]` is a plain GEMM per image: that is
+# contiguous NCHW array (a reshape, no copy), and ``w @ x[n]`` is a plain GEMM per image: that is
 # the library's fast path; the table shows how close to the raw GEMM it gets on this machine.
+
+# %%
+try:
+    import matplotlib.pyplot as plt
+except ImportError:          # the figures are optional: everything above still ran
+    plt = None
+    print('matplotlib is not installed: no figure (in a clone: pip install -e ".[examples]")')
+
+if plt is not None:
+    names = list(routes)[::-1]
+    slowdowns = [np.median(times[name]) / baseline for name in names]
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    bars = ax.barh(names, slowdowns, color=["tab:green" if "GEMM" in n else "tab:blue" for n in names])
+    ax.bar_label(bars, [f"{v:.2f}x" for v in slowdowns], padding=3, fontsize=8)
+    ax.axvline(1, color="k", lw=0.8)
+    ax.set(xscale="log", xlabel="time / raw GEMM time (log scale; 1 = as fast as one BLAS call)",
+           title=f"Seven routes to one 1x1 convolution ({macs / 1e6:.0f}M MACs, float32)")
+    ax.set_xlim(right=max(slowdowns) * 3)
+    fig.tight_layout()
+    plt.show()

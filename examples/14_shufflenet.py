@@ -1,13 +1,19 @@
-# %% [markdown]
-# # 14. ShuffleNet: grouped 1x1 convolutions, and a shuffle so the groups can talk
-#
-# Zhang, Zhou, Lin, Sun 2017 ("ShuffleNet: An Extremely Efficient Convolutional Neural Network for
-# Mobile Devices", arXiv:1707.01083). In MobileNet and in ResNet's bottleneck the 1x1 convolutions do
-# most of the multiply-adds. ShuffleNet *groups* them: a 1x1 with g groups costs 1/g as much, and the
-# network spends the savings on width. Grouping alone would split the network into g towers that never
-# exchange information; a channel shuffle between two grouped layers mixes them again, at no MACs.
+"""
+Example 14: ShuffleNet, grouped 1x1 convolutions and a channel shuffle
+======================================================================
+
+Zhang, Zhou, Lin, Sun 2017 ("ShuffleNet: An Extremely Efficient Convolutional Neural Network for
+Mobile Devices", arXiv:1707.01083). In MobileNet and in ResNet's bottleneck the 1x1 convolutions do
+most of the multiply-adds. ShuffleNet *groups* them: a 1x1 with g groups costs 1/g as much, and the
+network spends the savings on width. Grouping alone would split the network into g towers that never
+exchange information; a channel shuffle between two grouped layers mixes them again, at no MACs.
+The times are those of the machine that ran the script: on the website, the machine that built the
+site. Chapter: :doc:`/networks`.
+"""
 
 # %%
+import os
+
 import numpy as np
 
 import conv1x1 as C
@@ -16,8 +22,11 @@ from conv1x1.cost import human
 from conv1x1.gradcheck import check_layer
 from conv1x1.timing import measure
 
+REPEAT = 3 if os.environ.get("CONV1X1_GALLERY") else 9    # fewer when the website is built
+
 # %% [markdown]
-# ## 1. A 1x1 convolution with g groups costs 1/g (240 -> 240 channels at 28x28, per image)
+# A 1x1 convolution with g groups costs 1/g (240 -> 240 channels at 28x28, per image)
+# -----------------------------------------------------------------------------------
 
 # %%
 dense = C.Conv1x1(240, 240, bias=False).cost(28, 28)
@@ -27,7 +36,8 @@ for g in (1, 2, 3, 4, 8):
     print(f"groups {g}: {cost.macs:>10,} MACs, {cost.params:>6,} params  ({saving})")
 
 # %% [markdown]
-# ## 2. Without the shuffle the groups never talk
+# Without the shuffle the groups never talk
+# -----------------------------------------
 #
 # Two grouped 1x1 layers, 3 groups. Which input channels can change output channel 0? Exactly those
 # where the gradient of output channel 0 is not zero. The shuffle deals the channels of each group out
@@ -60,7 +70,53 @@ for channels in (9, 6):
                                                      f"{per_group} of the 3 groups)"))
 
 # %% [markdown]
-# ## 3. Table 1: the whole network at 224 x 224 for g = 1, 2, 3, 4, 8
+# The same question for every output channel, drawn: a dark square at (output o, input c) means
+# output channel o depends on input channel c (its gradient there is not zero), 9 channels in 3 groups.
+
+# %%
+def dependence(stack, channels):
+    """(channels, channels) booleans: [o, c] is True when output channel o depends on input channel c."""
+    x = np.random.default_rng(0).standard_normal((1, channels, 3, 3))
+    out = stack.forward(x)
+    rows = []
+    for o in range(channels):
+        dout = np.zeros_like(out)
+        dout[:, o] = 1.0
+        rows.append(np.abs(stack.backward(dout)).sum(axis=(0, 2, 3)) > 0)
+    return np.array(rows)
+
+
+def grouped9(seed):
+    return C.Conv1x1(9, 9, groups=3, bias=False, rng=seed)
+
+
+stacks = {"grouped 1x1, grouped 1x1": C.Sequential(grouped9(1), grouped9(2)),
+          "grouped 1x1, shuffle, grouped 1x1": C.Sequential(grouped9(1), C.ChannelShuffle(3), grouped9(2))}
+links = {name: dependence(stack, 9) for name, stack in stacks.items()}
+for name, matrix in links.items():
+    print(f"{name}: {int(matrix.sum())} of 81 (output, input) pairs connected")
+
+try:
+    import matplotlib.pyplot as plt
+except ImportError:          # the figures are optional: everything else still runs
+    plt = None
+    print('matplotlib is not installed: no figures (in a clone: pip install -e ".[examples]")')
+
+if plt is not None:
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4), layout="constrained")
+    for ax, (name, matrix) in zip(axes, links.items()):
+        ax.imshow(matrix, cmap="Greys", vmin=0, vmax=1.3)
+        ax.set_xticks(range(9)), ax.set_yticks(range(9))
+        for edge in (2.5, 5.5):
+            ax.axvline(edge, color="tab:red", lw=0.8), ax.axhline(edge, color="tab:red", lw=0.8)
+        ax.set(title=f"{name}\n{int(matrix.sum())} of 81 pairs connected", xlabel="input channel c",
+               ylabel="output channel o")
+    fig.suptitle("Which inputs reach which outputs (9 channels, 3 groups; red lines: group borders)")
+    plt.show()
+
+# %% [markdown]
+# Table 1: the whole network at 224 x 224 for g = 1, 2, 3, 4, 8
+# -------------------------------------------------------------
 #
 # The paper's "MFLOPs" are multiply-adds, i.e. MACs here. More groups buy wider layers for about the
 # same cost. Table 1's numbers come out to the nearest million when the final FC layer is left out (a
@@ -76,7 +132,8 @@ for g, paper in TABLE_1.items():
     print(f"{g:>2} {width:>14} {paper:>6}M {report.macs - fc:>16,} {report.macs:>12,} {report.params:>10,}")
 
 # %% [markdown]
-# ## 4. Where the multiply-adds go (g = 3)
+# Where the multiply-adds go (g = 3)
+# ----------------------------------
 
 # %%
 report = models.shufflenet_v1(3).cost(224, 224)
@@ -85,7 +142,8 @@ for kind, row in report.by_kind().items():
         print(f"{kind:<10} {human(row['macs']):>7} MACs  {row['macs_share']:6.1%}")
 
 # %% [markdown]
-# ## 5. Measured: the same unit with dense (g = 1) and grouped (g = 3) 1x1s, forward + backward
+# Measured: the same unit with dense (g = 1) and grouped (g = 3) 1x1s, forward + backward
+# ---------------------------------------------------------------------------------------
 #
 # 240 channels at 28x28, a batch of 8, float32: the two units differ only in their 1x1s' groups.
 
@@ -101,7 +159,7 @@ def step(unit):
 
 
 costs = {g: unit.cost(28, 28) for g, unit in units.items()}
-times = {g: measure(lambda u=unit: step(u), 8 * 3 * costs[g].macs, repeat=9) for g, unit in units.items()}
+times = {g: measure(lambda u=unit: step(u), 8 * 3 * costs[g].macs, repeat=REPEAT) for g, unit in units.items()}
 for g in units:
     print(f"g = {g}: {costs[g].macs:>10,} MACs per image; forward + backward {times[g]}")
 predicted = costs[1].macs / costs[3].macs
@@ -114,13 +172,14 @@ if high > 2 * low:
 
 
 # %% [markdown]
-# ## Where the time goes inside the g = 3 unit: each layer of its branch, forward, on its own input
+# Where the time goes inside the g = 3 unit: each layer of its branch, forward, on its own input
+# ----------------------------------------------------------------------------------------------
 
 # %%
 layer_costs = costs[3].layers                       # the same rows as the branch's layers, in order
 h, rows = x, []
 for layer, row in zip(units[3][0].block, layer_costs):
-    t = measure(lambda lay=layer, xin=h: lay.forward(xin), 8 * row.macs, repeat=9)
+    t = measure(lambda lay=layer, xin=h: lay.forward(xin), 8 * row.macs, repeat=REPEAT)
     rows.append((row.name, row.kind, row.macs, t.seconds))
     h = layer.forward(h)
 total = sum(seconds for *_, seconds in rows)
@@ -141,11 +200,12 @@ else:
     print("Here the grouped 1x1s are still where the unit spends most of its time, as their MACs predict.")
 
 # %% [markdown]
-# ## 6. Check the unit's gradients yourself (float64, batch norm with fixed statistics)
+# Check the unit's gradients yourself (float64, batch norm with fixed statistics)
+# -------------------------------------------------------------------------------
 #
 # Batch norm's beta starts at 0. With 3 bottleneck channels in 3 groups, each channel of the last 1x1
 # reads one channel, so a window that the first ReLU zeroed stays exactly 0 down to the final ReLU's
-# kink, where no derivative exists. Random betas move the check off the kinks (as `check_layer` advises).
+# kink, where no derivative exists. Random betas move the check off the kinks (as ``check_layer`` advises).
 
 # %%
 unit = C.ShuffleUnit(6, 12, groups=3, stride=2, rng=0).eval()

@@ -1,21 +1,61 @@
 """Shared fixtures, and the switch that makes CI run the PyTorch comparisons instead of skipping them."""
 
+import importlib
 import os
+import sys
+import types
 
 import numpy as np
 import pytest
 
+
+def import_torchvision():
+    """torchvision, imported beside the CPU build of torch; raises ImportError if it is not installed.
+
+    The torchvision 0.28.0 wheel that CI installs (`pip install --no-deps torchvision==0.28.0 pillow`) registers
+    compiled operators that do not load beside torch's CPU build ("operator torchvision::nms does not exist").
+    Its model definitions are pure Python and need none of them, so on that error the registration module is
+    replaced by an empty one and the import retried.
+    """
+    try:
+        return importlib.import_module("torchvision")
+    except RuntimeError:
+        for name in [name for name in sys.modules if name == "torchvision" or name.startswith("torchvision.")]:
+            del sys.modules[name]
+        sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._meta_registrations")
+        return importlib.import_module("torchvision")
+
+
 if os.environ.get("CONV1X1_REQUIRE_TORCH") == "1":
-    # CI sets this after installing torch: its tests use pytest.importorskip("torch"), which must not skip.
+    # CI sets this after installing torch and torchvision: their tests use pytest.importorskip("torch") and the
+    # `torchvision` fixture, which must not skip.
     try:
         import torch  # noqa: F401
+        import_torchvision()
     except ImportError as error:  # pragma: no cover - only on a broken CI set-up
-        raise pytest.UsageError(f"CONV1X1_REQUIRE_TORCH=1 but torch does not import: {error}") from None
+        raise pytest.UsageError(f"CONV1X1_REQUIRE_TORCH=1 but torch or torchvision does not import: {error}. "
+                                "Install them with `pip install torch==2.13.0` and "
+                                "`pip install --no-deps torchvision==0.28.0 pillow`.") from None
+
+
+@pytest.fixture
+def torchvision():
+    """The torchvision package (see import_torchvision), or a skip where it is not installed."""
+    try:
+        return import_torchvision()
+    except ImportError as error:
+        pytest.skip(f"torchvision is not installed ({error})")
 
 
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def torch():
+    """PyTorch, the oracle of the comparison tests: a test that takes it skips where torch is not installed."""
+    return pytest.importorskip("torch")
 
 
 # Test modules that mark themselves with `pytestmark = pytest.mark.usefixtures("both_paths")` run every

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 import conv1x1 as C
-import conv1x1.checkpoint as checkpoint
-from conv1x1 import GlobalAvgPool2d
+from conv1x1 import GlobalAvgPool2d, checkpoint
 from conv1x1.checkpoint import load, save
 from conv1x1.losses import softmax_cross_entropy
 from conv1x1.optim import SGD
@@ -30,7 +29,7 @@ def assert_same(model, snap):
         np.testing.assert_array_equal(p, snap[name])
 
 
-def test_round_trip_writes_into_the_live_arrays(tmp_path):
+def test_load_after_save_writes_into_the_live_arrays(tmp_path):
     source, target = net(0), net(1)
     live = target[0].params["w"]
     save(source, tmp_path / "a.npz")
@@ -47,7 +46,7 @@ def toy_digits(n=96, seed=0):
     return x, y
 
 
-def test_training_resumed_from_a_checkpoint_continues_exactly_as_if_uninterrupted(tmp_path):
+def test_checkpoint_resumed_training_continues_exactly_as_if_uninterrupted(tmp_path):
     x, y = toy_digits()
 
     def optimizer_for(model):
@@ -71,7 +70,7 @@ def test_training_resumed_from_a_checkpoint_continues_exactly_as_if_uninterrupte
     assert [h.train_loss for h in rest] == [h.train_loss for h in history[2:]]
 
 
-def test_resuming_without_the_momentum_buffers_is_not_the_same(tmp_path):
+def test_checkpoint_without_the_momentum_buffers_does_not_resume_the_same(tmp_path):
     """The optimizer's state matters: this is why save/load take it (the test above could not pass without)."""
     x, y = toy_digits()
     a, b = net(0), net(0)
@@ -97,7 +96,7 @@ def WithBuffers(conv):
     return C.Sequential(conv, Stats())
 
 
-def test_buffers_are_saved_and_checked(tmp_path):
+def test_checkpoint_saves_and_checks_buffers(tmp_path):
     a = WithBuffers(C.Conv1x1(2, 3, rng=0))
     a.buffers["1.running_mean"][...] = [1.0, 2.0, 3.0]
     save(a, tmp_path / "b.npz")
@@ -118,7 +117,7 @@ def test_buffers_are_saved_and_checked(tmp_path):
                           GlobalAvgPool2d(), C.Conv1x1(10, 10, rng=1)), r"'4\.w' is missing"),
     (lambda: C.Sequential(C.Conv2d(1, 8, 3, padding=1, rng=1), C.ReLU()), r"the file has '2\.w'"),
 ])
-def test_a_different_architecture_is_refused_and_the_model_unchanged(tmp_path, other, message):
+def test_load_refuses_a_different_architecture_and_leaves_the_model_unchanged(tmp_path, other, message):
     save(net(0), tmp_path / "a.npz")
     model = other()
     before = snapshot(model)
@@ -128,7 +127,7 @@ def test_a_different_architecture_is_refused_and_the_model_unchanged(tmp_path, o
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garble", "empty", "text"])
-def test_a_damaged_file_is_refused_and_the_model_unchanged(tmp_path, damage):
+def test_load_refuses_a_damaged_file_and_leaves_the_model_unchanged(tmp_path, damage):
     path = tmp_path / "a.npz"
     save(net(0), path)
     data = path.read_bytes()
@@ -148,7 +147,7 @@ def test_a_damaged_file_is_refused_and_the_model_unchanged(tmp_path, damage):
     assert_same(model, before)
 
 
-def test_another_format_version_is_refused(tmp_path):
+def test_load_refuses_another_format_version(tmp_path):
     np.savez(tmp_path / "old.npz", format_version=np.array(99), **{"params/0.w": np.zeros((8, 1, 3, 3))})
     with pytest.raises(ValueError, match="format version 1"):
         load(net(0), tmp_path / "old.npz")
@@ -157,12 +156,27 @@ def test_another_format_version_is_refused(tmp_path):
         load(net(0), tmp_path / "foreign.npz")
 
 
-def test_missing_file(tmp_path):
+@pytest.mark.parametrize("key", ["extra/x", "junk"])
+def test_load_refuses_an_entry_outside_the_known_sections(tmp_path, key):
+    """From the second mutation run, over checkpoint.py."""
+    model = C.Conv1x1(3, 2, rng=0)
+    before = {name: value.copy() for name, value in model.params.items()}
+    path = tmp_path / "odd.npz"
+    arrays = {"format_version": np.array(1), "with_optimizer": np.array(False), key: np.zeros(1)}
+    arrays.update({f"params/{name}": value + 1 for name, value in model.params.items()})
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="unexpected entry"):
+        load(model, path)
+    for name, value in model.params.items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_load_of_a_missing_file_is_a_file_not_found_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         load(net(0), tmp_path / "nothing.npz")
 
 
-def test_optimizer_state_must_be_there_when_asked_for(tmp_path):
+def test_load_refuses_a_file_without_the_optimizer_state_asked_for(tmp_path):
     model = net(0)
     save(model, tmp_path / "a.npz")
     optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
@@ -170,7 +184,21 @@ def test_optimizer_state_must_be_there_when_asked_for(tmp_path):
         load(model, tmp_path / "a.npz", optimizer=optimizer)
 
 
-def test_optimizer_mismatch_changes_nothing(tmp_path):
+def test_load_reads_a_file_without_the_with_optimizer_flag_as_holding_no_optimizer_state(tmp_path):
+    """From the second mutation run, over checkpoint.py."""
+    from conv1x1.optim import SGD
+    model = C.Conv1x1(3, 2, rng=0)
+    path = tmp_path / "bare.npz"
+    arrays = {f"params/{name}": value + 1 for name, value in model.params.items()}
+    np.savez(path, format_version=np.array(1), **arrays)
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="no optimizer state"):
+        load(model, path, optimizer)
+    load(model, path)                                        # without the optimizer it loads
+    np.testing.assert_array_equal(model.params["w"], C.Conv1x1(3, 2, rng=0).params["w"] + 1)
+
+
+def test_load_refuses_a_mismatched_optimizer_and_changes_nothing(tmp_path):
     model = net(0)
     optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
     model.backward(np.ones(model.forward(np.zeros((2, 1, 8, 8))).shape))
@@ -186,13 +214,13 @@ def test_optimizer_mismatch_changes_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("where", ["missing_dir", "a_directory"])
-def test_an_unwritable_path_is_a_clear_error(tmp_path, where):
+def test_save_to_an_unwritable_path_is_a_clear_error(tmp_path, where):
     path = tmp_path / "no" / "such" / "dir" / "a.npz" if where == "missing_dir" else tmp_path
     with pytest.raises(OSError, match="cannot save the checkpoint"):
         save(net(0), path)
 
 
-def test_a_failed_save_leaves_the_old_checkpoint_intact(tmp_path, monkeypatch):
+def test_save_that_fails_leaves_the_old_checkpoint_intact(tmp_path, monkeypatch):
     path = tmp_path / "good.npz"
     good = net(0)
     save(good, path)
@@ -213,6 +241,32 @@ def test_a_failed_save_leaves_the_old_checkpoint_intact(tmp_path, monkeypatch):
     assert_same(restored, snapshot(good))
 
 
-def test_save_keeps_the_file_readable_by_others(tmp_path):
-    save(net(0), tmp_path / "a.npz")
-    assert (tmp_path / "a.npz").stat().st_mode & 0o644 == 0o644
+def test_save_syncs_the_file_before_renaming(tmp_path, monkeypatch):
+    """From the second mutation run, over checkpoint.py."""
+    calls = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(checkpoint.os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(checkpoint.os, "replace", lambda a, b: (calls.append("replace"), real_replace(a, b))[1])
+    save(C.Conv1x1(3, 2, rng=0), tmp_path / "m.npz")
+    assert calls == ["fsync", "replace"]
+
+
+def test_save_flushes_python_buffers_before_fsync(tmp_path, monkeypatch):
+    """From the second mutation run, over checkpoint.py."""
+    sizes = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(checkpoint.os, "fsync", lambda fd: (sizes.append(os.fstat(fd).st_size), real_fsync(fd))[1])
+    path = tmp_path / "m.npz"
+    save(C.Conv1x1(3, 2, rng=0), path)
+    assert sizes == [os.path.getsize(path)]        # every byte reached the OS before the sync
+
+
+def test_save_makes_a_new_file_rw_r_r_and_keeps_an_old_ones_mode(tmp_path):
+    """Readable by others, as files usually are. The exact mode, and an old file's kept, are from the second
+    mutation run, over checkpoint.py."""
+    path = tmp_path / "m.npz"
+    save(C.Conv1x1(3, 2, rng=0), path)
+    assert os.stat(path).st_mode & 0o777 == 0o644          # not mkstemp's private 0o600
+    os.chmod(path, 0o600)
+    save(C.Conv1x1(3, 2, rng=1), path)
+    assert os.stat(path).st_mode & 0o777 == 0o600

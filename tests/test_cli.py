@@ -1,8 +1,10 @@
-"""The cost command: its defaults, its formats, its refusals (exit 2, no traceback) and its output errors."""
+"""conv1x1.cli, the command line: the cost command's defaults, formats and options, its refusals (exit 2, no
+traceback), its output errors (a broken pipe, a full or closed stdout), in process and as ``python -m conv1x1``."""
 
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -11,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import conv1x1 as C
-from conv1x1.__main__ import main
-from conv1x1.cost import bottleneck_comparison, conv_cost
+from conv1x1.cli import main
+from conv1x1.cost import conv_cost
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = ["cost", "--in", "192", "--out", "32", "--size", "28"]
@@ -25,15 +27,7 @@ def cli(capsys, *args):
     return status, out, err
 
 
-def refused(capsys, *args):
-    """Run a command that must exit 2; return its stderr."""
-    with pytest.raises(SystemExit) as stop:
-        main(list(args))
-    assert stop.value.code == 2
-    return capsys.readouterr().err
-
-
-def test_defaults_are_the_python_apis_a_1x1_convolution(capsys):
+def test_cost_command_defaults_to_a_1x1_convolution_as_the_python_api(capsys):
     status, out, _ = cli(capsys, *LAYER, "--format", "json")
     tree = json.loads(out)
     layer = C.Conv1x1(192, 32).cost(28, 28)[0]
@@ -41,7 +35,7 @@ def test_defaults_are_the_python_apis_a_1x1_convolution(capsys):
     assert tree["params"] == layer.params and tree["children"][0]["out_shape"] == [32, 28, 28]
 
 
-def test_explain_prints_the_working(capsys):
+def test_cost_command_explain_prints_the_working(capsys):
     _, out, _ = cli(capsys, *BOTTLENECK, "--explain")
     assert "H_out·W_out·C_out·C_in·K·K = 28·28·32·192·5·5 = 120,422,400" in out
     assert "28·28·16·192·1·1 = 2,408,448" in out and "28·28·32·16·5·5 = 10,035,200" in out
@@ -51,7 +45,7 @@ def test_explain_prints_the_working(capsys):
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "html", "json", "csv"])
-def test_every_format_holds_the_exact_or_rounded_counts(capsys, fmt):
+def test_cost_command_every_format_holds_the_exact_or_rounded_counts(capsys, fmt):
     status, out, _ = cli(capsys, *BOTTLENECK, "--format", fmt)
     assert status == 0
     if fmt == "json":
@@ -68,7 +62,7 @@ def test_every_format_holds_the_exact_or_rounded_counts(capsys, fmt):
         assert "10,035,200" in out
 
 
-def test_batch_multiplies_counts_but_not_params(capsys):
+def test_cost_command_batch_multiplies_counts_but_not_params(capsys):
     _, out, _ = cli(capsys, *LAYER, "--batch", "8", "--format", "json")
     tree = json.loads(out)
     assert tree["macs"] == 8 * 4_816_896 and tree["params"] == 192 * 32 + 32 and tree["per"] == "batch of 8"
@@ -80,7 +74,7 @@ def _inception(width_multiplier=1.0):
     return C.Inception(192, 64, 96, 128, 16, 32, 32)
 
 
-def test_depth_opens_the_tree_and_by_kind_splits_it(monkeypatch, capsys):
+def test_cost_command_depth_opens_the_tree_and_by_kind_splits_it(monkeypatch, capsys):
     monkeypatch.setattr("conv1x1.cli.MODELS", {"3a": _inception})
     _, shallow, _ = cli(capsys, "cost", "--model", "3a", "--size", "28", "--depth", "1")
     _, deep, _ = cli(capsys, "cost", "--model", "3a", "--size", "28", "--depth", "2")
@@ -90,7 +84,7 @@ def test_depth_opens_the_tree_and_by_kind_splits_it(monkeypatch, capsys):
     assert json.loads(kinds)["kxk"]["macs"] == conv_cost(192, 32, 28, 28, 3, padding=1).macs
 
 
-def test_roofline_reports_peaks_and_a_bound(capsys):
+def test_cost_command_roofline_reports_peaks_and_a_bound(capsys):
     _, out, _ = cli(capsys, *BOTTLENECK, "--roofline", "--format", "json")
     result = json.loads(out)
     assert result["peaks"]["gmacs"]["float32"] > 0 and result["peaks"]["gb_per_second"] > 0
@@ -99,29 +93,15 @@ def test_roofline_reports_peaks_and_a_bound(capsys):
     assert all(layer["bound"] in ("compute", "memory") and layer["seconds"] > 0 for layer in layers)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--explain", "--format", "html"], "--explain prints text"),
-    (["--explain", "--roofline"], "choose one"),
-    (["--by-kind", "--format", "csv"], "text or json"),
-    (["--depth", "2", "--format", "json"], "--depth"),
-    (["--depth", "0"], "--depth must be a positive integer"),
-    (["--batch", "0"], "--batch must be a positive integer"),
-    (["--dtype", "float64"], "--roofline"),
-    (["--width-multiplier", "0.5"], "--model only"),
-    (["--padding", "lots"], "--padding"),
-    (["--model", "resnet50"], "--model prices a whole network"),
-    (["--batch", "2", "--explain"], "per image"),
-])
-def test_bad_combinations_exit_2_with_a_message(capsys, args, message):
-    assert message in refused(capsys, *LAYER, *args)
+def refused(capsys, *args):
+    """Run a command that must exit 2; return its stderr."""
+    with pytest.raises(SystemExit) as stop:
+        main(list(args))
+    assert stop.value.code == 2
+    return capsys.readouterr().err
 
 
-def test_reduce_refuses_stride_and_padding(capsys):
-    assert "--reduce" in refused(capsys, *BOTTLENECK, "--stride", "2")
-    assert "give --in" in refused(capsys, "cost", "--out", "3", "--size", "5")
-
-
-def test_a_200_digit_channel_count_is_priced_exactly(capsys):
+def test_cost_command_prices_a_200_digit_channel_count_exactly(capsys):
     huge = 10**199 + 7
     status, out, _ = cli(capsys, "cost", "--in", str(huge), "--out", "32", "--size", "28", "--format", "json")
     assert status == 0 and json.loads(out)["macs"] == 28 * 28 * 32 * huge
@@ -134,7 +114,7 @@ def test_a_200_digit_channel_count_is_priced_exactly(capsys):
     assert "more digits" in refused(capsys, "cost", "--in", wide, "--out", wide, "--size", "28", "--format", "json")
 
 
-def test_model_builds_from_the_registry_with_its_options(monkeypatch, capsys):
+def test_cost_command_model_builds_from_the_registry_with_its_options(monkeypatch, capsys):
     calls = []
 
     def tiny(width_multiplier=1.0):
@@ -151,7 +131,102 @@ def test_model_builds_from_the_registry_with_its_options(monkeypatch, capsys):
     assert "--size" in refused(capsys, "cost", "--model", "tiny")
 
 
-def test_a_broken_pipe_is_quiet(monkeypatch, capsys):
+def test_cost_command_stride_on_prices_the_papers_resnet50(capsys):
+    """He et al. 2015 (arXiv:1512.03385) stride on the first 1x1: 3.86e9 MACs; torchvision's v1.5 4.09e9."""
+    for stride_on, macs in (("1x1", 3_857_973_248), ("3x3", 4_089_184_256)):
+        assert main(["cost", "--model", "resnet50", "--size", "224", "--stride-on", stride_on, "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["macs"] == macs
+
+
+def test_cost_command_groups_prices_shufflenets_table_1(capsys):
+    """Zhang et al. 2017 (arXiv:1707.01083), Table 1: g = 8 costs 137M multiply-adds without the FC layer."""
+    assert main(["cost", "--model", "shufflenet_v1", "--size", "224", "--groups", "8", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert round((report["macs"] - 1000 * 1536) / 1e6) == 137
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--explain", "--format", "html"], "--explain prints text"),
+    (["--explain", "--roofline"], "choose one"),
+    (["--by-kind", "--format", "csv"], "text or json"),
+    (["--depth", "2", "--format", "json"], "--depth"),
+    (["--depth", "0"], "--depth must be a positive integer"),
+    (["--batch", "0"], "--batch must be a positive integer"),
+    (["--dtype", "float64"], "--roofline"),
+    (["--width-multiplier", "0.5"], "--model only"),
+    (["--padding", "lots"], "--padding"),
+    (["--model", "resnet50"], "--model prices a whole network"),
+    (["--batch", "2", "--explain"], "per image"),
+])
+def test_cost_command_bad_combinations_exit_2_with_a_message(capsys, args, message):
+    assert message in refused(capsys, *LAYER, *args)
+
+
+def test_cost_command_reduce_refuses_stride_and_padding(capsys):
+    assert "--reduce" in refused(capsys, *BOTTLENECK, "--stride", "2")
+    assert "give --in" in refused(capsys, "cost", "--out", "3", "--size", "5")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model", "resnet50", "--width-multiplier", "0.5"], "--width-multiplier does not apply to --model resnet50"),
+    (["--model", "mobilenet_v1", "--stride-on", "1x1"], "--stride-on does not apply to --model mobilenet_v1"),
+    (["--in", "3", "--out", "4", "--stride-on", "1x1"], "apply to --model only"),
+    (["--in", "3", "--out", "4", "--groups", "3"], "apply to --model only"),
+    (["--model", "mobilenet_v1", "--groups", "3"], "--groups does not apply to --model mobilenet_v1"),
+    (["--model", "shufflenet_v1", "--groups", "5"], "groups must be one of"),
+    (["--model", "shufflenet_v1", "--groups", "2", "--width-multiplier", "0.5"], "not divisible by groups=2"),
+])
+def test_cost_command_model_options_belong_to_their_model(capsys, args, message):
+    with pytest.raises(SystemExit) as exit_:
+        main(["cost", "--size", "224", *args])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def _env(**extra):
+    """The environment of a subprocess: this checkout's package importable even when not installed."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": path, **extra}
+
+
+def run(args, cwd):
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=300)
+
+
+def test_cost_command_runs_as_python_dash_m(tmp_path):
+    result = run(["-m", "conv1x1", "cost", "--in", "192", "--reduce", "16", "--out", "32", "--size", "28",
+                  "--kernel", "5"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for fact in ("120,422,400", "12,443,648", "9.7x", "FLOPs (= 2 x MACs)"):
+        assert fact in result.stdout
+    single = run(["-m", "conv1x1", "cost", "--in", "192", "--out", "32", "--size", "28", "--kernel", "1"],
+                 cwd=tmp_path)
+    assert single.returncode == 0 and "4.8M" in single.stdout
+    default = run(["-m", "conv1x1", "cost", "--in", "192", "--out", "32", "--size", "28", "--explain"], cwd=tmp_path)
+    # the defaults are the Python API's: a 1x1 convolution (kernel 1, padding 0), as C.Conv1x1(192, 32)
+    assert default.returncode == 0 and "28·28·32·192·1·1 = 4,816,896" in default.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["cost", "--in", "0", "--out", "32", "--size", "28"], "in_channels"),
+    (["cost", "--in", "x", "--out", "32", "--size", "28"], "--in"),
+    (["cost", "--in", "192", "--out", "32"], "--size"),
+    (["cost", "--in", "192", "--out", "32", "--size", "28", "--kernel", "4", "--padding", "same"], "odd kernel"),
+    (["cost", "--in", "192", "--out", "32", "--size", "4", "--kernel", "7", "--padding", "0"], "larger than"),
+    (["cost", "--in", "192", "--out", "32", "--size", "28", "--padding", "lots"], "--padding"),
+    (["nonsense"], "invalid choice"),
+])
+def test_cost_command_bad_arguments_exit_2_without_a_traceback(tmp_path, args, message):
+    result = run(["-m", "conv1x1", *args], cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_main_help_lists_the_cost_command(tmp_path):
+    result = run(["-m", "conv1x1", "--help"], cwd=tmp_path)
+    assert result.returncode == 0 and "cost" in result.stdout
+
+
+def test_main_is_quiet_on_a_broken_pipe(monkeypatch, capsys):
     class Broken(io.StringIO):
         def write(self, text):
             raise BrokenPipeError(32, "Broken pipe")
@@ -171,49 +246,7 @@ def _shell(command):
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 @pytest.mark.parametrize("redirect", ["> /dev/full", ">&-"])
 @pytest.mark.parametrize("command", ["cost --in 192 --out 32 --size 28", ""])
-def test_a_full_or_closed_stdout_gives_a_message_not_a_traceback(redirect, command):
+def test_main_on_a_full_or_closed_stdout_gives_a_message_not_a_traceback(redirect, command):
     result = _shell(f"'{sys.executable}' -m conv1x1 {command} {redirect}")
     assert result.returncode == 1
     assert "could not write the output" in result.stderr and "Traceback" not in result.stderr
-
-
-def test_comparison_as_report_keeps_both_trees():
-    comparison = bottleneck_comparison(192, 16, 32, 28, 28)
-    both = comparison.as_report()
-    assert [child.macs for child in both.children] == [120_422_400, 12_443_648]
-
-
-def test_stride_on_prices_the_papers_resnet50(capsys):
-    """He et al. 2015 (arXiv:1512.03385) stride on the first 1x1: 3.86e9 MACs; torchvision's v1.5 4.09e9."""
-    import json
-
-    from conv1x1.__main__ import main
-    for stride_on, macs in (("1x1", 3_857_973_248), ("3x3", 4_089_184_256)):
-        assert main(["cost", "--model", "resnet50", "--size", "224", "--stride-on", stride_on, "--format", "json"]) == 0
-        assert json.loads(capsys.readouterr().out)["macs"] == macs
-
-
-@pytest.mark.parametrize("args, message", [
-    (["--model", "resnet50", "--width-multiplier", "0.5"], "--width-multiplier does not apply to --model resnet50"),
-    (["--model", "mobilenet_v1", "--stride-on", "1x1"], "--stride-on does not apply to --model mobilenet_v1"),
-    (["--in", "3", "--out", "4", "--stride-on", "1x1"], "apply to --model only"),
-    (["--in", "3", "--out", "4", "--groups", "3"], "apply to --model only"),
-    (["--model", "mobilenet_v1", "--groups", "3"], "--groups does not apply to --model mobilenet_v1"),
-    (["--model", "shufflenet_v1", "--groups", "5"], "groups must be one of"),
-    (["--model", "shufflenet_v1", "--groups", "2", "--width-multiplier", "0.5"], "not divisible by groups=2"),
-])
-def test_model_options_belong_to_their_model(capsys, args, message):
-    from conv1x1.__main__ import main
-    with pytest.raises(SystemExit) as exit_:
-        main(["cost", "--size", "224", *args])
-    assert exit_.value.code == 2 and message in capsys.readouterr().err
-
-
-def test_groups_prices_shufflenets_table_1(capsys):
-    """Zhang et al. 2017 (arXiv:1707.01083), Table 1: g = 8 costs 137M multiply-adds without the FC layer."""
-    import json
-
-    from conv1x1.__main__ import main
-    assert main(["cost", "--model", "shufflenet_v1", "--size", "224", "--groups", "8", "--format", "json"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert round((report["macs"] - 1000 * 1536) / 1e6) == 137

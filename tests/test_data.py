@@ -12,7 +12,7 @@ import conv1x1
 from conv1x1.data import batches, load_digits, train_test_split
 
 
-def test_load_digits():
+def test_load_digits_gives_the_digits_scaled_to_0_1():
     pytest.importorskip("sklearn")
     x, y = load_digits()
     assert x.shape == (1797, 1, 8, 8) and x.dtype == np.float64 and y.dtype == np.int64
@@ -30,7 +30,7 @@ def test_load_digits_without_sklearn_says_how_to_install(tmp_path):
     assert 'pip install "conv1x1[examples]"' in out
 
 
-def test_split_is_a_seeded_partition():
+def test_train_test_split_is_a_seeded_partition():
     x, y = np.arange(100.0).reshape(50, 2), np.arange(50)
     _, x_test, y_train, y_test = train_test_split(x, y, 0.2, seed=3)
     assert len(y_test) == 10 and len(y_train) == 40
@@ -39,6 +39,53 @@ def test_split_is_a_seeded_partition():
     again = train_test_split(x, y, 0.2, seed=3)
     np.testing.assert_array_equal(again[3], y_test)
     assert not np.array_equal(train_test_split(x, y, 0.2, seed=4)[3], y_test)
+
+
+def test_train_test_split_sizes():
+    """From the second mutation run, over _validation.py."""
+    # round(0.3 * 10) = 3 test examples, 7 for training, every label once
+    x_train, x_test, y_train, y_test = train_test_split(np.zeros((10, 3)), np.arange(10), 0.3)
+    assert x_train.shape == (7, 3) and x_test.shape == (3, 3)
+    assert sorted(np.concatenate([y_train, y_test]).tolist()) == list(range(10))
+
+
+def test_train_test_split_refuses_two_dimensional_labels_and_a_scalar_x():
+    """From the second mutation run, over _validation.py."""
+    with pytest.raises(ValueError, match="1-D"):
+        train_test_split(np.zeros((10, 3)), np.zeros((10, 1), dtype=int))
+    with pytest.raises(ValueError, match="batch axis"):
+        train_test_split(np.array(1.0), np.zeros(1, dtype=int))
+
+
+@pytest.mark.parametrize("fraction", [0.01, 0.99])
+def test_train_test_split_refuses_a_fraction_that_leaves_a_part_empty(fraction):
+    """From the second mutation run, over _validation.py."""
+    # round(0.01 * 10) = 0 test examples; round(0.99 * 10) = 10, leaving 0 for training
+    with pytest.raises(ValueError, match="empty part"):
+        train_test_split(np.zeros((10, 3)), np.arange(10), fraction)
+
+
+@pytest.mark.parametrize("fraction", ["0.5", None, [0.5]])
+def test_train_test_split_refuses_a_test_fraction_that_is_not_a_number(fraction):
+    """Issue 14, defect 9: nonsense that used to be accepted silently (also the second mutation run)."""
+    with pytest.raises(TypeError, match="test_fraction must be a number"):
+        train_test_split(np.zeros((10, 3)), np.arange(10), fraction)
+
+
+def test_train_test_split_takes_arrays_of_the_same_length_only():
+    """From the second mutation run, over _validation.py."""
+    with pytest.raises(TypeError, match="ndarrays"):
+        train_test_split([[0.0]] * 10, list(range(10)))
+    with pytest.raises(ValueError, match="same number of examples"):
+        train_test_split(np.zeros((10, 3)), np.arange(9))
+
+
+def test_train_test_split_refuses_one_list_with_one_array():
+    """From the second mutation run, over _validation.py."""
+    with pytest.raises(TypeError, match="ndarrays"):
+        train_test_split([[0.0]] * 10, np.arange(10))
+    with pytest.raises(TypeError, match="ndarrays"):
+        train_test_split(np.zeros((10, 1)), list(range(10)))
 
 
 def test_batches_cover_everything_once_and_repeat_with_the_seed():
@@ -63,7 +110,9 @@ def test_batches_cover_everything_once_and_repeat_with_the_seed():
     (lambda: train_test_split(np.zeros((10, 2)), np.zeros(10), 1.0), ValueError, "test_fraction"),
     (lambda: train_test_split(np.zeros((10, 2)), np.zeros(10), 0.01), ValueError, "empty part"),
     (lambda: train_test_split(np.zeros((10, 2)), np.zeros(9)), ValueError, "same number"),
+    (lambda: train_test_split(np.zeros((0, 3)), np.zeros(0, dtype=int)), ValueError, "x and y are empty"),
 ])
-def test_bad_arguments_fail_when_called(call, error, message):
+def test_batches_and_train_test_split_refuse_bad_arguments_when_called(call, error, message):
+    """The empty split is from the second mutation run, over _validation.py."""
     with pytest.raises(error, match=message):
         call()

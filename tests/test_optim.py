@@ -1,4 +1,5 @@
-"""SGD: the update rules written out by hand, in-place updates, state round trip, bad input."""
+"""SGD: the update rules written out by hand, in-place updates, state round trip, PyTorch, bad input."""
+
 
 import numpy as np
 import pytest
@@ -7,13 +8,13 @@ import conv1x1 as C
 from conv1x1.optim import SGD
 
 
-def test_plain_sgd_step():
+def test_sgd_plain_step():
     p, g = np.array([1.0, 2.0]), np.array([0.5, -1.0])
     SGD([(p, g)], lr=0.1).step()
     np.testing.assert_allclose(p, [0.95, 2.1])
 
 
-def test_momentum_and_weight_decay_by_hand():
+def test_sgd_with_momentum_and_weight_decay_follows_the_rules_by_hand():
     """Three steps with a changing gradient, against the rules computed on paper."""
     p, g = np.array([1.0]), np.array([0.0])
     optimizer = SGD([(p, g)], lr=0.1, momentum=0.5, weight_decay=0.2)
@@ -27,7 +28,7 @@ def test_momentum_and_weight_decay_by_hand():
         assert abs(p[0] - expected) < 1e-15
 
 
-def test_updates_the_live_arrays_of_a_model_and_leaves_grads_alone(rng):
+def test_sgd_updates_the_live_arrays_of_a_model_and_leaves_the_grads_alone(rng):
     model = C.Sequential(C.Conv1x1(3, 4, rng=rng), C.ReLU(), C.Conv1x1(4, 2, rng=rng))
     w = model[0].params["w"]
     before = w.copy()
@@ -40,7 +41,23 @@ def test_updates_the_live_arrays_of_a_model_and_leaves_grads_alone(rng):
         np.testing.assert_array_equal(g, grads[name])
 
 
-def test_state_dict_round_trip_resumes_exactly(rng):
+def test_sgd_reads_a_generator_of_pairs_once_and_keeps_them(rng):
+    """A layer's parameters() and a generator expression (the latter from the second mutation run)."""
+    layer = C.Conv1x1(2, 2, rng=rng)
+    optimizer = SGD(layer.parameters(), lr=0.1)
+    layer.grads["w"][...] = 1.0
+    before = layer.params["w"].copy()
+    optimizer.step()
+    optimizer.step()
+    np.testing.assert_allclose(layer.params["w"], before - 0.2)
+    p, g = np.array([1.0]), np.array([2.0])
+    optimizer = SGD(((a, b) for a, b in [(p, g)]), lr=0.5)
+    optimizer.step()                       # p = 1 - 0.5 * 2 = 0
+    optimizer.step()                       # p = 0 - 0.5 * 2 = -1
+    np.testing.assert_array_equal(p, [-1.0])
+
+
+def test_sgd_state_dict_round_trip_resumes_exactly(rng):
     def run(steps, optimizer, p, g, grads):
         for grad in grads[:steps]:
             g[...] = grad
@@ -62,7 +79,7 @@ def test_state_dict_round_trip_resumes_exactly(rng):
     np.testing.assert_array_equal(p3, p1)
 
 
-def test_load_state_dict_checks_before_writing():
+def test_sgd_load_state_dict_checks_before_writing():
     p, g = np.ones(3), np.zeros(3)
     optimizer = SGD([(p, g)], lr=0.1, momentum=0.9)
     optimizer.step()
@@ -72,6 +89,57 @@ def test_load_state_dict_checks_before_writing():
     with pytest.raises(ValueError, match="unexpected"):
         optimizer.load_state_dict({"momentum_buffer.7": np.ones(3)})
     np.testing.assert_array_equal(optimizer.momentum_buffers[0], before)
+
+
+def test_sgd_load_state_dict_accepts_a_list_and_steps_from_it():
+    """From the second mutation run, over optim.py."""
+    p, g = np.array([1.0, 1.0]), np.array([1.0, -1.0])
+    optimizer = SGD([(p, g)], lr=0.5, momentum=0.5)
+    optimizer.load_state_dict({"momentum_buffer.0": [2.0, 4.0]})
+    assert isinstance(optimizer.momentum_buffers[0], np.ndarray)
+    optimizer.step()
+    # buf = 0.5 * [2, 4] + [1, -1] = [2, 1]; p = [1, 1] - 0.5 * [2, 1] = [0, 0.5]
+    np.testing.assert_array_equal(optimizer.momentum_buffers[0], [2.0, 1.0])
+    np.testing.assert_array_equal(p, [0.0, 0.5])
+
+
+def test_sgd_load_state_dict_refuses_buffers_without_momentum():
+    """From the second mutation run, over optim.py."""
+    p, g = np.zeros(2), np.zeros(2)
+    optimizer = SGD([(p, g)], lr=0.1)
+    with pytest.raises(ValueError, match="momentum=0"):
+        optimizer.load_state_dict({"momentum_buffer.0": np.ones(2)})
+    assert optimizer.momentum_buffers == [None]
+
+
+def test_sgd_load_state_dict_refuses_buffers_without_momentum_when_some_are_missing():
+    """From the second mutation run, over optim.py."""
+    pairs = [(np.zeros(2), np.zeros(2)), (np.zeros(3), np.zeros(3))]
+    optimizer = SGD(pairs, lr=0.1)
+    with pytest.raises(ValueError, match="momentum=0"):
+        optimizer.load_state_dict({"momentum_buffer.1": np.ones(3)})
+
+
+@pytest.mark.parametrize("name", ["momentum_buffer.1", "momentum_buffer.x", "momentum_buffer", "buffer.0"])
+def test_sgd_load_state_dict_refuses_names_it_does_not_know(name):
+    """From the second mutation run, over optim.py."""
+    optimizer = SGD([(np.zeros(2), np.zeros(2))], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="unexpected optimizer state"):
+        optimizer.load_state_dict({name: np.zeros(2)})
+
+
+def test_sgd_repr_names_the_hyperparameters():
+    """From the second mutation run, over optim.py."""
+    p, g = np.zeros(2), np.zeros(2)
+    assert repr(SGD([(p, g)], lr=0.1, momentum=0.9)) == "SGD(lr=0.1, momentum=0.9, weight_decay=0.0)"
+
+
+def test_sgd_hyperparameters_become_floats():
+    """From the second mutation run, over _validation.py."""
+    from conv1x1.optim import SGD
+    optimizer = SGD([(np.zeros(2), np.zeros(2))], lr=1, momentum=np.float32(0.5), weight_decay=0)
+    assert repr(optimizer) == "SGD(lr=1.0, momentum=0.5, weight_decay=0.0)"
+    assert all(type(v) is float for v in (optimizer.lr, optimizer.momentum, optimizer.weight_decay))
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
@@ -84,12 +152,32 @@ def test_load_state_dict_checks_before_writing():
     (dict(lr=0.1, momentum=float("inf")), ValueError, "momentum"),
     (dict(lr=0.1, weight_decay=-1e-4), ValueError, "weight_decay"),
 ])
-def test_bad_hyper_parameters(kwargs, error, message):
+def test_sgd_refuses_bad_hyperparameters(kwargs, error, message):
     with pytest.raises(error, match=message):
         SGD([(np.ones(2), np.zeros(2))], **kwargs)
 
 
-def test_bad_parameters():
+@pytest.mark.parametrize("name", ["lr", "momentum", "weight_decay"])
+@pytest.mark.parametrize("value", ["0.1", True, None, np.array(0.1)])
+def test_sgd_hyperparameters_must_be_real_numbers(name, value):
+    """From the second mutation run, over _validation.py."""
+    from conv1x1.optim import SGD
+    kwargs = {"lr": 0.1, name: value}
+    with pytest.raises(TypeError, match=name):
+        SGD([(np.zeros(2), np.zeros(2))], **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [{"lr": 0.0}, {"lr": -0.1}, {"lr": float("nan")}, {"lr": float("inf")},
+                                    {"lr": 0.1, "momentum": -0.5}, {"lr": 0.1, "weight_decay": -1e-4},
+                                    {"lr": 0.1, "momentum": float("inf")}])
+def test_sgd_hyperparameters_must_be_finite_and_in_range(kwargs):
+    """From the second mutation run, over _validation.py."""
+    from conv1x1.optim import SGD
+    with pytest.raises(ValueError, match="finite number"):
+        SGD([(np.zeros(2), np.zeros(2))], **kwargs)
+
+
+def test_sgd_refuses_bad_parameters():
     with pytest.raises(ValueError, match="empty"):
         SGD(C.ReLU().parameters(), lr=0.1)
     with pytest.raises(TypeError, match="pairs"):
@@ -102,11 +190,57 @@ def test_bad_parameters():
         SGD([(np.ones(3), np.zeros(2))], lr=0.1)
 
 
-def test_a_generator_is_read_once_and_kept(rng):
-    layer = C.Conv1x1(2, 2, rng=rng)
-    optimizer = SGD(layer.parameters(), lr=0.1)
-    layer.grads["w"][...] = 1.0
-    before = layer.params["w"].copy()
-    optimizer.step()
-    optimizer.step()
-    np.testing.assert_allclose(layer.params["w"], before - 0.2)
+def test_sgd_refuses_no_parameters():
+    """From the second mutation run, over _validation.py."""
+    from conv1x1.optim import SGD
+    with pytest.raises(ValueError, match="empty"):
+        SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="empty"):
+        SGD(iter(()), lr=0.1)
+
+
+@pytest.mark.parametrize("pairs, error", [
+    ([np.zeros(2)], TypeError),                               # not a pair
+    ([(np.zeros(2),)], TypeError),                            # one array
+    ([(np.zeros(2), np.zeros(2, dtype=int))], TypeError),    # integer grad
+    ([([0.0, 0.0], np.zeros(2))], TypeError),                 # a list cannot be updated in place
+    ([(np.zeros(2), np.zeros(3))], ValueError),               # shapes differ
+])
+def test_sgd_checks_every_pair(pairs, error):
+    """From the second mutation run, over _validation.py."""
+    from conv1x1.optim import SGD
+    with pytest.raises(error):
+        SGD(pairs, lr=0.1)
+
+
+@pytest.mark.parametrize("pair", [[np.zeros(2), np.zeros(2)], (np.zeros(2), np.zeros(2), np.zeros(2)), np.zeros(2)])
+def test_sgd_items_must_be_two_tuples(pair):
+    """From the second mutation run, over _validation.py."""
+    from conv1x1.optim import SGD
+    with pytest.raises(TypeError, match=r"\(param, grad\) pairs; item 0"):
+        SGD([pair], lr=0.1)
+
+
+def test_sgd_refuses_a_param_and_grad_of_different_dtypes():
+    """Found by the mutation run: the momentum buffer took the grad's dtype, so the state did not reload."""
+    with pytest.raises(TypeError, match=r"pair 0: param is float32 but grad is float64"):
+        C.SGD([(np.zeros(2, np.float32), np.ones(2))], lr=0.1, momentum=0.9)
+
+
+@pytest.mark.parametrize("momentum, weight_decay", [(0.0, 0.0), (0.9, 0.0), (0.0, 1e-2), (0.9, 5e-2)])
+def test_sgd_five_steps_equal_torch(torch, rng, momentum, weight_decay):
+    w0, b0 = rng.standard_normal((4, 3)), rng.standard_normal(4)
+    grads = [(rng.standard_normal((4, 3)), rng.standard_normal(4)) for _ in range(5)]
+
+    w, b, dw, db = w0.copy(), b0.copy(), np.zeros((4, 3)), np.zeros(4)
+    ours = SGD([(w, dw), (b, db)], lr=0.1, momentum=momentum, weight_decay=weight_decay)
+    tw = torch.tensor(w0, requires_grad=True)
+    tb = torch.tensor(b0, requires_grad=True)
+    theirs = torch.optim.SGD([tw, tb], lr=0.1, momentum=momentum, weight_decay=weight_decay)
+    for gw, gb in grads:
+        dw[...], db[...] = gw, gb
+        ours.step()
+        tw.grad, tb.grad = torch.tensor(gw), torch.tensor(gb)
+        theirs.step()
+    np.testing.assert_allclose(w, tw.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(b, tb.detach().numpy(), rtol=1e-12, atol=1e-14)

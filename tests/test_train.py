@@ -12,6 +12,11 @@ from conv1x1.optim import SGD
 from conv1x1.train import accuracy, evaluate, fit
 
 
+def test_accuracy_is_the_share_of_right_argmaxes():
+    assert accuracy(np.array([[0.0, 1.0], [2.0, 1.0]]), np.array([1, 1])) == 0.5
+    assert accuracy(np.zeros((2, 3, 1, 1)) + np.array([0, 0, 1.0])[None, :, None, None], np.array([2, 2])) == 1.0
+
+
 def toy_data(seed=0, n=120):
     """Three classes told apart by which of three channels is brightest: learnable in a few epochs."""
     rng = np.random.default_rng(seed)
@@ -24,11 +29,6 @@ def toy_data(seed=0, n=120):
 def small_model(seed=0):
     rng = np.random.default_rng(seed)
     return C.Sequential(C.Conv2d(3, 8, 3, padding=1, rng=rng), C.ReLU(), C.Conv1x1(8, 3, rng=rng), GlobalAvgPool2d())
-
-
-def test_accuracy():
-    assert accuracy(np.array([[0.0, 1.0], [2.0, 1.0]]), np.array([1, 1])) == 0.5
-    assert accuracy(np.zeros((2, 3, 1, 1)) + np.array([0, 0, 1.0])[None, :, None, None], np.array([2, 2])) == 1.0
 
 
 def test_fit_learns_and_logs_one_line_per_epoch():
@@ -104,7 +104,7 @@ def test_fit_without_test_data_reports_nan_test_numbers():
     assert math.isnan(history[0].test_accuracy)
 
 
-def test_bad_arguments():
+def test_fit_and_evaluate_refuse_bad_arguments():
     x, y = toy_data(n=8)
     model = small_model()
     optimizer = SGD(model.parameters(), lr=0.1)
@@ -114,3 +114,33 @@ def test_bad_arguments():
         fit(model, softmax_cross_entropy, optimizer, x, y[:5], epochs=1)
     with pytest.raises(ValueError, match="non-zero"):
         evaluate(model, x[:0], y[:0])
+
+
+def test_evaluate_of_a_zero_model_is_log_2_and_the_share_of_class_0():
+    """From the second mutation run, over _validation.py."""
+    # all-zero weights and bias: scores 0 for both classes, loss log 2; argmax of a tie is class 0
+    from conv1x1.train import evaluate
+    model = C.Sequential(C.Conv1x1(3, 2, rng=0), C.GlobalAvgPool2d())
+    for value in model.params.values():
+        value[...] = 0.0
+    loss, accuracy = evaluate(model, np.ones((4, 3, 2, 2)), np.array([0, 0, 0, 1]))
+    assert loss == pytest.approx(np.log(2)) and accuracy == pytest.approx(0.75)
+
+
+def test_evaluate_on_one_example():
+    """From the second mutation run, over _validation.py."""
+    from conv1x1.train import evaluate
+    model = C.Sequential(C.Conv1x1(3, 2, rng=0), C.GlobalAvgPool2d())
+    for value in model.params.values():
+        value[...] = 0.0
+    loss, accuracy = evaluate(model, np.ones((1, 3, 2, 2)), np.array([1]))
+    assert loss == pytest.approx(np.log(2)) and accuracy == 0.0      # the tie goes to class 0
+
+
+@pytest.mark.parametrize("n_x, n_y", [(0, 0), (3, 2), (2, 3)])
+def test_evaluate_needs_the_same_non_zero_number_of_examples(n_x, n_y):
+    """From the second mutation run, over _validation.py."""
+    from conv1x1.train import evaluate
+    model = C.Sequential(C.Conv1x1(3, 2, rng=0), C.GlobalAvgPool2d())
+    with pytest.raises(ValueError, match="same, non-zero number of examples"):
+        evaluate(model, np.zeros((n_x, 3, 2, 2)), np.zeros(n_y, dtype=int))

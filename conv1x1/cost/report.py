@@ -49,7 +49,7 @@ class Report(MacUnits):
         Totals over the leaves (for one image).
     bias_adds, bn_ops, activation_ops, pooling_ops, add_ops : int or None
         Totals of the counts kept apart from MACs (None if a row's depth is unknown).
-        ``counts()`` gives them under the symbols of docs/counters.md.
+        ``counts()`` gives them under the symbols of docs/cost.md ("Reading other counters").
 
     Examples
     --------
@@ -122,7 +122,7 @@ class Report(MacUnits):
         return _sum(layer.add_ops for layer in self.layers)
 
     def counts(self) -> dict:
-        """The counts of docs/counters.md, under its symbols, for one image.
+        """The counts of docs/cost.md ("Reading other counters"), under its symbols, for one image.
 
         ``M`` MACs; ``B = Bc + Bf`` bias adds of convolutions / of FC layers (a 1x1
         convolution on a 1x1 map, category "fc"); ``N`` batch-norm elements and

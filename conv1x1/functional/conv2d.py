@@ -156,6 +156,8 @@ class Conv2dCache(NamedTuple):
     w : ndarray, shape (C_out, C_in // groups, K, K)
     has_bias : bool
     stride, padding, groups : int
+
+    A cache built by hand without ``groups`` means 1.
     """
 
     x_shape: tuple

@@ -131,8 +131,8 @@ def conv1x1_backward(dout, cache):
         db    = dout.sum((0, 2, 3))              # one bias per output channel
 
     With groups, the same formulas hold group by group (``w[g]``, ``x[n, g]``, ``dout[n, g]``).
-With a stride, x[n] is the strided view ``x[n, :, ::s, ::s]`` and dx is zero at the
-pixels the filters never saw: the gradient is scattered back into every s-th place.
+    With a stride, x[n] is the strided view ``x[n, :, ::s, ::s]`` and dx is zero at the
+    pixels the filters never saw: the gradient is scattered back into every s-th place.
 
     Parameters
     ----------

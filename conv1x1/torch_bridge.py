@@ -1,0 +1,654 @@
+"""Carry a model to PyTorch and back: ``to_torch(model)`` and ``from_torch(module)``.
+
+``to_torch`` takes any layer, container, block or network of the library and
+returns a ``torch.nn.Module`` of the same structure, with copies of the same
+weights and buffers (batch norm's running statistics), the same train/eval mode
+of every layer and the same dtype (float64 becomes ``torch.float64``). In both
+modes its forward and backward compute what the library computes (the tests check
+outputs and every gradient to 1e-10 in float64). Its parameters are ordinary
+trainable ``nn.Parameter``s, so ``torch.optim`` trains it::
+
+    library                      PyTorch
+    Conv1x1(C, K, groups=g,      nn.Conv2d(C, K, 1, stride=s,      w (K, C/g) -> weight (K, C/g, 1, 1)
+            stride=s)                      groups=g)
+    Conv2d, BatchNorm2d          nn.Conv2d, nn.BatchNorm2d         gamma, beta -> weight, bias
+    ReLU, LeakyReLU, Sigmoid,    the modules of the same names
+      Tanh, MaxPool2d, AvgPool2d
+    GlobalAvgPool2d              nn.AdaptiveAvgPool2d(1)
+    ChannelShuffle(g)            nn.ChannelShuffle(g)
+    Sequential                   nn.Sequential
+    Concat, Residual, blocks,    conv1x1.torch_modules' classes of the same names
+      Inception, Network
+
+Shapes stay the library's: a network's classifier is a 1x1 convolution on the
+pooled 1x1 map, so both sides give scores of shape (N, K, 1, 1), where
+torchvision's networks give (N, K) (``out.flatten(1)`` on the PyTorch side).
+
+``from_torch`` goes the other way, for a module built from what the library has:
+``nn.Sequential`` trees of ``Conv2d`` (any square kernel, stride, padding including
+``"same"``, groups, bias), ``BatchNorm2d``, ``ReLU``, ``LeakyReLU``, ``Sigmoid``,
+``Tanh``, ``MaxPool2d`` (``ceil_mode`` too), ``AvgPool2d``, ``AdaptiveAvgPool2d(1)``,
+``ChannelShuffle``, ``Flatten`` followed by ``Linear`` (a Linear on a 1x1 map is a
+1x1 convolution), ``Dropout``, ``Identity``; every module ``to_torch`` builds; and
+torchvision's ``ResNet`` (``Bottleneck`` and ``BasicBlock``) and ``SqueezeNet``
+(``Fire``). Round trips keep the classes: ``from_torch(to_torch(m))`` has ``m``'s
+classes and weights (one exception: a ``Conv2d`` with a 1x1 kernel and padding 0
+comes back as the ``Conv1x1`` with the same stride, which computes the same).
+Anything else is refused with a TypeError naming its type and its path
+(``features.3: Weird is not supported; supported: ...``).
+
+PyTorch is imported only when one of the two functions runs (``import conv1x1``
+never imports it); without it they raise an ImportError that says how to install it.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .containers import Concat, Residual, Sequential
+from .layers import (
+    AvgPool2d,
+    BatchNorm2d,
+    ChannelShuffle,
+    Conv1x1,
+    Conv2d,
+    GlobalAvgPool2d,
+    LeakyReLU,
+    MaxPool2d,
+    ReLU,
+    Sigmoid,
+    Tanh,
+)
+from .models import Bottleneck, DepthwiseSeparable, Fire, Inception, Network, ShuffleUnit
+
+__all__ = ["to_torch", "from_torch", "INSTALL_HINT"]
+
+INSTALL_HINT = ("PyTorch is not installed, and conv1x1.to_torch / conv1x1.from_torch need it (nothing else in "
+                "conv1x1 does). Install the CPU build: `pip install torch==2.13.0` (the version the tests use; on "
+                "Linux add `--index-url https://download.pytorch.org/whl/cpu` to get the CPU-only wheel), or "
+                "choose a build at https://pytorch.org/get-started/locally/")
+
+SUPPORTED = ("Sequential, Conv2d, BatchNorm2d, ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d, AvgPool2d, "
+             "AdaptiveAvgPool2d(1), ChannelShuffle, Flatten followed by Linear, Dropout, Identity, "
+             "conv1x1.torch_modules' Concat, Residual, DepthwiseSeparable, Bottleneck, Fire, ShuffleUnit, Inception "
+             "and Network, torchvision's ResNet (Bottleneck, BasicBlock) and SqueezeNet (Fire)")
+
+BLOCK_ARGUMENTS = {  # what rebuilds each block: its constructor's arguments, read off the block
+    DepthwiseSeparable: ("in_channels", "out_channels", "stride"),
+    Bottleneck: ("in_channels", "mid_channels", "out_channels", "stride", "stride_on"),
+    Fire: ("in_channels", "squeeze", "expand1x1", "expand3x3"),
+    ShuffleUnit: ("in_channels", "out_channels", "groups", "stride", "mid_channels", "first_groups"),
+}
+
+
+def _torch_modules():
+    """PyTorch's ``nn`` and ``conv1x1.torch_modules``, imported now; an ImportError with the install hint if absent."""
+    try:
+        import torch
+    except ImportError as error:
+        raise ImportError(INSTALL_HINT) from error
+    from . import torch_modules
+    return torch.nn, torch_modules
+
+
+def _join(path: str, name) -> str:
+    return f"{path}.{name}" if path else str(name)
+
+
+def _refuse(path: str, thing) -> TypeError:
+    return TypeError(f"{path or '(top level)'}: {type(thing).__name__} is not supported; supported: {SUPPORTED}")
+
+
+# ---------------------------------------------------------------------------------------------- to PyTorch
+
+
+def to_torch(model):
+    """The ``torch.nn.Module`` that computes what ``model`` computes, with copies of its weights.
+
+    Parameters
+    ----------
+    model : Layer
+        A layer, container, block or network of the library (``Conv1x1``, ``Sequential``,
+        ``Bottleneck``, ``conv1x1.models.resnet50()``, a ``Sequential`` of your own, ...).
+
+    Returns
+    -------
+    torch.nn.Module
+        Same structure (see the module docstring for each class), weights and buffers
+        copied (later changes on one side do not reach the other), each layer's
+        train/eval mode, the layer's dtype. Input and output shapes are the library's:
+        (N, C, H, W) in, and (N, K, 1, 1) scores out of a network's classifier.
+
+    Raises
+    ------
+    ImportError
+        If PyTorch is not installed (the message says how to install it).
+    TypeError
+        If a layer has no PyTorch counterpart here (a layer class of your own), naming
+        its path in the model.
+
+    Examples
+    --------
+    >>> import numpy as np, torch, conv1x1 as C
+    >>> layer = C.Conv1x1(4, 2, rng=0)
+    >>> module = C.to_torch(layer)
+    >>> module
+    Conv2d(4, 2, kernel_size=(1, 1), stride=(1, 1))
+    >>> x = np.random.default_rng(0).standard_normal((1, 4, 3, 3))
+    >>> bool(np.allclose(module(torch.tensor(x)).detach().numpy(), layer.forward(x), rtol=0, atol=1e-12))
+    True
+    """
+    _torch_modules()
+    return _to_torch(model, "")
+
+
+def _to_torch(layer, path: str):
+    convert = TO_TORCH.get(type(layer))
+    if convert is None and _plain_sequential(layer):
+        convert = _sequential_to_torch
+    if convert is None:
+        raise TypeError(f"{path or '(top level)'}: {type(layer).__name__} has no PyTorch counterpart here; "
+                        f"supported: {', '.join(sorted(cls.__name__ for cls in TO_TORCH))} (and subclasses of "
+                        "Sequential that keep its forward and backward)")
+    module = convert(layer, path)
+    module.training = layer.training  # this node only: each child's mode was copied from its own layer
+    return module
+
+
+def _plain_sequential(layer) -> bool:
+    """A subclass of Sequential that runs its layers as Sequential does (a user's ``class MyNet(C.Sequential)``)."""
+    return (isinstance(layer, Sequential) and type(layer).forward is Sequential.forward
+            and type(layer).backward is Sequential.backward)
+
+
+def _tensor(array):
+    """A PyTorch copy of a NumPy array (same dtype)."""
+    import torch
+    return torch.tensor(np.ascontiguousarray(array))
+
+
+def _load(module, **arrays) -> None:
+    """Copy NumPy arrays into the module's parameters and buffers of those names (reshaped to theirs)."""
+    import torch
+    with torch.no_grad():
+        for name, array in arrays.items():
+            target = getattr(module, name)
+            target.copy_(_tensor(array).reshape(target.shape))
+
+
+def _torch_dtype(dtype):
+    import torch
+    return {np.dtype(np.float16): torch.float16, np.dtype(np.float32): torch.float32,
+            np.dtype(np.float64): torch.float64}[np.dtype(dtype)]
+
+
+def _conv_to_torch(layer, path):
+    nn, _ = _torch_modules()
+    params = layer.params
+    module = nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, stride=layer.stride,
+                       padding=layer.padding, groups=layer.groups, bias=layer.bias, dtype=_torch_dtype(layer.dtype))
+    _load(module, weight=params["w"], **({"bias": params["b"]} if layer.bias else {}))
+    return module
+
+
+def _batchnorm_to_torch(layer, path):
+    nn, _ = _torch_modules()
+    module = nn.BatchNorm2d(layer.num_features, eps=layer.eps, momentum=layer.momentum,
+                            dtype=_torch_dtype(layer.dtype))
+    _load(module, weight=layer.params["gamma"], bias=layer.params["beta"], running_mean=layer.running_mean,
+          running_var=layer.running_var)
+    return module
+
+
+def _leaf_to_torch(layer, path):
+    """The parameter-free layers: one PyTorch module each, with the same settings."""
+    nn, _ = _torch_modules()
+    if isinstance(layer, MaxPool2d):
+        return nn.MaxPool2d(layer.kernel_size, layer.stride, layer.padding, ceil_mode=layer.ceil_mode)
+    if isinstance(layer, AvgPool2d):   # padding counted as zeros, as the library does (count_include_pad)
+        return nn.AvgPool2d(layer.kernel_size, layer.stride, layer.padding, count_include_pad=True)
+    if isinstance(layer, LeakyReLU):
+        return nn.LeakyReLU(layer.negative_slope)
+    if isinstance(layer, ChannelShuffle):
+        return nn.ChannelShuffle(layer.groups)
+    return {ReLU: nn.ReLU, Sigmoid: nn.Sigmoid, Tanh: nn.Tanh, GlobalAvgPool2d: lambda: nn.AdaptiveAvgPool2d(1)}[
+        type(layer)]()
+
+
+def _children_to_torch(layer, path):
+    return [_to_torch(child, _join(path, i)) for i, child in enumerate(layer.children)]
+
+
+def _sequential_to_torch(layer, path):
+    nn, _ = _torch_modules()
+    return nn.Sequential(*_children_to_torch(layer, path))
+
+
+def _container_to_torch(layer, path):
+    _, tm = _torch_modules()
+    return {Concat: tm.Concat, Residual: tm.Residual}[type(layer)](*_children_to_torch(layer, path))
+
+
+def _block_to_torch(layer, path):
+    _, tm = _torch_modules()
+    config = {name: getattr(layer, name) for name in BLOCK_ARGUMENTS[type(layer)]}
+    return getattr(tm, type(layer).__name__)(*_children_to_torch(layer, path), config=config)
+
+
+def _inception_to_torch(layer, path):
+    _, tm = _torch_modules()
+    config = {"in_channels": layer.in_channels, **layer.widths, "reductions": layer.reductions,
+              "bias": layer[0][0].bias}
+    return tm.Inception(*_children_to_torch(layer, path), config=config)
+
+
+def _network_to_torch(layer, path):
+    _, tm = _torch_modules()
+    named = [(name, _to_torch(child, _join(path, name))) for name, child in zip(layer.names, layer)]
+    return tm.Network(layer.name, named, in_channels=layer.in_channels)
+
+
+TO_TORCH = {Conv1x1: _conv_to_torch, Conv2d: _conv_to_torch, BatchNorm2d: _batchnorm_to_torch,
+            ReLU: _leaf_to_torch, LeakyReLU: _leaf_to_torch, Sigmoid: _leaf_to_torch, Tanh: _leaf_to_torch,
+            MaxPool2d: _leaf_to_torch, AvgPool2d: _leaf_to_torch, GlobalAvgPool2d: _leaf_to_torch,
+            ChannelShuffle: _leaf_to_torch, Sequential: _sequential_to_torch,
+            Concat: _container_to_torch, Residual: _container_to_torch, Inception: _inception_to_torch,
+            DepthwiseSeparable: _block_to_torch, Bottleneck: _block_to_torch, Fire: _block_to_torch,
+            ShuffleUnit: _block_to_torch, Network: _network_to_torch}
+
+
+# -------------------------------------------------------------------------------------------- from PyTorch
+
+
+def from_torch(module):
+    """The library's model for a PyTorch module, with copies of its weights and buffers.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Built from the modules listed in this module's docstring: ``nn.Sequential``
+        trees of convolutions, batch norms, activations and pools, ``Flatten`` then
+        ``Linear``, what ``to_torch`` builds, and torchvision's ResNet and SqueezeNet.
+
+    Returns
+    -------
+    Layer
+        The same classes ``to_torch`` maps from (``Conv2d`` with a 1x1 kernel and padding 0
+        becomes ``Conv1x1``, strided too; ``Linear`` after ``Flatten`` becomes a
+        ``Conv1x1`` on the 1x1 map; ``Identity``, ``Flatten`` and ``Dropout`` become an
+        empty ``Sequential``, the identity, so the layers keep PyTorch's indices).
+        torchvision's ResNet and SqueezeNet become a ``conv1x1.models.Network`` named
+        after them, whose layers carry torchvision's names (``layer1.0``, ``features.3``),
+        its blocks ``Bottleneck`` and ``Fire``; priced with ``.cost(224, 224)`` like every
+        network. Each layer keeps its module's train/eval mode and dtype. Scores come out as
+        (N, K, 1, 1) where torchvision's come out as (N, K).
+
+    Raises
+    ------
+    ImportError
+        If PyTorch is not installed.
+    TypeError
+        If ``module`` is not a ``torch.nn.Module``, or holds a module of a type the library
+        has no counterpart for: ``features.3: Weird is not supported; supported: ...``.
+    ValueError
+        If a supported module has a setting the library lacks (dilation, a non-square
+        kernel, an even kernel with ``padding="same"``, ``AvgPool2d(ceil_mode=True)``,
+        batch norm without affine weights or running statistics, a ``Linear`` without a
+        ``Flatten`` before it, ...), naming its path and the setting.
+
+    Warns
+    -----
+    UserWarning
+        For a ``Dropout`` in training mode (p > 0): the library has no dropout, so it is
+        converted as the identity, which is what it is at evaluation; training the
+        converted model therefore trains without dropout.
+
+    Examples
+    --------
+    >>> import torch, conv1x1 as C
+    >>> net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding="same"), torch.nn.ReLU(),
+    ...                           torch.nn.Conv2d(8, 4, 1))
+    >>> C.from_torch(net)
+    Sequential(
+      (0): Conv2d(3, 8, kernel_size=3, stride=1, padding=1, bias=True)
+      (1): ReLU()
+      (2): Conv1x1(8, 4, bias=True)
+    )
+    """
+    nn, _ = _torch_modules()
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}. To convert a conv1x1 "
+                        "model to PyTorch, call conv1x1.to_torch(model).")
+    return _from_torch(module, "")
+
+
+def _from_torch(module, path: str):
+    convert = _converter(module)
+    if convert is None:
+        raise _refuse(path, module)
+    layer = convert(module, path)
+    layer.training = module.training  # this node only: each child's mode was copied from its own module
+    return layer
+
+
+def _converter(module):
+    """The function that converts this module (exact classes only: a subclass may compute something else), or None."""
+    nn, tm = _torch_modules()
+    kind = type(module)
+    if (kind.__module__, kind.__name__) in TORCHVISION:
+        return TORCHVISION[kind.__module__, kind.__name__]
+    if kind in (tm.DepthwiseSeparable, tm.Bottleneck, tm.Fire, tm.ShuffleUnit, tm.Inception):
+        return _block_from_torch
+    if kind in (tm.Concat, tm.Residual):
+        return _container_from_torch
+    if kind is tm.Network:
+        return _network_from_torch
+    if kind in tuple(getattr(nn, name) for name in LEAVES):
+        return _leaf_from_torch
+    if isinstance(module, nn.Sequential) and kind.forward is nn.Sequential.forward:
+        return _sequential_from_torch
+    return None
+
+
+LEAVES = ("Conv2d", "BatchNorm2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "AvgPool2d",
+          "AdaptiveAvgPool2d", "ChannelShuffle", "Dropout", "Identity", "Flatten", "Linear")
+AFTER_FLATTEN = ("Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout", "Identity")
+
+
+def _made(layer, module):
+    """A library layer this bridge made for ``module`` (a container torchvision does not have), in its mode."""
+    layer.training = module.training
+    return layer
+
+
+def _array(tensor):
+    """A NumPy copy of a tensor (float16, float32 or float64)."""
+    import torch
+    if tensor.dtype not in (torch.float16, torch.float32, torch.float64):
+        raise ValueError(f"the library computes in float16, float32 or float64, got a {tensor.dtype} tensor: "
+                         "convert the module first, e.g. module.double()")
+    return tensor.detach().cpu().numpy().copy()
+
+
+def _square(value, name: str, path: str, module) -> int:
+    """An int from PyTorch's int-or-pair settings; the library's kernels, strides and paddings are square."""
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if pair[0] != pair[1]:
+        raise ValueError(f"{path or '(top level)'}: {module!r} has {name}={value}: the library's {name} is the same "
+                         "along H and W (a square window)")
+    return int(pair[0])
+
+
+def _setting(ok: bool, path: str, module, what: str) -> None:
+    """A ValueError naming the path and the module when one of its settings has no counterpart in the library."""
+    if not ok:
+        raise ValueError(f"{path or '(top level)'}: {module!r} cannot be converted: {what}")
+
+
+def _conv_from_torch(module, path):
+    k = _square(module.kernel_size, "kernel_size", path, module)
+    stride = _square(module.stride, "stride", path, module)
+    _setting(_square(module.dilation, "dilation", path, module) == 1, path, module,
+             "the library's convolutions have dilation 1")
+    _setting(module.padding_mode == "zeros", path, module, "the library pads with zeros (padding_mode='zeros')")
+    if isinstance(module.padding, str):   # "valid" is 0; "same" is K // 2 when K is odd (PyTorch needs stride 1)
+        _setting(module.padding == "valid" or k % 2 == 1, path, module,
+                 'padding="same" with an even kernel pads one side more than the other; the library pads both '
+                 "sides alike")
+        padding = 0 if module.padding == "valid" else k // 2
+    else:
+        padding = _square(module.padding, "padding", path, module)
+    w = _array(module.weight)
+    bias = module.bias is not None
+    settings = dict(bias=bias, groups=module.groups, dtype=w.dtype)
+    if k == 1 and padding == 0:
+        layer = Conv1x1(module.in_channels, module.out_channels, stride=stride, **settings)
+    else:
+        layer = Conv2d(module.in_channels, module.out_channels, k, stride=stride, padding=padding, **settings)
+    layer.params = {"w": w.reshape(layer.weight_shape()), **({"b": _array(module.bias)} if bias else {})}
+    return layer
+
+
+def _linear_from_torch(module):
+    """A Linear on the flattened 1x1 map: the 1x1 convolution with the same weights."""
+    w = _array(module.weight)
+    layer = Conv1x1(module.in_features, module.out_features, bias=module.bias is not None, dtype=w.dtype)
+    layer.params = {"w": w, **({"b": _array(module.bias)} if module.bias is not None else {})}
+    return layer
+
+
+def _batchnorm_from_torch(module, path):
+    _setting(module.affine, path, module, "affine=False: the library's batch norm always learns gamma and beta")
+    _setting(module.track_running_stats, path, module, "track_running_stats=False: the library's batch norm "
+                                                       "keeps running statistics for evaluation")
+    _setting(module.momentum is not None, path, module, "momentum=None (a cumulative average): the library's "
+                                                        "running statistics use a momentum in [0, 1]")
+    gamma = _array(module.weight)
+    layer = BatchNorm2d(module.num_features, eps=module.eps, momentum=module.momentum, dtype=gamma.dtype)
+    layer.params = {"gamma": gamma, "beta": _array(module.bias)}
+    layer.buffers = {"running_mean": _array(module.running_mean), "running_var": _array(module.running_var)}
+    return layer
+
+
+def _pool_from_torch(module, path):
+    nn, _ = _torch_modules()
+    k = _square(module.kernel_size, "kernel_size", path, module)
+    stride = _square(module.stride, "stride", path, module)
+    padding = _square(module.padding, "padding", path, module)
+    if isinstance(module, nn.MaxPool2d):
+        _setting(_square(module.dilation, "dilation", path, module) == 1, path, module,
+                 "the library's max pooling has dilation 1")
+        _setting(not module.return_indices, path, module, "return_indices=True: the library returns the pooled "
+                                                          "map only")
+        return MaxPool2d(k, stride, padding, ceil_mode=module.ceil_mode)
+    _setting(not module.ceil_mode, path, module, "ceil_mode=True: the library's average pooling rounds down")
+    _setting(module.count_include_pad or padding == 0, path, module,
+             "count_include_pad=False: the library counts padding as zeros in every window's average")
+    _setting(module.divisor_override is None, path, module, "divisor_override: the library divides by K * K")
+    return AvgPool2d(k, stride, padding)
+
+
+def _leaf_from_torch(module, path):
+    nn, _ = _torch_modules()
+    kind = type(module)
+    if kind is nn.Conv2d:
+        return _conv_from_torch(module, path)
+    if kind is nn.BatchNorm2d:
+        return _batchnorm_from_torch(module, path)
+    if kind in (nn.MaxPool2d, nn.AvgPool2d):
+        return _pool_from_torch(module, path)
+    if kind is nn.AdaptiveAvgPool2d:
+        size = module.output_size
+        _setting(tuple(size) == (1, 1) if isinstance(size, (tuple, list)) else size == 1, path, module,
+                 "only output_size=1 is global average pooling (GlobalAvgPool2d)")
+        return GlobalAvgPool2d()
+    if kind is nn.LeakyReLU:
+        return LeakyReLU(module.negative_slope)
+    if kind is nn.ChannelShuffle:
+        return ChannelShuffle(module.groups)
+    if kind in (nn.Flatten, nn.Linear):
+        raise ValueError(f"{path or '(top level)'}: {module!r} converts only inside an nn.Sequential, as a Flatten "
+                         "followed by Linear layers on a 1x1 map (a Linear there is a 1x1 convolution)")
+    if kind is nn.Dropout and module.training and module.p > 0:
+        warnings.warn(f"{path or '(top level)'}: {module!r} is in training mode, but the library has no dropout: "
+                      "it becomes the identity (what it is at evaluation), so training the converted model will "
+                      "not drop units. Call module.eval() before converting to silence this.", stacklevel=2)
+    if kind in (nn.Dropout, nn.Identity):
+        return Sequential()
+    return {nn.ReLU: ReLU, nn.Sigmoid: Sigmoid, nn.Tanh: Tanh}[kind]()
+
+
+def _sequential_from_torch(module, path, flattened=False):
+    """An nn.Sequential: each child converted; after a Flatten, Linear layers become 1x1 convolutions."""
+    nn, _ = _torch_modules()
+    children = list(module.named_children())
+    layers = []
+    for i, (name, child) in enumerate(children):
+        where = _join(path, name)
+        if type(child) is nn.Flatten:
+            rest = [type(later).__name__ for _, later in children[i + 1:]]
+            _setting((child.start_dim, child.end_dim) == (1, -1), where, child,
+                     "only Flatten(start_dim=1, end_dim=-1), the flatten before a classifier")
+            _setting("Linear" in rest and all(kind in AFTER_FLATTEN for kind in rest), where, child,
+                     "a Flatten converts only when Linear layers follow it on a 1x1 map (with activations, Dropout "
+                     f"or Identity between); after it come {rest}")
+            flattened = True
+            layers.append(_made(Sequential(), child))
+        elif type(child) is nn.Linear:
+            _setting(flattened, where, child, "a Linear converts only after a Flatten in the same nn.Sequential (or "
+                                              "as the fc of a torchvision ResNet): on a 1x1 map it is a 1x1 "
+                                              "convolution")
+            layers.append(_made(_linear_from_torch(child), child))
+        else:
+            layers.append(_from_torch(child, where))
+    return Sequential(*layers)
+
+
+def _children_from_torch(module, path):
+    return [_from_torch(child, _join(path, name)) for name, child in module.named_children()]
+
+
+def _container_from_torch(module, path):
+    _, tm = _torch_modules()
+    children = _children_from_torch(module, path)
+    return Concat(*children) if type(module) is tm.Concat else Residual(*children)
+
+
+def _block_from_torch(module, path):
+    """One of to_torch's blocks: the library's block rebuilt from its config, holding the module's weights."""
+    children = _children_from_torch(module, path)
+    generic = Concat(*children) if type(module).__name__ == "Inception" else Sequential(*children)
+    block_class = {cls.__name__: cls for cls in (DepthwiseSeparable, Bottleneck, Fire, ShuffleUnit, Inception)}[
+        type(module).__name__]
+    return _as_block(block_class(**module.config, dtype=_dtype(generic)), generic)
+
+
+def _network_from_torch(module, path):
+    named = [(name, _from_torch(child, _join(path, name))) for name, child in module.named_children()]
+    return Network(module.name, named, in_channels=module.in_channels)
+
+
+# ------------------------------------------------------------------ blocks: the library's class when it fits
+
+
+def _dtype(layer):
+    """The dtype of a layer's first parameter (float64 if it has none)."""
+    params = list(layer.params.values())
+    return params[0].dtype if params else np.dtype(np.float64)
+
+
+def _signature(layer):
+    """What a layer computes, as a nested tuple: equal signatures, equal functions of x and the weights."""
+    if isinstance(layer, (Conv1x1, Conv2d)):
+        return ("conv", layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride, layer.padding,
+                layer.groups, layer.bias, np.dtype(layer.dtype))
+    if isinstance(layer, BatchNorm2d):
+        return ("batchnorm", layer.num_features, layer.eps, layer.momentum, np.dtype(layer.dtype))
+    if isinstance(layer, (Sequential, Concat, Residual)):
+        kind = next(cls for cls in (Sequential, Concat, Residual) if isinstance(layer, cls)).__name__
+        return (kind, tuple(_signature(child) for child in layer.children))
+    return repr(layer)
+
+
+def _nodes(layer):
+    """The layer and every layer inside it, parents before children (PyTorch's ``modules()`` order)."""
+    yield layer
+    for child in layer.children:
+        yield from _nodes(child)
+
+
+def _as_block(block, generic):
+    """``block`` (a library block) holding ``generic``'s weights, buffers and modes, if both compute the same.
+
+    ``generic`` is the module converted layer by layer (Sequential, Concat, Residual and leaves);
+    when its signature differs from the block's (a torchvision block with grouped convolutions,
+    say), ``generic`` itself is returned: it computes what the module computes.
+    """
+    if _signature(block) != _signature(generic):
+        return generic
+    for target, source in zip(_nodes(block), _nodes(generic)):
+        target.training = source.training
+        if isinstance(target, (Conv1x1, Conv2d)):
+            target.params = {name: array.reshape(target.weight_shape()) if name == "w" else array
+                             for name, array in source.params.items()}
+        elif isinstance(target, BatchNorm2d):
+            target.params, target.buffers = source.params, source.buffers
+    return block
+
+
+# -------------------------------------------------------------------------------------------- torchvision
+
+
+def _tv_bottleneck(module, path):
+    """torchvision's ResNet Bottleneck: relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut(x)).
+
+    Its one ``relu`` module runs three times; the library needs one layer per use.
+    """
+    def sub(name):
+        return _from_torch(getattr(module, name), _join(path, name))
+    block = _made(Sequential(sub("conv1"), sub("bn1"), sub("relu"), sub("conv2"), sub("bn2"), sub("relu"),
+                             sub("conv3"), sub("bn3")), module)
+    shortcut = sub("downsample") if module.downsample is not None else None
+    generic = _made(Sequential(_made(Residual(block, shortcut), module), sub("relu")), module)
+    stride = _square(module.conv2.stride, "stride", _join(path, "conv2"), module.conv2)
+    candidate = Bottleneck(module.conv1.in_channels, module.conv1.out_channels, module.conv3.out_channels,
+                           stride=stride, stride_on="3x3", dtype=_dtype(generic))
+    return _as_block(candidate, generic)
+
+
+def _tv_basic_block(module, path):
+    """torchvision's ResNet BasicBlock: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)); no library class."""
+    def sub(name):
+        return _from_torch(getattr(module, name), _join(path, name))
+    block = _made(Sequential(sub("conv1"), sub("bn1"), sub("relu"), sub("conv2"), sub("bn2")), module)
+    shortcut = sub("downsample") if module.downsample is not None else None
+    return Sequential(_made(Residual(block, shortcut), module), sub("relu"))
+
+
+def _tv_resnet(module, path):
+    """torchvision's ResNet: conv1, bn1, relu, maxpool, layer1-4, avgpool, then flatten and the Linear fc."""
+    nn, _ = _torch_modules()
+    stages = [getattr(module, f"layer{i}") for i in (1, 2, 3, 4)]
+    named = [(name, getattr(module, name)) for name in ("conv1", "bn1", "relu", "maxpool")]
+    named += [(f"layer{i}.{j}", block) for i, stage in enumerate(stages, start=1)
+              for j, block in stage.named_children()]
+    named.append(("avgpool", module.avgpool))
+    layers = [(name, _from_torch(child, _join(path, name))) for name, child in named]
+    fc, where = module.fc, _join(path, "fc")   # it runs after torch.flatten(x, 1): a Linear on the 1x1 map
+    if type(fc) is nn.Linear:
+        head = _made(_linear_from_torch(fc), fc)
+    elif isinstance(fc, nn.Sequential) and type(fc).forward is nn.Sequential.forward:
+        head = _made(_sequential_from_torch(fc, where, flattened=True), fc)
+    else:
+        head = _from_torch(fc, where)
+    convs = sum(type(child) is nn.Conv2d for stage in stages for block in stage for child in block.children())
+    return Network(f"resnet{convs + 2} (torchvision)", layers + [("fc", head)], in_channels=module.conv1.in_channels)
+
+
+def _tv_fire(module, path):
+    """torchvision's Fire: squeeze -> act -> [expand1x1 -> act | expand3x3 -> act], joined along channels."""
+    def sub(name):
+        return _from_torch(getattr(module, name), _join(path, name))
+    expand = _made(Concat(_made(Sequential(sub("expand1x1"), sub("expand1x1_activation")), module),
+                          _made(Sequential(sub("expand3x3"), sub("expand3x3_activation")), module)), module)
+    generic = Sequential(sub("squeeze"), sub("squeeze_activation"), expand)
+    candidate = Fire(module.squeeze.in_channels, module.squeeze.out_channels, module.expand1x1.out_channels,
+                     module.expand3x3.out_channels, dtype=_dtype(generic))
+    return _as_block(candidate, generic)
+
+
+def _tv_squeezenet(module, path):
+    """torchvision's SqueezeNet: ``features``, then ``classifier`` (Dropout, 1x1 conv, ReLU, pool), then flatten."""
+    named = [(f"{part}.{name}", child) for part in ("features", "classifier")
+             for name, child in getattr(module, part).named_children()]
+    layers = [(name, _from_torch(child, _join(path, name))) for name, child in named]
+    return Network("squeezenet (torchvision)", layers, in_channels=module.features[0].in_channels)
+
+
+TORCHVISION = {("torchvision.models.resnet", "ResNet"): _tv_resnet,
+               ("torchvision.models.resnet", "Bottleneck"): _tv_bottleneck,
+               ("torchvision.models.resnet", "BasicBlock"): _tv_basic_block,
+               ("torchvision.models.squeezenet", "SqueezeNet"): _tv_squeezenet,
+               ("torchvision.models.squeezenet", "Fire"): _tv_fire}

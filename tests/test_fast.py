@@ -1,0 +1,441 @@
+"""conv1x1.fast, the engine room, against the loops and the plain functions. The depthwise route
+(``fast.conv2d._depthwise_forward``, on stride-phase grids): any geometry, any block size, the blocks its two
+rules allow, dtypes, layouts, inputs left untouched, peak memory; it computes dropped columns with a zero dout:
+inf and NaN must still come out exactly where the plain route puts them. Max pooling on the same grids and
+ReLU's backward by a mask: ties, -inf, NaN, dtypes, layouts, caches both ways. The plain and fast paths also
+run every test marked ``both_paths`` (tests/conftest.py); ``fast.enabled()`` has tests/test_fast_enabled.py."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import conv1x1 as C
+from conv1x1 import fast, reference
+
+
+def _problem(rng, n, c_in, c_out, groups, k=None, h=4, w=5):
+    x = rng.standard_normal((n, c_in, h, w))
+    weight = rng.standard_normal((c_out, c_in // groups) + ((k, k) if k else ()))
+    return x, weight, rng.standard_normal(c_out)
+
+
+def test_fast_depthwise_route_is_taken_and_keeps_the_input_by_reference(rng):
+    x, weight, _ = _problem(rng, 2, 8, 8, 8, 3, 6, 6)
+    out, cache = fast.conv2d_forward(x, weight, None, 1, 1, 8)
+    assert isinstance(cache, fast.DepthwiseCache) and cache.x is x
+    dx, dw, db = fast.conv2d_backward(np.ones_like(out), cache)
+    assert db is None and dw.shape == (8, 1, 3, 3) and dx.shape == x.shape
+
+
+@st.composite
+def depthwise_problems(draw):
+    """A depthwise convolution whose output has at least one pixel: (x, w, b, stride, padding)."""
+    k = draw(st.integers(1, 5))
+    stride, h, w = draw(st.integers(1, 4)), draw(st.integers(1, 10)), draw(st.integers(1, 10))
+    least = max(0, (k - min(h, w) + 1) // 2)    # the padded image must hold one kernel
+    padding = draw(st.integers(least, min(3, max(h, w) + k)))   # and not be almost all padding
+    n, c = draw(st.integers(1, 3)), draw(st.integers(2, 12))   # groups = C = 1 is a dense convolution
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    x = rng.standard_normal((n, c, h, w))
+    weights = rng.standard_normal((c, 1, k, k))
+    b = rng.standard_normal(c) if draw(st.booleans()) else None
+    return x, weights, b, stride, padding
+
+
+@settings(max_examples=120, deadline=None)
+@given(problem=depthwise_problems(), block=st.integers(1, 12))
+def test_fast_depthwise_route_equals_the_loops_and_the_plain_gradients(problem, block):
+    """Forward against the seven loops, backward against the plain route (itself checked against numerical
+    gradients in functional/test_conv2d.py), with blocks of ``block`` channels (the last one smaller, or all channels
+    in one); float64, bound 1e-12 relative."""
+    x, weights, b, stride, padding = problem
+    c = x.shape[1]
+    original = fast._PhaseGrids.channels_per_block
+    fast._PhaseGrids.channels_per_block = lambda self: min(block, self.channels)
+    try:
+        out, cache = fast.conv2d_forward(x, weights, b, stride, padding, c)
+        assert isinstance(cache, fast.DepthwiseCache)
+        expected, _ = reference.conv2d_loops(x, weights, b, stride, padding, c)
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+        dout = np.random.default_rng(1).standard_normal(out.shape)
+        grads = fast.conv2d_backward(dout, cache)
+    finally:
+        fast._PhaseGrids.channels_per_block = original
+    plain = C.conv2d_backward(dout, C.conv2d_forward(x, weights, b, stride, padding, c)[1])
+    for name, got, want in zip(("dx", "dw", "db"), grads, plain):
+        if want is None:
+            assert got is None, name
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("shape, stride", [((1, 64, 64, 1), 1), ((1, 40, 2, 90), 2), ((3, 24, 11, 13), 3),
+                                           ((2, 45, 24, 24), 1)])
+def test_fast_depthwise_route_on_thin_and_odd_images_equals_the_loops_and_the_plain_gradients(shape, stride):
+    """Many channels, very unequal H and W, and blocks of several channels whose last block is smaller
+    (64 channels in blocks of 3 and a last 1; 45 in blocks of 6 and a last 3): forward against the loops,
+    backward against the plain route, float64, 1e-12.
+
+    From the third mutation run, over the ShuffleNet commit and the depthwise route.
+    """
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape)
+    c = shape[1]
+    weights = rng.standard_normal((c, 1, 3, 3))
+    b = rng.standard_normal(c)
+    out, cache = fast.conv2d_forward(x, weights, b, stride, 1, c)
+    assert isinstance(cache, fast.DepthwiseCache)
+    np.testing.assert_allclose(out, reference.conv2d_loops(x, weights, b, stride, 1, c)[0], rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    plain = C.conv2d_backward(dout, C.conv2d_forward(x, weights, b, stride, 1, c)[1])
+    for name, got, want in zip(("dx", "dw", "db"), fast.conv2d_backward(dout, cache), plain):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, None], ids=["1", "2", "3", "all"])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_fast_depthwise_route_gives_the_same_numbers_for_every_block_size(rng, monkeypatch, size, stride):
+    """Blocks of several channels, and a last block smaller than the others (7 channels in blocks of 2 or 3):
+    each channel must meet its own weights and bias."""
+    x, weights, b = rng.standard_normal((2, 7, 9, 8)), rng.standard_normal((7, 1, 3, 3)), rng.standard_normal(7)
+    monkeypatch.setattr(fast._PhaseGrids, "channels_per_block", lambda self: size or self.channels)
+    out, cache = fast.conv2d_forward(x, weights, b, stride, 1, 7)
+    expected, _ = reference.conv2d_loops(x, weights, b, stride, 1, 7)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    grads = fast.conv2d_backward(dout, cache)
+    plain = C.conv2d_backward(dout, C.conv2d_forward(x, weights, b, stride, 1, 7)[1])
+    for name, got, want in zip(("dx", "dw", "db"), grads, plain):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("stride, expected", [(1, 19), (2, 9)])
+def test_fast_depthwise_blocks_are_the_sizes_the_source_comment_quotes(stride, expected):
+    """fast/_grids.py: "The rules pick 19 channels at stride 1; at stride 2 the half-the-output rule picks 9"
+    (3x3, padding 1, on 8x128x56x56 float32).
+
+    From the third mutation run, over the ShuffleNet commit and the depthwise route.
+    """
+    out = 56 // stride
+    layout = fast._PhaseGrids((8, 128, 56, 56), 4, 3, stride, 1, (out, out))
+    sizes = [block.stop - block.start for block in layout.blocks()]
+    assert sizes[0] == expected
+
+
+def _rule_sizes(n, channels, height, width, itemsize, k, stride, padding):
+    """The largest block that the source comment's two rules allow (or 1), from the geometry alone.
+
+    Rules (``_PhaseGrids.channels_per_block``), with P = min(stride, K)**2 phases read: a block's backward
+    buffers, 2P phase grids plus two flat grids, fit in ``_BLOCK_BYTES``; its forward buffers, P phase
+    grids plus two flat grids, in half the output or ``_SMALL_BYTES``, whichever is larger.
+    """
+    out_h = (height + 2 * padding - k) // stride + 1
+    out_w = (width + 2 * padding - k) // stride + 1
+    shift = (k - 1) // stride                    # the largest shift inside a phase
+    grid = n * (out_h + shift) * (out_w + shift) * itemsize   # bytes of one channel's grids
+    output = n * out_h * out_w * itemsize
+    phases = min(stride, k) ** 2
+
+    def allowed(size):
+        backward_bytes = (2 * phases + 2) * size * grid
+        forward_bytes = (phases + 2) * size * grid
+        return backward_bytes <= fast._BLOCK_BYTES and forward_bytes <= max(channels * output // 2,
+                                                                            fast._SMALL_BYTES)
+
+    size = 1
+    while size < channels and allowed(size + 1):
+        size += 1
+    return size, (out_h, out_w)
+
+
+@pytest.mark.parametrize("n, channels, height, width, itemsize, k, stride, padding", [
+    (8, 128, 56, 56, 4, 3, 1, 1), (8, 128, 56, 56, 4, 3, 2, 1), (8, 128, 56, 56, 8, 3, 1, 1),
+    (2, 64, 32, 32, 4, 3, 1, 1), (1, 300, 40, 3, 8, 3, 1, 1), (3, 50, 9, 200, 2, 5, 3, 2),
+    (1, 64, 64, 1, 8, 3, 1, 1), (4, 96, 30, 30, 8, 1, 1, 0), (2, 7, 5, 5, 8, 3, 2, 1),
+    (8, 128, 112, 112, 8, 3, 2, 1), (8, 256, 168, 168, 8, 3, 3, 1),   # the 8 MB rule binds at stride 2 and 3
+])
+def test_fast_depthwise_blocks_are_the_largest_the_two_rules_allow_and_cover_every_channel(
+        n, channels, height, width, itemsize, k, stride, padding):
+    """From the third mutation run, over the ShuffleNet commit and the depthwise route."""
+    size, out_hw = _rule_sizes(n, channels, height, width, itemsize, k, stride, padding)
+    layout = fast._PhaseGrids((n, channels, height, width), itemsize, k, stride, padding, out_hw)
+    blocks = list(layout.blocks())
+    for block in blocks:
+        assert type(block.start) is int and type(block.stop) is int and block.step is None
+    assert [b.stop - b.start for b in blocks[:-1]] == [size] * (len(blocks) - 1)
+    assert 0 < blocks[-1].stop - blocks[-1].start <= size
+    assert np.array_equal(np.concatenate([np.arange(channels)[b] for b in blocks]), np.arange(channels))
+
+
+def _both_routes(x, weights, stride, padding, dout_fill=None):
+    """Forward and backward by the fast route and by the plain one: two (out, dx, dw) triples.
+
+    Both must warn alike (the kind of warning, not the NumPy function named in it): the fast route's
+    0 * inf in a dropped column is its own business."""
+    results, warned = [], []
+    groups = x.shape[1] // weights.shape[1]
+    for module in (fast, C):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out, cache = module.conv2d_forward(x, weights, None, stride, padding, groups)
+            dout = np.ones_like(out) if dout_fill is None else dout_fill(out)
+            dx, dw, _ = module.conv2d_backward(dout, cache)
+        results.append((out, dx, dw))
+        warned.append({(w.category, str(w.message).split(" encountered")[0]) for w in caught})
+    assert warned[0] == warned[1]
+    return results
+
+
+@pytest.mark.parametrize("dtype, bound", [(np.float32, 1e-5), (np.float16, 1e-2)])
+def test_fast_depthwise_route_keeps_the_dtype(rng, dtype, bound):
+    x = rng.standard_normal((2, 4, 9, 8)).astype(dtype)
+    weights = rng.standard_normal((4, 1, 3, 3)).astype(dtype)
+    (out, dx, dw), (p_out, p_dx, p_dw) = _both_routes(x, weights, 2, 1)
+    for got, want in ((out, p_out), (dx, p_dx), (dw, p_dw)):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=bound, atol=bound * 10)
+
+
+def test_fast_depthwise_route_takes_any_memory_layout_and_leaves_inputs_untouched(rng):
+    x = np.asfortranarray(rng.standard_normal((2, 3, 7, 6)))        # neither C-contiguous nor a copy of one
+    x_view = rng.standard_normal((2, 6, 7, 6))[:, ::2]               # a strided view
+    weights = rng.standard_normal((3, 1, 3, 3))
+    for data in (x, x_view):
+        before, w_before = data.copy(), weights.copy()
+        out, cache = fast.conv2d_forward(data, weights, None, 2, 1, 3)
+        dout = rng.standard_normal(out.shape)
+        dout_before = dout.copy()
+        dx, dw, _ = fast.conv2d_backward(dout, cache)
+        expected, _ = reference.conv2d_loops(np.ascontiguousarray(data), weights, None, 2, 1, 3)
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+        plain = C.conv2d_backward(dout, C.conv2d_forward(data, weights, None, 2, 1, 3)[1])
+        np.testing.assert_allclose(dx, plain[0], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(dw, plain[1], rtol=1e-12, atol=1e-12)
+        for array, copy in ((data, before), (weights, w_before), (dout, dout_before)):
+            np.testing.assert_array_equal(array, copy)
+
+
+ROUTES = [(1, 2, 1), (2, 2, 1)]   # (stride, C_out, C_in / groups) for x of 2 channels
+ROUTE_IDS = ["depthwise/1", "depthwise/2"]
+
+
+@pytest.mark.parametrize("stride, c_out, c_per_group", ROUTES, ids=ROUTE_IDS)
+@pytest.mark.parametrize("where", [(0, 0, 0, -1), (0, 1, 3, 0), (1, 0, -1, -1)])
+def test_fast_conv2d_routes_give_the_plain_routes_inf_and_nan_for_an_inf_input(rng, stride, c_out, c_per_group, where):
+    """The grids' dropped columns hold real input pixels; their dout is 0, and 0 * inf is NaN. An inf there
+    must not leak into a kernel offset that never reads it: the route falls back to the plain gradients."""
+    x = rng.standard_normal((2, 2, 6, 7))
+    x[where] = np.inf
+    weights = rng.standard_normal((c_out, c_per_group, 3, 3))
+    (out, dx, dw), (p_out, p_dx, p_dw) = _both_routes(x, weights, stride, 1)
+    for got, want in ((out, p_out), (dx, p_dx), (dw, p_dw)):
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+        finite = np.isfinite(want)
+        np.testing.assert_allclose(got[finite], want[finite], rtol=1e-12, atol=1e-12)
+    assert np.isfinite(dw).sum() > 0        # some kernel offsets never read the inf, and stay finite
+
+
+@pytest.mark.parametrize("stride, c_out, c_per_group", ROUTES, ids=ROUTE_IDS)
+def test_fast_conv2d_routes_spread_an_inf_weight_exactly_as_the_plain_route(rng, stride, c_out, c_per_group):
+    """w[1, 0, 0, 2] = inf times the zero dout of a dropped column is NaN: that must not reach dx."""
+    x = rng.standard_normal((1, 2, 5, 5))
+    weights = rng.standard_normal((c_out, c_per_group, 3, 3))
+    weights[1, 0, 0, 2] = np.inf
+    for got, want in zip(*_both_routes(x, weights, stride, 1)):
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_fast_conv2d_routes_propagate_a_nan_gradient_as_the_plain_route(rng, stride):
+    x = rng.standard_normal((1, 3, 5, 5))
+    weights = rng.standard_normal((3, 1, 3, 3))
+
+    def nan_dout(out):
+        dout = np.ones_like(out)
+        dout[0, 2, 0, 0] = np.nan
+        return dout
+    for got, want in zip(*_both_routes(x, weights, stride, 1, nan_dout)):
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        finite = ~np.isnan(want)
+        np.testing.assert_allclose(got[finite], want[finite], rtol=1e-12, atol=1e-12)
+
+
+def _forward_peak(x, weights, stride):
+    import tracemalloc
+    fast.conv2d_forward(x, weights, None, stride, 1, x.shape[1])    # warm up: nothing lazy in the peak
+    tracemalloc.start()
+    out, _ = fast.conv2d_forward(x, weights, None, stride, 1, x.shape[1])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak, out.nbytes
+
+
+@pytest.mark.parametrize("shape, stride", [((8, 64, 56, 56), 1), ((8, 128, 56, 56), 2)])
+def test_fast_depthwise_forward_of_a_large_layer_peaks_within_twice_its_output(rng, shape, stride):
+    """The rule in ``_PhaseGrids.channels_per_block``: buffers within half the output, when that is above
+    ``_SMALL_BYTES`` (as in these MobileNet-sized layers)."""
+    x = rng.standard_normal(shape).astype(np.float32)
+    peak, out_bytes = _forward_peak(x, rng.standard_normal((shape[1], 1, 3, 3)).astype(np.float32), stride)
+    assert out_bytes // 2 > fast._SMALL_BYTES
+    assert peak <= 2 * out_bytes, peak / out_bytes
+
+
+def test_fast_depthwise_forward_peak_memory_is_at_most_twice_its_output(rng):
+    import tracemalloc
+    x = rng.standard_normal((4, 64, 56, 56)).astype(np.float32)     # large enough for the half-output rule
+    w = rng.standard_normal((64, 1, 3, 3)).astype(np.float32)
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    out, _ = fast.conv2d_forward(x, w, None, 1, 1, 64)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak <= 2 * out.nbytes, peak / out.nbytes
+
+
+@pytest.mark.parametrize("stride, shape", [(3, (2, 64, 48, 48)), (2, (3, 40, 30, 50)), (1, (1, 96, 20, 44))])
+def test_fast_depthwise_forward_peak_stays_within_twice_the_output_at_other_strides_and_shapes(stride, shape):
+    """fast/_grids.py's rule: a depthwise forward's buffers take at most half its output or ``_SMALL_BYTES``
+    (the test above checks strides 1 and 2); here stride 3 and non-square images, float32, 3x3,
+    padding 1. 128 KB of slack: the spare elements and NumPy's iterator buffers (8,192 elements an operand).
+
+    From the third mutation run, over the ShuffleNet commit and the depthwise route.
+    """
+    import tracemalloc
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(shape).astype(np.float32)
+    weights = rng.standard_normal((shape[1], 1, 3, 3)).astype(np.float32)
+    fast.conv2d_forward(x, weights, None, stride, 1, shape[1])
+    tracemalloc.start()
+    out, _ = fast.conv2d_forward(x, weights, None, stride, 1, shape[1])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak <= out.nbytes + max(out.nbytes // 2, fast._SMALL_BYTES) + 128 * 1024, peak / out.nbytes
+
+
+@pytest.mark.parametrize("shape, stride", [((1, 240, 14, 14), 2), ((2, 64, 16, 16), 1), ((1, 1024, 7, 7), 2)])
+def test_fast_depthwise_forward_of_a_small_layer_takes_at_most_small_bytes_of_buffers(rng, shape, stride):
+    """Small layers get one block of up to ``_SMALL_BYTES`` (fewer, larger NumPy calls), not half their output."""
+    x = rng.standard_normal(shape).astype(np.float32)
+    peak, out_bytes = _forward_peak(x, rng.standard_normal((shape[1], 1, 3, 3)).astype(np.float32), stride)
+    assert peak <= out_bytes + fast._SMALL_BYTES + 128 * 1024, (peak, out_bytes)   # spare, NumPy's buffers
+
+
+# ---------------------------------------------------------------- max pooling on phase grids
+
+@st.composite
+def pool_problems(draw):
+    """A max pooling with at least one output pixel, on values with many ties (small integers) and some -inf."""
+    k = draw(st.integers(1, 4))
+    stride, padding, ceil_mode = draw(st.integers(1, 4)), draw(st.integers(0, k // 2)), draw(st.booleans())
+    h, w = draw(st.integers(max(1, k - 2 * padding), 9)), draw(st.integers(max(1, k - 2 * padding), 9))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    x = rng.integers(-2, 3, (draw(st.integers(1, 3)), draw(st.integers(1, 5)), h, w)).astype(np.float64)
+    x[rng.random(x.shape) < draw(st.sampled_from([0.0, 0.2, 1.0]))] = -np.inf
+    return x, k, stride, padding, ceil_mode
+
+
+@settings(max_examples=150, deadline=None)
+@given(problem=pool_problems(), block=st.integers(1, 5))
+def test_fast_max_pooling_equals_the_plain_one_with_ties_and_minus_inf(problem, block):
+    """Outputs, where each maximum sits (ties: the first in row-major order; all -inf: the first real
+    element), and the gradient, any geometry, ceil mode, channel blocks of ``block``."""
+    x, k, stride, padding, ceil_mode = problem
+    original = fast._PhaseGrids.channels_per_block
+    fast._PhaseGrids.channels_per_block = lambda self: min(block, self.channels)
+    try:
+        out, cache = fast.maxpool2d_forward(x, k, stride, padding, ceil_mode)
+    finally:
+        fast._PhaseGrids.channels_per_block = original
+    p_out, p_cache = C.functional.pooling.maxpool2d_forward(x, k, stride, padding, ceil_mode)
+    np.testing.assert_array_equal(out, p_out)
+    np.testing.assert_array_equal(cache.best, p_cache.best)
+    dout = np.random.default_rng(0).standard_normal(out.shape)
+    np.testing.assert_allclose(fast.maxpool2d_backward(dout, cache),
+                               C.functional.pooling.maxpool2d_backward(dout, p_cache), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("k, stride, padding, ceil_mode", [(3, 2, 0, True), (3, 2, 1, False), (2, 2, 0, False),
+                                                           (3, 1, 1, False)])
+def test_fast_max_pooling_keeps_the_dtype_and_takes_the_plain_caches(rng, dtype, k, stride, padding, ceil_mode):
+    """Same dtype out and back; each backward reads the other forward's cache and gives the same gradient (up to
+    rounding where windows overlap: the fast backward sums in float64, then rounds once)."""
+    plain = C.functional.pooling
+    x = rng.standard_normal((2, 3, 11, 10)).astype(dtype)
+    out, cache = fast.maxpool2d_forward(x, k, stride, padding, ceil_mode)
+    p_out, p_cache = plain.maxpool2d_forward(x, k, stride, padding, ceil_mode)
+    assert out.dtype == p_out.dtype == dtype
+    np.testing.assert_array_equal(out, p_out)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    want = plain.maxpool2d_backward(dout, p_cache)
+    for got in (fast.maxpool2d_backward(dout, cache), fast.maxpool2d_backward(dout, p_cache),
+                plain.maxpool2d_backward(dout, cache)):
+        assert got.dtype == dtype and got.shape == x.shape
+        bound = k * k * np.finfo(dtype).eps * np.abs(dout).max()    # up to K*K terms, each rounding once
+        np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=0, atol=bound)
+
+
+def test_fast_max_pooling_propagates_nan_as_the_plain_one(rng):
+    """A window holding NaN outputs NaN and sends its gradient to its last NaN (PyTorch's rule)."""
+    x = rng.standard_normal((2, 2, 7, 7))
+    x[0, 1, 2, 3] = x[0, 1, 2, 4] = x[1, 0, 0, 0] = np.nan
+    out, cache = fast.maxpool2d_forward(x, 3, 2, 1)
+    p_out, p_cache = C.functional.pooling.maxpool2d_forward(x, 3, 2, 1)
+    np.testing.assert_array_equal(out, p_out)       # NaN where NaN
+    assert np.isnan(out).sum() >= 2                 # the two NaN pixels reach at least two windows
+    np.testing.assert_array_equal(cache.best, p_cache.best)
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(fast.maxpool2d_backward(dout, cache),
+                               C.functional.pooling.maxpool2d_backward(dout, p_cache), rtol=1e-12)
+
+
+def test_fast_max_pooling_takes_any_layout_and_leaves_inputs_untouched(rng):
+    data = [np.asfortranarray(rng.standard_normal((2, 3, 8, 9))), rng.standard_normal((2, 6, 8, 9))[:, ::2]]
+    for x in data:
+        before = x.copy()
+        out, cache = fast.maxpool2d_forward(x, 3, 2, 1)
+        dout = rng.standard_normal(out.shape)
+        dout_before = dout.copy()
+        dx = fast.maxpool2d_backward(dout, cache)
+        p_out, p_cache = C.functional.pooling.maxpool2d_forward(np.ascontiguousarray(x), 3, 2, 1)
+        np.testing.assert_array_equal(out, p_out)
+        np.testing.assert_allclose(dx, C.functional.pooling.maxpool2d_backward(dout, p_cache), rtol=1e-12)
+        np.testing.assert_array_equal(x, before)
+        np.testing.assert_array_equal(dout, dout_before)
+
+
+# ---------------------------------------------------------------- ReLU's backward pass
+
+SPECIAL = np.array([0.0, -0.0, 1.5, -1.5, np.inf, -np.inf, np.nan])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_fast_relu_backward_equals_the_plain_one_on_every_special_value(dtype):
+    """Every pair (x, dout) of 0, -0, +-1.5, +-inf and NaN: same numbers and NaN where the plain one has NaN
+    (dout passes where x is NaN; where x <= 0 the gradient is 0, even for an inf or NaN dout)."""
+    x, dout = (a.astype(dtype) for a in np.meshgrid(SPECIAL, SPECIAL, indexing="ij"))
+    x, dout = x.reshape(1, 1, 7, 7), dout.reshape(1, 1, 7, 7)
+    want = C.functional.activations.relu_backward(dout, x)
+    got = fast.relu_backward(dout, x)
+    assert got.dtype == want.dtype == dtype
+    np.testing.assert_array_equal(got, want)
+    finite = np.isfinite(dout)
+    finite[0, 0, :, SPECIAL.size - 3:] = False                      # the inf and NaN douts, swapped for 1.0
+    dout = np.where(finite, dout, dtype(1.0))
+    np.testing.assert_array_equal(fast.relu_backward(dout, x), C.functional.activations.relu_backward(dout, x))
+
+
+def test_fast_relu_backward_takes_any_layout_and_leaves_inputs_untouched(rng):
+    x = rng.standard_normal((2, 6, 5, 4))[:, ::2]                   # a strided view
+    dout = np.asfortranarray(rng.standard_normal(x.shape))
+    before, dout_before = x.copy(), dout.copy()
+    got = fast.relu_backward(dout, x)
+    np.testing.assert_array_equal(got, C.functional.activations.relu_backward(dout, x))
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_array_equal(dout, dout_before)
+

@@ -1,0 +1,58 @@
+"""conv1x1.timing: measure relates time to MACs and names its arguments; machine_peaks measures this machine's
+peaks once per process and says how; MachinePeaks refuses a dtype it did not measure."""
+
+import time
+
+import numpy as np
+import pytest
+
+import conv1x1 as C
+from conv1x1 import timing
+from conv1x1.cost import conv_cost, machine_peaks, measure
+
+
+def test_measure_relates_time_to_macs():
+    calls = []
+    m = measure(lambda: calls.append(1), macs=1_000_000, repeat=3, warmup=2)
+    assert len(calls) == 5 and m.seconds > 0 and m.macs == 1_000_000
+    assert m.gmacs_per_second == pytest.approx(1e-3 / m.seconds)
+    assert m.gflops_per_second == pytest.approx(2 * m.gmacs_per_second)
+    assert "GMAC/s" in str(m)
+    assert measure(lambda: None, conv_cost(4, 2, 3, 3, 1), repeat=1).macs == 4 * 2 * 9
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: timing.measure(3, 1), TypeError, "fn must be a callable"),
+    (lambda: timing.measure(lambda: None, "abc"), TypeError, "macs"),
+    (lambda: timing.measure(lambda: None, 1, warmup=1.5), TypeError, "warmup"),
+    (lambda: timing.measure(lambda: None, -5), ValueError, "macs"),
+    (lambda: timing.measure(lambda: None, 5, warmup=-1), ValueError, "warmup"),
+    (lambda: timing.measure(lambda: None, 5, repeat=0), ValueError, "repeat"),
+])
+def test_measure_names_its_arguments(call, error, match):
+    """Issue 14, defect 8: errors that name the argument."""
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_machine_peaks_are_measured_once_and_say_how():
+    first = machine_peaks()
+    start = time.perf_counter()
+    again = machine_peaks()
+    assert again is first and time.perf_counter() - start < 0.01        # cached for the process
+    assert set(first.gmacs) == {"float32", "float64"} and all(rate > 0 for rate in first.gmacs.values())
+    assert first.gb_per_second > 0 and "np.matmul" in first.how and "np.copyto" in first.how
+    assert "GMAC/s" in str(first) and "GB/s" in str(first)
+    assert first.macs_per_second(np.float32) == first.gmacs["float32"] * 1e9
+    with pytest.raises(ValueError, match="float16"):
+        first.macs_per_second(np.float16)
+    assert C.timing.machine_peaks is machine_peaks
+
+
+def test_machine_peaks_refuse_an_unmeasured_dtype():
+    """From the second mutation run, over _validation.py."""
+    from conv1x1.timing import MachinePeaks
+    peaks = MachinePeaks({"float32": 2.0}, 4.0, "made up")
+    assert peaks.macs_per_second(np.float32) == 2e9
+    with pytest.raises(ValueError, match="float64"):
+        peaks.macs_per_second(np.float64)

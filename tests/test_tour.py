@@ -1,0 +1,34 @@
+"""The tour (``python -m conv1x1`` without a command) prints the formula, its checks, the cost and every example."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SCRIPTS = sorted(EXAMPLES.glob("*.py"))
+
+
+def _env(**extra):
+    """The environment of a subprocess: this checkout's package importable even when not installed."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": path, **extra}
+
+
+def run(args, cwd):
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=300)
+
+
+def test_tour_prints_the_formula_the_checks_the_cost_and_every_example(tmp_path):
+    result = run(["-m", "conv1x1"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "np.einsum('oc,nchw->nohw', w, x)" in out
+    assert "x 28x28x192" in out and "out 28x28x32" in out
+    difference = float(re.search(r"max \|conv1x1 - dense per pixel\| = (\S+)", out).group(1))
+    error = float(re.search(r"max relative error (\S+)", out).group(1))
+    assert difference < 1e-10 and error < 1e-7
+    assert "120.4M" in out and "12.4M" in out and "9.7x" in out
+    assert all(script.name in out for script in SCRIPTS)
