@@ -89,7 +89,8 @@ def bench_shape(shape, dtype, repeats: int, threads: int):
     t = median_times(candidates, repeats)
     macs = n * h * w_ * c_in * c_out
     return {
-        "shape": f"{n}x{c_in}->{c_out}x{h}x{w_}", "floor3/gemm3": t["floor3"] / t["gemm3"], "dtype": np.dtype(dtype).name, "t": t,
+        "shape": f"{n}x{c_in}->{c_out}x{h}x{w_}", "floor3/gemm3": t["floor3"] / t["gemm3"],
+        "dtype": np.dtype(dtype).name, "t": t,
         "fwd/gemm": t["forward"] / t["gemm"], "fwd/floor": t["forward"] / t["floor"],
         "floor/gemm": t["floor"] / t["gemm"], "fb/gemm3": t["both"] / t["gemm3"],
         "fb/floor3": t["both"] / t["floor3"],
@@ -205,7 +206,8 @@ def main(argv=None) -> None:
             print(f"{r['shape']:<20} {r['dtype']:<7} {r['t']['forward'] * 1e3:>7.2f} {r['fwd/gemm']:>5.2f}x "
                   f"{r['fwd/floor']:>5.2f}x {r['floor/gemm']:>5.2f}x {r['t']['both'] * 1e3:>7.2f} "
                   f"{r['fb/gemm3']:>5.2f}x {r['fb/floor3']:>6.2f}x {r['floor3/gemm3']:>5.2f}x "
-                  f"{r['gflops_fwd']:>6.1f} {r['gflops_fb']:>7.1f} {r['mem']:>4.2f}x {torch_f:>7} {torch_fb:>8}  {verdict}")
+                  f"{r['gflops_fwd']:>6.1f} {r['gflops_fb']:>7.1f} {r['mem']:>4.2f}x {torch_f:>7} {torch_fb:>8}  "
+                  f"{verdict}")
     if ratios:
         geomean = float(np.exp(np.mean(np.log(ratios))))
         print(f"PyTorch CPU conv2d ({threads} threads) forward + backward time / ours: geometric mean {geomean:.2f}x, "
@@ -215,12 +217,13 @@ def main(argv=None) -> None:
     tiny = bench_tiny(repeats)
     print(f"tiny forward (1, 3 -> 2, 4x4): {tiny * 1e6:.1f} us per call")
     t = bench_conv2d(repeats)
-    print(f"Conv2d 5x5 'same', 192 -> 32, 8x28x28 (float32), im2col (plain and fast): forward {t['plain'] * 1e3:.2f} ms "
-          f"= {t['plain'] / t['gemm']:.2f}x a GEMM of the same MACs; forward + backward {t['plain_fb'] * 1e3:.2f} ms")
+    print(f"Conv2d 5x5 'same', 192 -> 32, 8x28x28 (float32), im2col (plain and fast): forward "
+          f"{t['plain'] * 1e3:.2f} ms = {t['plain'] / t['gemm']:.2f}x a GEMM of the same MACs; forward + backward "
+          f"{t['plain_fb'] * 1e3:.2f} ms")
     t = bench_pool(repeats)
-    print(f"MaxPool 3x3 /1 pad 1, 8x192x28x28 (float32): plain {t['plain'] * 1e3:.2f} ms, fast {t['fast'] * 1e3:.2f} ms "
-          f"({t['plain'] / t['fast']:.2f}x); forward + backward plain {t['plain_fb'] * 1e3:.2f} ms, fast "
-          f"{t['fast_fb'] * 1e3:.2f} ms ({t['plain_fb'] / t['fast_fb']:.2f}x)")
+    print(f"MaxPool 3x3 /1 pad 1, 8x192x28x28 (float32): plain {t['plain'] * 1e3:.2f} ms, fast "
+          f"{t['fast'] * 1e3:.2f} ms ({t['plain'] / t['fast']:.2f}x); forward + backward plain "
+          f"{t['plain_fb'] * 1e3:.2f} ms, fast {t['fast_fb'] * 1e3:.2f} ms ({t['plain_fb'] / t['fast_fb']:.2f}x)")
     print(LEGEND)
     print(f"targets met on {6 - misses} of 6 shape/dtype rows")
 

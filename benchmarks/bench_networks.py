@@ -366,7 +366,7 @@ def trick_times(model, x, dout, repeats):
         return run
     candidates = {"all": step(), **{trick: step(trick) for trick in TRICKS}}
     runs = {name: [] for name in candidates}
-    for name, run in candidates.items():
+    for run in candidates.values():
         run()                                   # warm up
     for _ in range(repeats):
         for name, run in candidates.items():
@@ -402,6 +402,67 @@ def _blas() -> str:
         return "BLAS"
 
 
+def _load() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
+def measure_network(name, torch, peaks, repeats, args):
+    """Agreement, timings, and (as asked) the profile and the tricks of one network: (median times, roofline)."""
+    _, _, batch, channels, size = NETWORKS[name]
+    print(f"\n{LABELS[name]}, batch {batch} of {channels}x{size}x{size}")
+    if torch is not None:
+        print(agreement(name, torch))
+    model, found = candidates(name, torch)
+    prediction = model.cost(size, size, in_channels=channels).predict(peaks, np.float32, batch)
+    times = median_times(found, repeats)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((batch, channels, size, size)).astype(np.float32)
+    dout = rng.standard_normal(model.forward(x).shape).astype(np.float32)
+    if not args.no_profile:
+        print_profile(profile(model, x, dout, repeats))
+    if args.tricks:
+        print_tricks(trick_times(model, x, dout, repeats))
+    return times, prediction.seconds
+
+
+def print_rows(name, t, roofline, ratios) -> int:
+    """One network's rows of the table (fast, plain, torch, roofline); returns 1 if the fast path missed."""
+    _, _, batch, _, _ = NETWORKS[name]
+    label, missed = f"{LABELS[name]}, batch {batch}", 0
+    for path in PATHS:
+        f, fb = t[f"{path} f"], t[f"{path} fb"]
+        cells, verdict = ["-", "-"], ""
+        if "torch f" in t:
+            for i, part in enumerate(("f", "fb")):
+                ratio = t[f"{path} {part}"] / t[f"torch {part}"]
+                ratios[(path, part)].append(ratio)
+                cells[i] = f"{ratio:.2f}x"
+            if path == "fast":
+                missed = int(fb / t["torch fb"] > TARGET_EACH)
+                verdict = f"{'MISSED' if missed else 'met'} (f+b <= {TARGET_EACH}x torch)"
+        print(f"{label:<34} {path:<6} {f * 1e3:8.1f} {fb * 1e3:8.1f} {cells[0]:>9} {cells[1]:>10} "
+              f"{fb / (3 * roofline):12.1f}x  {verdict}")
+        label = ""
+    if "torch f" in t:
+        print(f"{'':<34} {'torch':<6} {t['torch f'] * 1e3:8.1f} {t['torch fb'] * 1e3:8.1f} {'':>9} {'':>10} "
+              f"{t['torch fb'] / (3 * roofline):12.1f}x")
+    print(f"{'':<34} {'roofline':<8} {roofline * 1e3:6.1f} {3 * roofline * 1e3:8.1f}")
+    return missed
+
+
+def print_means(ratios) -> int:
+    """The geometric means of the ratios, fast and plain; returns 1 if the fast path missed its target."""
+    missed = 0
+    for path in PATHS:
+        f, fb = (math.exp(statistics.fmean(map(math.log, ratios[(path, part)]))) for part in ("f", "fb"))
+        verdict = ""
+        if path == "fast":
+            missed = int(fb > TARGET_MEAN)
+            verdict = f"{'MISSED' if missed else 'met'} (f+b <= {TARGET_MEAN}x torch)"
+        print(f"{'geometric mean':<34} {path:<6} {'':>8} {'':>8} {f:8.2f}x {fb:9.2f}x {'':>13}  {verdict}")
+    return missed
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--networks", nargs="+", choices=list(NETWORKS), default=list(NETWORKS),
@@ -416,74 +477,26 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 5)
     torch = _torch()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"conv1x1 {C.__version__} | NumPy {np.__version__} ({_blas()}, {THREADS} threads: OPENBLAS_NUM_THREADS="
           f"{os.environ['OPENBLAS_NUM_THREADS']}) | "
           f"{'PyTorch ' + torch.__version__ + f' ({torch.get_num_threads()} threads)' if torch else 'no PyTorch'} | "
-          f"{platform.machine()}, {os.cpu_count()} cores, load average {load:.2f} at the start | float32, "
+          f"{platform.machine()}, {os.cpu_count()} cores, load average {_load():.2f} at the start | float32, "
           f"training mode, median of {repeats} interleaved repeats")
     peaks = machine_peaks()
     print(f"this machine: {peaks}")
+    results = {name: measure_network(name, torch, peaks, repeats, args) for name in args.networks}
 
-    results, profiles = {}, {}
-    for name in args.networks:
-        _, _, batch, channels, size = NETWORKS[name]
-        print(f"\n{LABELS[name]}, batch {batch} of {channels}x{size}x{size}")
-        if torch is not None:
-            print(agreement(name, torch))
-        model, found = candidates(name, torch)
-        prediction = model.cost(size, size, in_channels=channels).predict(peaks, np.float32, batch)
-        results[name] = (median_times(found, repeats), prediction.seconds)
-        rng = np.random.default_rng(2)
-        x = rng.standard_normal((batch, channels, size, size)).astype(np.float32)
-        dout = rng.standard_normal(model.forward(x).shape).astype(np.float32)
-        if not args.no_profile:
-            profiles[name] = profile(model, x, dout, repeats)
-            print_profile(profiles[name])
-        if args.tricks:
-            print_tricks(trick_times(model, x, dout, repeats))
-
-    print(f"\nours / PyTorch (above 1.0: PyTorch is faster); ms are medians; roofline: this machine's GEMM rate "
-          f"or copy bandwidth, whichever binds, for every layer")
+    print("\nours / PyTorch (above 1.0: PyTorch is faster); ms are medians; roofline: this machine's GEMM rate "
+          "or copy bandwidth, whichever binds, for every layer")
     header = (f"{'network':<34} {'path':<6} {'fwd ms':>8} {'f+b ms':>8} {'/torch f':>9} {'/torch fb':>10} "
               f"{'/roofline fb':>13}  target")
     print(header + "\n" + "-" * len(header))
     ratios = {(path, part): [] for path in PATHS for part in ("f", "fb")}
-    misses = 0
-    for name, (t, roofline) in results.items():
-        _, _, batch, channels, size = NETWORKS[name]
-        label = f"{LABELS[name]}, batch {batch}"
-        for path in PATHS:
-            f, fb = t[f"{path} f"], t[f"{path} fb"]
-            cells, verdict = ["-", "-"], ""
-            if "torch f" in t:
-                for i, part in enumerate(("f", "fb")):
-                    ratio = t[f"{path} {part}"] / t[f"torch {part}"]
-                    ratios[(path, part)].append(ratio)
-                    cells[i] = f"{ratio:.2f}x"
-                if path == "fast":
-                    met = fb / t["torch fb"] <= TARGET_EACH
-                    misses += not met
-                    verdict = f"{'met' if met else 'MISSED'} (f+b <= {TARGET_EACH}x torch)"
-            print(f"{label:<34} {path:<6} {f * 1e3:8.1f} {fb * 1e3:8.1f} {cells[0]:>9} {cells[1]:>10} "
-                  f"{fb / (3 * roofline):12.1f}x  {verdict}")
-            label = ""
-        if "torch f" in t:
-            print(f"{'':<34} {'torch':<6} {t['torch f'] * 1e3:8.1f} {t['torch fb'] * 1e3:8.1f} {'':>9} {'':>10} "
-                  f"{t['torch fb'] / (3 * roofline):12.1f}x")
-        print(f"{'':<34} {'roofline':<8} {roofline * 1e3:6.1f} {3 * roofline * 1e3:8.1f}")
+    misses = sum(print_rows(name, t, roofline, ratios) for name, (t, roofline) in results.items())
     if ratios[("fast", "fb")]:
-        for path in PATHS:
-            f, fb = (math.exp(statistics.fmean(map(math.log, ratios[(path, part)]))) for part in ("f", "fb"))
-            verdict = ""
-            if path == "fast":
-                met = fb <= TARGET_MEAN
-                misses += not met
-                verdict = f"{'met' if met else 'MISSED'} (f+b <= {TARGET_MEAN}x torch)"
-            print(f"{'geometric mean':<34} {path:<6} {'':>8} {'':>8} {f:8.2f}x {fb:9.2f}x {'':>13}  {verdict}")
+        misses += print_means(ratios)
         print(f"\ntargets missed by the fast path: {misses}")
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"load average {load:.2f} at the end (2 cores: above 2, other programs shared them)")
+    print(f"load average {_load():.2f} at the end (2 cores: above 2, other programs shared them)")
 
 
 if __name__ == "__main__":
