@@ -51,8 +51,7 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "generated/*.examples", "auto_examples/*.ipynb", "auto_examples/*.py",
                     "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5",
-                    "sg_execution_times.rst", "auto_examples/sg_execution_times.rst",
-                    "performance_networks.md"]   # a section waiting to be folded into performance.md
+                    "sg_execution_times.rst", "auto_examples/sg_execution_times.rst"]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 html_css_files = ["conv1x1.css"]
