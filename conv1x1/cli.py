@@ -272,10 +272,10 @@ def main(argv=None) -> int:
     except UsageError as error:
         args.subparser.error(str(error)) if hasattr(args, "subparser") else parser.error(str(error))
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
-        _silence_stdout()
+        silence_stdout()
         return 0
     except OSError as error:  # a full disk, a closed stdout
-        _silence_stdout()
+        silence_stdout()
         print(f"python -m conv1x1: could not write the output: {error.strerror or error}", file=sys.stderr)
         return 1
     return 0
@@ -308,7 +308,7 @@ def _write(text: str) -> None:
     sys.stdout.write(text)
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """Point stdout at /dev/null so that Python's own flush at exit cannot fail again."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)

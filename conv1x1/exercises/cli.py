@@ -30,6 +30,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
+from ..cli import silence_stdout
 from . import check, exercise, names, show, skeleton
 
 __all__ = ["main"]
@@ -100,16 +101,8 @@ def main(argv=None) -> int:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:   # output piped into `head` and the like: stop quietly
-        _silence_stdout()
+        silence_stdout()
         return 0
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so that Python's own flush at exit cannot fail again."""
-    try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, AttributeError, ValueError):
-        pass
 
 
 def _name(name: str) -> str:
