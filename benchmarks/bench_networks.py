@@ -20,7 +20,10 @@ to the input's gradient) by
 Ratios are ours / PyTorch (above 1.0: PyTorch is faster). Targets (issue 22), fast path: forward +
 backward within 1.5x of PyTorch on every network and within 1.2x on the geometric mean. Every timing
 is the median of interleaved repeats (``conv1x1.timing.median_times``): each repeat runs every
-candidate of a network once, so a busy machine slows them alike. Both libraries get 2 threads
+candidate of a network once, so a busy machine slows them alike, after a pause of
+``conv1x1.timing.LIBRARY_PAUSE`` seconds: an idle OpenBLAS worker keeps spinning on a core for about
+0.1 s after NumPy's matmul returns, and took that core from PyTorch's next timing (its MobileNet forward
+ran 2-3x slower there, which flattered us). Both libraries get 2 threads
 (``--threads``): ``torch.set_num_threads(2)``, and NumPy's BLAS through ``OPENBLAS_NUM_THREADS`` (and
 its MKL and OpenMP cousins), set below before NumPy is imported. NumPy's element-wise loops run on one
 thread; PyTorch's on both.
@@ -60,7 +63,7 @@ import numpy as np  # noqa: E402
 
 import conv1x1 as C  # noqa: E402
 from conv1x1 import models  # noqa: E402
-from conv1x1.timing import machine_peaks, median_times  # noqa: E402
+from conv1x1.timing import LIBRARY_PAUSE, machine_peaks, median_times  # noqa: E402
 
 TARGET_EACH, TARGET_MEAN = 1.5, 1.2
 PATHS = {"fast": lambda: C.fast.enabled(), "plain": contextlib.nullcontext}
@@ -406,6 +409,20 @@ def _load() -> float:
     return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
 
+def _torch_version(torch) -> str:
+    """PyTorch's version and threads, for the header."""
+    return f"PyTorch {torch.__version__} (set_num_threads({torch.get_num_threads()}))" if torch else "no PyTorch"
+
+
+def _load_at_end() -> str:
+    """The load average now, read against the cores: this run's own threads count in it."""
+    load, cores = _load(), os.cpu_count()
+    verdict = (f"above {cores}: other programs shared the {cores} cores" if load > cores
+               else f"within the {cores} cores")
+    own = f"{THREADS} thread{'s' if THREADS > 1 else ''}"
+    return f"load average {load:.2f} at the end, this run's own {own} included ({verdict})"
+
+
 def measure_network(name, torch, peaks, repeats, args):
     """Agreement, timings, and (as asked) the profile and the tricks of one network: (median times, roofline)."""
     _, _, batch, channels, size = NETWORKS[name]
@@ -414,7 +431,7 @@ def measure_network(name, torch, peaks, repeats, args):
         print(agreement(name, torch))
     model, found = candidates(name, torch)
     prediction = model.cost(size, size, in_channels=channels).predict(peaks, np.float32, batch)
-    times = median_times(found, repeats)
+    times = median_times(found, repeats, pause=LIBRARY_PAUSE)
     rng = np.random.default_rng(2)
     x = rng.standard_normal((batch, channels, size, size)).astype(np.float32)
     dout = rng.standard_normal(model.forward(x).shape).astype(np.float32)
@@ -477,9 +494,9 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 5)
     torch = _torch()
-    print(f"conv1x1 {C.__version__} | NumPy {np.__version__} ({_blas()}, {THREADS} threads: OPENBLAS_NUM_THREADS="
+    print(f"conv1x1 {C.__version__} | NumPy {np.__version__} ({_blas()}, OPENBLAS_NUM_THREADS="
           f"{os.environ['OPENBLAS_NUM_THREADS']}) | "
-          f"{'PyTorch ' + torch.__version__ + f' ({torch.get_num_threads()} threads)' if torch else 'no PyTorch'} | "
+          f"{_torch_version(torch)} | "
           f"{platform.machine()}, {os.cpu_count()} cores, load average {_load():.2f} at the start | float32, "
           f"training mode, median of {repeats} interleaved repeats")
     peaks = machine_peaks()
@@ -496,7 +513,7 @@ def main(argv=None) -> None:
     if ratios[("fast", "fb")]:
         misses += print_means(ratios)
         print(f"\ntargets missed by the fast path: {misses}")
-    print(f"load average {_load():.2f} at the end (2 cores: above 2, other programs shared them)")
+    print(_load_at_end())
 
 
 if __name__ == "__main__":

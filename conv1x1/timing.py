@@ -92,12 +92,26 @@ def peak_over_output(forward: Callable[[], tuple]) -> float:
     return peak / out.nbytes
 
 
-def median_times(candidates: dict, repeats: int, min_seconds: float = 0.02) -> dict:
+# Seconds to pause before timing a candidate from another library (``median_times(..., pause=)``):
+# longer than an idle OpenBLAS worker spins after a call (2**28 processor cycles, about 0.1 s at
+# 2.8 GHz). Without it, on 2 cores, PyTorch's MobileNet v1 forward (batch 4, 2 threads) timed
+# 215-370 ms right after our NumPy candidates, and 93-125 ms with OpenBLAS's spinning cut short.
+LIBRARY_PAUSE = 0.25
+
+
+def median_times(candidates: dict, repeats: int, min_seconds: float = 0.02, pause: float = 0.0) -> dict:
     """Median seconds per call of each candidate, over interleaved repeats.
 
     Each repeat runs every candidate once (in a loop long enough to last
     ``min_seconds``), so a noisy machine slows all of them alike.
+
+    ``pause`` seconds of sleep come before each candidate's timed loop. Give one
+    when the candidates come from different libraries: a library's worker threads
+    keep spinning on the cores after its call returns (OpenBLAS, behind NumPy's
+    matmul, for about 0.1 s), and would take a core from the next candidate.
     """
+    if pause < 0:
+        raise ValueError(f"pause must be a number of seconds >= 0, got {pause!r}")
     loops = {}
     for name, fn in candidates.items():  # warm up, and pick a loop count per candidate
         fn()
@@ -108,6 +122,8 @@ def median_times(candidates: dict, repeats: int, min_seconds: float = 0.02) -> d
     times = {name: [] for name in candidates}
     for _ in range(repeats):
         for name, fn in candidates.items():
+            if pause:
+                time.sleep(pause)
             start = time.perf_counter()
             for _ in range(loops[name]):
                 fn()

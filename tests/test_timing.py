@@ -56,3 +56,28 @@ def test_machine_peaks_refuse_an_unmeasured_dtype():
     assert peaks.macs_per_second(np.float32) == 2e9
     with pytest.raises(ValueError, match="float64"):
         peaks.macs_per_second(np.float64)
+
+
+def test_median_times_interleaves_the_candidates_and_pauses_before_each_timed_loop(monkeypatch):
+    """Each repeat runs every candidate in turn; with ``pause`` a sleep comes before every timed loop
+    (so another library's spinning worker threads are asleep), never inside it."""
+    events = []
+    monkeypatch.setattr(timing.time, "sleep", lambda seconds: events.append(("sleep", seconds)))
+    candidates = {"a": lambda: events.append("a"), "b": lambda: events.append("b")}
+    times = timing.median_times(candidates, repeats=2, min_seconds=0.0, pause=0.25)
+    assert set(times) == {"a", "b"} and all(t >= 0 for t in times.values())
+    warm_up, timed = events[:4], events[4:]
+    assert warm_up == ["a", "a", "b", "b"]            # two calls each: a warm-up, then one to size the loop
+    assert timed == [("sleep", 0.25), "a", ("sleep", 0.25), "b"] * 2
+
+
+def test_median_times_without_a_pause_never_sleeps(monkeypatch):
+    slept = []
+    monkeypatch.setattr(timing.time, "sleep", slept.append)
+    timing.median_times({"a": lambda: None}, repeats=3, min_seconds=0.0)
+    assert slept == []
+
+
+def test_median_times_refuses_a_negative_pause():
+    with pytest.raises(ValueError, match=r"pause must be .* >= 0, got -1"):
+        timing.median_times({"a": lambda: None}, repeats=1, pause=-1)
