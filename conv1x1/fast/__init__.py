@@ -4,8 +4,8 @@ The layers and the examples use the plain functions of ``conv1x1.functional``,
 which read like their formulas. This package keeps the tricks that make the same
 computations faster, each only because ``benchmarks/bench_networks.py`` shows it
 buys at least 10% on a whole network's training step (``--tricks``: the step
-without the trick over the step with all; float32, one thread, CPU time, on a
-shared machine where a trick touching no layer of a network read 0.99-1.07x).
+without the trick over the step with all; float32, one thread, CPU time; a trick
+touching no layer of a network read 0.99-1.04x, the noise).
 The functional, layer and network tests run over both versions, so they give the
 same numbers, up to rounding: the sums run in another order (in float16 the
 depthwise route, which rounds after each of its K*K terms, measured 2-3x the
@@ -26,13 +26,13 @@ One module per family, as in ``conv1x1.functional``:
   stride, on stride-phase grids (``_grids``): the input is copied once into its
   stride phases, where every kernel offset is a slice of one flat array, and the
   K*K multiply-adds run on contiguous memory, a block of channels per NumPy
-  call. MobileNet v1's step: 1.79x. Every other KxK convolution takes the plain
+  call. MobileNet v1's step: 1.59x. Every other KxK convolution takes the plain
   im2col route (a K*K shifted-1x1 route for them measured 0.5-0.96x it on the
   networks' layers, and was deleted).
 - ``pooling``: max pooling on the same phase grids, -inf in the padding, and its
-  gradient as one scatter-add (``np.bincount``). SqueezeNet 1.0's step: 1.44x.
+  gradient as one scatter-add (``np.bincount``). SqueezeNet 1.0's step: 1.56x.
 - ``activations``: ReLU's backward pass as a product with a mask, no branch per
-  element. NiN's step: 1.13x; MobileNet v1's: 1.16x.
+  element. NiN's step: 1.16x; ResNet-50's: 1.12x.
 
 ``conv1x1``, ``conv1x1_forward`` and ``conv1x1_backward`` are the plain ones: a
 view and one ``np.matmul`` per formula leave nothing to gain. Two tricks were

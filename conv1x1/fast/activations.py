@@ -16,7 +16,7 @@ def relu_backward(dout, cache):
     ``np.where(x <= 0, 0, dout)`` picks one of two values per element, a branch the
     processor mispredicts half the time on a ReLU's input: 48 ms against 8 ms for
     this product on 4x64x112x112 float32 (one thread, minimum of 20); NiN's training
-    step 1.13x, MobileNet v1's 1.16x (``bench_networks.py --tricks``). "not x <= 0"
+    step 1.16x, ResNet-50's 1.12x (``bench_networks.py --tricks``). "not x <= 0"
     rather than "x > 0" lets dout through where x is NaN, as the plain function
     does. Where x <= 0 the product is dout * 0, which is NaN for an inf or NaN in
     dout where the plain function gives 0: then (one cheap check) the plain

@@ -1,7 +1,7 @@
 """The KxK convolution in the engine room: the depthwise convolution on stride-phase grids.
 
 A depthwise convolution (``groups == C_in == C_out``, MobileNet's and ShuffleNet's 3x3) takes the
-route below at any stride: with the plain route MobileNet v1's training step took 1.79x as long
+route below at any stride: with the plain route MobileNet v1's training step took 1.59x as long
 (``benchmarks/bench_networks.py --tricks``; 3x3 on 8x128x56x56 float32, forward + backward,
 ``bench_blocks.py``: 4.8x at stride 1, 3.4x at stride 2). Every other KxK convolution takes the plain
 im2col route, whose one GEMM NumPy hands to BLAS.

@@ -27,7 +27,7 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     SqueezeNet's first pool (4x96x109x109 float32, 3x3/2) took 21 ms here
     against 216 ms plain (123 ms for the strided-view version this replaced),
     one thread, minimum of 7. With the plain max pooling (forward and backward)
-    SqueezeNet 1.0's training step took 1.44x as long (``bench_networks.py --tricks``).
+    SqueezeNet 1.0's training step took 1.56x as long (``bench_networks.py --tricks``).
     """
     x = check_image_batch(x, layout="(N, C, H, W)")
     k, stride, padding, out_h, out_w = plain_pooling.check_pool_args(kernel_size, stride, padding, ceil_mode,
