@@ -28,7 +28,7 @@ import numpy as np
 
 import conv1x1 as C
 from conv1x1 import fast, models
-from conv1x1.timing import LIBRARY_PAUSE, measure, median_times, peak_over_output
+from conv1x1.timing import measure, median_times, peak_over_output, torch_pauses
 
 N, CHANNELS, SIZE = 8, 128, 56       # a MobileNet-sized depthwise layer: 8 x 128 x 56 x 56
 
@@ -174,7 +174,7 @@ def main(argv=None) -> None:
     print("-" * len(header))
     misses = 0
     for label, candidates, has_target in rows:
-        t = median_times(candidates, repeats, pause=LIBRARY_PAUSE)
+        t = median_times(candidates, repeats, pause=torch_pauses(candidates))
         for impl in ("fast", "plain"):
             if f"{impl} f" not in t:
                 continue

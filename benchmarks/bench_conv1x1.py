@@ -29,7 +29,7 @@ import numpy as np
 
 import conv1x1 as C
 from conv1x1 import fast
-from conv1x1.timing import LIBRARY_PAUSE, median_times, peak_over_output
+from conv1x1.timing import median_times, peak_over_output, torch_pauses
 
 SHAPES = [  # (N, C_in, C_out, H, W)
     (32, 192, 64, 28, 28),
@@ -86,7 +86,7 @@ def bench_shape(shape, dtype, repeats: int, threads: int):
         "both": both,
     }
     candidates.update(torch_candidates(x, w, b, dout, threads))
-    t = median_times(candidates, repeats, pause=LIBRARY_PAUSE)
+    t = median_times(candidates, repeats, pause=torch_pauses(candidates))
     macs = n * h * w_ * c_in * c_out
     return {
         "shape": f"{n}x{c_in}->{c_out}x{h}x{w_}", "floor3/gemm3": t["floor3"] / t["gemm3"],

@@ -20,10 +20,11 @@ to the input's gradient) by
 Ratios are ours / PyTorch (above 1.0: PyTorch is faster). Targets (issue 22), fast path: forward +
 backward within 1.5x of PyTorch on every network and within 1.2x on the geometric mean. Every timing
 is the median of interleaved repeats (``conv1x1.timing.median_times``): each repeat runs every
-candidate of a network once, so a busy machine slows them alike, after a pause of
-``conv1x1.timing.LIBRARY_PAUSE`` seconds: an idle OpenBLAS worker keeps spinning on a core for about
-0.1 s after NumPy's matmul returns, and took that core from PyTorch's next timing (its MobileNet forward
-ran 2-3x slower there, which flattered us). Both libraries get 2 threads
+candidate of a network once, so a busy machine slows them alike; PyTorch's after a pause of
+``conv1x1.timing.LIBRARY_PAUSE`` seconds and one untimed call: an idle OpenBLAS worker keeps
+spinning on a core for about 0.1 s after NumPy's matmul returns, and took that core from PyTorch's
+next timing (its MobileNet forward ran 2-3x slower there, which flattered us). Both libraries get 2
+threads
 (``--threads``): ``torch.set_num_threads(2)``, and NumPy's BLAS through ``OPENBLAS_NUM_THREADS`` (and
 its MKL and OpenMP cousins), set below before NumPy is imported. NumPy's element-wise loops run on one
 thread; PyTorch's on both.
@@ -63,7 +64,7 @@ import numpy as np  # noqa: E402
 
 import conv1x1 as C  # noqa: E402
 from conv1x1 import models  # noqa: E402
-from conv1x1.timing import LIBRARY_PAUSE, machine_peaks, median_times  # noqa: E402
+from conv1x1.timing import machine_peaks, median_times, torch_pauses  # noqa: E402
 
 TARGET_EACH, TARGET_MEAN = 1.5, 1.2
 PATHS = {"fast": lambda: C.fast.enabled(), "plain": contextlib.nullcontext}
@@ -431,7 +432,7 @@ def measure_network(name, torch, peaks, repeats, args):
         print(agreement(name, torch))
     model, found = candidates(name, torch)
     prediction = model.cost(size, size, in_channels=channels).predict(peaks, np.float32, batch)
-    times = median_times(found, repeats, pause=LIBRARY_PAUSE)
+    times = median_times(found, repeats, pause=torch_pauses(found))
     rng = np.random.default_rng(2)
     x = rng.standard_normal((batch, channels, size, size)).astype(np.float32)
     dout = rng.standard_normal(model.forward(x).shape).astype(np.float32)

@@ -96,22 +96,28 @@ def peak_over_output(forward: Callable[[], tuple]) -> float:
 # longer than an idle OpenBLAS worker spins after a call (2**28 processor cycles, about 0.1 s at
 # 2.8 GHz). Without it, on 2 cores, PyTorch's MobileNet v1 forward (batch 4, 2 threads) timed
 # 215-370 ms right after our NumPy candidates, and 93-125 ms with OpenBLAS's spinning cut short.
+# The untimed call between the sleep and the timed loop wakes the cores and refills the caches,
+# which a sleeping virtual core may have lost to another program.
 LIBRARY_PAUSE = 0.25
 
 
-def median_times(candidates: dict, repeats: int, min_seconds: float = 0.02, pause: float = 0.0) -> dict:
+def median_times(candidates: dict, repeats: int, min_seconds: float = 0.02, pause=0.0) -> dict:
     """Median seconds per call of each candidate, over interleaved repeats.
 
     Each repeat runs every candidate once (in a loop long enough to last
     ``min_seconds``), so a noisy machine slows all of them alike.
 
-    ``pause`` seconds of sleep come before each candidate's timed loop. Give one
-    when the candidates come from different libraries: a library's worker threads
-    keep spinning on the cores after its call returns (OpenBLAS, behind NumPy's
-    matmul, for about 0.1 s), and would take a core from the next candidate.
+    With ``pause`` (seconds for every candidate, or ``{name: seconds}`` for some),
+    a candidate's timed loop comes after that sleep and one untimed call. Give
+    one to the candidates of another library than the rest: a
+    library's worker threads keep spinning on the cores after its call returns
+    (OpenBLAS, behind NumPy's matmul, for about 0.1 s) and would take a core from
+    the next candidate; the untimed call then brings the processor and its caches
+    back from the sleep, so each library is timed as if it ran alone.
     """
-    if pause < 0:
-        raise ValueError(f"pause must be a number of seconds >= 0, got {pause!r}")
+    pauses = pause if isinstance(pause, dict) else dict.fromkeys(candidates, pause)
+    if any(seconds < 0 for seconds in pauses.values()):
+        raise ValueError(f"pause must be a number of seconds >= 0 (or a dict of them), got {pause!r}")
     loops = {}
     for name, fn in candidates.items():  # warm up, and pick a loop count per candidate
         fn()
@@ -122,13 +128,20 @@ def median_times(candidates: dict, repeats: int, min_seconds: float = 0.02, paus
     times = {name: [] for name in candidates}
     for _ in range(repeats):
         for name, fn in candidates.items():
-            if pause:
-                time.sleep(pause)
+            if pauses.get(name):
+                time.sleep(pauses[name])
+                fn()
             start = time.perf_counter()
             for _ in range(loops[name]):
                 fn()
             times[name].append((time.perf_counter() - start) / loops[name])
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def torch_pauses(candidates: dict) -> dict:
+    """``median_times``'s ``pause`` for the benchmarks: ``LIBRARY_PAUSE`` before each candidate whose
+    name starts with "torch" (PyTorch's, timed beside NumPy's), none before the others."""
+    return {name: LIBRARY_PAUSE for name in candidates if name.startswith("torch")}
 
 
 class MachinePeaks(NamedTuple):

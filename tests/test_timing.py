@@ -59,8 +59,8 @@ def test_machine_peaks_refuse_an_unmeasured_dtype():
 
 
 def test_median_times_interleaves_the_candidates_and_pauses_before_each_timed_loop(monkeypatch):
-    """Each repeat runs every candidate in turn; with ``pause`` a sleep comes before every timed loop
-    (so another library's spinning worker threads are asleep), never inside it."""
+    """Each repeat runs every candidate in turn; with ``pause`` a sleep and one untimed call come before
+    every timed loop (another library's spinning worker threads are asleep, this one's caches warm)."""
     events = []
     monkeypatch.setattr(timing.time, "sleep", lambda seconds: events.append(("sleep", seconds)))
     candidates = {"a": lambda: events.append("a"), "b": lambda: events.append("b")}
@@ -68,7 +68,15 @@ def test_median_times_interleaves_the_candidates_and_pauses_before_each_timed_lo
     assert set(times) == {"a", "b"} and all(t >= 0 for t in times.values())
     warm_up, timed = events[:4], events[4:]
     assert warm_up == ["a", "a", "b", "b"]            # two calls each: a warm-up, then one to size the loop
-    assert timed == [("sleep", 0.25), "a", ("sleep", 0.25), "b"] * 2
+    assert timed == [("sleep", 0.25), "a", "a", ("sleep", 0.25), "b", "b"] * 2   # untimed call, timed loop
+
+
+def test_median_times_pauses_only_before_the_candidates_named(monkeypatch):
+    events = []
+    monkeypatch.setattr(timing.time, "sleep", lambda seconds: events.append(("sleep", seconds)))
+    candidates = {"ours": lambda: events.append("ours"), "torch": lambda: events.append("torch")}
+    timing.median_times(candidates, repeats=1, min_seconds=0.0, pause={"torch": 0.5})
+    assert events[4:] == ["ours", ("sleep", 0.5), "torch", "torch"]
 
 
 def test_median_times_without_a_pause_never_sleeps(monkeypatch):
@@ -79,5 +87,13 @@ def test_median_times_without_a_pause_never_sleeps(monkeypatch):
 
 
 def test_median_times_refuses_a_negative_pause():
-    with pytest.raises(ValueError, match=r"pause must be .* >= 0, got -1"):
+    with pytest.raises(ValueError, match=r"pause must be .* >= 0 .*, got -1"):
         timing.median_times({"a": lambda: None}, repeats=1, pause=-1)
+    with pytest.raises(ValueError, match="pause must be"):
+        timing.median_times({"a": lambda: None}, repeats=1, pause={"a": -0.1})
+
+
+def test_torch_pauses_name_pytorchs_candidates_only():
+    pauses = timing.torch_pauses({"fast f": None, "torch f": None, "plain fb": None, "torch fb": None})
+    assert pauses == {"torch f": timing.LIBRARY_PAUSE, "torch fb": timing.LIBRARY_PAUSE}
+    assert timing.LIBRARY_PAUSE > 0.1         # longer than OpenBLAS's idle spin, about 0.1 s
