@@ -47,7 +47,7 @@ def check_float_array(value, name: str) -> np.ndarray:
         except (ValueError, TypeError) as error:  # ragged lists and the like
             raise TypeError(f"{name} must be a floating-point array ({FLOAT_DTYPES}); could not convert "
                             f"{type(value).__name__} to an array ({error})") from None
-    if value.dtype.kind != "f":
+    if value.dtype.kind != "f" or value.dtype.itemsize > 8:    # float128 too: BLAS has no such type
         raise TypeError(f"{name} must be a floating-point array ({FLOAT_DTYPES}), got dtype {value.dtype}. "
                         f"Convert it first, e.g. {name}.astype(np.float64).")
     return value
@@ -199,11 +199,17 @@ def check_dout(dout, expected_shape: tuple, dtype) -> np.ndarray:
 
 
 def check_cache(cache, cache_type: type, backward: str, forward: str):
-    """Return ``cache`` if it is what ``forward`` returned, else a TypeError naming the order of calls."""
+    """Return ``cache`` if it is what ``forward`` returned, else a TypeError naming the order of calls.
+
+    An activation's cache is an array (its input or output): it must be a float one, or dout would be
+    cast to its integer dtype and the gradient silently truncated.
+    """
     if not isinstance(cache, cache_type):
         raise TypeError(f"cache must be the {cache_type.__name__} returned by {forward}, got "
                         f"{type(cache).__name__}. Call `out, cache = {forward}(...)` first, then "
                         f"`{backward}(dout, cache)`.")
+    if cache_type is np.ndarray:
+        check_float_array(cache, "cache")
     return cache
 
 

@@ -115,3 +115,13 @@ def test_public_functions_answer_a_malformed_call_with_an_error_naming_the_argum
     except (TypeError, ValueError) as error:
         message = str(error)
         assert argument in message or argument.replace("_", " ") in message, (argument, value, message)
+
+
+def test_float_arrays_wider_than_float64_are_refused_with_their_dtype():
+    """Found by a malformed-input probe: float128 got in, and the fast max pooling's backward then failed
+    with NumPy's casting error; the messages promise float16, float32 or float64."""
+    if np.dtype(np.longdouble).itemsize <= 8:
+        pytest.skip("np.longdouble is float64 on this platform")
+    with pytest.raises(TypeError, match=r"x must be a floating-point array \(float16, float32 or float64\), got "
+                                        r"dtype float128"):
+        C.conv1x1(np.ones((1, 2, 2, 2), dtype=np.longdouble), np.ones((2, 2)))

@@ -75,7 +75,7 @@ class _PhaseGrids:
         """How many channels one block takes (see _BLOCK_BYTES): the buffers of one channel are
         ``phases + 2`` grids (phases, output grid, term) forward, ``2 * phases + 2`` backward."""
         phases = self.sides ** 2
-        grid = self.n * self.rows * self.cols * self.itemsize                   # bytes of one channel's grid
+        grid = max(1, self.n * self.rows * self.cols * self.itemsize)           # bytes of one channel's grid
         output = self.n * self.out_hw[0] * self.out_hw[1] * self.itemsize       # bytes of one channel's output
         by_cache = _BLOCK_BYTES // ((2 * phases + 2) * grid)
         by_memory = max(self.channels * output // 2, _SMALL_BYTES) // ((phases + 2) * grid)

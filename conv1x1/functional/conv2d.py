@@ -95,7 +95,7 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, groups=1):
     if groups == 1:
         out = np.matmul(w_mat, cols)                   # (C_out, C_in*K*K) @ cols, per image
     else:
-        out = np.matmul(by_group(w_mat, groups), by_group(cols, groups)).reshape(n, c_out, -1)
+        out = np.matmul(by_group(w_mat, groups), by_group(cols, groups)).reshape(n, c_out, out_h * out_w)
     if b is not None:
         out += b[:, None]
     cache = Conv2dCache(x.shape, cols, w, b is not None, stride, padding, groups)
@@ -130,7 +130,7 @@ def conv2d_backward(dout, cache):
                                                                       "conv2d_forward")
     n, c_out, k = x_shape[0], w.shape[0], w.shape[2]
     out_hw = _out_hw(x_shape, k, stride, padding)
-    dout = check_dout(dout, (n, c_out, *out_hw), cols.dtype).reshape(n, c_out, -1)
+    dout = check_dout(dout, (n, c_out, *out_hw), cols.dtype).reshape(n, c_out, out_hw[0] * out_hw[1])
     w_mat = w.reshape(c_out, -1)
     if groups == 1:
         dcols = np.matmul(w_mat.T, dout)

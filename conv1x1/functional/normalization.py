@@ -70,7 +70,8 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5, mean=None, var=None):
         x = check_statistics_batch(x)
         mean = x.mean(axis=(0, 2, 3))
         centered = x - mean[:, None, None]
-        var = (_channel_sum(centered, centered) / (x.size // channels)).astype(x.dtype)   # biased: divided by m
+        m = x.shape[0] * x.shape[2] * x.shape[3]
+        var = (_channel_sum(centered, centered) / m).astype(x.dtype)   # biased: divided by m
     else:
         mean, var = (check_channel_vector(v, name, channels).astype(x.dtype, copy=False)
                      for v, name in ((mean, "mean"), (var, "var")))

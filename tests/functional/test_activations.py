@@ -179,3 +179,12 @@ def test_activations_equal_torch(torch, rng, name):
     tout.backward(torch.tensor(dout))
     np.testing.assert_allclose(out, tout.detach().numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(backward(dout, cache), tx.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.usefixtures("both_paths")
+@pytest.mark.parametrize("name", ["relu_backward", "sigmoid_backward", "tanh_backward"])
+def test_activation_backward_refuses_an_integer_cache(name):
+    """Found by a malformed-input probe: an integer cache cast dout to integers, e.g. relu_backward gave
+    [0, 2] for dout [0.5, 2.7], a silently truncated gradient."""
+    with pytest.raises(TypeError, match=r"cache must be a floating-point array .* got dtype int"):
+        getattr(C.functional, name)(np.array([0.5, 2.7]), np.array([1, 2]))

@@ -300,3 +300,17 @@ def test_conv2d_grouped_and_depthwise_equal_torch(torch, rng, module, c_in, c_ou
     tout.backward(torch.tensor(dout))
     for ours, theirs in ((out, tout), (dx, tx.grad), (dw, tw.grad), (db, tb.grad)):
         _close(ours, theirs)
+
+
+@pytest.mark.usefixtures("both_paths")
+@pytest.mark.parametrize("groups, w_shape", [(1, (3, 4, 3, 3)), (2, (4, 2, 3, 3)), (4, (4, 1, 3, 3))])
+def test_conv2d_on_an_empty_batch_gives_empty_outputs_and_zero_weight_gradients(groups, w_shape):
+    """Found by a malformed-input probe: a batch of 0 images raised NumPy's reshape error (grouped) and a
+    ZeroDivisionError on the fast depthwise route, where the 1x1 convolution gives empty outputs."""
+    x = np.zeros((0, 4, 5, 5))
+    out, cache = C.functional.conv2d_forward(x, np.ones(w_shape), np.ones(w_shape[0]), padding=1, groups=groups)
+    assert out.shape == (0, w_shape[0], 5, 5)
+    dx, dw, db = C.functional.conv2d_backward(np.ones_like(out), cache)
+    assert dx.shape == x.shape
+    np.testing.assert_array_equal(dw, np.zeros(w_shape))
+    np.testing.assert_array_equal(db, np.zeros(w_shape[0]))

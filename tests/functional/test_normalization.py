@@ -162,3 +162,11 @@ def test_batchnorm_checks_eps_and_the_statistics():
 def test_batchnorm_refuses_bad_arguments(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_batchnorm_with_no_channels_gives_empty_outputs():
+    """Found by a malformed-input probe: zero channels divided by zero when counting values per channel."""
+    out, cache = C.batchnorm_forward(np.ones((2, 0, 3, 3)), np.ones(0), np.ones(0))
+    assert out.shape == (2, 0, 3, 3)
+    dx, dgamma, dbeta = C.batchnorm_backward(out, cache)
+    assert dx.shape == (2, 0, 3, 3) and dgamma.shape == dbeta.shape == (0,)

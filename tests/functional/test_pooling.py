@@ -313,3 +313,11 @@ def test_global_avg_pool_keeps_the_dtype_leaves_x_alone_and_propagates_nan(rng):
     np.testing.assert_array_equal(x, copy)
     assert out.dtype == np.float32 and np.isnan(out[0, 0, 0, 0]) and np.isfinite(out[0, 1, 0, 0])
     assert global_avg_pool_backward(np.ones_like(out), cache).dtype == np.float32
+
+
+@pytest.mark.usefixtures("both_paths")
+def test_maxpool_on_an_empty_batch_gives_empty_outputs():
+    """Found by a malformed-input probe: the fast max pooling divided by zero on a batch of 0 images."""
+    out, cache = C.functional.maxpool2d_forward(np.zeros((0, 4, 5, 5)), 2)
+    assert out.shape == (0, 4, 2, 2)
+    assert C.functional.maxpool2d_backward(np.ones_like(out), cache).shape == (0, 4, 5, 5)
