@@ -338,6 +338,9 @@ def window_geometry(height, width, kernel_size, stride, padding, pool=False, cei
     kernel_size = check_positive_int(kernel_size, "kernel_size")
     stride = check_positive_int(stride, "stride")
     padding = check_padding(padding, kernel_size, stride, most=kernel_size // 2 if pool else None)
+    if height == 0 or width == 0:
+        raise ValueError(f"x has no pixels (height {height}, width {width}): every window would hold padding "
+                         "only. A sliding window needs an input at least 1 x 1.")
     if padding > max(height, width) + kernel_size:
         raise ValueError(f"padding {padding} is larger than the input ({height} x {width}) plus the kernel "
                          f"({kernel_size}): the output would be almost all padding. Padding is added on each "

@@ -267,6 +267,8 @@ def global_avg_pool_forward(x):
     array([1.5, 5.5])
     """
     x = check_image_batch(x, layout="(N, C, H, W)")
+    if x.shape[2] * x.shape[3] == 0:
+        raise ValueError(f"x has no pixels to average (H x W = {x.shape[2]} x {x.shape[3]}, x has shape {x.shape})")
     return x.mean(axis=(2, 3), keepdims=True), GlobalAvgPoolCache(x.shape, x.dtype)
 
 

@@ -314,3 +314,11 @@ def test_conv2d_on_an_empty_batch_gives_empty_outputs_and_zero_weight_gradients(
     assert dx.shape == x.shape
     np.testing.assert_array_equal(dw, np.zeros(w_shape))
     np.testing.assert_array_equal(db, np.zeros(w_shape[0]))
+
+
+@pytest.mark.usefixtures("both_paths")
+def test_conv2d_refuses_an_input_without_pixels():
+    """Found by a malformed-input probe: with H = 0 and padding 1 every window held padding only, and the
+    output was the bias alone."""
+    with pytest.raises(ValueError, match=r"x has no pixels \(height 0, width 3\)"):
+        C.functional.conv2d_forward(np.ones((1, 2, 0, 3)), np.ones((1, 2, 2, 2)), np.ones(1), padding=1)

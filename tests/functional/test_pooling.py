@@ -321,3 +321,16 @@ def test_maxpool_on_an_empty_batch_gives_empty_outputs():
     out, cache = C.functional.maxpool2d_forward(np.zeros((0, 4, 5, 5)), 2)
     assert out.shape == (0, 4, 2, 2)
     assert C.functional.maxpool2d_backward(np.ones_like(out), cache).shape == (0, 4, 5, 5)
+
+
+@pytest.mark.usefixtures("both_paths")
+@pytest.mark.parametrize("call", [
+    lambda x: C.functional.maxpool2d_forward(x, 2, 1, 1),
+    lambda x: C.functional.avgpool2d_forward(x, 2, 1, 1),
+    lambda x: C.global_avg_pool_forward(x),
+])
+def test_an_input_without_pixels_is_refused_not_pooled_from_padding(call):
+    """Found by a malformed-input probe: with H = 0 the windows held padding only, giving -inf (max)
+    and zeros (average), and the global average a NaN mean with a warning."""
+    with pytest.raises(ValueError, match=r"x has no pixels"):
+        call(np.ones((1, 2, 0, 3)))
