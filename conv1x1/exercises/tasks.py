@@ -585,7 +585,9 @@ def _softmax_cases():
     return [Case((_normal(rng, (4, 5)), np.array([0, 3, 4, 3])), "4 images, 5 classes"),
             Case((_normal(rng, (3, 4)) * 3 + 1000, np.array([2, 0, 1])), "large scores, about 1000"),
             Case((_normal(rng, (2, 3), np.float32), np.array([1, 1])), "float32"),
-            Case((_normal(rng, (1, 6)), np.array([5])), "one image")]
+            Case((_normal(rng, (1, 6)), np.array([5])), "one image"),
+            Case((np.array([[1000.0, 0.0], [0.0, 1.0]]), np.array([0, 1])),
+                 "rows of very different sizes: each row's own maximum must come off")]
 
 
 _CE_FIX = "loss = mean over n of -log p[n, y[n]]; dscores = (p - one_hot(y)) / N, with p = softmax(scores, axis=1)."
@@ -656,7 +658,8 @@ def _separable_with(depthwise, pointwise):
 def _separable_cases():
     return [Case((32, 64, 14, 14, 3, 1, 1), "MobileNet's 3x3, 'same'"),
             Case((16, 24, 9, 8, 3, 2, 1), "stride 2, not square"),
-            Case((8, 8, 7, 7, 5, 1, 2), "5x5, as many outputs as inputs")]
+            Case((8, 8, 7, 7, 5, 1, 2), "5x5, as many outputs as inputs"),
+            Case((8, 8, 10, 10, 3, 1, 0), "3x3 without padding: the map shrinks to 8x8")]
 
 
 _SEPARABLE_FIX = ("depthwise: H_out * W_out * C_in * K * K (one K x K filter per channel); pointwise: "

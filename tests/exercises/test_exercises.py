@@ -540,6 +540,19 @@ def test_softmax_cross_entropy_without_the_one_hot_and_summed_are_named():
     failed("softmax_cross_entropy", summed, "the loss is a sum over the batch", "dscores is not divided by N")
 
 
+def test_softmax_cross_entropy_with_one_maximum_for_the_whole_batch_fails_on_rows_of_different_sizes():
+    """Found by a learner probe: subtracting the batch's maximum, not each row's, passed every case until a
+    case had rows of very different sizes, where exp underflows to 0 in a whole row and the loss is NaN."""
+    def attempt(scores, y):
+        p = np.exp(scores - scores.max())
+        p /= p.sum(axis=1, keepdims=True)
+        n = len(y)
+        dscores = p.copy()
+        dscores[np.arange(n), y] -= 1
+        return float(-np.log(p[np.arange(n), y]).mean()), dscores / n
+    failed("softmax_cross_entropy", attempt, "rows of very different sizes", "nan")
+
+
 # ---------------------------------------------------------------- 9. depthwise_separable_macs mistakes
 
 
@@ -555,6 +568,15 @@ def _dense_kxk(ci, co, h, w, k, s, p):
 ])
 def test_depthwise_separable_macs_mistakes_are_named(attempt, words):
     failed("depthwise_separable_macs", attempt, *words)
+
+
+def test_depthwise_separable_macs_with_the_same_output_size_fails_without_padding():
+    """Found by a learner probe: ceil(H / S) for the output size ignores K and the padding, and passed
+    while every case padded by (K - 1) / 2."""
+    def attempt(ci, co, h, w, k, s, p):
+        out_h, out_w = -(-h // s), -(-w // s)
+        return out_h * out_w * ci * k * k + out_h * out_w * co * ci
+    failed("depthwise_separable_macs", attempt, "without padding", "expected: 8704")
 
 
 # ---------------------------------------------------------------- whatever the attempt does
