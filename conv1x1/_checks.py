@@ -329,6 +329,12 @@ def output_size(size: int, kernel_size: int, stride: int, padding: int, axis: st
     return out
 
 
+def check_has_pixels(height: int, width: int, why: str) -> None:
+    """Refuse an input with no pixels (H or W = 0), saying ``why`` it cannot be computed."""
+    if height == 0 or width == 0:
+        raise ValueError(f"x has no pixels (height {height}, width {width}): {why}. An input needs at least 1 x 1.")
+
+
 def window_geometry(height, width, kernel_size, stride, padding, pool=False, ceil_mode=False):
     """Validate a sliding window's settings and return ``(kernel, stride, padding, out_h, out_w)``.
 
@@ -338,9 +344,7 @@ def window_geometry(height, width, kernel_size, stride, padding, pool=False, cei
     kernel_size = check_positive_int(kernel_size, "kernel_size")
     stride = check_positive_int(stride, "stride")
     padding = check_padding(padding, kernel_size, stride, most=kernel_size // 2 if pool else None)
-    if height == 0 or width == 0:
-        raise ValueError(f"x has no pixels (height {height}, width {width}): every window would hold padding "
-                         "only. A sliding window needs an input at least 1 x 1.")
+    check_has_pixels(height, width, "every window would hold padding only")
     if padding > max(height, width) + kernel_size:
         raise ValueError(f"padding {padding} is larger than the input ({height} x {width}) plus the kernel "
                          f"({kernel_size}): the output would be almost all padding. Padding is added on each "

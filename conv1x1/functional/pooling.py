@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._checks import check_cache, check_dout, check_flag, check_image_batch, window_geometry
+from .._checks import check_cache, check_dout, check_flag, check_has_pixels, check_image_batch, window_geometry
 
 __all__ = ["maxpool2d_forward", "maxpool2d_backward", "MaxPool2dCache", "avgpool2d_forward", "avgpool2d_backward",
            "AvgPool2dCache", "global_avg_pool_forward", "global_avg_pool_backward", "GlobalAvgPoolCache"]
@@ -267,8 +267,7 @@ def global_avg_pool_forward(x):
     array([1.5, 5.5])
     """
     x = check_image_batch(x, layout="(N, C, H, W)")
-    if x.shape[2] * x.shape[3] == 0:
-        raise ValueError(f"x has no pixels to average (H x W = {x.shape[2]} x {x.shape[3]}, x has shape {x.shape})")
+    check_has_pixels(x.shape[2], x.shape[3], "there is nothing to average")
     return x.mean(axis=(2, 3), keepdims=True), GlobalAvgPoolCache(x.shape, x.dtype)
 
 
