@@ -12,7 +12,7 @@ and forward + backward, for
 Ratios are ours / PyTorch (above 1.0: PyTorch is faster). Targets (issue 11): depthwise and batch norm
 forward + backward within 3x of PyTorch. Also: the peak memory of a depthwise forward over its output,
 and the whole MobileNet v1 forward on one (1, 3, 224, 224) float32 image (the layers: the plain path).
-Every timing is the median of interleaved repeats (``conv1x1.timing.median_times``).
+Every timing is the median of interleaved repeats (``conv1x1.fast.timing.median_times``).
 
     python benchmarks/bench_blocks.py            # full run
     python benchmarks/bench_blocks.py --quick    # fewer repeats
@@ -28,7 +28,7 @@ import numpy as np
 
 import conv1x1 as C
 from conv1x1 import fast, models
-from conv1x1.timing import measure, median_times, peak_over_output, torch_pauses
+from conv1x1.fast.timing import measure, median_times, peak_over_output, torch_pauses
 
 N, CHANNELS, SIZE = 8, 128, 56       # a MobileNet-sized depthwise layer: 8 x 128 x 56 x 56
 

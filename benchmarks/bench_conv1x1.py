@@ -29,7 +29,7 @@ import numpy as np
 
 import conv1x1 as C
 from conv1x1 import fast
-from conv1x1.timing import median_times, peak_over_output, torch_pauses
+from conv1x1.fast.timing import median_times, peak_over_output, torch_pauses
 
 SHAPES = [  # (N, C_in, C_out, H, W)
     (32, 192, 64, 28, 28),

@@ -19,9 +19,9 @@ to the input's gradient) by
 
 Ratios are ours / PyTorch (above 1.0: PyTorch is faster). Targets (issue 22), fast path: forward +
 backward within 1.5x of PyTorch on every network and within 1.2x on the geometric mean. Every timing
-is the median of interleaved repeats (``conv1x1.timing.median_times``): each repeat runs every
+is the median of interleaved repeats (``conv1x1.fast.timing.median_times``): each repeat runs every
 candidate of a network once, so a busy machine slows them alike; PyTorch's after a pause of
-``conv1x1.timing.LIBRARY_PAUSE`` seconds and one untimed call: an idle OpenBLAS worker keeps
+``conv1x1.fast.timing.LIBRARY_PAUSE`` seconds and one untimed call: an idle OpenBLAS worker keeps
 spinning on a core for about 0.1 s after NumPy's matmul returns, and took that core from PyTorch's
 next timing (its MobileNet forward ran 2-3x slower there, which flattered us). Both libraries get 2
 threads (``--threads``): ``torch.set_num_threads(2)``, and NumPy's BLAS through ``OPENBLAS_NUM_THREADS`` (and
@@ -32,7 +32,7 @@ Then, per network, where our time goes: the forward and backward time of each ki
 time, without its children's: a ``Concat``'s is joining and splitting, a ``Residual``'s the add), one
 training step, median of the repeats, fast and plain. And the roofline: the time the network would take
 if every layer ran at this machine's GEMM rate or copy bandwidth, whichever binds
-(``Report.predict(conv1x1.timing.machine_peaks())``); forward + backward is three times the forward's
+(``Report.predict(conv1x1.fast.timing.machine_peaks())``); forward + backward is three times the forward's
 (the backward does twice the forward's MACs, ``LayerCost.backward_macs``, and at least twice its
 traffic). With ``--tricks``, what each trick of the engine room buys: one training step on the fast
 path without it (its plain functions back) over the step with all.
@@ -63,7 +63,7 @@ import numpy as np  # noqa: E402
 
 import conv1x1 as C  # noqa: E402
 from conv1x1 import models  # noqa: E402
-from conv1x1.timing import machine_peaks, median_times, torch_pauses  # noqa: E402
+from conv1x1.fast.timing import machine_peaks, median_times, torch_pauses  # noqa: E402
 
 TARGET_EACH, TARGET_MEAN = 1.5, 1.2
 PATHS = {"fast": lambda: C.fast.enabled(), "plain": contextlib.nullcontext}

@@ -15,23 +15,38 @@ Quick start::
     out = layer.forward(x)                # (1, 32, 28, 28): H and W unchanged
     dx = layer.backward(np.ones_like(out))
 
-The house, from the maths up (each module imports only those above it):
-``conv1x1.functional`` (the stateless ``(out, cache)`` functions; every one is also
-``C.<name>``), ``conv1x1.layers`` (the Layer contract and the layers that call them),
-``conv1x1.containers`` (Sequential, Concat, Residual), ``conv1x1.models`` (blocks,
-Inception and whole networks), ``conv1x1.cost`` (parameters, MACs and FLOPs; 1 MAC =
-2 FLOPs; it knows no layer), ``conv1x1.losses``, ``conv1x1.optim``, ``conv1x1.train``,
-``conv1x1.data`` and ``conv1x1.checkpoint`` (training), ``conv1x1.gradcheck``
-(numerical gradient checks), ``conv1x1.reference`` (slow, obvious implementations
-to learn from), ``conv1x1.fast`` (the engine room: the same functions, tuned) and
-``conv1x1.timing`` (measurements); on top of them all, ``conv1x1.exercises`` (write the
-pieces yourself and be told what is wrong with them) and ``conv1x1.torch_bridge``
-(``to_torch`` / ``from_torch``: the same network in PyTorch and back; it imports
-PyTorch only when called).
+Read the lesson in this order (``import conv1x1`` loads these and nothing else):
+
+1. ``functional/pointwise.py``: the 1x1 convolution's forward and backward, as ``(out, cache)``
+   functions; beside it, one file per family (``conv2d``, ``pooling``, ``activations``,
+   ``normalization``, ``shuffle``).
+2. ``layers.py``: the ``Layer`` contract (``forward``, ``backward``, ``params``, ``grads``) and
+   the layers, each calling its pair of functions.
+3. ``containers.py``: ``Sequential``, ``Concat`` and ``Residual``.
+4. ``gradcheck.py``: numerical gradients, to check every backward pass yourself.
+5. ``reference.py``: the same computations as slow, obvious loops.
+6. ``cost/``: parameters, MACs and FLOPs (1 MAC = 2 FLOPs), and the roofline.
+
+(``_checks.py`` holds the one validation helper every entry point shares.)
+
+The campus around it, loaded on first use:
+
+- ``models/``: the blocks and networks built on the 1x1 (Inception, ResNet, MobileNet, ...).
+- ``training/``: the loss, optimizers, training loop, data and checkpoints.
+- ``exercises/``: write the pieces yourself; a checker and a class grader.
+- ``course/``: the tour (``python -m conv1x1``) and the command line.
+- ``fast/``: the engine room (the same functions, tuned) and ``timing``.
+- ``bridge/``: ``to_torch`` / ``from_torch``, the same network in PyTorch and back.
+
+Imports run one way, down this list: the lesson imports nothing of the campus.
 """
 
-from . import checkpoint, cost, data, exercises, fast, functional, gradcheck, models, optim, reference, timing, train
-from .checkpoint import load, save
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from . import cost, functional, gradcheck, reference
 from .containers import Concat, Residual, Sequential
 from .cost import report
 from .functional import (
@@ -73,12 +88,38 @@ from .layers import (
                          Sigmoid,
                          Tanh,
 )
-from .losses import softmax_cross_entropy
-from .models import Bottleneck, DepthwiseSeparable, Fire, Inception, ShuffleUnit
-from .optim import SGD
-from .torch_bridge import from_torch, to_torch
+
+if TYPE_CHECKING:
+    from . import bridge, course, exercises, fast, models, training
+    from .bridge import from_torch, to_torch
+    from .models import Bottleneck, DepthwiseSeparable, Fire, Inception, ShuffleUnit
+    from .training import SGD, load, save, softmax_cross_entropy
 
 __version__ = "0.2.0"
+
+# The campus: each name -> the module that defines it, imported on first use (PEP 562).
+_SUBPACKAGES = ("bridge", "course", "exercises", "fast", "models", "training")
+_LAZY_NAMES = {
+    "Bottleneck": "models", "DepthwiseSeparable": "models", "Fire": "models", "Inception": "models",
+    "ShuffleUnit": "models",
+    "softmax_cross_entropy": "training", "SGD": "training", "save": "training", "load": "training",
+    "to_torch": "bridge", "from_torch": "bridge",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a campus subpackage, or a name from one, the first time it is asked for."""
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY_NAMES:
+        module = importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "__version__",
@@ -89,10 +130,9 @@ __all__ = [
     "sigmoid_forward", "sigmoid_backward", "tanh_forward", "tanh_backward",
     "batchnorm_forward", "batchnorm_backward", "channel_shuffle_forward", "channel_shuffle_backward",
     "Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
-    "Sequential",
-    "Concat", "Residual", "Inception", "BatchNorm2d", "ChannelShuffle", "DepthwiseSeparable", "Bottleneck", "Fire",
-    "ShuffleUnit",
+    "BatchNorm2d", "ChannelShuffle", "Sequential", "Concat", "Residual",
+    "Inception", "DepthwiseSeparable", "Bottleneck", "Fire", "ShuffleUnit",
     "softmax_cross_entropy", "SGD", "save", "load", "to_torch", "from_torch",
-    "checkpoint", "cost", "data", "exercises", "fast", "functional", "gradcheck", "models", "optim", "reference",
-    "report", "timing", "train",
+    "cost", "functional", "gradcheck", "reference", "report",
+    "bridge", "course", "exercises", "fast", "models", "training",
 ]

@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402 - after the thread count is set
 
 import conv1x1 as C  # noqa: E402
 from conv1x1.cost import bottleneck_comparison, human  # noqa: E402
-from conv1x1.timing import measure  # noqa: E402
+from conv1x1.fast.timing import measure  # noqa: E402
 
 rng = np.random.default_rng(0)
 x = rng.standard_normal((1, 192, 28, 28)).astype(np.float32)

@@ -17,7 +17,7 @@ import numpy as np
 
 import conv1x1 as C
 from conv1x1.cost import conv_cost
-from conv1x1.timing import measure
+from conv1x1.fast.timing import measure
 
 rng = np.random.default_rng(0)
 n, c_in, c_out, h, w_ = 8, 192, 64, 28, 28

@@ -16,7 +16,7 @@ import numpy as np
 
 import conv1x1 as C
 from conv1x1.cost import inception_cost
-from conv1x1.timing import measure
+from conv1x1.fast.timing import measure
 
 rng = np.random.default_rng(0)
 x = rng.standard_normal((1, 192, 28, 28)).astype(np.float32)

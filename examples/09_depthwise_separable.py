@@ -17,7 +17,7 @@ import os
 import numpy as np
 
 import conv1x1 as C
-from conv1x1.timing import measure
+from conv1x1.fast.timing import measure
 
 rng = np.random.default_rng(0)
 x = rng.standard_normal((1, 512, 14, 14)).astype(np.float32)

@@ -19,7 +19,7 @@ import numpy as np
 import conv1x1 as C
 from conv1x1 import models
 from conv1x1.cost import human
-from conv1x1.timing import measure
+from conv1x1.fast.timing import measure
 
 REPEAT = 3 if os.environ.get("CONV1X1_GALLERY") else 7    # fewer when the website is built
 rng = np.random.default_rng(0)

@@ -22,7 +22,7 @@ import numpy as np
 import conv1x1 as C
 from conv1x1 import models
 from conv1x1.cost import KINDS, human
-from conv1x1.timing import measure
+from conv1x1.fast.timing import measure
 
 parser = argparse.ArgumentParser(description="MACs by layer kind in five networks")
 parser.add_argument("--plot", metavar="FILE", help="also save the plot to FILE (needs matplotlib)")

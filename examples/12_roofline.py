@@ -41,7 +41,7 @@ if args.threads:
 import numpy as np  # noqa: E402 - after the thread count is set
 
 import conv1x1 as C  # noqa: E402
-from conv1x1.timing import machine_peaks, measure  # noqa: E402
+from conv1x1.fast.timing import machine_peaks, measure  # noqa: E402
 
 DTYPE = np.float32
 # Every container to study: (name, module, input (C, H, W)). Any layer made of layers works.

@@ -25,10 +25,10 @@ import numpy as np
 
 import conv1x1 as C
 from conv1x1 import GlobalAvgPool2d
-from conv1x1.data import load_digits, train_test_split
-from conv1x1.losses import softmax_cross_entropy
-from conv1x1.optim import SGD
-from conv1x1.train import fit
+from conv1x1.training.data import load_digits, train_test_split
+from conv1x1.training.losses import softmax_cross_entropy
+from conv1x1.training.optim import SGD
+from conv1x1.training.train import fit
 
 parser = argparse.ArgumentParser(description="Network in Network on handwritten digits")
 parser.add_argument("--epochs", type=int, default=25, help="training epochs per network (default %(default)s)")
@@ -72,7 +72,7 @@ KINDS = ["nin", "linear 1x1", "no 1x1"]
 print(network("nin"))
 
 # %% [markdown]
-# Training: the same loop for all three (``conv1x1.train.fit``)
+# Training: the same loop for all three (``conv1x1.training.train.fit``)
 # -------------------------------------------------------------
 #
 # SGD with momentum 0.9, learning rate 0.03, weight decay 1e-4, batches of 32, fixed seeds.

@@ -19,8 +19,8 @@ import numpy as np
 import conv1x1 as C
 from conv1x1 import models
 from conv1x1.cost import human
+from conv1x1.fast.timing import measure
 from conv1x1.gradcheck import check_layer
-from conv1x1.timing import measure
 
 REPEAT = 3 if os.environ.get("CONV1X1_GALLERY") else 9    # fewer when the website is built
 

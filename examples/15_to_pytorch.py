@@ -25,10 +25,10 @@ import types
 import numpy as np
 
 import conv1x1 as C
-from conv1x1.data import batches, load_digits, train_test_split
-from conv1x1.losses import softmax_cross_entropy
-from conv1x1.optim import SGD
-from conv1x1.train import evaluate, fit
+from conv1x1.training.data import batches, load_digits, train_test_split
+from conv1x1.training.losses import softmax_cross_entropy
+from conv1x1.training.optim import SGD
+from conv1x1.training.train import evaluate, fit
 
 try:
     import torch

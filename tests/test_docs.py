@@ -68,7 +68,7 @@ def _skip_without_optional_modules(blocks):
             for name in names:
                 if name.split(".")[0] in OPTIONAL_MODULES:
                     pytest.importorskip(name.split(".")[0])
-        if "load_digits" in block:  # scikit-learn's digits, reached through conv1x1.data
+        if "load_digits" in block:  # scikit-learn's digits, reached through conv1x1.training.data
             pytest.importorskip("sklearn")
 
 

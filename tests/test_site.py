@@ -284,9 +284,10 @@ def test_internal_links_resolve(visits):
     assert broken == [], "\n".join(broken[:30])
 
 
-API_MODULES = ["conv1x1", "conv1x1.functional", "conv1x1.models", "conv1x1.cost", "conv1x1.gradcheck", "conv1x1.train",
-               "conv1x1.optim", "conv1x1.data", "conv1x1.checkpoint", "conv1x1.timing", "conv1x1.reference",
-               "conv1x1.fast", "conv1x1.losses"]
+API_MODULES = ["conv1x1", "conv1x1.functional", "conv1x1.models", "conv1x1.cost", "conv1x1.gradcheck",
+               "conv1x1.training.train", "conv1x1.training.optim", "conv1x1.training.data",
+               "conv1x1.training.checkpoint", "conv1x1.fast.timing", "conv1x1.reference", "conv1x1.fast",
+               "conv1x1.training.losses"]
 
 
 def _documented():

@@ -26,11 +26,11 @@ Units, named everywhere in this package:
 The package: ``formulas`` (one function per layer kind, each returning a ``LayerCost``
 that also shows its working), ``report`` (``Report`` adds rows up as the network is
 grouped; ``Comparison`` sets two side by side), ``render`` (text, Markdown, HTML, CSV,
-JSON), ``roofline`` (predicted time on this machine, from ``conv1x1.timing``'s
+JSON), ``roofline`` (predicted time on this machine, from ``conv1x1.fast.timing``'s
 measured peaks) and ``inception`` (GoogLeNet's module and the bottleneck, priced
 from a description of their layers). It imports nothing from the layers: a layer
 describes itself to the cost (``Layer.cost_node``), never the other way round.
-``measure`` and ``machine_peaks`` come from ``conv1x1.timing``.
+``conv1x1.fast.timing`` measures the peaks it takes.
 
 Example: the classic Inception bottleneck on a 28x28x192 input::
 
@@ -42,7 +42,6 @@ Example: the classic Inception bottleneck on a 28x28x192 input::
     9.68
 """
 
-from ..timing import MachinePeaks, Measurement, machine_peaks, measure
 from . import render, report, roofline
 from .formulas import (
                        KINDS,
@@ -65,5 +64,5 @@ __all__ = [
     "LayerCost", "Report", "Comparison", "Prediction",
     "conv_cost", "pool_cost", "elementwise_cost", "concat_cost", "batchnorm_cost", "add_cost", "global_pool_cost",
     "bottleneck_comparison", "inception_cost", "inception_branches", "human", "exact", "KINDS",
-    "measure", "Measurement", "MachinePeaks", "machine_peaks", "formulas", "inception", "render", "report", "roofline",
+    "formulas", "inception", "render", "report", "roofline",
 ]

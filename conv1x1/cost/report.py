@@ -319,7 +319,7 @@ class Report(MacUnits):
 
     # -- the roofline (conv1x1.cost.roofline)
     def predict(self, peaks, dtype=np.float32, batch=1) -> roofline.Prediction:
-        """Each layer's roofline time on a machine with ``peaks`` (``conv1x1.timing.machine_peaks()``).
+        """Each layer's roofline time on a machine with ``peaks`` (``conv1x1.fast.timing.machine_peaks()``).
 
         See ``conv1x1.cost.roofline.predict``: ``time = max(batch x MACs / GEMM rate,
         traffic bytes / copy bandwidth)`` per layer.

@@ -6,7 +6,7 @@ faster than its bytes can move::
 
     time = max(MACs / GEMM rate, traffic bytes / copy bandwidth)
 
-The two rates are this machine's, measured by ``conv1x1.timing.machine_peaks``
+The two rates are this machine's, measured by ``conv1x1.fast.timing.machine_peaks``
 (NumPy's matrix multiply and a large array copy). A layer is "compute"-bound
 when the first term is the larger, "memory"-bound otherwise; the intensity
 (MACs per byte) where the two meet is the ridge.
@@ -62,7 +62,7 @@ class Prediction:
 
 
 def predict(report, peaks, dtype=np.float32, batch=1) -> Prediction:
-    """Each layer's roofline time on a machine with ``peaks`` (``conv1x1.timing.machine_peaks()``).
+    """Each layer's roofline time on a machine with ``peaks`` (``conv1x1.fast.timing.machine_peaks()``).
 
     ``time = max(batch x MACs / GEMM rate, traffic bytes / copy bandwidth)``, with
     ``LayerCost.traffic_bytes(dtype, batch)`` = itemsize x (batch x (input + output

@@ -26,7 +26,7 @@ from ..functional import (
     relu_backward,
 )
 from ..gradcheck import numerical_gradient
-from ..losses import softmax_cross_entropy
+from ..training.losses import softmax_cross_entropy
 from .judge import Case, Mistake, Part
 
 __all__ = ["Exercise", "EXERCISES"]

@@ -18,7 +18,7 @@ from conv1x1.cost import (
     conv_cost,
     elementwise_cost,
 )
-from conv1x1.timing import MachinePeaks
+from conv1x1.fast.timing import MachinePeaks
 
 
 def test_tables_name_the_units_in_str_and_html():

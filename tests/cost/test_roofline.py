@@ -1,6 +1,6 @@
 """conv1x1.cost.roofline: predict gives each layer the larger of its compute time and its memory time on given
 peaks (a tie is memory-bound), reads the weights once per batch, and checks its batch. The peaks are made up
-here; measuring them is conv1x1.timing's job (test_timing.py)."""
+here; measuring them is conv1x1.fast.timing's job (test_timing.py)."""
 
 import numpy as np
 import pytest
@@ -12,7 +12,7 @@ from conv1x1.cost import (
     conv_cost,
     elementwise_cost,
 )
-from conv1x1.timing import MachinePeaks
+from conv1x1.fast.timing import MachinePeaks
 
 # A made-up machine: 10 GMAC/s, 5 GB/s, so a layer is compute-bound above 2 MACs per byte.
 SLOW = MachinePeaks({"float32": 10.0, "float64": 5.0}, 5.0, "made up for the test")
@@ -63,7 +63,7 @@ def test_predict_calls_a_layer_exactly_at_the_ridge_memory_bound():
 
     Issue 14, defect 9: nonsense that used to be accepted silently.
     """
-    from conv1x1.timing import MachinePeaks
+    from conv1x1.fast.timing import MachinePeaks
     layer = cost.conv_cost(16, 16, 2, 4, 1, bias=False)   # 2,048 MACs; 4 x (128 + 256 + 128) = 2,048 bytes
     prediction = cost.Report([layer]).predict(MachinePeaks({"float32": 1.0, "float64": 1.0}, 1.0, "x"))
     assert prediction.rows[0]["bound"] == "memory"

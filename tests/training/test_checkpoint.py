@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 import conv1x1 as C
-from conv1x1 import GlobalAvgPool2d, checkpoint
-from conv1x1.checkpoint import load, save
-from conv1x1.losses import softmax_cross_entropy
-from conv1x1.optim import SGD
-from conv1x1.train import fit
+from conv1x1 import GlobalAvgPool2d
+from conv1x1.training import checkpoint
+from conv1x1.training.checkpoint import load, save
+from conv1x1.training.losses import softmax_cross_entropy
+from conv1x1.training.optim import SGD
+from conv1x1.training.train import fit
 
 
 def net(seed=0, width=8, dtype=np.float64):
@@ -186,7 +187,7 @@ def test_load_refuses_a_file_without_the_optimizer_state_asked_for(tmp_path):
 
 def test_load_reads_a_file_without_the_with_optimizer_flag_as_holding_no_optimizer_state(tmp_path):
     """From the second mutation run, over checkpoint.py."""
-    from conv1x1.optim import SGD
+    from conv1x1.training.optim import SGD
     model = C.Conv1x1(3, 2, rng=0)
     path = tmp_path / "bare.npz"
     arrays = {f"params/{name}": value + 1 for name, value in model.params.items()}

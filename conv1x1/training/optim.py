@@ -53,7 +53,7 @@ class SGD:
     Examples
     --------
     >>> import numpy as np, conv1x1 as C
-    >>> from conv1x1.optim import SGD
+    >>> from conv1x1.training.optim import SGD
     >>> layer = C.Conv1x1(2, 1, rng=0)
     >>> optimizer = SGD(layer.parameters(), lr=0.1, momentum=0.9)
     >>> before = layer.params["w"].copy()

@@ -430,7 +430,7 @@ def test_without_torch_both_functions_say_how_to_install_it(monkeypatch):
 
 
 def test_importing_conv1x1_does_not_import_torch():
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     check = "import sys, conv1x1; print(callable(conv1x1.to_torch), 'torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", check], cwd=root, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -441,7 +441,7 @@ def test_importing_conv1x1_does_not_import_torch():
 
 def test_docs_pytorch_page_python_blocks_run_as_written(torch, torchvision):
     import re
-    text = (Path(__file__).resolve().parent.parent / "docs" / "pytorch.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "pytorch.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     assert len(blocks) == 3
     namespace = {}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from conv1x1.gradcheck import numerical_gradient, rel_error
-from conv1x1.losses import softmax_cross_entropy
+from conv1x1.training.losses import softmax_cross_entropy
 
 
 def naive_loss(scores, y):

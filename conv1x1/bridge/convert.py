@@ -17,7 +17,7 @@ trainable ``nn.Parameter``s, so ``torch.optim`` trains it::
     GlobalAvgPool2d              nn.AdaptiveAvgPool2d(1)
     ChannelShuffle(g)            nn.ChannelShuffle(g)
     Sequential                   nn.Sequential
-    Concat, Residual, blocks,    conv1x1.torch_modules' classes of the same names
+    Concat, Residual, blocks,    conv1x1.bridge.modules' classes of the same names
       Inception, Network
 
 Shapes stay the library's: a network's classifier is a 1x1 convolution on the
@@ -47,8 +47,8 @@ import warnings
 
 import numpy as np
 
-from .containers import Concat, Residual, Sequential
-from .layers import (
+from ..containers import Concat, Residual, Sequential
+from ..layers import (
     AvgPool2d,
     BatchNorm2d,
     ChannelShuffle,
@@ -61,7 +61,7 @@ from .layers import (
     Sigmoid,
     Tanh,
 )
-from .models import Bottleneck, DepthwiseSeparable, Fire, Inception, Network, ShuffleUnit
+from ..models import Bottleneck, DepthwiseSeparable, Fire, Inception, Network, ShuffleUnit
 
 __all__ = ["to_torch", "from_torch", "INSTALL_HINT"]
 
@@ -72,7 +72,7 @@ INSTALL_HINT = ("PyTorch is not installed, and conv1x1.to_torch / conv1x1.from_t
 
 SUPPORTED = ("Sequential, Conv2d, BatchNorm2d, ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d, AvgPool2d, "
              "AdaptiveAvgPool2d(1), ChannelShuffle, Flatten followed by Linear, Dropout, Identity, "
-             "conv1x1.torch_modules' Concat, Residual, DepthwiseSeparable, Bottleneck, Fire, ShuffleUnit, Inception "
+             "conv1x1.bridge.modules' Concat, Residual, DepthwiseSeparable, Bottleneck, Fire, ShuffleUnit, Inception "
              "and Network, torchvision's ResNet (Bottleneck, BasicBlock) and SqueezeNet (Fire)")
 
 BLOCK_ARGUMENTS = {  # what rebuilds each block: its constructor's arguments, read off the block
@@ -84,13 +84,13 @@ BLOCK_ARGUMENTS = {  # what rebuilds each block: its constructor's arguments, re
 
 
 def _torch_modules():
-    """PyTorch's ``nn`` and ``conv1x1.torch_modules``, imported now; an ImportError with the install hint if absent."""
+    """PyTorch's ``nn`` and ``conv1x1.bridge.modules``, imported now; an ImportError with the install hint if absent."""
     try:
         import torch
     except ImportError as error:
         raise ImportError(INSTALL_HINT) from error
-    from . import torch_modules
-    return torch.nn, torch_modules
+    from . import modules
+    return torch.nn, modules
 
 
 def _join(path: str, name) -> str:

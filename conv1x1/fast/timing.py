@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_callable, check_float_dtype, check_non_negative_int, check_positive_int
+from .._checks import check_callable, check_float_dtype, check_non_negative_int, check_positive_int
 
 __all__ = ["Measurement", "measure", "median_times", "peak_over_output", "MachinePeaks", "machine_peaks"]
 

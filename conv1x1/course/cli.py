@@ -1,4 +1,4 @@
-"""The command line, ``python -m conv1x1``: the tour (``conv1x1.tour``) and a cost calculator.
+"""The command line, ``python -m conv1x1``: the tour (``conv1x1.course.tour``) and a cost calculator.
 
     python -m conv1x1                 # the tour (a few seconds)
     python -m conv1x1 cost --in 192 --reduce 16 --out 32 --size 28 --kernel 5
@@ -13,19 +13,16 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import os
 import sys
 
-from . import __version__
-from .cost import Report, bottleneck_comparison, conv_cost, machine_peaks
-from .models import MODELS
+from .. import __version__
+from ..cost import Report, bottleneck_comparison, conv_cost
+from ..exercises.cli import UsageError, silence_stdout
+from ..fast.timing import machine_peaks
+from ..models import MODELS
 from .tour import tour
 
 FORMATS = ("text", "markdown", "html", "json", "csv")
-
-
-class UsageError(Exception):
-    """A bad combination of arguments: printed with the usage, exit status 2."""
 
 
 def cost_command(args) -> str:
@@ -257,7 +254,7 @@ def main(argv=None) -> int:
     """Run the command line; return the exit status (2 for bad arguments, 1 if the output cannot be written)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["exercises"]:    # a command line of its own: conv1x1.exercises.cli
-        from .exercises.cli import main as exercises_main
+        from ..exercises.cli import main as exercises_main
         return exercises_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)   # exits 2 with a message on bad syntax
@@ -306,12 +303,3 @@ def _write(text: str) -> None:
     if sys.stdout is None:
         raise OSError(9, "standard output is closed")
     sys.stdout.write(text)
-
-
-def silence_stdout() -> None:
-    """Point stdout at /dev/null so that Python's own flush at exit cannot fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, AttributeError, ValueError):
-        pass

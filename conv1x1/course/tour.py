@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import __version__, gradcheck, reference
-from .containers import Sequential
-from .cost import bottleneck_comparison
-from .layers import Conv1x1, ReLU
+from .. import __version__, gradcheck, reference
+from ..containers import Sequential
+from ..cost import bottleneck_comparison
+from ..layers import Conv1x1, ReLU
 
 EXAMPLES = [
     ("01_per_pixel_fc.py", "loops, einsum, matmul and a dense layer per pixel all agree"),

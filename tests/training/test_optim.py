@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import conv1x1 as C
-from conv1x1.optim import SGD
+from conv1x1.training.optim import SGD
 
 
 def test_sgd_plain_step():
@@ -136,7 +136,7 @@ def test_sgd_repr_names_the_hyperparameters():
 
 def test_sgd_hyperparameters_become_floats():
     """From the second mutation run, over _validation.py."""
-    from conv1x1.optim import SGD
+    from conv1x1.training.optim import SGD
     optimizer = SGD([(np.zeros(2), np.zeros(2))], lr=1, momentum=np.float32(0.5), weight_decay=0)
     assert repr(optimizer) == "SGD(lr=1.0, momentum=0.5, weight_decay=0.0)"
     assert all(type(v) is float for v in (optimizer.lr, optimizer.momentum, optimizer.weight_decay))
@@ -161,7 +161,7 @@ def test_sgd_refuses_bad_hyperparameters(kwargs, error, message):
 @pytest.mark.parametrize("value", ["0.1", True, None, np.array(0.1)])
 def test_sgd_hyperparameters_must_be_real_numbers(name, value):
     """From the second mutation run, over _validation.py."""
-    from conv1x1.optim import SGD
+    from conv1x1.training.optim import SGD
     kwargs = {"lr": 0.1, name: value}
     with pytest.raises(TypeError, match=name):
         SGD([(np.zeros(2), np.zeros(2))], **kwargs)
@@ -172,7 +172,7 @@ def test_sgd_hyperparameters_must_be_real_numbers(name, value):
                                     {"lr": 0.1, "momentum": float("inf")}])
 def test_sgd_hyperparameters_must_be_finite_and_in_range(kwargs):
     """From the second mutation run, over _validation.py."""
-    from conv1x1.optim import SGD
+    from conv1x1.training.optim import SGD
     with pytest.raises(ValueError, match="finite number"):
         SGD([(np.zeros(2), np.zeros(2))], **kwargs)
 
@@ -192,7 +192,7 @@ def test_sgd_refuses_bad_parameters():
 
 def test_sgd_refuses_no_parameters():
     """From the second mutation run, over _validation.py."""
-    from conv1x1.optim import SGD
+    from conv1x1.training.optim import SGD
     with pytest.raises(ValueError, match="empty"):
         SGD([], lr=0.1)
     with pytest.raises(ValueError, match="empty"):
@@ -208,7 +208,7 @@ def test_sgd_refuses_no_parameters():
 ])
 def test_sgd_checks_every_pair(pairs, error):
     """From the second mutation run, over _validation.py."""
-    from conv1x1.optim import SGD
+    from conv1x1.training.optim import SGD
     with pytest.raises(error):
         SGD(pairs, lr=0.1)
 
@@ -216,7 +216,7 @@ def test_sgd_checks_every_pair(pairs, error):
 @pytest.mark.parametrize("pair", [[np.zeros(2), np.zeros(2)], (np.zeros(2), np.zeros(2), np.zeros(2)), np.zeros(2)])
 def test_sgd_items_must_be_two_tuples(pair):
     """From the second mutation run, over _validation.py."""
-    from conv1x1.optim import SGD
+    from conv1x1.training.optim import SGD
     with pytest.raises(TypeError, match=r"\(param, grad\) pairs; item 0"):
         SGD([pair], lr=0.1)
 

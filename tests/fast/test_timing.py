@@ -1,4 +1,4 @@
-"""conv1x1.timing: measure relates time to MACs and names its arguments; machine_peaks measures this machine's
+"""conv1x1.fast.timing: measure relates time to MACs and names its arguments; machine_peaks measures this machine's
 peaks once per process and says how; MachinePeaks refuses a dtype it did not measure."""
 
 import time
@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import conv1x1 as C
-from conv1x1 import timing
-from conv1x1.cost import conv_cost, machine_peaks, measure
+from conv1x1.cost import conv_cost
+from conv1x1.fast import timing
+from conv1x1.fast.timing import machine_peaks, measure
 
 
 def test_measure_relates_time_to_macs():
@@ -46,12 +47,12 @@ def test_machine_peaks_are_measured_once_and_say_how():
     assert first.macs_per_second(np.float32) == first.gmacs["float32"] * 1e9
     with pytest.raises(ValueError, match="float16"):
         first.macs_per_second(np.float16)
-    assert C.timing.machine_peaks is machine_peaks
+    assert C.fast.timing.machine_peaks is machine_peaks
 
 
 def test_machine_peaks_refuse_an_unmeasured_dtype():
     """From the second mutation run, over _validation.py."""
-    from conv1x1.timing import MachinePeaks
+    from conv1x1.fast.timing import MachinePeaks
     peaks = MachinePeaks({"float32": 2.0}, 4.0, "made up")
     assert peaks.macs_per_second(np.float32) == 2e9
     with pytest.raises(ValueError, match="float64"):

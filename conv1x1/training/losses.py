@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_float_array
+from .._checks import check_float_array
 
 __all__ = ["softmax_cross_entropy"]
 
@@ -52,12 +52,12 @@ def softmax_cross_entropy(scores, y):
     -----
     Non-finite scores are not an error: NaN propagates, as everywhere in this library,
     so a NaN (or +inf) score gives a NaN loss and NaN gradients for its image. The
-    training loop ``conv1x1.train.fit`` stops with an error on the first non-finite loss.
+    training loop ``conv1x1.training.train.fit`` stops with an error on the first non-finite loss.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from conv1x1.losses import softmax_cross_entropy
+    >>> from conv1x1.training.losses import softmax_cross_entropy
     >>> loss, dscores = softmax_cross_entropy(np.zeros((2, 4)), np.array([0, 3]))
     >>> round(loss, 4), round(float(np.log(4)), 4)     # uniform over 4 classes: -log(1/4)
     (1.3863, 1.3863)

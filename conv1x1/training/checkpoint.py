@@ -68,7 +68,7 @@ def save(model, path, optimizer=None) -> None:
     Examples
     --------
     >>> import os, tempfile, numpy as np, conv1x1 as C
-    >>> from conv1x1.checkpoint import save, load
+    >>> from conv1x1.training.checkpoint import save, load
     >>> model = C.Conv1x1(3, 2, rng=0)
     >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
     >>> save(model, path)

@@ -1,7 +1,7 @@
 """The ``torch.nn`` modules that ``conv1x1.to_torch`` builds where PyTorch has no module of its own.
 
 Importing this module imports PyTorch (it is never a dependency of the library:
-``conv1x1.torch_bridge`` imports this module only when a conversion runs).
+``conv1x1.bridge.convert`` imports this module only when a conversion runs).
 
 Each class is an ``nn.Sequential`` whose children are the library object's
 children, in the same order, so PyTorch's parameter names follow the library's:

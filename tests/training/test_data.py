@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import conv1x1
-from conv1x1.data import batches, load_digits, train_test_split
+from conv1x1.training.data import batches, load_digits, train_test_split
 
 
 def test_load_digits_gives_the_digits_scaled_to_0_1():
@@ -23,7 +23,8 @@ def test_load_digits_gives_the_digits_scaled_to_0_1():
 def test_load_digits_without_sklearn_says_how_to_install(tmp_path):
     (tmp_path / "sklearn").mkdir()
     (tmp_path / "sklearn" / "__init__.py").write_text("raise ImportError('hidden for this test')\n")
-    code = "from conv1x1.data import load_digits\ntry:\n    load_digits()\nexcept ImportError as e:\n    print(e)\n"
+    code = ("from conv1x1.training.data import load_digits\n"
+            "try:\n    load_digits()\nexcept ImportError as e:\n    print(e)\n")
     root = Path(conv1x1.__file__).resolve().parent.parent
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)])}).stdout

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_non_negative_int, check_positive_int
+from .._checks import check_non_negative_int, check_positive_int
 
 __all__ = ["load_digits", "train_test_split", "batches"]
 
@@ -61,7 +61,7 @@ def train_test_split(x, y, test_fraction=0.2, seed=0):
     Examples
     --------
     >>> import numpy as np
-    >>> from conv1x1.data import train_test_split
+    >>> from conv1x1.training.data import train_test_split
     >>> x_train, x_test, y_train, y_test = train_test_split(np.zeros((10, 3)), np.arange(10), 0.3)
     >>> x_train.shape, x_test.shape, sorted(np.concatenate([y_train, y_test]).tolist()) == list(range(10))
     ((7, 3), (3, 3), True)
@@ -98,7 +98,7 @@ def batches(x, y, batch_size, seed=0, epoch=0):
     Examples
     --------
     >>> import numpy as np
-    >>> from conv1x1.data import batches
+    >>> from conv1x1.training.data import batches
     >>> [yb.tolist() for _, yb in batches(np.zeros((5, 2)), np.arange(5), batch_size=2, seed=0)]
     [[2, 4], [3, 0], [1]]
     """

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_non_negative_int, check_positive_int
+from .._checks import check_non_negative_int, check_positive_int
 from .data import batches
 from .losses import softmax_cross_entropy
 
@@ -66,7 +66,7 @@ def accuracy(scores, y) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from conv1x1.train import accuracy
+    >>> from conv1x1.training.train import accuracy
     >>> accuracy(np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), np.array([1, 0, 0]))
     0.6666666666666666
     """

@@ -1,4 +1,4 @@
-"""conv1x1.cli, the command line: the cost command's defaults, formats and options, its refusals (exit 2, no
+"""conv1x1.course.cli, the command line: the cost command's defaults, formats and options, its refusals (exit 2, no
 traceback), its output errors (a broken pipe, a full or closed stdout), in process and as ``python -m conv1x1``."""
 
 import csv
@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 import conv1x1 as C
-from conv1x1.cli import main
 from conv1x1.cost import conv_cost
+from conv1x1.course.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LAYER = ["cost", "--in", "192", "--out", "32", "--size", "28"]
 BOTTLENECK = ["cost", "--in", "192", "--reduce", "16", "--out", "32", "--size", "28", "--kernel", "5"]
 
@@ -75,7 +75,7 @@ def _inception(width_multiplier=1.0):
 
 
 def test_cost_command_depth_opens_the_tree_and_by_kind_splits_it(monkeypatch, capsys):
-    monkeypatch.setattr("conv1x1.cli.MODELS", {"3a": _inception})
+    monkeypatch.setattr("conv1x1.course.cli.MODELS", {"3a": _inception})
     _, shallow, _ = cli(capsys, "cost", "--model", "3a", "--size", "28", "--depth", "1")
     _, deep, _ = cli(capsys, "cost", "--model", "3a", "--size", "28", "--depth", "2")
     assert "1 (4 layers)" in shallow and "conv 3x3" not in shallow      # branch 1 as one subtotal row of 4 layers
@@ -122,7 +122,7 @@ def test_cost_command_model_builds_from_the_registry_with_its_options(monkeypatc
         width = int(8 * width_multiplier)
         return C.Sequential(C.Conv2d(3, width, 3, padding=1), C.ReLU(), C.Conv1x1(width, 10))
 
-    monkeypatch.setattr("conv1x1.cli.MODELS", {"tiny": tiny})
+    monkeypatch.setattr("conv1x1.course.cli.MODELS", {"tiny": tiny})
     status, out, _ = cli(capsys, "cost", "--model", "tiny", "--width-multiplier", "0.5", "--size", "16",
                          "--format", "json")
     expected = tiny(0.5).cost(16, 16)
