@@ -33,15 +33,18 @@ import numpy as np
 from . import functional as F
 from ._checks import (
     DEPTHWISE_HINT,
+    as_pair,
     check_flag,
     check_float_dtype,
     check_groups,
     check_image_batch,
     check_in_channels,
     check_padding,
+    check_pair,
     check_positive_int,
     check_real,
     check_rng,
+    compact,
 )
 from .cost.formulas import LayerCost, batchnorm_cost, conv_cost, elementwise_cost, global_pool_cost, pool_cost
 from .cost.report import Report
@@ -197,9 +200,10 @@ class _Conv(Layer):
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.out_channels = check_positive_int(out_channels, "out_channels")
         self.groups = check_groups(groups, self.in_channels, self.out_channels, hint=DEPTHWISE_HINT)
-        self.kernel_size = check_positive_int(kernel_size, "kernel_size")
-        self.stride = check_positive_int(stride, "stride")
-        self.padding = check_padding(padding, self.kernel_size, self.stride)
+        kernel, strides = check_pair(kernel_size, "kernel_size"), check_pair(stride, "stride")
+        self.kernel_size = compact(kernel)   # an int for a square kernel, else (KH, KW); likewise below
+        self.stride = compact(strides)
+        self.padding = compact(check_padding(padding, kernel, strides))
         self.bias = check_flag(bias, "bias")
         self.dtype = check_float_dtype(dtype)
         self.seed = int(check_rng(rng).integers(2**63 - 1))  # this layer's own seed, for init_params
@@ -213,13 +217,14 @@ class _Conv(Layer):
         He et al. 2015 ("Delving Deep into Rectifiers", arXiv:1502.01852) chose this
         spread so that signals keep their size through many ReLU layers.
         """
-        fan_in = self.in_channels // self.groups * self.kernel_size ** 2
+        kh, kw = as_pair(self.kernel_size)
+        fan_in = self.in_channels // self.groups * kh * kw
         shape = self.weight_shape()
         try:
             w = np.random.default_rng(self.seed).standard_normal(shape) * np.sqrt(2.0 / fan_in)
         except (MemoryError, ValueError) as error:  # numpy: "array is too big", "Maximum allowed dimension"
-            raise ValueError(f"the weights of {self!r} do not fit in memory: shape {shape}, out_channels x "
-                             f"in_channels x K x K = {int(np.prod(shape, dtype=object)):,} numbers ({error})") from None
+            raise ValueError(f"the weights of {self!r} do not fit in memory: shape {shape}, out_channels x in_channels "
+                             f"x KH x KW = {int(np.prod(shape, dtype=object)):,} numbers ({error})") from None
         params = {"w": w.astype(self.dtype)}
         if self.bias:
             params["b"] = np.zeros(self.out_channels, dtype=self.dtype)
@@ -278,6 +283,7 @@ class Conv1x1(_Conv):
     """
 
     def __init__(self, in_channels, out_channels, bias=True, rng=None, dtype=np.float64, groups=1, stride=1):
+        stride = check_positive_int(stride, "stride")
         super().__init__(in_channels, out_channels, 1, stride, 0, bias, rng, dtype, groups)
 
     def weight_shape(self) -> tuple:
@@ -310,21 +316,22 @@ class Conv2d(_Conv):
     Parameters
     ----------
     in_channels, out_channels : int
-    kernel_size : int
-        K, for square K x K kernels (K = 1 works too, with a (C_out, C_in, 1, 1) weight).
-    stride : int, default 1
-    padding : int or "same", default 0
+    kernel_size : int or (int, int)
+        K for K x K kernels, or (KH, KW) (K = 1 works too, with a (C_out, C_in, 1, 1) weight).
+    stride : int or (int, int), default 1
+    padding : int, (int, int) or "same", default 0
+        ``"same"`` keeps H and W: stride 1 and an odd kernel along each axis.
     groups : int, default 1
         Must divide C_in and C_out; ``groups = in_channels`` is a depthwise convolution.
     bias : bool, default True
     rng : numpy.random.Generator, int or None
-        He-normal initial weights, std = sqrt(2 / (C_in / groups * K * K)).
+        He-normal initial weights, std = sqrt(2 / (C_in / groups * KH * KW)).
     dtype : float16, float32 or float64, default float64
 
     Attributes
     ----------
     params, grads : dict
-        ``{"w": (C_out, C_in // groups, K, K), "b": (C_out,)}``.
+        ``{"w": (C_out, C_in // groups, KH, KW), "b": (C_out,)}``.
 
     Examples
     --------
@@ -343,7 +350,7 @@ class Conv2d(_Conv):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias, rng, dtype, groups)
 
     def weight_shape(self) -> tuple:
-        return (self.out_channels, self.in_channels // self.groups, self.kernel_size, self.kernel_size)
+        return (self.out_channels, self.in_channels // self.groups, *as_pair(self.kernel_size))
 
     def forward(self, x):
         """x: (N, C_in, H, W) -> out: (N, C_out, H_out, W_out)."""
@@ -438,13 +445,15 @@ class LeakyReLU(_Activation):
 
 
 class _Pool2d(Layer):
-    """What max and average pooling share: a K x K window, its stride (default K) and padding (at most K // 2)."""
+    """What max and average pooling share: a KH x KW window, its stride (default the window) and padding."""
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = check_positive_int(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else check_positive_int(stride, "stride")
-        self.padding = check_padding(padding, self.kernel_size, self.stride, most=self.kernel_size // 2)
+        kernel = check_pair(kernel_size, "kernel_size")
+        strides = kernel if stride is None else check_pair(stride, "stride")
+        self.kernel_size = compact(kernel)   # an int for a square window, else (KH, KW); likewise below
+        self.stride = compact(strides)
+        self.padding = compact(check_padding(padding, kernel, strides, pool=True))
 
 
 class MaxPool2d(_Pool2d):
@@ -452,11 +461,12 @@ class MaxPool2d(_Pool2d):
 
     Parameters
     ----------
-    kernel_size : int
-    stride : int, optional
+    kernel_size : int or (int, int)
+        K for K x K windows, or (KH, KW).
+    stride : int or (int, int), optional
         Defaults to ``kernel_size``, as in PyTorch.
-    padding : int, default 0
-        At most ``kernel_size // 2``; padding never wins the max.
+    padding : int or (int, int), default 0
+        At most ``kernel_size // 2`` along each axis; padding never wins the max.
     ceil_mode : bool, default False
         Round the output size up (PyTorch's rule), as GoogLeNet and SqueezeNet do.
 
@@ -497,11 +507,12 @@ class AvgPool2d(_Pool2d):
 
     Parameters
     ----------
-    kernel_size : int
-    stride : int, optional
+    kernel_size : int or (int, int)
+        K for K x K windows, or (KH, KW).
+    stride : int or (int, int), optional
         Defaults to ``kernel_size``, as in PyTorch.
-    padding : int, default 0
-        At most ``kernel_size // 2``.
+    padding : int or (int, int), default 0
+        At most ``kernel_size // 2`` along each axis.
 
     Examples
     --------

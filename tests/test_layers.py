@@ -3,6 +3,8 @@ layer (Conv1x1, Conv2d, the activations, the poolings, BatchNorm2d, ChannelShuff
 initialisation, reprs, running statistics, dtypes, PyTorch, and the settings each refuses. The functions the
 layers call are tested in tests/functional/."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -459,6 +461,58 @@ def test_conv2d_layer_checks_its_settings_at_construction():
         C.Conv2d(3, 4, 2, padding="same")
     with pytest.raises(ValueError, match="kernel_size"):
         C.Conv2d(3, 4, 0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda rng: C.Conv2d(3, 4, (1, 3), padding=(0, 1), rng=rng),
+    lambda rng: C.Conv2d(3, 2, (3, 1), padding="same", bias=False, rng=rng),
+    lambda rng: C.Conv2d(3, 3, (3, 2), stride=(2, 1), padding=(1, 0), groups=3, rng=rng),
+])
+def test_conv2d_layer_with_a_non_square_kernel_passes_the_gradient_check(rng, make):
+    errors = check_layer(make(rng), rng.standard_normal((2, 3, 6, 5)))
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_conv2d_layer_with_a_1x7_kernel_keeps_its_settings_as_pairs_and_its_weights_as_kh_by_kw(rng):
+    """Inception v3's 1x7: kernel_size, stride and padding read (along H, along W); a square one stays an int."""
+    layer = C.Conv2d(8, 16, (1, 7), padding=(0, 3), rng=rng)
+    assert (layer.kernel_size, layer.stride, layer.padding) == ((1, 7), 1, (0, 3))
+    assert layer.params["w"].shape == (16, 8, 1, 7)
+    assert abs(layer.params["w"].std() - np.sqrt(2 / 56)) < 0.1 * np.sqrt(2 / 56)   # fan_in = 8 * 1 * 7
+    assert repr(layer) == "Conv2d(8, 16, kernel_size=(1, 7), stride=1, padding=(0, 3), bias=True)"
+    assert C.Conv2d(8, 16, (1, 7), padding="same").padding == (0, 3)
+    assert C.Conv2d(8, 16, (3, 3), stride=(2, 2)).kernel_size == 3 and C.Conv2d(8, 16, 3, stride=(2, 2)).stride == 2
+    x = rng.standard_normal((2, 8, 17, 17))
+    np.testing.assert_array_equal(layer.forward(x), C.conv2d_forward(x, layer.params["w"], layer.params["b"],
+                                                                     padding=(0, 3))[0])
+    cost = layer.cost(17, 17)[0]
+    assert (cost.out_shape, cost.params, cost.macs) == ((16, 17, 17), 16 * 8 * 7 + 16, 17 * 17 * 16 * 8 * 7)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: C.Conv2d(3, 4, (2, 3), padding="same"), ValueError, "odd kernel size along each axis"),
+    (lambda: C.Conv2d(3, 4, (3, 0)), ValueError, "kernel_size[1] must be a positive integer"),
+    (lambda: C.Conv2d(3, 4, 3, stride=[1, 2, 1]), ValueError, "stride must be a positive integer or a pair"),
+    (lambda: C.Conv1x1(3, 4, stride=(1, 2)), TypeError, "stride must be a positive integer, got (1, 2)"),
+    (lambda: C.MaxPool2d((3, 1), padding=(1, 1)), ValueError, "padding must be at most (1, 0) (kernel_size // 2)"),
+    (lambda: C.AvgPool2d((2, 2.0)), TypeError, "kernel_size[1] must be a positive integer, got 2.0"),
+])
+def test_layers_refuse_bad_pairs_at_construction_naming_the_argument(make, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        make()
+
+
+def test_pool_layers_take_non_square_windows_as_d2l_does(rng):
+    """d2l.ai, "Pooling": MaxPool2d((2, 3), stride=(2, 3), padding=(0, 1)) on arange(16) as 4 x 4."""
+    layer = C.MaxPool2d((2, 3), stride=(2, 3), padding=(0, 1))
+    assert repr(layer) == "MaxPool2d(kernel_size=(2, 3), stride=(2, 3), padding=(0, 1))"
+    np.testing.assert_array_equal(layer.forward(np.arange(16.0).reshape(1, 1, 4, 4))[0, 0], [[5, 7], [13, 15]])
+    x = rng.permutation(60).reshape(1, 2, 5, 6) / 7.0
+    assert max(check_layer(layer, x).values()) < 1e-7
+    assert max(check_layer(C.AvgPool2d((3, 1), stride=(1, 2), padding=(1, 0)), x).values()) < 1e-7
+    assert C.MaxPool2d((2, 3)).stride == (2, 3)                      # the stride defaults to the window
+    cost = C.AvgPool2d((3, 1), stride=(1, 2), padding=(1, 0)).cost(5, 6, in_channels=2)[0]
+    assert cost.out_shape == (2, 5, 3) and cost.kind == "avgpool 3x1 /(1, 2)"
 
 
 def test_conv2d_depthwise_layer_weights_have_the_he_spread_of_their_fan_in():

@@ -18,7 +18,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._checks import check_cache, check_dout, check_flag, check_has_pixels, check_image_batch, window_geometry
+from .._checks import (
+    Geometry,
+    Pair,
+    as_pair,
+    check_cache,
+    check_dout,
+    check_flag,
+    check_has_pixels,
+    check_image_batch,
+    window_geometry,
+)
 
 __all__ = ["maxpool2d_forward", "maxpool2d_backward", "MaxPool2dCache", "avgpool2d_forward", "avgpool2d_backward",
            "AvgPool2dCache", "global_avg_pool_forward", "global_avg_pool_backward", "GlobalAvgPoolCache"]
@@ -30,11 +40,12 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     Parameters
     ----------
     x : ndarray, shape (N, C, H, W)
-    kernel_size : int
-    stride : int, optional
+    kernel_size : int or (int, int)
+        K for K x K windows, or (KH, KW).
+    stride : int or (int, int), optional
         Defaults to ``kernel_size`` (non-overlapping windows), as in PyTorch.
-    padding : int, default 0
-        Padding on each side that never wins the max; at most ``kernel_size // 2``.
+    padding : int or (int, int), default 0
+        Padding on each side that never wins the max; at most ``kernel_size // 2`` along each axis.
     ceil_mode : bool, default False
         Round the output size up instead of down (PyTorch's rule: a last, partial
         window is kept if it starts inside the input or its left padding).
@@ -54,29 +65,31 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
            [13., 15.]])
     """
     x = check_image_batch(x, layout="(N, C, H, W)")
-    k, stride, padding, out_h, out_w = check_pool_args(kernel_size, stride, padding, ceil_mode, x.shape)
+    (kh, kw), (sh, sw), padding, out_h, out_w = check_pool_args(kernel_size, stride, padding, ceil_mode, x.shape)
     n, c = x.shape[:2]
-    xp = padded(x, k, stride, padding, (out_h, out_w), fill=-np.inf)
+    xp = padded(x, (kh, kw), (sh, sw), padding, (out_h, out_w), fill=-np.inf)
     # Walk the K*K positions of a window in row-major order; each strided view holds that position
     # of every window at once. A position takes over where it is strictly larger (ties keep the
     # first) or NaN (so the last NaN wins). The best starts at each window's first real element,
     # so padding, -inf, never wins.
     out = np.full((n, c, out_h, out_w), -np.inf, dtype=x.dtype)
-    best = np.broadcast_to(first_real(k, stride, padding, out_h, out_w), out.shape).copy()
-    for offset in range(k * k):
-        p, q = divmod(offset, k)
-        view = xp[:, :, p:p + stride * out_h:stride, q:q + stride * out_w:stride]
+    best = np.broadcast_to(first_real((kh, kw), (sh, sw), padding, out_h, out_w), out.shape).copy()
+    for offset in range(kh * kw):
+        p, q = divmod(offset, kw)
+        view = xp[:, :, p:p + sh * out_h:sh, q:q + sw * out_w:sw]
         better = (view > out) | np.isnan(view)
         np.copyto(best, offset, where=better)   # best[better] = offset
         out = np.maximum(out, view)             # the winner's value (np.maximum keeps NaN)
-    return out, MaxPool2dCache(x.shape, best, k, stride, padding, x.dtype)
+    return out, MaxPool2dCache(x.shape, best, (kh, kw), (sh, sw), padding, x.dtype)
 
 
-def first_real(k, stride, padding, out_h, out_w) -> np.ndarray:
-    """(out_H, out_W) positions ``p * K + q`` of each window's first element inside the input."""
-    first_row = np.array([max(padding - stride * i, 0) for i in range(out_h)])  # Python ints: no overflow
-    first_col = np.array([max(padding - stride * j, 0) for j in range(out_w)])
-    return first_row[:, None] * k + first_col[None, :]
+def first_real(kernel_size: int | Pair, stride: int | Pair, padding: int | Pair, out_h: int,
+               out_w: int) -> np.ndarray:
+    """(out_H, out_W) positions ``p * KW + q`` of each window's first element inside the input."""
+    (_, kw), (sh, sw), (ph, pw) = as_pair(kernel_size), as_pair(stride), as_pair(padding)
+    first_row = np.array([max(ph - sh * i, 0) for i in range(out_h)])  # Python ints: no overflow
+    first_col = np.array([max(pw - sw * j, 0) for j in range(out_w)])
+    return first_row[:, None] * kw + first_col[None, :]
 
 
 def maxpool2d_backward(dout, cache):
@@ -96,16 +109,17 @@ def maxpool2d_backward(dout, cache):
     -------
     dx : ndarray, shape (N, C, H, W)
     """
-    x_shape, best, k, stride, padding, dtype = check_cache(cache, MaxPool2dCache, "maxpool2d_backward",
-                                                           "maxpool2d_forward")
+    x_shape, best, kernel, stride, padding, dtype = check_cache(cache, MaxPool2dCache, "maxpool2d_backward",
+                                                                "maxpool2d_forward")
+    (kh, kw), (sh, sw), (ph, pw) = as_pair(kernel), as_pair(stride), as_pair(padding)
     dout = check_dout(dout, best.shape, dtype)
     n, c, height, width = x_shape
     out_h, out_w = best.shape[2:]
-    dxp = np.zeros(padded_shape(x_shape, k, stride, padding, (out_h, out_w)), dtype=dtype)
-    for p in range(k):
-        for q in range(k):  # every window position at once, for one offset (p, q) inside the window
-            dxp[:, :, p:p + stride * out_h:stride, q:q + stride * out_w:stride] += np.where(best == p * k + q, dout, 0)
-    return dxp[:, :, padding:padding + height, padding:padding + width]
+    dxp = np.zeros(padded_shape(x_shape, (kh, kw), (sh, sw), (ph, pw), (out_h, out_w)), dtype=dtype)
+    for p in range(kh):
+        for q in range(kw):  # every window position at once, for one offset (p, q) inside the window
+            dxp[:, :, p:p + sh * out_h:sh, q:q + sw * out_w:sw] += np.where(best == p * kw + q, dout, 0)
+    return dxp[:, :, ph:ph + height, pw:pw + width]
 
 
 class MaxPool2dCache(NamedTuple):
@@ -116,8 +130,9 @@ class MaxPool2dCache(NamedTuple):
     x_shape : tuple
         (N, C, H, W) of the input.
     best : ndarray of ints, shape (N, C, out_H, out_W)
-        Where each window's maximum is inside its window: ``p * K + q`` for row p, column q.
-    kernel_size, stride, padding : int
+        Where each window's maximum is inside its window: ``p * KW + q`` for row p, column q.
+    kernel_size, stride, padding : (int, int)
+        Along (H, W).
     dtype : numpy.dtype
         The input's dtype, which the gradient keeps.
     """
@@ -130,22 +145,25 @@ class MaxPool2dCache(NamedTuple):
     dtype: np.dtype
 
 
-def padded(x, k, stride, padding, out_hw, fill) -> np.ndarray:
+def padded(x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair, out_hw: tuple[int, int],
+           fill: float) -> np.ndarray:
     """x in a border of ``fill`` (``padding`` wide, more on the bottom/right if ceil mode needs it)."""
     height, width = x.shape[2:]
-    xp = np.full(padded_shape(x.shape, k, stride, padding, out_hw), fill, dtype=x.dtype)
-    xp[:, :, padding:padding + height, padding:padding + width] = x
+    ph, pw = padding
+    xp = np.full(padded_shape(x.shape, kernel_size, stride, padding, out_hw), fill, dtype=x.dtype)
+    xp[:, :, ph:ph + height, pw:pw + width] = x
     return xp
 
 
-def padded_shape(x_shape, k, stride, padding, out_hw) -> tuple:
+def padded_shape(x_shape: tuple[int, ...], kernel_size: Pair, stride: Pair, padding: Pair,
+                 out_hw: tuple[int, int]) -> tuple[int, int, int, int]:
     """Shape of x padded so that every window fits (ceil mode may need more on the bottom/right)."""
-    n, c = x_shape[:2]
-    sizes = [max(size + 2 * padding, (out - 1) * stride + k) for size, out in zip(x_shape[2:], out_hw)]
-    return (n, c, *sizes)
+    n, c, height, width = x_shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    return (n, c, max(height + 2 * ph, (out_hw[0] - 1) * sh + kh), max(width + 2 * pw, (out_hw[1] - 1) * sw + kw))
 
 
-def check_pool_args(kernel_size, stride, padding, ceil_mode, x_shape):
+def check_pool_args(kernel_size, stride, padding, ceil_mode, x_shape) -> Geometry:
     """Validate pooling settings (stride defaults to the kernel size, as in PyTorch)."""
     stride = kernel_size if stride is None else stride
     ceil_mode = check_flag(ceil_mode, "ceil_mode")
@@ -169,11 +187,12 @@ def avgpool2d_forward(x, kernel_size, stride=None, padding=0):
     Parameters
     ----------
     x : ndarray, shape (N, C, H, W)
-    kernel_size : int
-    stride : int, optional
+    kernel_size : int or (int, int)
+        K for K x K windows, or (KH, KW).
+    stride : int or (int, int), optional
         Defaults to ``kernel_size``, as in PyTorch.
-    padding : int, default 0
-        Zeros on each side; at most ``kernel_size // 2``.
+    padding : int or (int, int), default 0
+        Zeros on each side; at most ``kernel_size // 2`` along each axis.
 
     Returns
     -------
@@ -190,15 +209,15 @@ def avgpool2d_forward(x, kernel_size, stride=None, padding=0):
            [10.5, 12.5]])
     """
     x = check_image_batch(x, layout="(N, C, H, W)")
-    k, stride, padding, out_h, out_w = check_pool_args(kernel_size, stride, padding, False, x.shape)
+    (kh, kw), (sh, sw), padding, out_h, out_w = check_pool_args(kernel_size, stride, padding, False, x.shape)
     n, c = x.shape[:2]
-    xp = padded(x, k, stride, padding, (out_h, out_w), fill=0)
+    xp = padded(x, (kh, kw), (sh, sw), padding, (out_h, out_w), fill=0)
     total = np.zeros((n, c, out_h, out_w), dtype=np.promote_types(x.dtype, np.float32))  # float16 sums overflow
-    for p in range(k):
-        for q in range(k):  # the window element (p, q) of every window at once
-            total += xp[:, :, p:p + stride * out_h:stride, q:q + stride * out_w:stride]
-    out = (total / (k * k)).astype(x.dtype, copy=False)
-    return out, AvgPool2dCache(x.shape, k, stride, padding, x.dtype)
+    for p in range(kh):
+        for q in range(kw):  # the window element (p, q) of every window at once
+            total += xp[:, :, p:p + sh * out_h:sh, q:q + sw * out_w:sw]
+    out = (total / (kh * kw)).astype(x.dtype, copy=False)
+    return out, AvgPool2dCache(x.shape, (kh, kw), (sh, sw), padding, x.dtype)
 
 
 def avgpool2d_backward(dout, cache):
@@ -217,17 +236,17 @@ def avgpool2d_backward(dout, cache):
     -------
     dx : ndarray, shape (N, C, H, W)
     """
-    x_shape, k, stride, padding, dtype = check_cache(cache, AvgPool2dCache, "avgpool2d_backward",
-                                                     "avgpool2d_forward")
+    x_shape, kernel, stride, padding, dtype = check_cache(cache, AvgPool2dCache, "avgpool2d_backward",
+                                                          "avgpool2d_forward")
     n, c, height, width = x_shape
-    out_h, out_w = window_geometry(height, width, k, stride, padding, pool=True)[3:]
+    (kh, kw), (sh, sw), (ph, pw), out_h, out_w = window_geometry(height, width, kernel, stride, padding, pool=True)
     dout = check_dout(dout, (n, c, out_h, out_w), dtype)
-    share = dout / (k * k)
-    dxp = np.zeros(padded_shape(x_shape, k, stride, padding, (out_h, out_w)), dtype=dtype)
-    for p in range(k):
-        for q in range(k):
-            dxp[:, :, p:p + stride * out_h:stride, q:q + stride * out_w:stride] += share
-    return dxp[:, :, padding:padding + height, padding:padding + width]
+    share = dout / (kh * kw)
+    dxp = np.zeros(padded_shape(x_shape, (kh, kw), (sh, sw), (ph, pw), (out_h, out_w)), dtype=dtype)
+    for p in range(kh):
+        for q in range(kw):
+            dxp[:, :, p:p + sh * out_h:sh, q:q + sw * out_w:sw] += share
+    return dxp[:, :, ph:ph + height, pw:pw + width]
 
 
 class AvgPool2dCache(NamedTuple):

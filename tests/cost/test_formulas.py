@@ -155,6 +155,49 @@ def test_conv_cost_shape_formula_of_a_non_square_input_gives_each_side():
                                  "W_out = floor((W + 2p - K)/s) + 1 = floor((7 + 2·0 - 3)/1) + 1 = 5")
 
 
+NON_SQUARE_CONVS = [  # (C_in, C_out, H, W, kernel, stride, padding, groups)
+    (4, 6, 9, 8, (1, 7), 1, (0, 3), 1), (4, 6, 9, 8, (7, 1), 1, (3, 0), 1), (3, 4, 8, 8, (5, 3), 1, (2, 1), 1),
+    (4, 8, 9, 7, (3, 2), (2, 1), (1, 0), 2), (6, 6, 7, 9, (1, 3), (3, 2), (0, 1), 6),
+    (3, 4, 6, 7, (3, 5), 1, "same", 1),
+]
+
+
+@pytest.mark.parametrize("c_in, c_out, h, w, kernel, stride, padding, groups", NON_SQUARE_CONVS)
+def test_conv_cost_of_a_non_square_kernel_counts_kh_times_kw_as_the_loops_do(rng, c_in, c_out, h, w, kernel, stride,
+                                                                             padding, groups):
+    """MACs = H_out·W_out·C_out·(C_in/groups)·KH·KW, as the loop reference counts them; the output shape is the
+    convolution's; params are the layer's arrays."""
+    layer = C.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, groups=groups, rng=rng)
+    x = rng.standard_normal((1, c_in, h, w))
+    out, loop_macs = reference.conv2d_loops(x, layer.params["w"], layer.params["b"], stride, padding, groups)
+    row = conv_cost(c_in, c_out, h, w, kernel, stride, padding, groups=groups)
+    assert row.macs == loop_macs and row.out_shape == out.shape[1:]
+    assert row.params == sum(p.size for p in layer.params.values())
+    factors, shown = _numbers_of(row.formula)
+    assert math.prod(factors) == shown == row.macs and row.formula.startswith("H_out·W_out·C_out·")
+    assert "·KH·KW = " in row.formula and "·KH·KW" in row.params_formula
+    for part in row.shape_formula.split("; "):      # H and W, each worked with its own settings
+        numeric, value = part.split(" = ")[-2:]
+        assert eval(numeric.replace("·", "*"), {"floor": math.floor}) == int(value)  # noqa: S307 - our own text
+    assert [int(part.split(" = ")[-1]) for part in row.shape_formula.split("; ")] == list(out.shape[2:])
+
+
+def test_conv_cost_names_a_non_square_kernel_and_stride_in_its_kind():
+    assert conv_cost(8, 8, 17, 17, (1, 7), padding=(0, 3)).kind == "conv 1x7"
+    assert conv_cost(8, 8, 17, 17, (3, 3), stride=(2, 1)).kind == "conv 3x3 /(2, 1)"
+    assert conv_cost(8, 8, 17, 17, (3, 3), stride=(2, 2)).kind == "conv 3x3 /2"
+    assert conv_cost(8, 8, 17, 17, (7, 1), padding=(3, 0), groups=8).kind == "depthwise 7x1"
+    assert conv_cost(8, 8, 17, 17, (1, 7), padding=(0, 3)).category == "kxk"
+
+
+def test_pool_cost_of_a_non_square_window_gives_each_side_its_own_working():
+    """d2l.ai's MaxPool2d((2, 3), stride=(2, 3), padding=(0, 1)) on 4 x 4: 2 x 2 out."""
+    row = pool_cost(1, 4, 4, (2, 3), stride=(2, 3), padding=(0, 1))
+    assert row.out_shape == (1, 2, 2) and row.kind == "maxpool 2x3 /(2, 3)"
+    assert row.shape_formula == ("H_out = floor((H + 2pH - KH)/sH) + 1 = floor((4 + 2·0 - 2)/2) + 1 = 2; "
+                                 "W_out = floor((W + 2pW - KW)/sW) + 1 = floor((4 + 2·1 - 3)/3) + 1 = 2")
+
+
 def test_conv_cost_categories():
     """From issue 10's mutation run over cost.py and report.py."""
     assert conv_cost(8, 8, 4, 4, 1).category == "1x1"

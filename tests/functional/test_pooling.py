@@ -1,6 +1,8 @@
 """conv1x1.functional.pooling: max, average and global average pooling against the loops, central differences,
 hand-worked windows (ties, padding, -inf, NaN) and PyTorch; hand-built caches; and the inputs they refuse."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -334,3 +336,81 @@ def test_an_input_without_pixels_is_refused_not_pooled_from_padding(call):
     and zeros (average), and the global average a NaN mean with a warning."""
     with pytest.raises(ValueError, match=r"x has no pixels"):
         call(np.ones((1, 2, 0, 3)))
+
+
+# ---------------------------------------------------------------- non-square windows, strides and paddings
+
+NON_SQUARE_POOLS = [  # (kernel, stride, padding, ceil_mode)
+    ((2, 3), (2, 3), (0, 1), False), ((3, 1), 1, (1, 0), False), ((1, 3), (2, 1), 0, False),
+    ((3, 2), None, (1, 1), True), ((2, 4), (1, 3), (1, 2), True), (3, (2, 1), 1, False),
+]
+
+
+@pytest.mark.parametrize("kernel, stride, padding, ceil_mode", NON_SQUARE_POOLS)
+@pytest.mark.parametrize("module", [C, fast], ids=["plain", "fast"])
+def test_maxpool2d_with_non_square_settings_equals_torch(torch, rng, module, kernel, stride, padding, ceil_mode):
+    """Windows, strides and paddings that differ along H and W, read as PyTorch reads them; float64, to 1e-10.
+    The inputs have no ties (a permutation), so the gradient has one place to go."""
+    x = rng.permutation(2 * 3 * 9 * 8).reshape(2, 3, 9, 8) / 10.0
+    out, cache = module.maxpool2d_forward(x, kernel, stride, padding, ceil_mode)
+    dout = rng.standard_normal(out.shape)
+    tx = torch.tensor(x, requires_grad=True)
+    tout = torch.nn.functional.max_pool2d(tx, kernel, stride, padding, ceil_mode=ceil_mode)
+    tout.backward(torch.tensor(dout))
+    _close(out, tout)
+    _close(module.maxpool2d_backward(dout, cache), tx.grad)
+    np.testing.assert_array_equal(out, maxpool2d_loops(x, kernel, stride, padding, ceil_mode))
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [pool[:3] for pool in NON_SQUARE_POOLS if not pool[3]])
+def test_avgpool2d_with_non_square_settings_equals_torch_and_the_loops(torch, rng, kernel, stride, padding):
+    """Average pooling divides every window by KH*KW, padding included (``count_include_pad=True``)."""
+    x = rng.standard_normal((2, 3, 9, 8))
+    out, cache = C.avgpool2d_forward(x, kernel, stride, padding)
+    dout = rng.standard_normal(out.shape)
+    tx = torch.tensor(x, requires_grad=True)
+    tout = torch.nn.functional.avg_pool2d(tx, kernel, stride, padding, count_include_pad=True)
+    tout.backward(torch.tensor(dout))
+    _close(out, tout)
+    _close(C.avgpool2d_backward(dout, cache), tx.grad)
+    np.testing.assert_allclose(out, reference.avgpool2d_loops(x, kernel, stride, padding), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.usefixtures("both_paths")
+@pytest.mark.parametrize("kernel, stride, padding, ceil_mode", NON_SQUARE_POOLS)
+def test_pooling_with_non_square_settings_matches_central_differences(rng, kernel, stride, padding, ceil_mode):
+    """float64 central differences (eps = 1e-3 on inputs 0.1 apart, so no window changes its winner), bound 1e-7."""
+    x = rng.permutation(2 * 9 * 8).reshape(1, 2, 9, 8) / 10.0
+    out, cache = C.maxpool2d_forward(x, kernel, stride, padding, ceil_mode)
+    dout = rng.standard_normal(out.shape)
+    expected = numerical_gradient(lambda v: C.maxpool2d_forward(v, kernel, stride, padding, ceil_mode)[0],
+                                  x.copy(), dout, 1e-3)
+    assert rel_error(C.maxpool2d_backward(dout, cache), expected) < 1e-7
+    if not ceil_mode:
+        out, cache = C.avgpool2d_forward(x, kernel, stride, padding)
+        dout = rng.standard_normal(out.shape)
+        expected = numerical_gradient(lambda v: C.avgpool2d_forward(v, kernel, stride, padding)[0], x.copy(), dout,
+                                      1e-3)
+        assert rel_error(C.avgpool2d_backward(dout, cache), expected) < 1e-7
+
+
+@pytest.mark.usefixtures("both_paths")
+def test_maxpool2d_with_a_2x3_window_gives_d2ls_answer():
+    """d2l.ai, "Pooling": ``nn.MaxPool2d((2, 3), stride=(2, 3), padding=(0, 1))`` on arange(16) as 4 x 4."""
+    out, _ = C.maxpool2d_forward(np.arange(16.0).reshape(1, 1, 4, 4), (2, 3), stride=(2, 3), padding=(0, 1))
+    np.testing.assert_array_equal(out[0, 0], [[5.0, 7.0], [13.0, 15.0]])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: C.maxpool2d_forward(np.zeros((1, 1, 6, 6)), (3, 2), padding=(1, 2)),
+     "padding must be at most 1 (kernel_size // 2) for kernel_size=(3, 2), got (1, 2)"),
+    (lambda: C.avgpool2d_forward(np.zeros((1, 1, 6, 6)), (2, 2, 2)),
+     "kernel_size must be a positive integer or a pair (along H, along W), got (2, 2, 2) (3 values)"),
+    (lambda: C.maxpool2d_forward(np.zeros((1, 1, 6, 6)), (2, 0)),
+     "kernel_size[1] must be a positive integer (>= 1), got 0"),
+    (lambda: C.avgpool2d_forward(np.zeros((1, 1, 6, 6)), 2, stride=(1, True)),
+     "stride[1] must be a positive integer, got True"),
+])
+def test_pooling_refuses_bad_pairs_naming_the_argument(call, message):
+    with pytest.raises((TypeError, ValueError), match=re.escape(message)):
+        call()
