@@ -21,11 +21,15 @@ from __future__ import annotations
 import math
 import numbers
 import sys
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 FLOAT_DTYPES = "float16, float32 or float64"
+
+FloatArray = NDArray[np.floating[Any]]
+"""A floating-point ndarray (float16, float32 or float64): what every function here computes with."""
 
 
 # ---------------------------------------------------------------- arrays

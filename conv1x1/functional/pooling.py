@@ -1,8 +1,8 @@
 """Pooling: max pooling (the Inception module's fourth branch), average pooling (ShuffleNet's shortcut)
 and global average pooling (NiN's classifier).
 
-``out[n, c, i, j] = max over the K x K window of x[n, c]`` starting at
-``(i*stride - padding, j*stride - padding)``. Padding positions never win: a
+``out[n, c, i, j] = max over the KH x KW window of x[n, c]`` starting at
+``(i*SH - PH, j*SW - PW)`` for stride (SH, SW) and padding (PH, PW). Padding positions never win: a
 window's maximum is always one of its real input elements. It has no
 parameters and does no multiply-adds; the backward pass routes each upstream
 gradient to the input element that held its window's maximum.
@@ -17,8 +17,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import (
+    FloatArray,
     Geometry,
     Pair,
     as_pair,
@@ -34,8 +36,9 @@ __all__ = ["maxpool2d_forward", "maxpool2d_backward", "MaxPool2dCache", "avgpool
            "AvgPool2dCache", "global_avg_pool_forward", "global_avg_pool_backward", "GlobalAvgPoolCache"]
 
 
-def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
-    """Max pooling over K x K windows.
+def maxpool2d_forward(x: ArrayLike, kernel_size: int | Pair, stride: int | Pair | None = None,
+                      padding: int | Pair = 0, ceil_mode: bool = False) -> tuple[FloatArray, MaxPool2dCache]:
+    """Max pooling: ``out[n, c, i, j]`` is the maximum of the KH x KW window of x at (i*SH - PH, j*SW - PW).
 
     Parameters
     ----------
@@ -53,8 +56,13 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     Returns
     -------
     out : ndarray, shape (N, C, out_H, out_W)
-        ``out_H = floor((H + 2*padding - K) / stride) + 1`` (ceil with ``ceil_mode``).
+        ``out_H = floor((H + 2*PH - KH) / SH) + 1`` (ceil with ``ceil_mode``), likewise out_W.
     cache : MaxPool2dCache
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a non-float x, a bad kernel size or stride, or a padding above ``kernel_size // 2``.
 
     Examples
     --------
@@ -92,13 +100,10 @@ def first_real(kernel_size: int | Pair, stride: int | Pair, padding: int | Pair,
     return first_row[:, None] * kw + first_col[None, :]
 
 
-def maxpool2d_backward(dout, cache):
-    """Max pooling backward: each window's gradient goes to the position of its maximum.
+def maxpool2d_backward(dout: ArrayLike, cache: MaxPool2dCache) -> FloatArray:
+    """Each window's gradient goes to the position of its maximum (overlapping windows add up there)::
 
-    Overlapping windows (stride < kernel_size) can share a maximum; their
-    gradients add up there::
-
-        dx[n, c, i*s + p - pad, j*s + q - pad] += dout[n, c, i, j]   where best[n, c, i, j] = p*K + q
+        dx[n, c, i*SH + p - PH, j*SW + q - PW] += dout[n, c, i, j]   where best[n, c, i, j] = p*KW + q
 
     Parameters
     ----------
@@ -108,6 +113,14 @@ def maxpool2d_backward(dout, cache):
     Returns
     -------
     dx : ndarray, shape (N, C, H, W)
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> out, cache = C.maxpool2d_forward(np.array([[[[1.0, 3.0], [2.0, 0.0]]]]), 2)
+    >>> C.maxpool2d_backward(np.ones(out.shape), cache)[0, 0]
+    array([[0., 1.],
+           [0., 0.]])
     """
     x_shape, best, kernel, stride, padding, dtype = check_cache(cache, MaxPool2dCache, "maxpool2d_backward",
                                                                 "maxpool2d_forward")
@@ -137,11 +150,11 @@ class MaxPool2dCache(NamedTuple):
         The input's dtype, which the gradient keeps.
     """
 
-    x_shape: tuple
+    x_shape: tuple[int, ...]
     best: np.ndarray
-    kernel_size: int
-    stride: int
-    padding: int
+    kernel_size: int | Pair
+    stride: int | Pair
+    padding: int | Pair
     dtype: np.dtype
 
 
@@ -163,7 +176,8 @@ def padded_shape(x_shape: tuple[int, ...], kernel_size: Pair, stride: Pair, padd
     return (n, c, max(height + 2 * ph, (out_hw[0] - 1) * sh + kh), max(width + 2 * pw, (out_hw[1] - 1) * sw + kw))
 
 
-def check_pool_args(kernel_size, stride, padding, ceil_mode, x_shape) -> Geometry:
+def check_pool_args(kernel_size: int | Pair, stride: int | Pair | None, padding: int | Pair, ceil_mode: bool,
+                    x_shape: tuple[int, ...]) -> Geometry:
     """Validate pooling settings (stride defaults to the kernel size, as in PyTorch)."""
     stride = kernel_size if stride is None else stride
     ceil_mode = check_flag(ceil_mode, "ceil_mode")
@@ -172,17 +186,14 @@ def check_pool_args(kernel_size, stride, padding, ceil_mode, x_shape) -> Geometr
 
 # ---------------------------------------------------------------- average pooling
 
-def avgpool2d_forward(x, kernel_size, stride=None, padding=0):
-    """Average pooling over K x K windows, padding counted as zeros (PyTorch's default)::
+def avgpool2d_forward(x: ArrayLike, kernel_size: int | Pair, stride: int | Pair | None = None,
+                      padding: int | Pair = 0) -> tuple[FloatArray, AvgPool2dCache]:
+    """Average pooling over KH x KW windows, padding counted as zeros (PyTorch's ``count_include_pad=True``)::
 
-        out[n, c, i, j] = (1 / K**2) * sum_{p,q} x_pad[n, c, i*stride + p, j*stride + q]
+        out[n, c, i, j] = (1 / (KH*KW)) * sum_{p,q} x_pad[n, c, i*SH + p, j*SW + q]
 
-    where ``x_pad`` is x with ``padding`` zeros on each side: every window is
-    divided by K*K, also where some of it lies in the padding (PyTorch's
-    ``count_include_pad=True``). It is a depthwise convolution whose K x K filter
-    is fixed at 1/K**2, so it has no parameters and, by this library's
-    convention, no MACs (``pooling_ops`` counts it). ShuffleNet's stride-2 unit
-    uses a 3x3/2 average pool (padding 1) as its shortcut.
+    It is a depthwise convolution with a fixed 1/(KH*KW) filter, so it has no
+    parameters and, by this library's convention, no MACs (``pooling_ops`` counts it).
 
     Parameters
     ----------
@@ -197,8 +208,13 @@ def avgpool2d_forward(x, kernel_size, stride=None, padding=0):
     Returns
     -------
     out : ndarray, shape (N, C, out_H, out_W)
-        ``out_H = floor((H + 2*padding - K) / stride) + 1``.
+        ``out_H = floor((H + 2*PH - KH) / SH) + 1``, likewise out_W.
     cache : AvgPool2dCache
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a non-float x, a bad kernel size or stride, or a padding above ``kernel_size // 2``.
 
     Examples
     --------
@@ -220,10 +236,10 @@ def avgpool2d_forward(x, kernel_size, stride=None, padding=0):
     return out, AvgPool2dCache(x.shape, (kh, kw), (sh, sw), padding, x.dtype)
 
 
-def avgpool2d_backward(dout, cache):
-    """Average pooling backward: each window's gradient, divided by K*K, goes to every element of the window::
+def avgpool2d_backward(dout: ArrayLike, cache: AvgPool2dCache) -> FloatArray:
+    """Each window's gradient, divided by KH*KW, goes to every element of the window::
 
-        dx_pad[n, c, i*stride + p, j*stride + q] += dout[n, c, i, j] / K**2     for every (p, q)
+        dx_pad[n, c, i*SH + p, j*SW + q] += dout[n, c, i, j] / (KH*KW)     for every (p, q)
 
     (overlapping windows add up); the padding's share is dropped.
 
@@ -235,6 +251,14 @@ def avgpool2d_backward(dout, cache):
     Returns
     -------
     dx : ndarray, shape (N, C, H, W)
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> out, cache = C.avgpool2d_forward(np.zeros((1, 1, 2, 4)), 2)
+    >>> C.avgpool2d_backward(np.array([[[[4.0, 8.0]]]]), cache)[0, 0]
+    array([[1., 1., 2., 2.],
+           [1., 1., 2., 2.]])
     """
     x_shape, kernel, stride, padding, dtype = check_cache(cache, AvgPool2dCache, "avgpool2d_backward",
                                                           "avgpool2d_forward")
@@ -252,16 +276,16 @@ def avgpool2d_backward(dout, cache):
 class AvgPool2dCache(NamedTuple):
     """What ``avgpool2d_backward`` needs: the geometry, not the values (the average is linear)."""
 
-    x_shape: tuple
-    kernel_size: int
-    stride: int
-    padding: int
+    x_shape: tuple[int, ...]
+    kernel_size: int | Pair
+    stride: int | Pair
+    padding: int | Pair
     dtype: np.dtype
 
 
 # ---------------------------------------------------------------- global average pooling
 
-def global_avg_pool_forward(x):
+def global_avg_pool_forward(x: ArrayLike) -> tuple[FloatArray, GlobalAvgPoolCache]:
     """Average every channel over its H x W positions: ``out[n, c, 0, 0] = mean_{h,w} x[n, c, h, w]``.
 
     Network in Network (Lin, Chen, Yan 2013, arXiv:1312.4400) ends with a 1x1
@@ -290,7 +314,7 @@ def global_avg_pool_forward(x):
     return x.mean(axis=(2, 3), keepdims=True), GlobalAvgPoolCache(x.shape, x.dtype)
 
 
-def global_avg_pool_backward(dout, cache):
+def global_avg_pool_backward(dout: ArrayLike, cache: GlobalAvgPoolCache) -> FloatArray:
     """Every pixel counts 1 / (H*W) in its channel's mean: ``dx[n, c, h, w] = dout[n, c, 0, 0] / (H * W)``.
 
     Parameters
@@ -301,6 +325,14 @@ def global_avg_pool_backward(dout, cache):
     Returns
     -------
     dx : ndarray, shape (N, C, H, W)
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> out, cache = C.global_avg_pool_forward(np.zeros((1, 1, 2, 2)))
+    >>> C.global_avg_pool_backward(np.ones(out.shape), cache)[0, 0]
+    array([[0.25, 0.25],
+           [0.25, 0.25]])
     """
     x_shape, dtype = check_cache(cache, GlobalAvgPoolCache, "global_avg_pool_backward", "global_avg_pool_forward")
     n, c, height, width = x_shape
@@ -311,5 +343,5 @@ def global_avg_pool_backward(dout, cache):
 class GlobalAvgPoolCache(NamedTuple):
     """What ``global_avg_pool_backward`` needs: the input's shape and dtype (not its values)."""
 
-    x_shape: tuple
+    x_shape: tuple[int, ...]
     dtype: np.dtype
