@@ -1,7 +1,7 @@
 """Slow and obvious implementations, to learn from and to test against.
 
-A ladder from the most literal to the fast path in ``conv1x1.core``; the tests
-prove that every rung gives the same numbers:
+A ladder for the 1x1 convolution, from the most literal rung to the library's
+function; the tests prove that every rung gives the same numbers:
 
 1. ``conv1x1_loops``: explicit Python loops over images, filters and channels.
 2. ``conv1x1_einsum``: the definition, one ``np.einsum('oc,nchw->nohw', ...)``.
@@ -9,10 +9,12 @@ prove that every rung gives the same numbers:
    matrix, channels back: the "fully connected layer at every pixel" view.
 4. ``conv1x1.conv1x1`` (the library): a matmul on the (N, C_in, H*W) view.
 
-(``conv1x1.fast`` holds the tuned versions; the tests hold every rung equal.)
+And the literal loops the tests hold the other functions to:
 
-And for the direct KxK convolution, ``conv2d_loops``: loops over images,
-filters and output pixels, the literal sum over each K x K x C_in window.
+- ``conv2d_loops``: loops over images, filters and output pixels, the sum over
+  each KH x KW x C_in window (it counts its multiply-adds too, for the cost formulas);
+- ``maxpool2d_loops`` and ``avgpool2d_loops``: loops over output pixels, the
+  maximum or the mean of each window.
 """
 
 from __future__ import annotations

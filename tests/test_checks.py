@@ -19,20 +19,17 @@ from conv1x1 import cost, gradcheck
 
 @pytest.mark.parametrize("value", [3, np.int64(3), np.float32(3.0), 3.0])
 def test_check_real_returns_a_python_float(value):
-    """From the second mutation run, over _validation.py."""
     result = V.check_real(value, "x")
     assert type(result) is float and result == 3.0
 
 
 def test_check_choice_returns_a_valid_choice_and_refuses_others():
-    """From the second mutation run, over _validation.py."""
     assert V.check_choice("1x1", "stride_on", ("1x1", "3x3"), "a kernel") == "1x1"
     with pytest.raises(ValueError, match="stride_on"):
         V.check_choice("2x2", "stride_on", ("1x1", "3x3"), "a kernel")
 
 
 def test_check_image_batch_hints_at_channels_last_and_a_missing_batch_axis():
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(ValueError, match="channels-last"):
         V.check_image_batch(np.ones((4, 4, 3)), channels=3)
     with pytest.raises(ValueError, match=r"x\[None\]"):
@@ -40,7 +37,6 @@ def test_check_image_batch_hints_at_channels_last_and_a_missing_batch_axis():
 
 
 def test_check_weight_refuses_integers_and_converts_a_list_of_floats():
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(TypeError, match="w"):
         V.check_weight(np.ones((2, 3), dtype=int), 2, 3)
     assert V.check_weight([[1.0, 2.0, 3.0]], 2, 3).shape == (1, 3)     # a list of floats is converted
@@ -142,8 +138,8 @@ def test_public_functions_answer_a_malformed_call_with_an_error_naming_the_argum
 
 
 def test_float_arrays_wider_than_float64_are_refused_with_their_dtype():
-    """Found by a malformed-input probe: float128 got in, and the fast max pooling's backward then failed
-    with NumPy's casting error; the messages promise float16, float32 or float64."""
+    """float128 is refused where it would reach NumPy's casting errors: the messages promise float16, float32 or
+    float64."""
     if np.dtype(np.longdouble).itemsize <= 8:
         pytest.skip("np.longdouble is float64 on this platform")
     with pytest.raises(TypeError, match=r"x must be a floating-point array \(float16, float32 or float64\), got "

@@ -63,7 +63,7 @@ def test_reference_rungs_equal_conv1x1_on_random_shapes(shape, dtype, use_bias, 
 @pytest.mark.parametrize("x, error", [(np.zeros((2, 3, 3)), ValueError),
                                       (np.zeros((1, 1, 3, 3), dtype=int), TypeError)])
 def test_maxpool2d_loops_checks_its_input(x, error):
-    """Issue 14, defect 8: errors that name the argument."""
+    """Errors that name the argument."""
     with pytest.raises(error, match="x must be"):
         reference.maxpool2d_loops(x, 2)
 

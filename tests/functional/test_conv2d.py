@@ -36,7 +36,6 @@ def test_conv2d_forward_equals_the_loop_reference(rng, k, stride, padding):
 @pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("stride, padding, groups", [(1, 0, 1), (1, 1, 2), (2, 1, 1), (3, 2, 4), (2, 0, 2)])
 def test_conv2d_with_a_bias_equals_the_loops(rng, stride, padding, groups):
-    """From issue 10's mutation run over the functional pairs."""
     x = rng.standard_normal((2, 4, 7, 6))
     w = rng.standard_normal((8, 4 // groups, 3, 3))
     b = rng.standard_normal(8)
@@ -156,8 +155,6 @@ def test_conv2d_groups_keep_channels_apart(rng):
 @pytest.mark.parametrize("h, w, k, padding", [(1, 1, 3, 1), (1, 1, 7, 4), (2, 1, 5, 3), (1, 3, 7, 5), (4, 5, 3, 0)])
 def test_conv2d_depthwise_on_images_smaller_than_the_padding_equals_the_loops(rng, c, h, w, k, padding):
     """Kernel offsets that see only padding must add nothing (conv1x1.fast's depthwise route skips them), for any C.
-
-    From issue 10's mutation run over the functional pairs.
     """
     x = rng.standard_normal((2, c, h, w))
     weights, b = rng.standard_normal((c, 1, k, k)), rng.standard_normal(c)
@@ -214,7 +211,7 @@ def test_conv2d_forward_refuses_bad_settings(rng, kwargs, error, match):
 
 @pytest.mark.usefixtures("both_paths")
 def test_conv2d_forward_refuses_a_huge_padding_with_a_value_error_not_a_memory_error():
-    """Issue 14, defect 8: errors that name the argument."""
+    """Errors that name the argument."""
     with pytest.raises(ValueError, match="padding 1000000 is larger than the input"):
         C.conv2d_forward(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 3, 3)), padding=10**6)
 
@@ -241,7 +238,6 @@ def test_conv2d_forward_refuses_groups_that_do_not_divide_the_channels():
 
 
 def test_conv2d_forward_refuses_filters_that_do_not_split_into_groups():
-    """From the second mutation run, over _validation.py."""
     # 4 input channels in 2 groups of 2, but 3 filters cannot be split into 2 groups
     with pytest.raises(ValueError, match="groups"):
         C.conv2d_forward(np.ones((1, 4, 2, 2)), np.ones((3, 2, 1, 1)), groups=2)
@@ -250,8 +246,7 @@ def test_conv2d_forward_refuses_filters_that_do_not_split_into_groups():
 @pytest.mark.parametrize("groups", [1, 3])
 def test_conv2d_cache_built_by_hand_gives_the_gradients_of_the_forwards_cache(rng, groups):
     """A Conv2dCache built by hand is supported, as a Conv1x1Cache is; without ``groups`` it means one group.
-    Issue 18's sample of mutants found that a default of 0 for ``groups`` passed every test: only a cache
-    built by hand without ``groups`` uses the default."""
+    Only a cache built by hand without ``groups`` uses that default."""
     x, w, b = rng.standard_normal((2, 6, 7, 6)), rng.standard_normal((6, 6 // groups, 3, 3)), rng.standard_normal(6)
     out, cache = C.conv2d_forward(x, w, b, 2, 1, groups)
     dout = rng.standard_normal(out.shape)
@@ -305,8 +300,7 @@ def test_conv2d_grouped_and_depthwise_equal_torch(torch, rng, module, c_in, c_ou
 @pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("groups, w_shape", [(1, (3, 4, 3, 3)), (2, (4, 2, 3, 3)), (4, (4, 1, 3, 3))])
 def test_conv2d_on_an_empty_batch_gives_empty_outputs_and_zero_weight_gradients(groups, w_shape):
-    """Found by a malformed-input probe: a batch of 0 images raised NumPy's reshape error (grouped) and a
-    ZeroDivisionError on the fast depthwise route, where the 1x1 convolution gives empty outputs."""
+    """A batch of 0 images gives empty outputs, as the 1x1 convolution does, grouped and depthwise too."""
     x = np.zeros((0, 4, 5, 5))
     out, cache = C.functional.conv2d_forward(x, np.ones(w_shape), np.ones(w_shape[0]), padding=1, groups=groups)
     assert out.shape == (0, w_shape[0], 5, 5)
@@ -318,8 +312,7 @@ def test_conv2d_on_an_empty_batch_gives_empty_outputs_and_zero_weight_gradients(
 
 @pytest.mark.usefixtures("both_paths")
 def test_conv2d_refuses_an_input_without_pixels():
-    """Found by a malformed-input probe: with H = 0 and padding 1 every window held padding only, and the
-    output was the bias alone."""
+    """With H = 0 and padding 1 every window would hold padding only, and the output be the bias alone."""
     with pytest.raises(ValueError, match=r"x has no pixels \(height 0, width 3\)"):
         C.functional.conv2d_forward(np.ones((1, 2, 0, 3)), np.ones((1, 2, 2, 2)), np.ones(1), padding=1)
 

@@ -44,7 +44,6 @@ def test_maxpool2d_backward_matches_numerical_gradients(rng, k, stride, padding)
 @pytest.mark.parametrize("k, stride, padding, ceil_mode", [(2, 2, 0, False), (3, 2, 1, False), (3, 2, 1, True),
                                                            (3, 1, 1, False), (2, 3, 1, True), (3, 3, 0, True)])
 def test_maxpool2d_equals_the_loops_and_routes_dout_to_the_winner(rng, k, stride, padding, ceil_mode):
-    """From issue 10's mutation run over the functional pairs."""
     x = rng.permutation(2 * 3 * 7 * 8).reshape(2, 3, 7, 8).astype(np.float64)  # distinct values: one winner each
     out, cache = C.maxpool2d_forward(x, k, stride, padding, ceil_mode)
     np.testing.assert_array_equal(out, reference.maxpool2d_loops(x, k, stride, padding, ceil_mode))
@@ -59,7 +58,7 @@ def test_maxpool2d_equals_the_loops_and_routes_dout_to_the_winner(rng, k, stride
 
 @pytest.mark.usefixtures("both_paths")
 def test_maxpool2d_backward_sends_a_tie_to_the_first_maximum_in_row_major_order():
-    """PyTorch's rule. Written three times before (issue 14's defect 4, issue 10's mutation run): one test now."""
+    """PyTorch's rule."""
     _out, cache = C.maxpool2d_forward(np.full((1, 1, 2, 2), 5.0), 2)
     dx = C.maxpool2d_backward(np.array([[[[7.0]]]]), cache)
     np.testing.assert_array_equal(dx[0, 0], [[7.0, 0.0], [0.0, 0.0]])
@@ -76,7 +75,7 @@ def test_maxpool2d_backward_adds_the_gradients_of_overlapping_windows():
 
 @pytest.mark.usefixtures("both_paths")
 def test_maxpool2d_padding_never_wins_even_on_negative_inputs():
-    """The padding is -inf, not 0. The stride-2 case, with its gradient, is from issue 10's mutation run."""
+    """The padding is -inf, not 0, at stride 1 and 2, with the gradient."""
     x = -np.ones((1, 1, 2, 2))   # all negative: zero padding would win, -inf never does
     out, _ = C.maxpool2d_forward(x, 3, stride=1, padding=1)
     np.testing.assert_array_equal(out, x)
@@ -89,7 +88,7 @@ def test_maxpool2d_padding_never_wins_even_on_negative_inputs():
 
 @pytest.mark.usefixtures("both_paths")
 def test_maxpool2d_backward_of_an_all_minus_inf_window_goes_to_a_real_element():
-    """Issue 14, defect 4: max pooling on special values, as PyTorch."""
+    """Max pooling on special values, as PyTorch."""
     x = np.full((1, 1, 3, 3), -np.inf)
     out, cache = C.maxpool2d_forward(x, 3, 1, 1)
     dx = C.maxpool2d_backward(np.ones_like(out), cache)
@@ -104,7 +103,7 @@ def test_maxpool2d_backward_of_an_all_minus_inf_window_goes_to_a_real_element():
 
 @pytest.mark.usefixtures("both_paths")
 def test_maxpool2d_takes_the_last_nan_of_a_window():
-    """Issue 14, defect 4: max pooling on special values, as PyTorch."""
+    """Max pooling on special values, as PyTorch."""
     x = np.array([[[[np.nan, 1.0], [np.nan, 2.0]]]])
     out, cache = C.maxpool2d_forward(x, 2)
     dx = C.maxpool2d_backward(np.full((1, 1, 1, 1), 5.0), cache)
@@ -259,8 +258,7 @@ def test_avgpool2d_cache_built_by_hand_gives_the_gradient_of_the_forwards_cache(
 
 def test_avgpool2d_backward_refuses_a_hand_built_cache_with_a_padding_the_forward_refuses():
     """The backward checks the cache's geometry by pooling's rule (padding at most K // 2), as the forward does.
-    Issue 18's sample of mutants found that checking it by the convolution's rule (``pool=False``, padding up to
-    K - 1) passed every test: only a cache built by hand can hold such a padding."""
+    Only a cache built by hand can hold a padding the convolution's rule takes (up to K - 1) and pooling's refuses."""
     by_hand = AvgPool2dCache((1, 1, 4, 4), 3, 1, 2, np.dtype(np.float64))
     with pytest.raises(ValueError, match=r"padding must be at most 1 \(kernel_size // 2\)"):
         C.avgpool2d_backward(np.ones((1, 1, 4, 4)), by_hand)
@@ -298,7 +296,6 @@ def test_global_avg_pool_backward_matches_numerical_gradients(rng):
 
 
 def test_global_avg_pool_backward_spreads_dout_evenly():
-    """From issue 10's mutation run over the functional pairs."""
     x = np.arange(24.0).reshape(1, 2, 3, 4)
     out, cache = C.global_avg_pool_forward(x)
     np.testing.assert_array_equal(out.ravel(), [5.5, 17.5])
@@ -319,7 +316,7 @@ def test_global_avg_pool_keeps_the_dtype_leaves_x_alone_and_propagates_nan(rng):
 
 @pytest.mark.usefixtures("both_paths")
 def test_maxpool_on_an_empty_batch_gives_empty_outputs():
-    """Found by a malformed-input probe: the fast max pooling divided by zero on a batch of 0 images."""
+    """A batch of 0 images gives empty outputs on both paths, not a division by zero."""
     out, cache = C.functional.maxpool2d_forward(np.zeros((0, 4, 5, 5)), 2)
     assert out.shape == (0, 4, 2, 2)
     assert C.functional.maxpool2d_backward(np.ones_like(out), cache).shape == (0, 4, 5, 5)
@@ -332,8 +329,8 @@ def test_maxpool_on_an_empty_batch_gives_empty_outputs():
     lambda x: C.global_avg_pool_forward(x),
 ])
 def test_an_input_without_pixels_is_refused_not_pooled_from_padding(call):
-    """Found by a malformed-input probe: with H = 0 the windows held padding only, giving -inf (max)
-    and zeros (average), and the global average a NaN mean with a warning."""
+    """With H = 0 the windows would hold padding only, giving -inf (max) and zeros (average), and the global
+    average a NaN mean with a warning."""
     with pytest.raises(ValueError, match=r"x has no pixels"):
         call(np.ones((1, 2, 0, 3)))
 
