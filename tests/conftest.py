@@ -1,4 +1,4 @@
-"""Shared fixtures, and the switch that makes CI run the PyTorch comparisons instead of skipping them."""
+"""Shared fixtures, and the switches that make CI run the PyTorch comparisons and the examples, not skip them."""
 
 import importlib
 import os
@@ -36,6 +36,17 @@ if os.environ.get("CONV1X1_REQUIRE_TORCH") == "1":
         raise pytest.UsageError(f"CONV1X1_REQUIRE_TORCH=1 but torch or torchvision does not import: {error}. "
                                 "Install them with `pip install torch==2.13.0` and "
                                 "`pip install --no-deps torchvision==0.28.0 pillow`.") from None
+
+
+if os.environ.get("CONV1X1_REQUIRE_EXAMPLES") == "1":
+    # CI's slow pass sets this after installing the examples extra: the examples' tests and the docs pages
+    # skip without matplotlib or scikit-learn, and must not skip there.
+    try:
+        import matplotlib  # noqa: F401
+        import sklearn  # noqa: F401
+    except ImportError as error:  # pragma: no cover - only on a broken CI set-up
+        raise pytest.UsageError(f"CONV1X1_REQUIRE_EXAMPLES=1 but {error.name} does not import. "
+                                "Install the examples' extra with `pip install -e '.[examples]'`.") from None
 
 
 @pytest.fixture

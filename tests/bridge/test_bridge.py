@@ -202,7 +202,15 @@ def test_round_trip_gives_the_same_classes_weights_buffers_and_modes(torch, rng,
 
 # ------------------------------------------------------------------------------- every network of conv1x1.models
 
-@pytest.mark.parametrize("name", list(models.MODELS))
+SLOW = {"resnet50", "googlenet", "mobilenet_v1", "squeezenet1_0"}   # a training step of each takes seconds
+
+
+def _networks(slow):
+    """Every network's name, those in ``slow`` marked slow (``python -m pytest -m slow`` runs them)."""
+    return [pytest.param(name, marks=pytest.mark.slow) if name in slow else name for name in models.MODELS]
+
+
+@pytest.mark.parametrize("name", _networks(SLOW))
 def test_to_torch_network_trains_a_step_then_evaluates_like_the_library(torch, rng, name):
     """Training mode, then eval mode, on 64x64 images.
 
@@ -221,7 +229,7 @@ def test_to_torch_network_trains_a_step_then_evaluates_like_the_library(torch, r
     assert tuple(module(torch.zeros(1, 3, 64, 64, dtype=torch.float64)).shape) == (1, 10, 1, 1)
 
 
-@pytest.mark.parametrize("name", list(models.MODELS))
+@pytest.mark.parametrize("name", _networks({"resnet50"}))
 def test_network_round_trip_keeps_names_classes_and_cost(torch, name):
     model = models.MODELS[name](num_classes=10, rng=0).eval()
     back = C.from_torch(C.to_torch(model))
@@ -394,6 +402,7 @@ def test_torchvision_squeezenet1_0_prices_as_the_librarys_squeezenet(torch, torc
     assert sum(isinstance(layer, C.Fire) for layer in model) == 8
 
 
+@pytest.mark.slow
 def test_torchvision_resnet50_computes_the_same_in_eval_mode(torch, torchvision, rng):
     module = torchvision.models.resnet50(num_classes=10).double().eval()
     _randomise_batchnorm(torch, module, rng)   # torchvision starts with gamma 1, beta 0, statistics 0 and 1
@@ -401,6 +410,7 @@ def test_torchvision_resnet50_computes_the_same_in_eval_mode(torch, torchvision,
     _compare(torch, model, module, rng.standard_normal((1, 3, 32, 32)), rng, flatten=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 def test_torchvision_resnet18_and_squeezenet_compute_the_same(torch, torchvision, rng, training):
     for module in (torchvision.models.resnet18(num_classes=10), torchvision.models.squeezenet1_0(num_classes=10)):

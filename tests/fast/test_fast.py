@@ -546,7 +546,7 @@ def _leaves(layer):
 NETWORKS = [
     (lambda dtype: models.mobilenet_v1(width_multiplier=0.25, num_classes=10, rng=0, dtype=dtype), 32),
     (lambda dtype: models.squeezenet1_0(num_classes=10, rng=0, dtype=dtype), 48),
-    (lambda dtype: models.resnet50(num_classes=10, rng=0, dtype=dtype), 32),
+    pytest.param(lambda dtype: models.resnet50(num_classes=10, rng=0, dtype=dtype), 32, marks=pytest.mark.slow),
     (lambda dtype: models.shufflenet_v1(3, width_multiplier=0.5, num_classes=10, rng=0, dtype=dtype), 32),
 ]
 NETWORK_IDS = ["mobilenet", "squeezenet", "resnet50", "shufflenet"]

@@ -8,9 +8,11 @@ import pytest
 import conv1x1 as C
 from conv1x1.gradcheck import check_layer
 
-pytestmark = pytest.mark.usefixtures("both_paths")  # the blocks on the plain path and under C.fast.enabled()
+# Tests that run a block's forward or backward pass take both paths (tests/conftest.py's both_paths): the plain one
+# and the engine room's, under C.fast.enabled(). The ones that only build and price a block run once.
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_blocks_have_the_documented_layers():
     ds = C.DepthwiseSeparable(8, 16, stride=2)
     assert [type(layer).__name__ for layer in ds] == ["Conv2d", "BatchNorm2d", "ReLU", "Conv1x1", "BatchNorm2d",
@@ -39,6 +41,7 @@ BLOCKS = {
 }
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("make", BLOCKS.values(), ids=list(BLOCKS))
 def test_blocks_in_and_out_channels_are_the_channels_their_forward_takes_and_gives(rng, make):
     """The public attributes against the arrays. Issue 18's sample of mutants found that
@@ -57,6 +60,7 @@ def _through(layers, x):
     return x
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_blocks_inner_widths_are_the_channels_their_forward_passes(rng):
     """Fire's squeeze and expand widths, and the bottlenecks' mid_channels, against the arrays between the layers."""
     fire = C.Fire(5, 2, 3, 4, rng=0)
@@ -96,6 +100,7 @@ def _all_below(errors, bound=1e-7):
     (lambda: C.Bottleneck(3, 2, 6, stride=2, stride_on="1x1", rng=0), (2, 3, 5, 5)),
     (lambda: C.Fire(3, 2, 3, 4, rng=0), (2, 3, 4, 4)),
 ], ids=["ds", "ds-stride2", "bottleneck-identity", "bottleneck-3x3", "bottleneck-1x1", "fire"])
+@pytest.mark.usefixtures("both_paths")
 def test_blocks_pass_the_gradient_check(rng, make, x_shape):
     """Float64 central differences, batch norm in training mode with random gamma and beta; bound 1e-6.
 
@@ -134,6 +139,7 @@ def _copy_weights(torch, ours, theirs):
     lambda t: (C.ShuffleUnit(4, 16, groups=2, stride=2, first_groups=1, rng=0), t.shuffle_unit(4, 16, 2, 2, 1)),
 ], ids=["bottleneck-3x3", "bottleneck-1x1", "ds-stride2", "ds-stride1", "shuffle-stride1", "shuffle-stride2",
         "shuffle-first"])
+@pytest.mark.usefixtures("both_paths")
 def test_blocks_equal_a_hand_built_torch_module(torch, torch_twins, rng, build):
     """Float64 to 1e-10, in training and in evaluation mode: outputs, gradients and running statistics."""
     ours, theirs = build(torch_twins)
@@ -200,6 +206,7 @@ def test_shuffle_unit_follows_every_grouped_first_1x1_with_a_shuffle_of_its_grou
     assert not any(isinstance(layer, C.ChannelShuffle) for layer in ungrouped[0].block)
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_shuffle_unit_takes_its_mid_channels():
     """mid_channels sets the bottleneck's width (the default is a quarter of out_channels).
 
@@ -247,6 +254,7 @@ def _randomise_batch_norms(unit, rng):
     return unit
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("make, x_shape", UNITS, ids=UNIT_IDS)
 def test_shuffle_unit_passes_the_gradient_check_with_fixed_statistics(rng, make, x_shape):
     """Float64 central differences, batch norm in evaluation mode (random running statistics); bound 1e-7.
@@ -260,6 +268,7 @@ def test_shuffle_unit_passes_the_gradient_check_with_fixed_statistics(rng, make,
     assert max(errors.values()) < 1e-7, errors
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("make, x_shape", UNITS, ids=UNIT_IDS)
 def test_shuffle_unit_in_training_undoes_the_depthwise_batch_norms_shift(rng, make, x_shape):
     unit = _randomise_batch_norms(make(), rng)
@@ -272,6 +281,7 @@ def test_shuffle_unit_in_training_undoes_the_depthwise_batch_norms_shift(rng, ma
     assert min(np.abs(g).max() for n, g in unit.grads.items() if n != name) > 1e-9   # the others are not 0
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_shuffle_units_built_from_the_same_seed_are_equal():
     """rng reaches every convolution: two units from seed 0 have the same weights and outputs.
 
@@ -287,6 +297,7 @@ def test_shuffle_units_built_from_the_same_seed_are_equal():
             np.testing.assert_array_equal(a.params[name], b.params[name], err_msg=name)
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("stride, c_in, c_out", [(1, 12, 12), (2, 6, 12)])
 def test_shuffle_unit_in_float32_keeps_float32_everywhere(stride, c_in, c_out):
     """From the third mutation run, over the ShuffleNet commit and the depthwise route."""
@@ -312,11 +323,13 @@ def test_shuffle_unit_in_float32_keeps_float32_everywhere(stride, c_in, c_out):
     ({"in_channels": 24, "out_channels": 241, "groups": 3, "stride": 2, "first_groups": 1, "mid_channels": 3},
      "the branch's out_channels - in_channels 217 not divisible by groups=3"),
 ])
+@pytest.mark.usefixtures("both_paths")
 def test_shuffle_unit_refuses_widths_its_groups_cannot_split(kwargs, message):
     with pytest.raises(ValueError, match=message):
         C.ShuffleUnit(**kwargs).forward(np.ones((1, kwargs["in_channels"], 4, 4)))
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_shuffle_unit_cost_knows_its_own_input_depth():
     """Found when the tests moved: the pooled shortcut of a stride-2 unit did not know the unit's in_channels, so
     the report's output depth was None and its activations undercounted (1152 instead of 1638)."""

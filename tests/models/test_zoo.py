@@ -11,7 +11,14 @@ import pytest
 import conv1x1 as C
 from conv1x1 import models, reference
 
-pytestmark = pytest.mark.usefixtures("both_paths")  # the networks on the plain path and under C.fast.enabled()
+# Tests that run a network's forward or backward pass take both paths (tests/conftest.py's both_paths): the plain
+# one and the engine room's, under C.fast.enabled(). Building and pricing a network runs no layer: once is enough.
+SLOW = {"resnet50"}   # a forward and backward pass of it takes seconds
+
+
+def _networks():
+    """Every network's name, ResNet-50 marked slow (``python -m pytest -m slow`` runs it)."""
+    return [pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name for name in sorted(models.MODELS)]
 
 
 @pytest.mark.parametrize("alpha, error", [(0, ValueError), (0.0, ValueError), (-0.5, ValueError), (1.01, ValueError),
@@ -57,7 +64,8 @@ def test_models_build_and_price_fast_small_and_without_drawing_weights(name):
     assert _unallocated(model) and report.out_shape == (1000, 1, 1)
 
 
-@pytest.mark.parametrize("name", sorted(models.MODELS))
+@pytest.mark.usefixtures("both_paths")
+@pytest.mark.parametrize("name", _networks())
 def test_models_run_forward_and_backward_on_a_small_image(rng, name):
     model = models.MODELS[name](num_classes=10, rng=0)
     x = rng.standard_normal((1, 3, 64, 64))
@@ -69,7 +77,8 @@ def test_models_run_forward_and_backward_on_a_small_image(rng, name):
     assert model.cost(64, 64).params == sum(p.size for p, _ in model.parameters())  # cost counts what runs
 
 
-@pytest.mark.parametrize("name", sorted(models.MODELS))
+@pytest.mark.usefixtures("both_paths")
+@pytest.mark.parametrize("name", _networks())
 def test_models_layers_in_and_out_channels_are_the_channels_their_forward_passes(rng, name):
     """Every named layer's in_channels, out_channels (a block's too) and num_features against the arrays that
     go in and come out of it in a forward pass, and the network's in_channels against its input (issue 18)."""
@@ -331,6 +340,7 @@ def test_shufflenet_v1_stem_is_a_3x3_stride_2_convolution_and_a_3x3_stride_2_max
     assert (pool.kernel_size, pool.stride, pool.padding) == (3, 2, 1)
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_shufflenet_v1_stem_forward_is_conv_bn_relu_then_the_max_pool_loops():
     """From the third mutation run, over the ShuffleNet commit and the depthwise route."""
     net = models.shufflenet_v1(3, width_multiplier=0.25, num_classes=10, rng=0)
@@ -354,6 +364,7 @@ def test_shufflenet_v1_conv1_width_is_24_times_the_scale_rounded_down_but_at_lea
     assert net.cost(32, 32).out_shape == (10, 1, 1)
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_shufflenet_v1_runs_forward_and_backward_on_a_small_image(rng):
     net = models.shufflenet_v1(3, width_multiplier=0.25, num_classes=10, rng=0)
     x = rng.standard_normal((2, 3, 64, 64))
@@ -364,6 +375,7 @@ def test_shufflenet_v1_runs_forward_and_backward_on_a_small_image(rng):
     assert set(net.grads) == set(net.params)
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_shufflenet_v1_is_reproducible_from_a_seed_and_keeps_its_dtype():
     """Evaluation mode: on a 32x32 image Stage 4's maps are 1x1, too few values for batch statistics.
 
@@ -411,6 +423,7 @@ def test_shufflenet_v1_checks_stage_3s_widths_too():
         models.shufflenet_v1(2, width_multiplier=0.25)
 
 
+@pytest.mark.slow   # PyTorch runs each network on a 224x224 image
 @pytest.mark.parametrize("groups", [1, 3, 8])
 def test_shufflenet_v1_cost_equals_a_count_of_a_hand_built_torch_network(torch, torch_twins, groups):
     """MACs counted by forward hooks on PyTorch's own layers (conv: out pixels x C_out x C_in/groups x K x K;
