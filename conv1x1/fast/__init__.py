@@ -49,7 +49,6 @@ import threading
 from .. import functional
 from ..functional.pointwise import conv1x1, conv1x1_backward, conv1x1_forward
 from . import timing
-from ._grids import _BLOCK_BYTES, _SMALL_BYTES, _PhaseGrids  # noqa: F401  (the tests set and read them)
 from .activations import relu_backward
 from .conv2d import DepthwiseCache, conv2d_backward, conv2d_forward
 from .pooling import maxpool2d_backward, maxpool2d_forward
