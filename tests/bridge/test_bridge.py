@@ -462,3 +462,21 @@ def test_docs_pytorch_page_python_blocks_run_as_written(torch, torchvision):
     assert [type(layer) for layer in namespace["back"]] == [type(layer) for layer in namespace["model"]]
     assert abs(namespace["ours"] - namespace["theirs"]) < 1e-10   # the loss after training in PyTorch
     assert (namespace["report"].params, namespace["report"].macs) == (25_557_032, 4_089_184_256)
+
+
+def test_torchvision_resnet_whose_fc_is_dropout_then_linear_converts_and_computes_the_same(torch, torchvision, rng):
+    """A common fine-tuning head, ``fc = Sequential(Dropout, Linear)``: the fc runs after torchvision's flatten, so
+    its Linear is a 1x1 convolution on the 1x1 map, as a bare Linear fc is; the Dropout, in eval mode, the identity."""
+    module = torchvision.models.resnet18(num_classes=10)
+    module.fc = torch.nn.Sequential(torch.nn.Dropout(0.2), torch.nn.Linear(512, 10))
+    module = module.double().eval()
+    model = C.from_torch(module)
+    head, linear = model.layer("fc"), module.fc[1]
+    assert type(head) is C.Sequential and type(head[1]) is C.Conv1x1
+    np.testing.assert_array_equal(head[1].params["w"], linear.weight.detach().numpy())
+    np.testing.assert_array_equal(head[1].params["b"], linear.bias.detach().numpy())
+    assert model.cost(32, 32).params == sum(p.numel() for p in module.parameters())
+    x = rng.standard_normal((1, 3, 32, 32))
+    with torch.no_grad():
+        theirs = module(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(model.forward(x).reshape(theirs.shape), theirs, rtol=BOUND, atol=BOUND)

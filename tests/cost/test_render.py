@@ -299,3 +299,12 @@ def test_prediction_table_left_aligns_layer_and_kind_only():
     assert lines[1].startswith("Layer  Kind      MACs  Bytes")
     assert lines[3].startswith("c      conv 1x1    72    264")
     assert lines[4].startswith("r      relu         0    288")
+
+
+def test_render_to_json_indents_by_two_by_default():
+    """``conv1x1.cost.render.to_json(report)``, called without ``indent``, gives what ``report.to_json()`` gives."""
+    from conv1x1.cost import render
+
+    text = render.to_json(small())
+    assert text.splitlines()[1] == '  "title": "net",'
+    assert text == small().to_json()

@@ -223,3 +223,16 @@ def test_comparison_is_immutable():
     comparison = Comparison(small(), small())
     with pytest.raises(dataclasses.FrozenInstanceError):
         comparison.baseline = small()
+
+
+def test_report_walk_opens_the_reports_it_expands_and_never_a_layer():
+    """walk yields (level, node, path, open): open is True for a nested report shown expanded, False for one shown
+    closed (below ``depth``) and for every layer, which has nothing to open."""
+    report = C.Sequential(C.Conv1x1(3, 4), C.Sequential(C.Conv1x1(4, 4), C.ReLU())).cost(3, 3)
+
+    def shown(depth):
+        return [(level, type(node).__name__, "/".join(path), is_open)
+                for level, node, path, is_open in report.walk(depth)]
+    assert shown(None) == [(0, "LayerCost", "0", False), (0, "Report", "1", True),
+                           (1, "LayerCost", "1/1.0", False), (1, "LayerCost", "1/1.1", False)]
+    assert shown(1) == [(0, "LayerCost", "0", False), (0, "Report", "1", False)]

@@ -89,3 +89,12 @@ def test_prediction_is_immutable():
     prediction = small().predict(MachinePeaks({"float32": 2.0, "float64": 1.0}, 4.0, "made up"))
     with pytest.raises(dataclasses.FrozenInstanceError):
         prediction.batch = 2
+
+
+def test_predict_prices_one_image_by_default():
+    """``conv1x1.cost.roofline.predict(report, peaks)``: batch 1, so each row's MACs are the layer's own."""
+    report = Report([conv_cost(192, 32, 28, 28, 1), elementwise_cost("relu", 32, 28, 28)], title="t")
+    prediction = cost.roofline.predict(report, SLOW)
+    assert prediction.batch == 1
+    assert [row["macs"] for row in prediction.rows] == [layer.macs for layer in report.layers] == [4_816_896, 0]
+    assert prediction.rows[0]["bytes"] == 4 * (150_528 + 6_176 + 25_088)   # one image in, one out, the weights

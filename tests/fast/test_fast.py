@@ -337,6 +337,23 @@ def test_fast_max_pooling_keeps_the_dtype_and_takes_the_plain_caches(rng, dtype,
         np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=0, atol=bound)
 
 
+@pytest.mark.parametrize("k", [16, 17])
+def test_fast_max_pooling_of_a_16x16_window_keeps_one_byte_per_maximum_and_a_17x17_its_last_offset(k):
+    """Up to 16x16 the K*K offsets fit in a byte, and ``best`` takes one (the docstring); at 17x17 the
+    last offset, 288, is past a byte and must not wrap. Maxima at each window's first and last offset."""
+    x = np.zeros((1, 2, 2 * k, k))
+    x[0, 0, k - 1, k - 1] = x[0, 1, 0, 0] = x[0, 0, k, 0] = x[0, 1, 2 * k - 1, k - 1] = 1.0
+    out, cache = fast.maxpool2d_forward(x, k)
+    p_out, p_cache = C.functional.pooling.maxpool2d_forward(x, k)
+    np.testing.assert_array_equal(out, p_out)
+    assert cache.best[0, :, :, 0].tolist() == [[k * k - 1, 0], [0, k * k - 1]] == p_cache.best[0, :, :, 0].tolist()
+    if k == 16:
+        assert cache.best.dtype == np.uint8
+    dout = np.array([1.0, 2.0]).reshape(1, 1, 2, 1) * np.ones((1, 2, 1, 1))
+    np.testing.assert_array_equal(fast.maxpool2d_backward(dout, cache),
+                                  C.functional.pooling.maxpool2d_backward(dout, p_cache))
+
+
 def test_fast_max_pooling_propagates_nan_as_the_plain_one(rng):
     """A window holding NaN outputs NaN and sends its gradient to its last NaN (PyTorch's rule)."""
     x = rng.standard_normal((2, 2, 7, 7))

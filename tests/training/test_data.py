@@ -117,3 +117,12 @@ def test_batches_and_train_test_split_refuse_bad_arguments_when_called(call, err
     """The empty split is from the second mutation run, over _validation.py."""
     with pytest.raises(error, match=message):
         call()
+
+
+def test_train_test_split_may_leave_one_example_on_either_side():
+    """Both parts must be non-empty, and one example is not empty: 10% of 10 is one test example, 90% one to train."""
+    x, y = np.zeros((10, 3)), np.arange(10)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, 0.1)
+    assert (len(x_train), len(x_test), len(y_train), len(y_test)) == (9, 1, 9, 1)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, 0.9)
+    assert (len(x_train), len(x_test), len(y_train), len(y_test)) == (1, 9, 1, 9)

@@ -144,3 +144,17 @@ def test_evaluate_needs_the_same_non_zero_number_of_examples(n_x, n_y):
     model = C.Sequential(C.Conv1x1(3, 2, rng=0), C.GlobalAvgPool2d())
     with pytest.raises(ValueError, match="same, non-zero number of examples"):
         evaluate(model, np.zeros((n_x, 3, 2, 2)), np.zeros(n_y, dtype=int))
+
+
+def test_fit_logs_each_epochs_wall_time():
+    """``EpochLog.seconds`` is the time the epoch took: positive, and the epochs' sum within the whole call's."""
+    import time
+
+    x, y = toy_data()
+    model = small_model()
+    start = time.perf_counter()
+    history = fit(model, softmax_cross_entropy, SGD(model.parameters(), lr=0.1), x, y, epochs=2, batch_size=32,
+                  test_data=(x, y), log=lambda line: None)
+    took = time.perf_counter() - start
+    assert all(entry.seconds > 0 for entry in history)
+    assert sum(entry.seconds for entry in history) <= took
