@@ -5,8 +5,7 @@ in order); a ``# prints X`` comment is checked against what the block printed; b
 ``>>>`` run as doctests, where an expected ``SomeError: message`` must be the exact error raised; a
 ``text`` block announced by ``<!-- output of: CODE -->`` or ``<!-- output of command: CMD -->`` is what
 that code prints today; the tables of numbers are what the library computes; and every relative link,
-figure, example reference and glossary term leads somewhere. Grew out of tests/test_readme.py, whose
-assertions all live on here, next to the page that now holds the text they check.
+figure, example reference and glossary term leads somewhere.
 """
 
 import ast

@@ -83,7 +83,7 @@ def test_package_imports_run_from_the_maths_up():
 def test_conv1x1_layer_reaches_its_matmul_in_at_most_8_calls_in_2_files():
     """A second forward of C.Conv1x1(192, 32): measured with sys.setprofile, 5 calls of the package's
     functions today (Conv1x1.forward, the params property, conv1x1_forward, check_conv1x1_args, _ready) in
-    layers.py and functional/pointwise.py; the issue's bound is 8 calls in 2 files."""
+    layers.py and functional/pointwise.py; the bound is 8 calls in 2 files."""
     layer = C.Conv1x1(192, 32, rng=0)
     x = np.random.default_rng(0).standard_normal((1, 192, 28, 28))
     layer.forward(x)   # the first forward draws the weights

@@ -25,8 +25,8 @@ NAMES = {"w": "weight", "b": "bias", "gamma": "weight", "beta": "bias"}   # the 
 
 @pytest.fixture(scope="module")
 def torch():
-    """PyTorch with one thread: its float64 grouped convolutions spin on this shared 2-core machine otherwise
-    (seen: 1.5 s instead of 2 ms for one small depthwise layer)."""
+    """PyTorch with one thread: otherwise its float64 grouped convolutions spin on a busy machine, and one small
+    depthwise layer can take hundreds of times as long."""
     torch = pytest.importorskip("torch")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -31,7 +31,7 @@ def test_measure_relates_time_to_macs():
     (lambda: timing.measure(lambda: None, 5, repeat=0), ValueError, "repeat"),
 ])
 def test_measure_names_its_arguments(call, error, match):
-    """Issue 14, defect 8: errors that name the argument."""
+    """Errors that name the argument."""
     with pytest.raises(error, match=match):
         call()
 
@@ -51,7 +51,6 @@ def test_machine_peaks_are_measured_once_and_say_how():
 
 
 def test_machine_peaks_refuse_an_unmeasured_dtype():
-    """From the second mutation run, over _validation.py."""
     from conv1x1.fast.timing import MachinePeaks
     peaks = MachinePeaks({"float32": 2.0}, 4.0, "made up")
     assert peaks.macs_per_second(np.float32) == 2e9

@@ -44,8 +44,8 @@ BLOCKS = {
 @pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("make", BLOCKS.values(), ids=list(BLOCKS))
 def test_blocks_in_and_out_channels_are_the_channels_their_forward_takes_and_gives(rng, make):
-    """The public attributes against the arrays. Issue 18's sample of mutants found that
-    ``Fire.out_channels = expand1x1 - expand3x3`` passed every test: nothing compared it with the forward."""
+    """The public attributes against the arrays the forward takes and gives (a wrong ``Fire.out_channels`` would
+    otherwise go unseen)."""
     block = make()
     out = block.forward(rng.standard_normal((2, block.in_channels, 6, 5)))
     assert out.shape[1] == block.out_channels == block.cost(6, 5, in_channels=block.in_channels).out_shape[0]
@@ -106,7 +106,7 @@ def test_blocks_pass_the_gradient_check(rng, make, x_shape):
 
     Not 1e-7: batch norm's dx sums to zero per channel, so some of its entries are tiny, and the
     central-difference estimate of a tiny entry (eps 1e-5) has a larger relative error. Measured on the
-    identity bottleneck over six seeds: up to 1.3e-7, before and after batch norm's sums moved to einsum.
+    identity bottleneck over six seeds: up to 1.3e-7.
     A wrong gradient is off by 1e-2 or more."""
     block = _randomise_params(make(), rng)
     assert _all_below(check_layer(block, rng.standard_normal(x_shape)), bound=1e-6)
@@ -193,10 +193,7 @@ def test_shuffle_unit_layers_follow_the_papers_figure_2():
 
 @pytest.mark.parametrize("groups", [2, 3, 4])
 def test_shuffle_unit_follows_every_grouped_first_1x1_with_a_shuffle_of_its_groups(groups):
-    """Figure 2: GConv -> BN -> ReLU -> channel shuffle, for any g > 1 (and none after an ungrouped first 1x1).
-
-    From the third mutation run, over the ShuffleNet commit and the depthwise route.
-    """
+    """Figure 2: GConv -> BN -> ReLU -> channel shuffle, for any g > 1 (and none after an ungrouped first 1x1)."""
     width = 8 * groups
     unit = C.ShuffleUnit(width, width, groups=groups, rng=0)
     shuffles = [layer for layer in unit[0].block if isinstance(layer, C.ChannelShuffle)]
@@ -208,10 +205,7 @@ def test_shuffle_unit_follows_every_grouped_first_1x1_with_a_shuffle_of_its_grou
 
 @pytest.mark.usefixtures("both_paths")
 def test_shuffle_unit_takes_its_mid_channels():
-    """mid_channels sets the bottleneck's width (the default is a quarter of out_channels).
-
-    From the third mutation run, over the ShuffleNet commit and the depthwise route.
-    """
+    """mid_channels sets the bottleneck's width (the default is a quarter of out_channels)."""
     unit = C.ShuffleUnit(12, 12, groups=3, mid_channels=6, rng=0)
     assert unit.mid_channels == 6
     branch = unit[0].block
@@ -223,7 +217,6 @@ def test_shuffle_unit_takes_its_mid_channels():
 
 
 def test_shuffle_unit_stores_its_settings_as_python_ints():
-    """From the third mutation run, over the ShuffleNet commit and the depthwise route."""
     unit = C.ShuffleUnit(np.int64(12), np.int64(12), groups=np.int64(3), rng=0)
     for value in (unit.in_channels, unit.out_channels, unit.groups, unit.first_groups, unit.mid_channels,
                   unit.stride):
@@ -283,10 +276,7 @@ def test_shuffle_unit_in_training_undoes_the_depthwise_batch_norms_shift(rng, ma
 
 @pytest.mark.usefixtures("both_paths")
 def test_shuffle_units_built_from_the_same_seed_are_equal():
-    """rng reaches every convolution: two units from seed 0 have the same weights and outputs.
-
-    From the third mutation run, over the ShuffleNet commit and the depthwise route.
-    """
+    """rng reaches every convolution: two units from seed 0 have the same weights and outputs."""
     for make, channels in ((lambda: C.ShuffleUnit(12, 12, groups=3, rng=0), 12),
                            (lambda: C.ShuffleUnit(3, 12, groups=3, stride=2, first_groups=1, rng=0), 3)):
         x = np.random.default_rng(1).standard_normal((1, channels, 6, 6))
@@ -300,7 +290,6 @@ def test_shuffle_units_built_from_the_same_seed_are_equal():
 @pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("stride, c_in, c_out", [(1, 12, 12), (2, 6, 12)])
 def test_shuffle_unit_in_float32_keeps_float32_everywhere(stride, c_in, c_out):
-    """From the third mutation run, over the ShuffleNet commit and the depthwise route."""
     unit = C.ShuffleUnit(c_in, c_out, groups=3, stride=stride, rng=0, dtype=np.float32)
     x = np.random.default_rng(0).standard_normal((2, c_in, 6, 6)).astype(np.float32)
     out = unit.forward(x)
@@ -331,8 +320,8 @@ def test_shuffle_unit_refuses_widths_its_groups_cannot_split(kwargs, message):
 
 @pytest.mark.usefixtures("both_paths")
 def test_shuffle_unit_cost_knows_its_own_input_depth():
-    """Found when the tests moved: the pooled shortcut of a stride-2 unit did not know the unit's in_channels, so
-    the report's output depth was None and its activations undercounted (1152 instead of 1638)."""
+    """The pooled shortcut of a stride-2 unit knows the unit's in_channels: the report's output depth is the
+    forward's, and its activations count the shortcut's (1638, not 1152)."""
     unit = C.ShuffleUnit(6, 24, groups=3, stride=2)
     report = unit.cost(6, 5)
     assert report.out_shape == (24, 3, 3) == unit.forward(np.zeros((1, 6, 6, 5))).shape[1:]

@@ -36,7 +36,7 @@ def test_inception_branches_follow_the_paper_and_concatenate_in_order(rng):
 @pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("reductions", [True, False])
 def test_inception_in_channels_out_channels_and_widths_are_the_channels_its_forward_passes(rng, reductions):
-    """Every width different, so that a width in the wrong place shows (issue 18: attributes against the arrays)."""
+    """Every width different, so that a width in the wrong place shows: the attributes against the arrays."""
     block = C.Inception(5, 2, 3, 4, 1, 6, 7, reductions=reductions, rng=0)
     widths, x = block.widths, rng.standard_normal((2, 5, 6, 5))
     outs = [branch.forward(x) for branch in block.branches]
