@@ -73,6 +73,8 @@ def torch():
 # test twice: once on the plain path, once on the engine room's. On the fast path the functions at the top
 # of the package (conv1x1.conv2d_forward & co.) are swapped for conv1x1.fast's versions, and the test runs
 # inside conv1x1.fast.enabled(), so every layer, container and network takes the fast functions too.
+# Only a test that runs one of fast.FUNCTIONS can differ between the paths: the 1x1 convolution is the plain
+# function on both (conv1x1.fast re-exports it), and building or pricing a network runs no layer.
 PLAIN_TOO = ("conv1x1", "conv1x1_forward", "conv1x1_backward")   # conv1x1.fast re-exports the plain ones
 
 
