@@ -9,7 +9,7 @@ and forward + backward, for
 - plain: the plain functions (``conv1x1.conv2d_forward`` with groups: im2col and one matmul with a group axis),
 - torch: PyTorch's own CPU kernels (skipped when PyTorch is not installed).
 
-Ratios are ours / PyTorch (above 1.0: PyTorch is faster). Targets (issue 11): depthwise and batch norm
+Ratios are ours / PyTorch (above 1.0: PyTorch is faster). Targets: depthwise and batch norm
 forward + backward within 3x of PyTorch. Also: the peak memory of a depthwise forward over its output,
 and the whole MobileNet v1 forward on one (1, 3, 224, 224) float32 image (the layers: the plain path).
 Every timing is the median of interleaved repeats (``conv1x1.fast.timing.median_times``).

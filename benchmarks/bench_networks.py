@@ -17,7 +17,7 @@ to the input's gradient) by
   checked before timing (largest difference of the outputs and of the input's gradients, relative to
   the largest value).
 
-Ratios are ours / PyTorch (above 1.0: PyTorch is faster). Targets (issue 22), fast path: forward +
+Ratios are ours / PyTorch (above 1.0: PyTorch is faster). Targets, fast path: forward +
 backward within 1.5x of PyTorch on every network and within 1.2x on the geometric mean. Every timing
 is the median of interleaved repeats (``conv1x1.fast.timing.median_times``): each repeat runs every
 candidate of a network once, so a busy machine slows them alike; PyTorch's after a pause of

@@ -315,7 +315,7 @@ def run_flop_counter_mode(model, x):
     return [("FlopCounterMode", "get_total_flops(); its table says \"FLOP\"", counter.get_total_flops())]
 
 
-def ptflops_relu_probe():
+def ptflops_on_a_lone_relu():
     """What ptflops's pytorch back-end prints for a lone nn.ReLU on 16 elements (one op each)."""
     if importlib.util.find_spec("ptflops") is None:
         return "ptflops not installed"
@@ -375,7 +375,7 @@ def main(argv=None) -> int:
         return 0
     print("versions: " + ", ".join(f"{p} {version(p) or 'not installed'}" for p in ["torch", *TOOLS]))
     print("our counts: " + "; ".join(f"{sym} = {text}" for sym, text in SYMBOLS.items()))
-    print("ptflops[pytorch] on a lone nn.ReLU over 16 elements:", ptflops_relu_probe())
+    print("ptflops[pytorch] on a lone nn.ReLU over 16 elements:", ptflops_on_a_lone_relu())
     summary, checks = {}, []
     for key, title, builder, shape in MODELS:
         if args.quick and key in ("resnet50", "mobilenet_v1"):

@@ -1,4 +1,4 @@
-"""Shared fixtures, and the switch that makes CI run the PyTorch comparisons instead of skipping them."""
+"""Shared fixtures, and the switches that make CI run the PyTorch comparisons and the examples, not skip them."""
 
 import importlib
 import os
@@ -38,6 +38,17 @@ if os.environ.get("CONV1X1_REQUIRE_TORCH") == "1":
                                 "`pip install --no-deps torchvision==0.28.0 pillow`.") from None
 
 
+if os.environ.get("CONV1X1_REQUIRE_EXAMPLES") == "1":
+    # CI's slow pass sets this after installing the examples extra: the examples' tests and the docs pages
+    # skip without matplotlib or scikit-learn, and must not skip there.
+    try:
+        import matplotlib  # noqa: F401
+        import sklearn  # noqa: F401
+    except ImportError as error:  # pragma: no cover - only on a broken CI set-up
+        raise pytest.UsageError(f"CONV1X1_REQUIRE_EXAMPLES=1 but {error.name} does not import. "
+                                "Install the examples' extra with `pip install -e '.[examples]'`.") from None
+
+
 @pytest.fixture
 def torchvision():
     """The torchvision package (see import_torchvision), or a skip where it is not installed."""
@@ -62,6 +73,8 @@ def torch():
 # test twice: once on the plain path, once on the engine room's. On the fast path the functions at the top
 # of the package (conv1x1.conv2d_forward & co.) are swapped for conv1x1.fast's versions, and the test runs
 # inside conv1x1.fast.enabled(), so every layer, container and network takes the fast functions too.
+# Only a test that runs one of fast.FUNCTIONS can differ between the paths: the 1x1 convolution is the plain
+# function on both (conv1x1.fast re-exports it), and building or pricing a network runs no layer.
 PLAIN_TOO = ("conv1x1", "conv1x1_forward", "conv1x1_backward")   # conv1x1.fast re-exports the plain ones
 
 

@@ -5,8 +5,7 @@ in order); a ``# prints X`` comment is checked against what the block printed; b
 ``>>>`` run as doctests, where an expected ``SomeError: message`` must be the exact error raised; a
 ``text`` block announced by ``<!-- output of: CODE -->`` or ``<!-- output of command: CMD -->`` is what
 that code prints today; the tables of numbers are what the library computes; and every relative link,
-figure, example reference and glossary term leads somewhere. Grew out of tests/test_readme.py, whose
-assertions all live on here, next to the page that now holds the text they check.
+figure, example reference and glossary term leads somewhere.
 """
 
 import ast
@@ -165,13 +164,15 @@ AFTER_RUNNING = {"README.md": _readme_quick_start, "computes.md": _computes, "in
                  "gradients.md": _gradients, "training.md": _training}
 
 PAGES_WITH_CODE = [path for path in DOCUMENTS if _blocks(_text(path), "python")]
+SLOW_PAGES = {"training.md"}  # trains a network on the digits for several epochs: run with `pytest -m slow`
 
 
 def test_every_page_checked_after_running_exists():
-    assert {path.name for path in PAGES_WITH_CODE} >= set(AFTER_RUNNING)
+    assert {path.name for path in PAGES_WITH_CODE} >= set(AFTER_RUNNING) | SLOW_PAGES
 
 
-@pytest.mark.parametrize("path", PAGES_WITH_CODE, ids=_name)
+@pytest.mark.parametrize("path", [pytest.param(path, marks=pytest.mark.slow) if path.name in SLOW_PAGES else path
+                                  for path in PAGES_WITH_CODE], ids=_name)
 def test_page_python_blocks_run_and_print_what_they_say(path):
     namespace = run_page(path)
     if path.name in AFTER_RUNNING:

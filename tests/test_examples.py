@@ -1,4 +1,5 @@
-"""Run every example script and the command line, and check the facts they print."""
+"""Run every example script and check the facts it prints. Each takes seconds: they are marked ``slow``
+(``python -m pytest -m slow``), and CI runs them in a step of their own with the examples' extra installed."""
 
 import os
 import re
@@ -103,6 +104,7 @@ def _accuracies(out):
     return [float(v) / 100 for v in re.findall(r"test accuracy (\d+\.\d)%", out)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_example_runs_and_prints_its_facts(script, tmp_path):
     if script.name in NEEDS_SKLEARN:
@@ -112,6 +114,7 @@ def test_example_runs_and_prints_its_facts(script, tmp_path):
     assert FACTS[script.name](result.stdout), result.stdout
 
 
+@pytest.mark.slow
 def test_bottleneck_example_saves_a_plot_when_matplotlib_is_there(tmp_path):
     pytest.importorskip("matplotlib")
     result = run([str(EXAMPLES / "04_bottleneck_cost.py"), "--plot", "sweep.png", "--repeat", "1"], cwd=tmp_path)
@@ -119,6 +122,7 @@ def test_bottleneck_example_saves_a_plot_when_matplotlib_is_there(tmp_path):
     assert (tmp_path / "sweep.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_bottleneck_example_runs_without_matplotlib(tmp_path):
     blocker = tmp_path / "block"
     (blocker / "matplotlib").mkdir(parents=True)
@@ -134,10 +138,11 @@ DRAWING = [s for s in SCRIPTS if "plt.show()" in s.read_text() and s.name != "04
 QUICK_ARGS = {"13_nin_digits.py": ["--epochs", "1"]}   # the figures are what is tested here, not the training
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", DRAWING, ids=lambda p: p.name)
 def test_example_that_draws_still_runs_without_matplotlib(script, tmp_path):
     """Every figure is optional: with matplotlib hidden the script prints everything, says why there is no
-    figure, and writes no file. (Issue 19: the examples draw figures for the website.)"""
+    figure, and writes no file (the examples draw the website's figures)."""
     if script.name in NEEDS_SKLEARN:
         pytest.importorskip("sklearn")
     blocker = tmp_path / "block"

@@ -174,3 +174,12 @@ def test_check_layer_seed_defaults_to_0_and_is_deterministic(rng):
     default = check_layer(layer, x)
     assert default == check_layer(layer, x, seed=0)
     assert default != check_layer(layer, x, seed=1)    # another dout gives other rounding errors
+
+
+def test_check_layer_eps_defaults_to_1e_minus_5(rng):
+    """The documented default step. On a curved layer (tanh) the truncation error, about eps**2, changes with eps."""
+    layer = C.Sequential(C.Conv1x1(3, 2, rng=rng), C.Tanh())
+    x = rng.standard_normal((1, 3, 2, 2))
+    default = check_layer(layer, x)
+    assert default == check_layer(layer, x, eps=1e-5)
+    assert default != check_layer(layer, x, eps=1e-4)

@@ -1,9 +1,10 @@
 """Every example runs top to bottom as a Jupyter notebook: jupytext turns the script into one, nbclient runs it.
 
 A kernel is not a plain ``python script.py``: its ``sys.argv`` holds the kernel's own arguments
-(``-f kernel.json``), matplotlib draws inline, and the working directory is the notebook's. Issue 19 found
-example 12 dying there (argparse met ``-f`` and exited). These tests skip where jupytext, nbclient or
-ipykernel is missing (the ``docs`` extra installs them), unless CONV1X1_REQUIRE_DOCS=1, as CI sets.
+(``-f kernel.json``), matplotlib draws inline, and the working directory is the notebook's: a script that reads
+its arguments with argparse would meet ``-f`` and exit. These tests are slow (``python -m pytest -m slow``) and
+skip where jupytext, nbclient or ipykernel is missing (the ``docs`` extra installs them), unless
+CONV1X1_REQUIRE_DOCS=1, as CI sets.
 """
 
 import importlib
@@ -40,6 +41,7 @@ def test_every_numbered_example_is_run_as_a_notebook():
     assert len(SCRIPTS) >= 14 and all(script.name[:2].isdigit() for script in SCRIPTS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_example_runs_top_to_bottom_in_a_jupyter_kernel(script, tmp_path, monkeypatch):
     jupytext = _need("jupytext")

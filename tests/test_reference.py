@@ -1,5 +1,5 @@
 """conv1x1.reference, the ladder from obvious to fast: the loops, einsum and the dense-layer view of the 1x1
-convolution equal conv1x1 (plain and fast) on fixed and random shapes; the pooling loops check their input. The
+convolution equal conv1x1 on fixed and random shapes; the pooling loops check their input. The
 KxK and pooling loops are the oracles of tests/functional/, which compare every function with them."""
 
 import numpy as np
@@ -19,7 +19,6 @@ def _random_problem(rng, shape, dtype=np.float64):
     return x, weights, bias
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_reference_rungs_agree_with_conv1x1_on_a_fixed_case(rng):
     x, w, b = _random_problem(rng, (2, 3, 4, 5, 6))
     fast = C.conv1x1(x, w, b)
@@ -46,7 +45,6 @@ def _problem(shape, dtype, seed):
             rng.standard_normal(c_out).astype(dtype))
 
 
-@pytest.mark.usefixtures("both_paths")
 @settings(max_examples=60, deadline=None)
 @given(dims, dtypes, st.booleans(), st.integers(0, 2**32 - 1))
 def test_reference_rungs_equal_conv1x1_on_random_shapes(shape, dtype, use_bias, seed):

@@ -6,7 +6,8 @@ MathJax (served from the site), that every image loads, that no request leaves t
 every link inside the site resolves. Screenshots go to docs/_build/screenshots/.
 
 Skips where the docs extra, Playwright or Chromium is missing, unless CONV1X1_REQUIRE_BROWSER=1 (CI), which
-turns every such skip into a failure. Issue 19 asked for these checks.
+turns every such skip into a failure. The build and the browser take minutes: these tests are marked ``slow``
+(``python -m pytest -m slow``).
 """
 
 import functools
@@ -190,6 +191,7 @@ _FACTS = """() => ({
 })"""
 
 
+@pytest.mark.slow
 def test_site_builds_with_no_warnings_and_leaves_the_work_tree_clean(build):
     if build["built"]:
         assert build["status_after"] == build["status_before"], (
@@ -197,6 +199,7 @@ def test_site_builds_with_no_warnings_and_leaves_the_work_tree_clean(build):
     assert (HTML / "index.html").exists()
 
 
+@pytest.mark.slow
 def test_every_chapter_and_example_has_a_page(build):
     for chapter in CHAPTERS:
         assert (HTML / f"{chapter}.html").exists(), chapter
@@ -205,6 +208,7 @@ def test_every_chapter_and_example_has_a_page(build):
     assert (HTML / "api.html").exists()
 
 
+@pytest.mark.slow
 def test_each_example_offers_its_script_and_a_real_notebook(build):
     for script in EXAMPLES:
         notebooks = list(HTML.glob(f"_downloads/*/{script.stem}.ipynb"))
@@ -216,15 +220,18 @@ def test_each_example_offers_its_script_and_a_real_notebook(build):
         assert "import conv1x1 as C" in code or "from conv1x1" in code, script.name
 
 
+@pytest.mark.slow
 def test_the_gallery_draws_at_least_twelve_distinct_figures(build):
     figures = [p for p in (HTML / "_images").glob("sphx_glr_*.png") if "_thumb" not in p.name]
     assert len({p.read_bytes() for p in figures}) >= 12, sorted(p.name for p in figures)
 
 
+@pytest.mark.slow
 def test_no_request_leaves_the_machine(visits):
     assert visits["remote"] == [], f"requests to other hosts: {sorted(set(visits['remote']))[:20]}"
 
 
+@pytest.mark.slow
 def test_every_page_renders_without_errors(visits):
     for name, page in visits["pages"].items():
         assert page["status"] == 200, name
@@ -234,6 +241,7 @@ def test_every_page_renders_without_errors(visits):
         assert page["failed"] == [], f"{name}: requests that failed {page['failed']}"
 
 
+@pytest.mark.slow
 def test_formulas_are_typeset_by_mathjax(visits):
     pages = visits["pages"]
     with_math = {name: page["math"] for name, page in pages.items() if page["math"]["formulas"]}
@@ -244,6 +252,7 @@ def test_formulas_are_typeset_by_mathjax(visits):
         assert math["typeset"] >= math["formulas"], name
 
 
+@pytest.mark.slow
 def test_every_image_loads(visits):
     total = 0
     for name, page in visits["pages"].items():
@@ -252,6 +261,7 @@ def test_every_image_loads(visits):
     assert total >= 12
 
 
+@pytest.mark.slow
 def test_every_gallery_page_shows_what_its_script_printed(visits):
     for script in EXAMPLES:
         if script.name in NEEDS_TORCH and importlib.util.find_spec("torch") is None:
@@ -266,6 +276,7 @@ def _ids(path):
     return set(re.findall(r'\s(?:id|name)="([^"]+)"', path.read_text(encoding="utf-8", errors="replace")))
 
 
+@pytest.mark.slow
 def test_internal_links_resolve(visits):
     base = visits["base"]
     broken = []
@@ -332,6 +343,7 @@ def test_the_api_reference_lists_every_public_name_once():
     assert missing == [], f"public names missing from docs/api.rst: {missing}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
 def test_the_notebook_offered_for_download_runs_top_to_bottom(build, script, tmp_path, monkeypatch):
     """The .ipynb a reader downloads from the gallery (sphinx-gallery's conversion, not jupytext's) runs in a kernel."""

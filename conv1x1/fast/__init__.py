@@ -4,12 +4,11 @@ The layers and the examples use the plain functions of ``conv1x1.functional``,
 which read like their formulas. This package keeps the tricks that make the same
 computations faster, each only because ``benchmarks/bench_networks.py`` shows it
 buys at least 10% on a whole network's training step (``--tricks``: the step
-without the trick over the step with all; float32, one thread, CPU time; a trick
-touching no layer of a network read 0.99-1.04x, the noise).
-The functional, layer and network tests run over both versions, so they give the
-same numbers, up to rounding: the sums run in another order (in float16 the
-depthwise route, which rounds after each of its K*K terms, measured 2-3x the
-plain route's error).
+without the trick over the step with all; float32, one thread, CPU time); the
+figures are in docs/performance.md. The functional, layer and network tests run
+over both versions, so they give the same numbers, up to rounding: the sums run
+in another order (in float16 the depthwise route, which rounds after each of its
+K*K terms, has a larger error than the plain route).
 
 Using it
 --------
@@ -26,19 +25,15 @@ One module per family, as in ``conv1x1.functional``:
   stride, on stride-phase grids (``_grids``): the input is copied once into its
   stride phases, where every kernel offset is a slice of one flat array, and the
   K*K multiply-adds run on contiguous memory, a block of channels per NumPy
-  call. MobileNet v1's step: 1.59x. Every other KxK convolution takes the plain
-  im2col route (a K*K shifted-1x1 route for them measured 0.5-0.96x it on the
-  networks' layers, and was deleted).
+  call (MobileNet v1's step). Every other KxK convolution takes the plain im2col
+  route.
 - ``pooling``: max pooling on the same phase grids, -inf in the padding, and its
-  gradient as one scatter-add (``np.bincount``). SqueezeNet 1.0's step: 1.56x.
+  gradient as one scatter-add, ``np.bincount`` (SqueezeNet 1.0's step).
 - ``activations``: ReLU's backward pass as a product with a mask, no branch per
-  element. NiN's step: 1.16x; ResNet-50's: 1.12x.
+  element (NiN's and ResNet-50's steps).
 
 ``conv1x1``, ``conv1x1_forward`` and ``conv1x1_backward`` are the plain ones: a
-view and one ``np.matmul`` per formula leave nothing to gain. Two tricks were
-measured and deleted there: folding the bias into the GEMM (0-12%, once slower)
-and accumulating the weight gradient image by image with the bias gradient as a
-matrix-vector product (0.97-1.04x the plain backward).
+view and one ``np.matmul`` per formula leave nothing to gain.
 """
 
 from __future__ import annotations
@@ -49,7 +44,6 @@ import threading
 from .. import functional
 from ..functional.pointwise import conv1x1, conv1x1_backward, conv1x1_forward
 from . import timing
-from ._grids import _BLOCK_BYTES, _SMALL_BYTES, _PhaseGrids  # noqa: F401  (the tests set and read them)
 from .activations import relu_backward
 from .conv2d import DepthwiseCache, conv2d_backward, conv2d_forward
 from .pooling import maxpool2d_backward, maxpool2d_forward

@@ -5,8 +5,8 @@ A K x K window sliding at stride s over a padded input reads, for kernel offset
 phases (rows a, a + s, ..., columns c, c + s, ...) and each offset becomes a
 plain shift inside one phase. Store each phase as flat grids and the shift is an
 offset into one flat array: every term of every window is then one NumPy call
-on contiguous memory, where NumPy's loops ran 3-4x faster than on strided
-views of the same size (an add of 52K float32: 4 us against 13-17 us).
+on contiguous memory, where NumPy's loops run several times faster than on
+strided views of the same size.
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ import numpy as np
 # buffers (input phases, output grid, one term; the backward adds gradient phases) take at most
 # _BLOCK_BYTES, and a forward's at most half its output or _SMALL_BYTES, whichever is larger: so the
 # forward's peak memory stays within twice its output on large layers, and small layers are not cut
-# into tiny NumPy calls. Measured forward + backward, float32, 3x3, median of 7:
-# - 8x128x56x56, stride 1 / stride 2: blocks of 1 channel 31.6 / 25.6 ms (each call too small), of 8 to
-#   19 channels 22-27 / 13-14 ms (within this machine's run-to-run noise), all 128 at once 56.3 / 16.9 ms
-#   (out of cache). The rules pick 19 channels at stride 1; at stride 2 the half-the-output rule picks 9.
-# - 1x240x14x14 at stride 2: without the _SMALL_BYTES floor (blocks of 15 channels) 2.08 ms, the plain
-#   im2col route 1.15 ms, with the floor (one block of all 240) 0.46 ms.
+# into tiny NumPy calls. Why blocks at all: one channel at a time makes each NumPy call too small to be
+# quick, and all the channels of a large layer at once leave the processor's cache; in between, on
+# MobileNet's 3x3 layers, the block size matters little. A small layer (MobileNet's and ShuffleNet's late
+# ones) runs fastest in one block of all its channels, hence the _SMALL_BYTES floor.
 _BLOCK_BYTES = 8 << 20
 _SMALL_BYTES = 1 << 20
 

@@ -14,9 +14,9 @@ def relu_backward(dout, cache):
     """``conv1x1.relu_backward``: ``dx = dout * (not x <= 0)``, one multiplication by a boolean mask.
 
     ``np.where(x <= 0, 0, dout)`` picks one of two values per element, a branch the
-    processor mispredicts half the time on a ReLU's input: 48 ms against 8 ms for
-    this product on 4x64x112x112 float32 (one thread, minimum of 20); NiN's training
-    step 1.16x, ResNet-50's 1.12x (``bench_networks.py --tricks``). "not x <= 0"
+    processor mispredicts half the time on a ReLU's input; this product has none
+    (NiN's and ResNet-50's training steps, ``bench_networks.py --tricks``; the
+    figures are in docs/performance.md). "not x <= 0"
     rather than "x > 0" lets dout through where x is NaN, as the plain function
     does. Where x <= 0 the product is dout * 0, which is NaN for an inf or NaN in
     dout where the plain function gives 0: then (one cheap check) the plain

@@ -1,17 +1,10 @@
 """The KxK convolution in the engine room: the depthwise convolution on stride-phase grids.
 
 A depthwise convolution (``groups == C_in == C_out``, MobileNet's and ShuffleNet's 3x3) takes the
-route below at any stride: with the plain route MobileNet v1's training step took 1.59x as long
-(``benchmarks/bench_networks.py --tricks``; 3x3 on 8x128x56x56 float32, forward + backward,
-``bench_blocks.py``: 4.8x at stride 1, 3.4x at stride 2). Every other KxK convolution takes the plain
-im2col route, whose one GEMM NumPy hands to BLAS.
-
-A route that ran dense KxK convolutions at stride 1 as K*K shifted 1x1 convolutions (no im2col copy)
-was measured and deleted: on the layers of the four networks of ``benchmarks/bench_networks.py``
-(float32, one thread, forward + backward) it took 0.53-0.96x the plain route's speed at C_in = C_out
-(ResNet-50's 3x3 on 7x7 to 28x28 maps: 0.53x, 0.71x, 0.89x) and 0.5x on SqueezeNet's 16 -> 64, and
-1.05x on the 5x5 192 -> 32 layer it was written for; its K*K passes over the output and K*K small
-GEMMs cost more than the copy they save.
+route below at any stride: it makes MobileNet v1's training step faster (``benchmarks/bench_networks.py
+--tricks``; one layer, forward + backward, ``benchmarks/bench_blocks.py``; the figures are in
+docs/performance.md). Every other KxK convolution takes the plain im2col route, whose one GEMM NumPy
+hands to BLAS.
 """
 
 from __future__ import annotations

@@ -22,13 +22,14 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     maximum (all -inf) points at its first real element. An x holding NaN takes
     the plain function, whose rules for NaN (the last NaN wins) this one has not;
     so do windows whose kernel, stride or padding differ along H and W.
+    ``best`` takes one byte per output pixel (uint8) for windows up to 16x16,
+    whose 256 offsets a byte holds, and a full-size integer beyond.
 
-    The plain function's strided views of every window offset ran NumPy's loops
-    3-4x slower, and its ``best[better] = offset`` branches on every element:
-    SqueezeNet's first pool (4x96x109x109 float32, 3x3/2) took 21 ms here
-    against 216 ms plain (123 ms for the strided-view version this replaced),
-    one thread, minimum of 7. With the plain max pooling (forward and backward)
-    SqueezeNet 1.0's training step took 1.56x as long (``bench_networks.py --tricks``).
+    Why: the plain function reads every window offset as a strided view, where
+    NumPy's loops run several times slower than on contiguous memory, and its
+    ``best[better] = offset`` branches on every element. The trick is measured
+    on SqueezeNet 1.0's training step by ``benchmarks/bench_networks.py --tricks``
+    (its numbers are in docs/performance.md).
     """
     x = check_image_batch(x, layout="(N, C, H, W)")
     (k, kw), (stride, sw), (padding, pw), out_h, out_w = plain_pooling.check_pool_args(kernel_size, stride, padding,

@@ -94,8 +94,8 @@ def peak_over_output(forward: Callable[[], tuple]) -> float:
 
 # Seconds to pause before timing a candidate from another library (``median_times(..., pause=)``):
 # longer than an idle OpenBLAS worker spins after a call (2**28 processor cycles, about 0.1 s at
-# 2.8 GHz). Without it, on 2 cores, PyTorch's MobileNet v1 forward (batch 4, 2 threads) timed
-# 215-370 ms right after our NumPy candidates, and 93-125 ms with OpenBLAS's spinning cut short.
+# 2.8 GHz). Without it, on 2 cores, PyTorch's MobileNet v1 forward (batch 4, 2 threads) timed right
+# after our NumPy candidates took two to three times as long as with OpenBLAS's spinning cut short.
 # The untimed call between the sleep and the timed loop wakes the cores and refills the caches,
 # which a sleeping virtual core may have lost to another program.
 LIBRARY_PAUSE = 0.25

@@ -25,8 +25,8 @@ NAMES = {"w": "weight", "b": "bias", "gamma": "weight", "beta": "bias"}   # the 
 
 @pytest.fixture(scope="module")
 def torch():
-    """PyTorch with one thread: its float64 grouped convolutions spin on this shared 2-core machine otherwise
-    (seen: 1.5 s instead of 2 ms for one small depthwise layer)."""
+    """PyTorch with one thread: otherwise its float64 grouped convolutions spin on a busy machine, and one small
+    depthwise layer can take hundreds of times as long."""
     torch = pytest.importorskip("torch")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -202,7 +202,15 @@ def test_round_trip_gives_the_same_classes_weights_buffers_and_modes(torch, rng,
 
 # ------------------------------------------------------------------------------- every network of conv1x1.models
 
-@pytest.mark.parametrize("name", list(models.MODELS))
+SLOW = {"resnet50", "googlenet", "mobilenet_v1", "squeezenet1_0"}   # a training step of each takes seconds
+
+
+def _networks(slow):
+    """Every network's name, those in ``slow`` marked slow (``python -m pytest -m slow`` runs them)."""
+    return [pytest.param(name, marks=pytest.mark.slow) if name in slow else name for name in models.MODELS]
+
+
+@pytest.mark.parametrize("name", _networks(SLOW))
 def test_to_torch_network_trains_a_step_then_evaluates_like_the_library(torch, rng, name):
     """Training mode, then eval mode, on 64x64 images.
 
@@ -221,7 +229,7 @@ def test_to_torch_network_trains_a_step_then_evaluates_like_the_library(torch, r
     assert tuple(module(torch.zeros(1, 3, 64, 64, dtype=torch.float64)).shape) == (1, 10, 1, 1)
 
 
-@pytest.mark.parametrize("name", list(models.MODELS))
+@pytest.mark.parametrize("name", _networks({"resnet50"}))
 def test_network_round_trip_keeps_names_classes_and_cost(torch, name):
     model = models.MODELS[name](num_classes=10, rng=0).eval()
     back = C.from_torch(C.to_torch(model))
@@ -394,6 +402,7 @@ def test_torchvision_squeezenet1_0_prices_as_the_librarys_squeezenet(torch, torc
     assert sum(isinstance(layer, C.Fire) for layer in model) == 8
 
 
+@pytest.mark.slow
 def test_torchvision_resnet50_computes_the_same_in_eval_mode(torch, torchvision, rng):
     module = torchvision.models.resnet50(num_classes=10).double().eval()
     _randomise_batchnorm(torch, module, rng)   # torchvision starts with gamma 1, beta 0, statistics 0 and 1
@@ -401,6 +410,7 @@ def test_torchvision_resnet50_computes_the_same_in_eval_mode(torch, torchvision,
     _compare(torch, model, module, rng.standard_normal((1, 3, 32, 32)), rng, flatten=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 def test_torchvision_resnet18_and_squeezenet_compute_the_same(torch, torchvision, rng, training):
     for module in (torchvision.models.resnet18(num_classes=10), torchvision.models.squeezenet1_0(num_classes=10)):
@@ -452,3 +462,21 @@ def test_docs_pytorch_page_python_blocks_run_as_written(torch, torchvision):
     assert [type(layer) for layer in namespace["back"]] == [type(layer) for layer in namespace["model"]]
     assert abs(namespace["ours"] - namespace["theirs"]) < 1e-10   # the loss after training in PyTorch
     assert (namespace["report"].params, namespace["report"].macs) == (25_557_032, 4_089_184_256)
+
+
+def test_torchvision_resnet_whose_fc_is_dropout_then_linear_converts_and_computes_the_same(torch, torchvision, rng):
+    """A common fine-tuning head, ``fc = Sequential(Dropout, Linear)``: the fc runs after torchvision's flatten, so
+    its Linear is a 1x1 convolution on the 1x1 map, as a bare Linear fc is; the Dropout, in eval mode, the identity."""
+    module = torchvision.models.resnet18(num_classes=10)
+    module.fc = torch.nn.Sequential(torch.nn.Dropout(0.2), torch.nn.Linear(512, 10))
+    module = module.double().eval()
+    model = C.from_torch(module)
+    head, linear = model.layer("fc"), module.fc[1]
+    assert type(head) is C.Sequential and type(head[1]) is C.Conv1x1
+    np.testing.assert_array_equal(head[1].params["w"], linear.weight.detach().numpy())
+    np.testing.assert_array_equal(head[1].params["b"], linear.bias.detach().numpy())
+    assert model.cost(32, 32).params == sum(p.numel() for p in module.parameters())
+    x = rng.standard_normal((1, 3, 32, 32))
+    with torch.no_grad():
+        theirs = module(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(model.forward(x).reshape(theirs.shape), theirs, rtol=BOUND, atol=BOUND)

@@ -49,7 +49,6 @@ def test_inception_cost_without_reductions_is_more_expensive_and_wider():
 
 
 def test_inception_cost_reductions_must_be_a_bool():
-    """Issue 14, defect 9: nonsense that used to be accepted silently."""
     with pytest.raises(TypeError, match="reductions must be True or False"):
         cost.inception_cost(192, 28, 28, 64, 96, 128, 16, 32, 32, reductions="no")
 

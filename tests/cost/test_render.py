@@ -37,7 +37,6 @@ def test_tables_leave_out_columns_that_would_hold_only_zeros():
 
 
 def test_tables_show_the_scaled_totals():
-    """From issue 10's mutation run over cost.py and report.py."""
     report = Report([conv_cost(2, 3, 4, 4, 1)], title="T")
     assert "96" in report.summary() and "480" in report.summary(batch=5)        # 4*4*3*2 MACs, x 5
     assert "**480**" in report.to_markdown(batch=5)
@@ -53,7 +52,6 @@ def small():
 
 @pytest.mark.parametrize("batch, error", [(0, ValueError), (-2, ValueError), (2.0, TypeError), (True, TypeError)])
 def test_every_table_and_rows_check_batch(batch, error):
-    """From the second mutation run, over report.py."""
     with pytest.raises(error, match="batch"):
         small().rows(batch)
     with pytest.raises(error, match="batch"):
@@ -76,7 +74,6 @@ def test_every_table_and_rows_check_batch(batch, error):
 
 @pytest.mark.parametrize("depth, error", [(0, ValueError), (-1, ValueError), (1.0, TypeError), (True, TypeError)])
 def test_markdown_html_and_summary_check_depth(depth, error):
-    """From the second mutation run, over report.py."""
     for method in (small().to_markdown, small().to_html, small().summary):
         with pytest.raises(error, match="depth"):
             method(depth=depth)
@@ -114,7 +111,6 @@ def _ones(n):
 
 
 def test_explain_writes_out_sums_of_up_to_eight_terms():
-    """From the second mutation run, over report.py."""
     last = _ones(8).explain().splitlines()[-1]
     assert last == ("Total params 2 + 2 + 2 + 2 + 2 + 2 + 2 + 2 = 16; MACs 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 = 8 "
                     "(FLOPs = 2 x MACs = 16); bias adds 8, bn ops 0, activation ops 0, pooling ops 0, add ops 0 "
@@ -122,7 +118,6 @@ def test_explain_writes_out_sums_of_up_to_eight_terms():
 
 
 def test_explain_gives_only_the_total_past_eight_terms():
-    """From the second mutation run, over report.py."""
     last = _ones(9).explain().splitlines()[-1]
     assert last.startswith("Total params 18; MACs 9 (FLOPs = 2 x MACs = 18); bias adds 9,")
 
@@ -145,7 +140,6 @@ def test_to_json_is_the_tree_with_totals_at_every_level():
 
 
 def test_to_json_keeps_unicode_and_indents_by_two():
-    """From the second mutation run, over report.py."""
     text = small().to_json()
     assert "·" in text and "\\u00b7" not in text          # the formulas' middle dots, as written
     assert text.splitlines()[1] == '  "title": "net",'
@@ -158,7 +152,6 @@ def test_to_markdown_marks_levels_and_names_the_unit():
 
 
 def test_to_markdown_header_and_alignment_row():
-    """From the second mutation run, over report.py."""
     # 8 columns: Layer, Kind, Output, Params, MACs, FLOPs, Bias adds (the conv), Activation ops (the relu);
     # the first three left-aligned, the numbers right-aligned
     lines = small().to_markdown().splitlines()
@@ -170,7 +163,6 @@ def test_to_markdown_header_and_alignment_row():
 
 
 def test_to_markdown_total_row_bolds_every_cell_from_the_shape_on():
-    """From the second mutation run, over report.py."""
     # totals of small(): output (4, 3, 3), params 12, MACs 72, FLOPs 144, bias adds 36, activation ops 36
     lines = small().to_markdown().splitlines()
     total = [line for line in lines if line.startswith("| **Total**")]
@@ -207,7 +199,6 @@ def test_to_html_nests_collapsible_levels_with_the_formulas_as_tooltips():
 
 
 def test_to_html_depth_counts_levels_of_nesting():
-    """From the second mutation run, over report.py."""
     top = Report([Report([small()], title="mid")], title="top")
     html = top.to_html(depth=2)                       # open "mid" (level 1), close "net" (level 2)
     assert "<details open><summary><b>mid</b>" in html
@@ -216,7 +207,6 @@ def test_to_html_depth_counts_levels_of_nesting():
 
 
 def test_to_html_nested_report_summary_line():
-    """From the second mutation run, over report.py."""
     # the child "net": params 12, MACs 72, FLOPs 144, output (4, 3, 3)
     outer = Report([small()], title="outer")
     assert ("<details open><summary><b>net</b> (4, 3, 3): Params 12, MACs 72, FLOPs (= 2 x MACs) 144</summary>"
@@ -226,7 +216,6 @@ def test_to_html_nested_report_summary_line():
 
 
 def test_to_html_cells_without_a_formula_show_the_exact_count_as_title():
-    """From the second mutation run, over report.py."""
     # conv 2 -> 4, K=1 on 30x30: MACs 30*30*4*2 = 7,200, FLOPs 14,400 (human: 7.2K, 14.4K)
     html = Report([conv_cost(2, 4, 30, 30, 1, name="c")]).to_html()
     assert '<td title="14,400" style="text-align:right">14.4K</td>' in html      # leaf FLOPs: no formula
@@ -234,14 +223,12 @@ def test_to_html_cells_without_a_formula_show_the_exact_count_as_title():
 
 
 def test_to_html_ops_cells_show_their_ops_formula():
-    """From the second mutation run, over report.py."""
     # bias adds = H_out*W_out*C_out = 30*30*4 = 3,600 (human 3.6K)
     html = Report([conv_cost(2, 4, 30, 30, 1, name="c")]).to_html()
     assert '<td title="bias adds = H_out·W_out·C_out = 30·30·4 = 3,600" style="text-align:right">3.6K</td>' in html
 
 
 def test_to_html_batch_titles_say_how_many_images():
-    """From the second mutation run, over report.py."""
     # MACs per image 30*30*4*2 = 7,200; for 2 images 14,400 (human 14.4K)
     html = Report([conv_cost(2, 4, 30, 30, 1, name="c")]).to_html(batch=2)
     assert ('<td title="H_out·W_out·C_out·C_in·K·K = 30·30·4·2·1·1 = 7,200; x 2 images = 14,400" '
@@ -249,7 +236,6 @@ def test_to_html_batch_titles_say_how_many_images():
 
 
 def test_to_html_shape_cells_and_the_total_row():
-    """From the second mutation run, over report.py."""
     # conv 2 -> 4, K=1 on 30x30: output (4, 30, 30), (30 + 0 - 1)//1 + 1 = 30; params 4*2 + 4 = 12
     html = Report([conv_cost(2, 4, 30, 30, 1, name="c")], title="net").to_html()
     assert ('<td title="H_out = W_out = floor((H + 2p - K)/s) + 1 = floor((30 + 2·0 - 1)/1) + 1 = 30">'
@@ -259,7 +245,6 @@ def test_to_html_shape_cells_and_the_total_row():
 
 
 def test_by_kind_table_right_aligns_the_numbers():
-    """From the second mutation run, over report.py."""
     # 1x1: params 12 + 20 = 32 of 104 (30.8%), MACs 216 of 864 (25.0%); kxk: 72 (69.2%), 648 (75.0%)
     report = Report([conv_cost(2, 4, 3, 3, 1), conv_cost(4, 4, 3, 3, 1),
                      conv_cost(4, 2, 3, 3, 3, padding=1, bias=False)])
@@ -270,7 +255,6 @@ def test_by_kind_table_right_aligns_the_numbers():
 
 
 def test_by_kind_table_keeps_kinds_with_params_but_no_macs():
-    """From the second mutation run, over report.py."""
     # conv 2 -> 4 on 3x3 (params 12, MACs 72) + batch norm on 4 channels (params 2*4 = 8, no MACs: kind "other")
     from conv1x1.cost import batchnorm_cost
     lines = Report([conv_cost(2, 4, 3, 3, 1), batchnorm_cost(4, 3, 3)]).by_kind_table().splitlines()
@@ -279,7 +263,6 @@ def test_by_kind_table_keeps_kinds_with_params_but_no_macs():
 
 
 def test_comparison_table_right_aligns_every_number_column():
-    """From the second mutation run, over report.py."""
     # a: params 4*2 + 4 = 12, MACs 30*30*4*2 = 7,200; b: no bias, params 8, same MACs; ratios 12/8 = 1.5, 1.0
     a = Report([conv_cost(2, 4, 30, 30, 1)], title="a")
     b = Report([conv_cost(2, 4, 30, 30, 1, bias=False)], title="b")
@@ -292,10 +275,18 @@ def test_comparison_table_right_aligns_every_number_column():
 
 
 def test_prediction_table_left_aligns_layer_and_kind_only():
-    """From the second mutation run, over report.py."""
     # float32, 2 GMAC/s, 4 GB/s. conv: 72 MACs, bytes 4*(18 + 36 + 12) = 264; relu: 0 MACs, 4*(36 + 36) = 288
     prediction = small().predict(MachinePeaks({"float32": 2.0, "float64": 1.0}, 4.0, "made up"))
     lines = str(prediction).splitlines()
     assert lines[1].startswith("Layer  Kind      MACs  Bytes")
     assert lines[3].startswith("c      conv 1x1    72    264")
     assert lines[4].startswith("r      relu         0    288")
+
+
+def test_render_to_json_indents_by_two_by_default():
+    """``conv1x1.cost.render.to_json(report)``, called without ``indent``, gives what ``report.to_json()`` gives."""
+    from conv1x1.cost import render
+
+    text = render.to_json(small())
+    assert text.splitlines()[1] == '  "title": "net",'
+    assert text == small().to_json()

@@ -29,7 +29,6 @@ def _network():
 
 
 def test_report_totals_equal_the_sum_of_independent_counts(rng):
-    """From issue 10's mutation run over cost.py and report.py."""
     net = _network()
     x = rng.standard_normal((1, 3, 8, 8))
     net.forward(x)
@@ -69,7 +68,6 @@ def test_report_totals_concatenation_and_dict():
 
 
 def test_report_addition_and_batch_scaling():
-    """From issue 10's mutation run over cost.py and report.py."""
     a, b = conv_cost(2, 3, 4, 4, 1), elementwise_cost("relu", 3, 4, 4)
     ra = Report([a], title="A")
     both = ra + b
@@ -100,7 +98,6 @@ def small():
 
 
 def test_report_rows_scale_counts_but_not_params():
-    """From the second mutation run, over report.py."""
     rows = small().rows(batch=3)
     assert [r["path"] for r in rows] == ["c", "r"]
     assert rows[0]["macs"] == 3 * 72 and rows[0]["flops"] == 3 * 144 and rows[0]["params"] == 12
@@ -108,7 +105,6 @@ def test_report_rows_scale_counts_but_not_params():
 
 
 def test_report_sums_of_op_counts_are_unknown_when_one_is_unknown():
-    """From issue 10's mutation run over cost.py and report.py."""
     report = Report([elementwise_cost("relu", None, 2, 2), elementwise_cost("relu", 3, 2, 2)])
     assert report.activation_ops is None
     assert report.activations == 12  # unknown counts as 0 in the memory total
@@ -142,7 +138,6 @@ def _inception():
 
 
 def test_report_by_kind_shares_are_fractions_of_the_totals():
-    """From issue 10's mutation run over cost.py and report.py."""
     report = Report([conv_cost(4, 4, 2, 2, 1), conv_cost(4, 4, 2, 2, 3, padding=1, bias=False),
                      conv_cost(4, 4, 2, 2, 3, padding=1, groups=4, bias=False), conv_cost(4, 2, 1, 1, 1)])
     kinds = report.by_kind()
@@ -162,7 +157,6 @@ def test_report_by_kind_shares_are_fractions_of_the_totals():
 
 
 def test_report_by_kind_adds_up_layers_of_the_same_kind():
-    """From the second mutation run, over report.py."""
     # 1x1 convs on 3x3: 2 -> 4 (MACs 9*4*2 = 72, params 8 + 4 = 12) and 4 -> 4 (MACs 9*4*4 = 144, params 16 + 4 = 20)
     # a 3x3 conv 4 -> 2, padding 1, no bias: MACs 9*2*4*9 = 648, params 2*4*9 = 72
     report = Report([conv_cost(2, 4, 3, 3, 1), conv_cost(4, 4, 3, 3, 1),
@@ -176,14 +170,12 @@ def test_report_by_kind_adds_up_layers_of_the_same_kind():
 
 
 def test_report_repr_gives_exact_totals():
-    """From the second mutation run, over report.py."""
     # conv 2 -> 4, K=1 on 30x30: params 12, MACs 7,200, FLOPs 14,400
     assert repr(Report([conv_cost(2, 4, 30, 30, 1)])) == "Report(1 layers, params=12, macs=7,200, flops=14,400)"
 
 
 @pytest.mark.parametrize("title", [5, None, b"net"])
 def test_report_title_must_be_a_str(title):
-    """From the second mutation run, over _validation.py."""
     from conv1x1.cost.report import Report
     with pytest.raises(TypeError, match="title"):
         Report([], title=title)
@@ -195,7 +187,6 @@ def test_report_refuses_rows_that_are_not_layer_costs():
 
 
 def test_comparison_ratios_use_macs_for_macs_and_params_for_params():
-    """From issue 10's mutation run over cost.py and report.py."""
     baseline = Report([conv_cost(192, 32, 28, 28, 5, padding=2)], title="5x5")
     candidate = Report([conv_cost(192, 16, 28, 28, 1), conv_cost(16, 32, 28, 28, 5, padding=2)], title="1x1 first")
     cmp = Comparison(baseline, candidate)
@@ -218,8 +209,20 @@ def test_comparison_as_report_keeps_both_trees():
 
 
 def test_comparison_is_immutable():
-    """From the second mutation run, over report.py."""
     import dataclasses
     comparison = Comparison(small(), small())
     with pytest.raises(dataclasses.FrozenInstanceError):
         comparison.baseline = small()
+
+
+def test_report_walk_opens_the_reports_it_expands_and_never_a_layer():
+    """walk yields (level, node, path, open): open is True for a nested report shown expanded, False for one shown
+    closed (below ``depth``) and for every layer, which has nothing to open."""
+    report = C.Sequential(C.Conv1x1(3, 4), C.Sequential(C.Conv1x1(4, 4), C.ReLU())).cost(3, 3)
+
+    def shown(depth):
+        return [(level, type(node).__name__, "/".join(path), is_open)
+                for level, node, path, is_open in report.walk(depth)]
+    assert shown(None) == [(0, "LayerCost", "0", False), (0, "Report", "1", True),
+                           (1, "LayerCost", "1/1.0", False), (1, "LayerCost", "1/1.1", False)]
+    assert shown(1) == [(0, "LayerCost", "0", False), (0, "Report", "1", False)]

@@ -32,7 +32,6 @@ def test_predict_is_the_larger_of_compute_time_and_memory_time():
 
 
 def test_predict_takes_the_slower_of_compute_and_memory_per_batch():
-    """From issue 10's mutation run over cost.py and report.py."""
     peaks = MachinePeaks({"float32": 2.0, "float64": 1.0}, 4.0, "made up")
     big = conv_cost(64, 64, 8, 8, 3, padding=1)   # high intensity: compute-bound
     small = elementwise_cost("relu", 64, 8, 8)    # no MACs: memory-bound
@@ -59,10 +58,7 @@ def test_predict_reads_the_weights_once_per_batch():
 
 
 def test_predict_calls_a_layer_exactly_at_the_ridge_memory_bound():
-    """Compute-bound only when the compute time is the larger (the docstring's rule), so a tie is memory-bound.
-
-    Issue 14, defect 9: nonsense that used to be accepted silently.
-    """
+    """Compute-bound only when the compute time is the larger (the docstring's rule), so a tie is memory-bound."""
     from conv1x1.fast.timing import MachinePeaks
     layer = cost.conv_cost(16, 16, 2, 4, 1, bias=False)   # 2,048 MACs; 4 x (128 + 256 + 128) = 2,048 bytes
     prediction = cost.Report([layer]).predict(MachinePeaks({"float32": 1.0, "float64": 1.0}, 1.0, "x"))
@@ -70,7 +66,6 @@ def test_predict_calls_a_layer_exactly_at_the_ridge_memory_bound():
 
 
 def test_predict_checks_batch_even_without_layers():
-    """From the second mutation run, over report.py."""
     peaks = MachinePeaks({"float32": 2.0, "float64": 1.0}, 4.0, "made up")
     with pytest.raises(ValueError, match="batch"):
         Report([]).predict(peaks, batch=0)
@@ -84,8 +79,16 @@ def small():
 
 
 def test_prediction_is_immutable():
-    """From the second mutation run, over report.py."""
     import dataclasses
     prediction = small().predict(MachinePeaks({"float32": 2.0, "float64": 1.0}, 4.0, "made up"))
     with pytest.raises(dataclasses.FrozenInstanceError):
         prediction.batch = 2
+
+
+def test_predict_prices_one_image_by_default():
+    """``conv1x1.cost.roofline.predict(report, peaks)``: batch 1, so each row's MACs are the layer's own."""
+    report = Report([conv_cost(192, 32, 28, 28, 1), elementwise_cost("relu", 32, 28, 28)], title="t")
+    prediction = cost.roofline.predict(report, SLOW)
+    assert prediction.batch == 1
+    assert [row["macs"] for row in prediction.rows] == [layer.macs for layer in report.layers] == [4_816_896, 0]
+    assert prediction.rows[0]["bytes"] == 4 * (150_528 + 6_176 + 25_088)   # one image in, one out, the weights

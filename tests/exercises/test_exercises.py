@@ -702,3 +702,48 @@ def test_practise_page_python_blocks_run_and_show_the_real_message(capsys):
     printed = capsys.readouterr().out
     shown = re.findall(r"```text\n(.*?)```", page, flags=re.S)
     assert len(shown) >= 5 and all(text.strip() in printed for text in shown)
+
+
+def test_a_db_that_keeps_the_summed_axes_is_named_on_the_first_case():
+    """Every case shows the keepdims mistake, so the message names it on case 1, the usual shapes."""
+    def attempt(dout, x, w):
+        dx, dw, _ = backward_einsum(dout, x, w)
+        return dx, dw, dout.sum(axis=(0, 2, 3), keepdims=True)
+    failed("conv1x1_backward", attempt, "(0 of 5 cases right)", "Case 1 of 5 (the usual shapes)",
+           "db keeps the summed axes (keepdims=True)")
+
+
+def test_conv_params_cases_with_a_bias_catch_a_forgotten_bias_and_those_without_an_extra_one():
+    """Two of the four cases have a bias, and their labels say so: forgetting it fails those two, counting it
+    when bias is False fails the other two."""
+    forgotten = failed("conv_params", lambda c_in, c_out, k, bias: c_out * c_in * k * k, "(2 of 4 cases right)",
+                       "Case 1 of 4 (a 3x3 convolution with bias)", "bias=True", "the bias is forgotten")
+    assert "a 1x1 convolution with bias" not in forgotten     # the other case with a bias: "wrong result on case 3"
+    assert "wrong result on case 3." in forgotten
+    failed("conv_params", lambda c_in, c_out, k, bias: c_out * c_in * k * k + c_out, "(2 of 4 cases right)",
+           "Case 2 of 4 (a 5x5 convolution without bias)", "bias=False", "the bias is counted although bias=False",
+           "wrong result on case 4.")
+
+
+def test_softmax_cases_repeat_a_label():
+    """A gradient that subtracts 1 once per label *occurrence* (a loop over y, not over the images) is right
+    only while no label repeats: the cases repeat one, so it fails."""
+    def attempt(scores, y):
+        n = len(y)
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+        dscores = p.copy()
+        for label in y:
+            dscores[y == label, label] -= 1     # every image of that label, once for each time the label occurs
+        return float(-np.log(p[np.arange(n), y]).mean()), dscores / n
+    failed("softmax_cross_entropy", attempt, "wrong dscores")
+
+
+def test_a_call_that_raises_nowhere_in_the_learners_code_or_returns_has_an_empty_where():
+    """``Call.where`` is a str, empty when the line is unknown: after a return, or an error raised by a builtin."""
+    from conv1x1.exercises.run import call
+
+    returned = call(lambda x: x, (1,), ("x",), timeout=5)
+    assert returned.returned == 1 and returned.error is None and returned.where == ""
+    raised = call(int, ("not a number",), ("x",), timeout=5)
+    assert isinstance(raised.error, ValueError) and raised.where == ""

@@ -1,10 +1,10 @@
 """conv1x1.fast, the engine room, against the loops and the plain functions, and C.fast.enabled(), under which the
 layers take the engine room's functions (same results, caches each backward can read, float32 kept). The depthwise route
-(``fast.conv2d._depthwise_forward``, on stride-phase grids): any geometry, any block size, the blocks its two
-rules allow, dtypes, layouts, inputs left untouched, peak memory; it computes dropped columns with a zero dout:
+(on stride-phase grids): any geometry, layers small enough for one block of channels and large enough to be cut
+into many, dtypes, layouts, inputs left untouched, peak memory; it computes dropped columns with a zero dout:
 inf and NaN must still come out exactly where the plain route puts them. Max pooling on the same grids and
 ReLU's backward by a mask: ties, -inf, NaN, dtypes, layouts, caches both ways. The plain and fast paths also
-run every test marked ``both_paths`` (tests/conftest.py); ``fast.enabled()`` has tests/test_fast_enabled.py."""
+run every test marked ``both_paths`` (tests/conftest.py); ``fast.enabled()`` is tested at the end of this file."""
 
 import contextlib
 import threading
@@ -49,24 +49,19 @@ def depthwise_problems(draw):
 
 
 @settings(max_examples=120, deadline=None)
-@given(problem=depthwise_problems(), block=st.integers(1, 12))
-def test_fast_depthwise_route_equals_the_loops_and_the_plain_gradients(problem, block):
+@given(problem=depthwise_problems())
+def test_fast_depthwise_route_equals_the_loops_and_the_plain_gradients(problem):
     """Forward against the seven loops, backward against the plain route (itself checked against numerical
-    gradients in functional/test_conv2d.py), with blocks of ``block`` channels (the last one smaller, or all channels
-    in one); float64, bound 1e-12 relative."""
+    gradients in functional/test_conv2d.py); float64, bound 1e-12 relative. Layers cut into several blocks of
+    channels: the next tests."""
     x, weights, b, stride, padding = problem
     c = x.shape[1]
-    original = fast._PhaseGrids.channels_per_block
-    fast._PhaseGrids.channels_per_block = lambda self: min(block, self.channels)
-    try:
-        out, cache = fast.conv2d_forward(x, weights, b, stride, padding, c)
-        assert isinstance(cache, fast.DepthwiseCache)
-        expected, _ = reference.conv2d_loops(x, weights, b, stride, padding, c)
-        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
-        dout = np.random.default_rng(1).standard_normal(out.shape)
-        grads = fast.conv2d_backward(dout, cache)
-    finally:
-        fast._PhaseGrids.channels_per_block = original
+    out, cache = fast.conv2d_forward(x, weights, b, stride, padding, c)
+    assert isinstance(cache, fast.DepthwiseCache)
+    expected, _ = reference.conv2d_loops(x, weights, b, stride, padding, c)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    dout = np.random.default_rng(1).standard_normal(out.shape)
+    grads = fast.conv2d_backward(dout, cache)
     plain = C.conv2d_backward(dout, C.conv2d_forward(x, weights, b, stride, padding, c)[1])
     for name, got, want in zip(("dx", "dw", "db"), grads, plain):
         if want is None:
@@ -81,8 +76,6 @@ def test_fast_depthwise_route_on_thin_and_odd_images_equals_the_loops_and_the_pl
     """Many channels, very unequal H and W, and blocks of several channels whose last block is smaller
     (64 channels in blocks of 3 and a last 1; 45 in blocks of 6 and a last 3): forward against the loops,
     backward against the plain route, float64, 1e-12.
-
-    From the third mutation run, over the ShuffleNet commit and the depthwise route.
     """
     rng = np.random.default_rng(5)
     x = rng.standard_normal(shape)
@@ -98,79 +91,28 @@ def test_fast_depthwise_route_on_thin_and_odd_images_equals_the_loops_and_the_pl
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
 
 
-@pytest.mark.parametrize("size", [1, 2, 3, None], ids=["1", "2", "3", "all"])
-@pytest.mark.parametrize("stride", [1, 2, 3])
-def test_fast_depthwise_route_gives_the_same_numbers_for_every_block_size(rng, monkeypatch, size, stride):
-    """Blocks of several channels, and a last block smaller than the others (7 channels in blocks of 2 or 3):
-    each channel must meet its own weights and bias."""
-    x, weights, b = rng.standard_normal((2, 7, 9, 8)), rng.standard_normal((7, 1, 3, 3)), rng.standard_normal(7)
-    monkeypatch.setattr(fast._PhaseGrids, "channels_per_block", lambda self: size or self.channels)
+# The route works a large layer's channels a block at a time, fewer channels a block the larger the image (so
+# that its buffers stay within a bound): on 7 channels of float64, from one block of all 7 on the smallest of
+# these images down to blocks of one channel on the largest, through blocks of 4, 3 and 2 whose last block is
+# smaller. Each channel must still meet its own weights and bias.
+BLOCKED = [(1, (1, 7, 40, 40)), (1, (1, 7, 100, 100)), (1, (1, 7, 128, 128)), (1, (1, 7, 150, 150)),
+           (2, (1, 7, 40, 40)), (2, (1, 7, 150, 150)), (2, (1, 7, 200, 200)), (2, (1, 7, 250, 240)),
+           (3, (1, 7, 150, 150)), (3, (1, 7, 180, 170)), (3, (1, 7, 200, 200)), (3, (1, 7, 250, 240))]
+
+
+@pytest.mark.parametrize("stride, shape", BLOCKED)
+def test_fast_depthwise_route_on_small_and_large_images_gives_the_plain_routes_numbers(rng, stride, shape):
+    """Forward and backward against the plain route (itself checked against the loops and numerical gradients),
+    3x3, padding 1, float64, bound 1e-12 relative."""
+    x, weights, b = rng.standard_normal(shape), rng.standard_normal((7, 1, 3, 3)), rng.standard_normal(7)
     out, cache = fast.conv2d_forward(x, weights, b, stride, 1, 7)
-    expected, _ = reference.conv2d_loops(x, weights, b, stride, 1, 7)
-    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    assert isinstance(cache, fast.DepthwiseCache)
+    p_out, p_cache = C.conv2d_forward(x, weights, b, stride, 1, 7)
+    np.testing.assert_allclose(out, p_out, rtol=1e-12, atol=1e-12)
     dout = rng.standard_normal(out.shape)
-    grads = fast.conv2d_backward(dout, cache)
-    plain = C.conv2d_backward(dout, C.conv2d_forward(x, weights, b, stride, 1, 7)[1])
-    for name, got, want in zip(("dx", "dw", "db"), grads, plain):
+    for name, got, want in zip(("dx", "dw", "db"), fast.conv2d_backward(dout, cache),
+                               C.conv2d_backward(dout, p_cache)):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
-
-
-@pytest.mark.parametrize("stride, expected", [(1, 19), (2, 9)])
-def test_fast_depthwise_blocks_are_the_sizes_the_source_comment_quotes(stride, expected):
-    """fast/_grids.py: "The rules pick 19 channels at stride 1; at stride 2 the half-the-output rule picks 9"
-    (3x3, padding 1, on 8x128x56x56 float32).
-
-    From the third mutation run, over the ShuffleNet commit and the depthwise route.
-    """
-    out = 56 // stride
-    layout = fast._PhaseGrids((8, 128, 56, 56), 4, 3, stride, 1, (out, out))
-    sizes = [block.stop - block.start for block in layout.blocks()]
-    assert sizes[0] == expected
-
-
-def _rule_sizes(n, channels, height, width, itemsize, k, stride, padding):
-    """The largest block that the source comment's two rules allow (or 1), from the geometry alone.
-
-    Rules (``_PhaseGrids.channels_per_block``), with P = min(stride, K)**2 phases read: a block's backward
-    buffers, 2P phase grids plus two flat grids, fit in ``_BLOCK_BYTES``; its forward buffers, P phase
-    grids plus two flat grids, in half the output or ``_SMALL_BYTES``, whichever is larger.
-    """
-    out_h = (height + 2 * padding - k) // stride + 1
-    out_w = (width + 2 * padding - k) // stride + 1
-    shift = (k - 1) // stride                    # the largest shift inside a phase
-    grid = n * (out_h + shift) * (out_w + shift) * itemsize   # bytes of one channel's grids
-    output = n * out_h * out_w * itemsize
-    phases = min(stride, k) ** 2
-
-    def allowed(size):
-        backward_bytes = (2 * phases + 2) * size * grid
-        forward_bytes = (phases + 2) * size * grid
-        return backward_bytes <= fast._BLOCK_BYTES and forward_bytes <= max(channels * output // 2,
-                                                                            fast._SMALL_BYTES)
-
-    size = 1
-    while size < channels and allowed(size + 1):
-        size += 1
-    return size, (out_h, out_w)
-
-
-@pytest.mark.parametrize("n, channels, height, width, itemsize, k, stride, padding", [
-    (8, 128, 56, 56, 4, 3, 1, 1), (8, 128, 56, 56, 4, 3, 2, 1), (8, 128, 56, 56, 8, 3, 1, 1),
-    (2, 64, 32, 32, 4, 3, 1, 1), (1, 300, 40, 3, 8, 3, 1, 1), (3, 50, 9, 200, 2, 5, 3, 2),
-    (1, 64, 64, 1, 8, 3, 1, 1), (4, 96, 30, 30, 8, 1, 1, 0), (2, 7, 5, 5, 8, 3, 2, 1),
-    (8, 128, 112, 112, 8, 3, 2, 1), (8, 256, 168, 168, 8, 3, 3, 1),   # the 8 MB rule binds at stride 2 and 3
-])
-def test_fast_depthwise_blocks_are_the_largest_the_two_rules_allow_and_cover_every_channel(
-        n, channels, height, width, itemsize, k, stride, padding):
-    """From the third mutation run, over the ShuffleNet commit and the depthwise route."""
-    size, out_hw = _rule_sizes(n, channels, height, width, itemsize, k, stride, padding)
-    layout = fast._PhaseGrids((n, channels, height, width), itemsize, k, stride, padding, out_hw)
-    blocks = list(layout.blocks())
-    for block in blocks:
-        assert type(block.start) is int and type(block.stop) is int and block.step is None
-    assert [b.stop - b.start for b in blocks[:-1]] == [size] * (len(blocks) - 1)
-    assert 0 < blocks[-1].stop - blocks[-1].start <= size
-    assert np.array_equal(np.concatenate([np.arange(channels)[b] for b in blocks]), np.arange(channels))
 
 
 def _both_routes(x, weights, stride, padding, dout_fill=None):
@@ -278,13 +220,15 @@ def _forward_peak(x, weights, stride):
     return peak, out.nbytes
 
 
+SMALL = 1 << 20   # a small layer's buffers may take 1 MiB (fewer, larger NumPy calls); a large one's, half its output
+SLACK = 128 * 1024   # the spare elements past the last grid and NumPy's iterator buffers (8,192 elements an operand)
+
+
 @pytest.mark.parametrize("shape, stride", [((8, 64, 56, 56), 1), ((8, 128, 56, 56), 2)])
 def test_fast_depthwise_forward_of_a_large_layer_peaks_within_twice_its_output(rng, shape, stride):
-    """The rule in ``_PhaseGrids.channels_per_block``: buffers within half the output, when that is above
-    ``_SMALL_BYTES`` (as in these MobileNet-sized layers)."""
+    """MobileNet-sized layers, whose half outputs (3.2 and 1.6 MB) are above a small layer's 1 MiB of buffers."""
     x = rng.standard_normal(shape).astype(np.float32)
     peak, out_bytes = _forward_peak(x, rng.standard_normal((shape[1], 1, 3, 3)).astype(np.float32), stride)
-    assert out_bytes // 2 > fast._SMALL_BYTES
     assert peak <= 2 * out_bytes, peak / out_bytes
 
 
@@ -302,12 +246,8 @@ def test_fast_depthwise_forward_peak_memory_is_at_most_twice_its_output(rng):
 
 @pytest.mark.parametrize("stride, shape", [(3, (2, 64, 48, 48)), (2, (3, 40, 30, 50)), (1, (1, 96, 20, 44))])
 def test_fast_depthwise_forward_peak_stays_within_twice_the_output_at_other_strides_and_shapes(stride, shape):
-    """fast/_grids.py's rule: a depthwise forward's buffers take at most half its output or ``_SMALL_BYTES``
-    (the test above checks strides 1 and 2); here stride 3 and non-square images, float32, 3x3,
-    padding 1. 128 KB of slack: the spare elements and NumPy's iterator buffers (8,192 elements an operand).
-
-    From the third mutation run, over the ShuffleNet commit and the depthwise route.
-    """
+    """A depthwise forward's buffers take at most half its output or 1 MiB, whichever is larger (the tests
+    above check strides 1 and 2); here stride 3 and non-square images, float32, 3x3, padding 1."""
     import tracemalloc
     rng = np.random.default_rng(4)
     x = rng.standard_normal(shape).astype(np.float32)
@@ -317,15 +257,15 @@ def test_fast_depthwise_forward_peak_stays_within_twice_the_output_at_other_stri
     out, _ = fast.conv2d_forward(x, weights, None, stride, 1, shape[1])
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert peak <= out.nbytes + max(out.nbytes // 2, fast._SMALL_BYTES) + 128 * 1024, peak / out.nbytes
+    assert peak <= out.nbytes + max(out.nbytes // 2, SMALL) + SLACK, peak / out.nbytes
 
 
 @pytest.mark.parametrize("shape, stride", [((1, 240, 14, 14), 2), ((2, 64, 16, 16), 1), ((1, 1024, 7, 7), 2)])
 def test_fast_depthwise_forward_of_a_small_layer_takes_at_most_small_bytes_of_buffers(rng, shape, stride):
-    """Small layers get one block of up to ``_SMALL_BYTES`` (fewer, larger NumPy calls), not half their output."""
+    """Small layers' buffers take at most 1 MiB beyond their output."""
     x = rng.standard_normal(shape).astype(np.float32)
     peak, out_bytes = _forward_peak(x, rng.standard_normal((shape[1], 1, 3, 3)).astype(np.float32), stride)
-    assert peak <= out_bytes + fast._SMALL_BYTES + 128 * 1024, (peak, out_bytes)   # spare, NumPy's buffers
+    assert peak <= out_bytes + SMALL + SLACK, (peak, out_bytes)
 
 
 # ---------------------------------------------------------------- max pooling on phase grids
@@ -343,21 +283,35 @@ def pool_problems(draw):
 
 
 @settings(max_examples=150, deadline=None)
-@given(problem=pool_problems(), block=st.integers(1, 5))
-def test_fast_max_pooling_equals_the_plain_one_with_ties_and_minus_inf(problem, block):
+@given(problem=pool_problems())
+def test_fast_max_pooling_equals_the_plain_one_with_ties_and_minus_inf(problem):
     """Outputs, where each maximum sits (ties: the first in row-major order; all -inf: the first real
-    element), and the gradient, any geometry, ceil mode, channel blocks of ``block``."""
+    element), and the gradient, any geometry, ceil mode."""
     x, k, stride, padding, ceil_mode = problem
-    original = fast._PhaseGrids.channels_per_block
-    fast._PhaseGrids.channels_per_block = lambda self: min(block, self.channels)
-    try:
-        out, cache = fast.maxpool2d_forward(x, k, stride, padding, ceil_mode)
-    finally:
-        fast._PhaseGrids.channels_per_block = original
+    out, cache = fast.maxpool2d_forward(x, k, stride, padding, ceil_mode)
     p_out, p_cache = C.functional.pooling.maxpool2d_forward(x, k, stride, padding, ceil_mode)
     np.testing.assert_array_equal(out, p_out)
     np.testing.assert_array_equal(cache.best, p_cache.best)
     dout = np.random.default_rng(0).standard_normal(out.shape)
+    np.testing.assert_allclose(fast.maxpool2d_backward(dout, cache),
+                               C.functional.pooling.maxpool2d_backward(dout, p_cache), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("k, stride, padding, shape", [
+    (3, 2, 1, (1, 5, 100, 100)), (3, 2, 1, (1, 5, 150, 150)), (3, 2, 1, (1, 5, 200, 200)), (3, 2, 1, (1, 5, 250, 240)),
+    (2, 2, 0, (1, 5, 150, 150)), (3, 1, 1, (1, 5, 100, 100)), (3, 1, 1, (1, 5, 150, 150))])
+def test_fast_max_pooling_on_small_and_large_images_equals_the_plain_one(k, stride, padding, shape):
+    """As the depthwise route, max pooling works a large layer's channels a block at a time: from all 5 channels
+    at once on the smallest of these images to one channel a block on the largest. Small integers (many ties)
+    and some -inf: the same outputs, maxima and gradient."""
+    rng = np.random.default_rng(7)
+    x = rng.integers(-3, 4, shape).astype(np.float64)
+    x[rng.random(shape) < 0.1] = -np.inf
+    out, cache = fast.maxpool2d_forward(x, k, stride, padding)
+    p_out, p_cache = C.functional.pooling.maxpool2d_forward(x, k, stride, padding)
+    np.testing.assert_array_equal(out, p_out)
+    np.testing.assert_array_equal(cache.best, p_cache.best)
+    dout = rng.standard_normal(out.shape)
     np.testing.assert_allclose(fast.maxpool2d_backward(dout, cache),
                                C.functional.pooling.maxpool2d_backward(dout, p_cache), rtol=1e-12, atol=1e-12)
 
@@ -381,6 +335,23 @@ def test_fast_max_pooling_keeps_the_dtype_and_takes_the_plain_caches(rng, dtype,
         assert got.dtype == dtype and got.shape == x.shape
         bound = k * k * np.finfo(dtype).eps * np.abs(dout).max()    # up to K*K terms, each rounding once
         np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=0, atol=bound)
+
+
+@pytest.mark.parametrize("k", [16, 17])
+def test_fast_max_pooling_of_a_16x16_window_keeps_one_byte_per_maximum_and_a_17x17_its_last_offset(k):
+    """Up to 16x16 the K*K offsets fit in a byte, and ``best`` takes one (the docstring); at 17x17 the
+    last offset, 288, is past a byte and must not wrap. Maxima at each window's first and last offset."""
+    x = np.zeros((1, 2, 2 * k, k))
+    x[0, 0, k - 1, k - 1] = x[0, 1, 0, 0] = x[0, 0, k, 0] = x[0, 1, 2 * k - 1, k - 1] = 1.0
+    out, cache = fast.maxpool2d_forward(x, k)
+    p_out, p_cache = C.functional.pooling.maxpool2d_forward(x, k)
+    np.testing.assert_array_equal(out, p_out)
+    assert cache.best[0, :, :, 0].tolist() == [[k * k - 1, 0], [0, k * k - 1]] == p_cache.best[0, :, :, 0].tolist()
+    if k == 16:
+        assert cache.best.dtype == np.uint8
+    dout = np.array([1.0, 2.0]).reshape(1, 1, 2, 1) * np.ones((1, 2, 1, 1))
+    np.testing.assert_array_equal(fast.maxpool2d_backward(dout, cache),
+                                  C.functional.pooling.maxpool2d_backward(dout, p_cache))
 
 
 def test_fast_max_pooling_propagates_nan_as_the_plain_one(rng):
@@ -546,7 +517,7 @@ def _leaves(layer):
 NETWORKS = [
     (lambda dtype: models.mobilenet_v1(width_multiplier=0.25, num_classes=10, rng=0, dtype=dtype), 32),
     (lambda dtype: models.squeezenet1_0(num_classes=10, rng=0, dtype=dtype), 48),
-    (lambda dtype: models.resnet50(num_classes=10, rng=0, dtype=dtype), 32),
+    pytest.param(lambda dtype: models.resnet50(num_classes=10, rng=0, dtype=dtype), 32, marks=pytest.mark.slow),
     (lambda dtype: models.shufflenet_v1(3, width_multiplier=0.5, num_classes=10, rng=0, dtype=dtype), 32),
 ]
 NETWORK_IDS = ["mobilenet", "squeezenet", "resnet50", "shufflenet"]

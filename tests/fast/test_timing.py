@@ -1,8 +1,6 @@
 """conv1x1.fast.timing: measure relates time to MACs and names its arguments; machine_peaks measures this machine's
 peaks once per process and says how; MachinePeaks refuses a dtype it did not measure."""
 
-import time
-
 import numpy as np
 import pytest
 
@@ -31,16 +29,14 @@ def test_measure_relates_time_to_macs():
     (lambda: timing.measure(lambda: None, 5, repeat=0), ValueError, "repeat"),
 ])
 def test_measure_names_its_arguments(call, error, match):
-    """Issue 14, defect 8: errors that name the argument."""
+    """Errors that name the argument."""
     with pytest.raises(error, match=match):
         call()
 
 
 def test_machine_peaks_are_measured_once_and_say_how():
     first = machine_peaks()
-    start = time.perf_counter()
-    again = machine_peaks()
-    assert again is first and time.perf_counter() - start < 0.01        # cached for the process
+    assert machine_peaks() is first        # measured once, then cached for the process
     assert set(first.gmacs) == {"float32", "float64"} and all(rate > 0 for rate in first.gmacs.values())
     assert first.gb_per_second > 0 and "np.matmul" in first.how and "np.copyto" in first.how
     assert "GMAC/s" in str(first) and "GB/s" in str(first)
@@ -51,7 +47,6 @@ def test_machine_peaks_are_measured_once_and_say_how():
 
 
 def test_machine_peaks_refuse_an_unmeasured_dtype():
-    """From the second mutation run, over _validation.py."""
     from conv1x1.fast.timing import MachinePeaks
     peaks = MachinePeaks({"float32": 2.0}, 4.0, "made up")
     assert peaks.macs_per_second(np.float32) == 2e9

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import conv1x1 as C
-from conv1x1 import fast, reference
+from conv1x1 import reference
 from conv1x1.functional.pointwise import Conv1x1Cache
 from conv1x1.gradcheck import numerical_gradient, rel_error
 
@@ -29,7 +29,6 @@ def _random_problem(rng, shape, dtype=np.float64):
     return x, weights, bias
 
 
-@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("use_bias", [True, False])
 def test_conv1x1_forward_equals_the_einsum_definition(rng, shape, use_bias):
@@ -43,7 +42,6 @@ def test_conv1x1_forward_equals_the_einsum_definition(rng, shape, use_bias):
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_forward_on_a_hand_computed_pixel():
     # Two channels at one pixel, (1, 2) and two filters: [1, 1] (sum) and [2, -1].
     x = np.array([1.0, 2.0]).reshape(1, 2, 1, 1)
@@ -53,13 +51,11 @@ def test_conv1x1_forward_on_a_hand_computed_pixel():
     assert out.ravel().tolist() == [1 + 2 + 0.5, 2 - 2 - 0.5]
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_is_the_forward_without_cache(rng):
     x, w, b = _random_problem(rng, (2, 3, 4, 2, 2))
     np.testing.assert_array_equal(C.conv1x1(x, w, b), C.conv1x1_forward(x, w, b)[0])
 
 
-@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("groups", [1, 2])
 def test_conv1x1_with_a_bias_equals_the_loops(rng, groups):
     x = rng.standard_normal((2, 4, 3, 2))
@@ -86,7 +82,6 @@ def _problem(shape, dtype, seed):
             rng.standard_normal(c_out).astype(dtype))
 
 
-@pytest.mark.usefixtures("both_paths")
 @settings(max_examples=40, deadline=None)
 @given(dims, st.floats(-3, 3), st.floats(-3, 3), st.integers(0, 2**32 - 1))
 def test_conv1x1_is_linear_in_x_and_in_w(shape, alpha, beta, seed):
@@ -98,7 +93,6 @@ def test_conv1x1_is_linear_in_x_and_in_w(shape, alpha, beta, seed):
                                alpha * C.conv1x1(x1, w1) + beta * C.conv1x1(x1, w2), rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.usefixtures("both_paths")
 @settings(max_examples=40, deadline=None)
 @given(dims, st.integers(0, 2**32 - 1))
 def test_conv1x1_output_pixel_is_a_dense_layer_of_that_pixel(shape, seed):
@@ -109,20 +103,17 @@ def test_conv1x1_output_pixel_is_a_dense_layer_of_that_pixel(shape, seed):
         np.testing.assert_allclose(out[n, :, h, col], w @ pixel + b, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_depth_reduction_keeps_height_and_width(rng):
     x = rng.standard_normal((1, 192, 28, 28))
     out = C.conv1x1(x, rng.standard_normal((32, 192)))
     assert out.shape == (1, 32, 28, 28)
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_accepts_python_lists():
     out = C.conv1x1([[[[1.0]], [[2.0]]]], [[1.0, 1.0]], [0.5])
     assert out.shape == (1, 1, 1, 1) and out.item() == 3.5
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_on_an_empty_batch_gives_empty_outputs_and_zero_gradients(rng):
     x = np.zeros((0, 3, 4, 4))
     w = rng.standard_normal((2, 3))
@@ -134,7 +125,6 @@ def test_conv1x1_on_an_empty_batch_gives_empty_outputs_and_zero_gradients(rng):
     np.testing.assert_array_equal(db, np.zeros(2))
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_propagates_nan_without_a_crash(rng):
     x = rng.standard_normal((1, 3, 2, 2))
     x[0, 1, 0, 1] = np.nan
@@ -146,7 +136,6 @@ def test_conv1x1_propagates_nan_without_a_crash(rng):
     assert np.isnan(dw).any() and np.isfinite(dx).all()
 
 
-@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("use_bias", [True, False])
 def test_conv1x1_backward_matches_numerical_gradients(rng, shape, use_bias):
@@ -165,7 +154,6 @@ def test_conv1x1_backward_matches_numerical_gradients(rng, shape, use_bias):
         assert db is None
 
 
-@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("shape", SHAPES)
 def test_conv1x1_backward_equals_the_einsum_formulas(rng, shape):
     x, w, b = _random_problem(rng, shape)
@@ -177,7 +165,6 @@ def test_conv1x1_backward_equals_the_einsum_formulas(rng, shape):
     np.testing.assert_allclose(db, dout.sum((0, 2, 3)), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.usefixtures("both_paths")
 @settings(max_examples=30, deadline=None)
 @given(dims, st.booleans(), st.integers(0, 2**32 - 1))
 def test_conv1x1_backward_equals_the_einsum_formulas_on_random_shapes(shape, use_bias, seed):
@@ -191,7 +178,6 @@ def test_conv1x1_backward_equals_the_einsum_formulas_on_random_shapes(shape, use
         np.testing.assert_allclose(db, dout.sum((0, 2, 3)), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("use_bias", [True, False])
 def test_conv1x1_keeps_the_dtype_forward_and_backward(rng, dtype, use_bias):
@@ -211,7 +197,6 @@ def test_conv1x1_forward_bias_takes_part_in_dtype_promotion(b_dtype, out_dtype):
     assert out.dtype == out_dtype
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_never_modifies_its_inputs(rng):
     x, w, b = _random_problem(rng, (2, 3, 4, 5, 6))
     copies = [a.copy() for a in (x, w, b)]
@@ -223,7 +208,6 @@ def test_conv1x1_never_modifies_its_inputs(rng):
         np.testing.assert_array_equal(original, copy)
 
 
-@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("view", [
     lambda a: a.transpose(0, 1, 3, 2),          # swapped H and W
     lambda a: a[:, :, ::2, 1:],                  # strided slice
@@ -243,7 +227,6 @@ def test_conv1x1_on_non_contiguous_views_gives_the_same_result(rng, view):
         np.testing.assert_allclose(g, g_contig, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_takes_a_non_contiguous_weight_and_dout(rng):
     x = rng.standard_normal((2, 4, 3, 3))
     w_t = rng.standard_normal((4, 5)).T  # (5, 4), Fortran-ordered view
@@ -329,14 +312,13 @@ def _grouped_problem(rng, n, c_in, c_out, groups, k=None, h=4, w=5):
 
 
 @pytest.mark.parametrize("groups", [1, 2, 3, 6])
-@pytest.mark.parametrize("module", [C, fast], ids=["plain", "fast"])
-def test_conv1x1_grouped_equals_the_loops_and_numerical_gradients(rng, module, groups):
+def test_conv1x1_grouped_equals_the_loops_and_numerical_gradients(rng, groups):
     x, weight, b = _grouped_problem(rng, 2, 6, 12, groups)
-    out, cache = module.conv1x1_forward(x, weight, b, groups)
+    out, cache = C.conv1x1_forward(x, weight, b, groups)
     np.testing.assert_allclose(out, reference.conv1x1_loops(x, weight, b, groups), rtol=1e-12, atol=1e-12)
     assert cache.groups == groups
     dout = rng.standard_normal(out.shape)
-    dx, dw, db = module.conv1x1_backward(dout, cache)
+    dx, dw, db = C.conv1x1_backward(dout, cache)
     # Linear in x and in w: eps = 1e-3 is exact but for rounding; bound 1e-7.
     assert rel_error(dx, numerical_gradient(lambda v: C.conv1x1(v, weight, b, groups), x.copy(), dout, 1e-3)) < 1e-7
     assert rel_error(dw, numerical_gradient(lambda v: C.conv1x1(x, v, b, groups), weight.copy(), dout, 1e-3)) < 1e-7
@@ -384,14 +366,12 @@ X = np.zeros((2, 3, 4, 4))
 W = np.zeros((5, 3))
 
 
-@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, bool, np.complex128, object])
 def test_conv1x1_forward_refuses_a_non_float_x(dtype):
     with pytest.raises(TypeError, match=r"x must be a floating-point array.*" + np.dtype(dtype).name):
         C.conv1x1_forward(X.astype(dtype), W)
 
 
-@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("dtype", [np.int64, bool, np.complex64])
 def test_conv1x1_forward_refuses_a_non_float_w_or_b(dtype):
     with pytest.raises(TypeError, match="w must be a floating-point array"):
@@ -400,7 +380,6 @@ def test_conv1x1_forward_refuses_a_non_float_w_or_b(dtype):
         C.conv1x1_forward(X, W, np.zeros(5, dtype=dtype))
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_forward_refuses_a_ragged_list():
     """Errors name the argument."""
     with pytest.raises(TypeError, match="x must be a floating-point array"):
@@ -409,7 +388,6 @@ def test_conv1x1_forward_refuses_a_ragged_list():
         C.conv1x1_forward([[[[1.0, 2.0], [3.0]]]], np.zeros((1, 1)))
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_forward_refuses_a_masked_array_rather_than_drop_its_mask():
     """Nonsense is refused, not accepted silently."""
     x = np.ma.masked_array(np.zeros((1, 2, 2, 2)), mask=False)
@@ -417,20 +395,17 @@ def test_conv1x1_forward_refuses_a_masked_array_rather_than_drop_its_mask():
         C.conv1x1_forward(x, np.zeros((1, 2)))
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_forward_on_a_3_d_x_suggests_a_batch_axis():
     with pytest.raises(ValueError, match=r"x must be 4-D \(N, C_in, H, W\), got shape \(3, 4, 4\).*x\[None\]"):
         C.conv1x1_forward(np.zeros((3, 4, 4)), W)
 
 
-@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("shape", [(4,), (2, 3, 4, 4, 1)])
 def test_conv1x1_forward_refuses_other_ranks_of_x(shape):
     with pytest.raises(ValueError, match=r"x must be 4-D.*got shape " + re.escape(str(shape))):
         C.conv1x1_forward(np.zeros(shape), W)
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_forward_names_the_argument_a_scalar_was_given_for():
     with pytest.raises(ValueError, match=r"x must be 4-D.*got shape \(\)"):
         C.conv1x1_forward(3.0, W)
@@ -440,31 +415,26 @@ def test_conv1x1_forward_names_the_argument_a_scalar_was_given_for():
         C.conv1x1_forward(X, W, True)
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_forward_names_both_channel_counts_on_a_mismatch():
     with pytest.raises(ValueError, match="w expects 4 input channels but x has 3 channels"):
         C.conv1x1_forward(X, np.zeros((5, 4)))
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_forward_refuses_a_bias_of_the_wrong_shape():
     with pytest.raises(ValueError, match=r"b must have shape \(5,\).*got \(4,\)"):
         C.conv1x1_forward(X, W, np.zeros(4))
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_forward_on_a_pytorch_weight_layout_suggests_a_reshape():
     with pytest.raises(ValueError, match=r"w\.reshape\(5, 3\)"):
         C.conv1x1_forward(X, np.zeros((5, 3, 1, 1)))
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_forward_on_a_kxk_weight_points_to_conv2d_forward():
     with pytest.raises(ValueError, match=r"3x3 kernel.*conv2d_forward"):
         C.conv1x1_forward(X, np.zeros((5, 3, 3, 3)))
 
 
-@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("shape", [(3,), (5, 3, 1)])
 def test_conv1x1_forward_refuses_other_ranks_of_w(shape):
     with pytest.raises(ValueError, match=r"w must be 2-D \(C_out, C_in\)"):
@@ -476,14 +446,12 @@ def test_conv1x1_forward_refuses_a_weight_with_no_filters():
         C.conv1x1_forward(np.ones((1, 3, 2, 2)), np.ones((0, 3)))
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_backward_names_dout_of_the_wrong_shape():
     _out, cache = C.conv1x1_forward(X, W)
     with pytest.raises(ValueError, match=r"dout must have the shape.*\(2, 5, 4, 4\).*\(2, 4, 4, 4\)"):
         C.conv1x1_backward(np.zeros((2, 4, 4, 4)), cache)
 
 
-@pytest.mark.usefixtures("both_paths")
 def test_conv1x1_backward_refuses_an_integer_dout():
     out, cache = C.conv1x1_forward(X, W)
     with pytest.raises(TypeError, match="dout must be a floating-point array"):
@@ -507,7 +475,6 @@ def test_conv1x1_cache_built_by_hand_means_one_group_and_stride_one(rng):
         np.testing.assert_array_equal(got, expected)
 
 
-@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("shape", [(2, 3, 5, 4, 6), (1, 8, 2, 1, 1), (3, 16, 32, 7, 5)])
 @pytest.mark.parametrize("use_bias", [True, False])
 def test_conv1x1_forward_and_backward_equal_torch(torch, rng, shape, use_bias):
@@ -539,12 +506,11 @@ def _close(ours, theirs):
     np.testing.assert_allclose(ours, theirs.detach().numpy(), **TOL)
 
 
-@pytest.mark.parametrize("module", [C, fast], ids=["plain", "fast"])
-def test_conv1x1_grouped_equals_torch(torch, rng, module):
+def test_conv1x1_grouped_equals_torch(torch, rng):
     x, w, b = rng.standard_normal((2, 6, 4, 5)), rng.standard_normal((9, 2)), rng.standard_normal(9)
-    out, cache = module.conv1x1_forward(x, w, b, 3)
+    out, cache = C.conv1x1_forward(x, w, b, 3)
     dout = rng.standard_normal(out.shape)
-    dx, dw, db = module.conv1x1_backward(dout, cache)
+    dx, dw, db = C.conv1x1_backward(dout, cache)
     tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w[:, :, None, None], b))
     tout = torch.nn.functional.conv2d(tx, tw, tb, groups=3)
     tout.backward(torch.tensor(dout))

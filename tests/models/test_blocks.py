@@ -8,9 +8,11 @@ import pytest
 import conv1x1 as C
 from conv1x1.gradcheck import check_layer
 
-pytestmark = pytest.mark.usefixtures("both_paths")  # the blocks on the plain path and under C.fast.enabled()
+# Tests that run a block's forward or backward pass take both paths (tests/conftest.py's both_paths): the plain one
+# and the engine room's, under C.fast.enabled(). The ones that only build and price a block run once.
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_blocks_have_the_documented_layers():
     ds = C.DepthwiseSeparable(8, 16, stride=2)
     assert [type(layer).__name__ for layer in ds] == ["Conv2d", "BatchNorm2d", "ReLU", "Conv1x1", "BatchNorm2d",
@@ -39,10 +41,11 @@ BLOCKS = {
 }
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("make", BLOCKS.values(), ids=list(BLOCKS))
 def test_blocks_in_and_out_channels_are_the_channels_their_forward_takes_and_gives(rng, make):
-    """The public attributes against the arrays. Issue 18's sample of mutants found that
-    ``Fire.out_channels = expand1x1 - expand3x3`` passed every test: nothing compared it with the forward."""
+    """The public attributes against the arrays the forward takes and gives (a wrong ``Fire.out_channels`` would
+    otherwise go unseen)."""
     block = make()
     out = block.forward(rng.standard_normal((2, block.in_channels, 6, 5)))
     assert out.shape[1] == block.out_channels == block.cost(6, 5, in_channels=block.in_channels).out_shape[0]
@@ -57,6 +60,7 @@ def _through(layers, x):
     return x
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_blocks_inner_widths_are_the_channels_their_forward_passes(rng):
     """Fire's squeeze and expand widths, and the bottlenecks' mid_channels, against the arrays between the layers."""
     fire = C.Fire(5, 2, 3, 4, rng=0)
@@ -96,12 +100,13 @@ def _all_below(errors, bound=1e-7):
     (lambda: C.Bottleneck(3, 2, 6, stride=2, stride_on="1x1", rng=0), (2, 3, 5, 5)),
     (lambda: C.Fire(3, 2, 3, 4, rng=0), (2, 3, 4, 4)),
 ], ids=["ds", "ds-stride2", "bottleneck-identity", "bottleneck-3x3", "bottleneck-1x1", "fire"])
+@pytest.mark.usefixtures("both_paths")
 def test_blocks_pass_the_gradient_check(rng, make, x_shape):
     """Float64 central differences, batch norm in training mode with random gamma and beta; bound 1e-6.
 
     Not 1e-7: batch norm's dx sums to zero per channel, so some of its entries are tiny, and the
     central-difference estimate of a tiny entry (eps 1e-5) has a larger relative error. Measured on the
-    identity bottleneck over six seeds: up to 1.3e-7, before and after batch norm's sums moved to einsum.
+    identity bottleneck over six seeds: up to 1.3e-7.
     A wrong gradient is off by 1e-2 or more."""
     block = _randomise_params(make(), rng)
     assert _all_below(check_layer(block, rng.standard_normal(x_shape)), bound=1e-6)
@@ -134,6 +139,7 @@ def _copy_weights(torch, ours, theirs):
     lambda t: (C.ShuffleUnit(4, 16, groups=2, stride=2, first_groups=1, rng=0), t.shuffle_unit(4, 16, 2, 2, 1)),
 ], ids=["bottleneck-3x3", "bottleneck-1x1", "ds-stride2", "ds-stride1", "shuffle-stride1", "shuffle-stride2",
         "shuffle-first"])
+@pytest.mark.usefixtures("both_paths")
 def test_blocks_equal_a_hand_built_torch_module(torch, torch_twins, rng, build):
     """Float64 to 1e-10, in training and in evaluation mode: outputs, gradients and running statistics."""
     ours, theirs = build(torch_twins)
@@ -187,10 +193,7 @@ def test_shuffle_unit_layers_follow_the_papers_figure_2():
 
 @pytest.mark.parametrize("groups", [2, 3, 4])
 def test_shuffle_unit_follows_every_grouped_first_1x1_with_a_shuffle_of_its_groups(groups):
-    """Figure 2: GConv -> BN -> ReLU -> channel shuffle, for any g > 1 (and none after an ungrouped first 1x1).
-
-    From the third mutation run, over the ShuffleNet commit and the depthwise route.
-    """
+    """Figure 2: GConv -> BN -> ReLU -> channel shuffle, for any g > 1 (and none after an ungrouped first 1x1)."""
     width = 8 * groups
     unit = C.ShuffleUnit(width, width, groups=groups, rng=0)
     shuffles = [layer for layer in unit[0].block if isinstance(layer, C.ChannelShuffle)]
@@ -200,11 +203,9 @@ def test_shuffle_unit_follows_every_grouped_first_1x1_with_a_shuffle_of_its_grou
     assert not any(isinstance(layer, C.ChannelShuffle) for layer in ungrouped[0].block)
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_shuffle_unit_takes_its_mid_channels():
-    """mid_channels sets the bottleneck's width (the default is a quarter of out_channels).
-
-    From the third mutation run, over the ShuffleNet commit and the depthwise route.
-    """
+    """mid_channels sets the bottleneck's width (the default is a quarter of out_channels)."""
     unit = C.ShuffleUnit(12, 12, groups=3, mid_channels=6, rng=0)
     assert unit.mid_channels == 6
     branch = unit[0].block
@@ -216,7 +217,6 @@ def test_shuffle_unit_takes_its_mid_channels():
 
 
 def test_shuffle_unit_stores_its_settings_as_python_ints():
-    """From the third mutation run, over the ShuffleNet commit and the depthwise route."""
     unit = C.ShuffleUnit(np.int64(12), np.int64(12), groups=np.int64(3), rng=0)
     for value in (unit.in_channels, unit.out_channels, unit.groups, unit.first_groups, unit.mid_channels,
                   unit.stride):
@@ -247,6 +247,7 @@ def _randomise_batch_norms(unit, rng):
     return unit
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("make, x_shape", UNITS, ids=UNIT_IDS)
 def test_shuffle_unit_passes_the_gradient_check_with_fixed_statistics(rng, make, x_shape):
     """Float64 central differences, batch norm in evaluation mode (random running statistics); bound 1e-7.
@@ -260,6 +261,7 @@ def test_shuffle_unit_passes_the_gradient_check_with_fixed_statistics(rng, make,
     assert max(errors.values()) < 1e-7, errors
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("make, x_shape", UNITS, ids=UNIT_IDS)
 def test_shuffle_unit_in_training_undoes_the_depthwise_batch_norms_shift(rng, make, x_shape):
     unit = _randomise_batch_norms(make(), rng)
@@ -272,11 +274,9 @@ def test_shuffle_unit_in_training_undoes_the_depthwise_batch_norms_shift(rng, ma
     assert min(np.abs(g).max() for n, g in unit.grads.items() if n != name) > 1e-9   # the others are not 0
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_shuffle_units_built_from_the_same_seed_are_equal():
-    """rng reaches every convolution: two units from seed 0 have the same weights and outputs.
-
-    From the third mutation run, over the ShuffleNet commit and the depthwise route.
-    """
+    """rng reaches every convolution: two units from seed 0 have the same weights and outputs."""
     for make, channels in ((lambda: C.ShuffleUnit(12, 12, groups=3, rng=0), 12),
                            (lambda: C.ShuffleUnit(3, 12, groups=3, stride=2, first_groups=1, rng=0), 3)):
         x = np.random.default_rng(1).standard_normal((1, channels, 6, 6))
@@ -287,9 +287,9 @@ def test_shuffle_units_built_from_the_same_seed_are_equal():
             np.testing.assert_array_equal(a.params[name], b.params[name], err_msg=name)
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("stride, c_in, c_out", [(1, 12, 12), (2, 6, 12)])
 def test_shuffle_unit_in_float32_keeps_float32_everywhere(stride, c_in, c_out):
-    """From the third mutation run, over the ShuffleNet commit and the depthwise route."""
     unit = C.ShuffleUnit(c_in, c_out, groups=3, stride=stride, rng=0, dtype=np.float32)
     x = np.random.default_rng(0).standard_normal((2, c_in, 6, 6)).astype(np.float32)
     out = unit.forward(x)
@@ -312,14 +312,16 @@ def test_shuffle_unit_in_float32_keeps_float32_everywhere(stride, c_in, c_out):
     ({"in_channels": 24, "out_channels": 241, "groups": 3, "stride": 2, "first_groups": 1, "mid_channels": 3},
      "the branch's out_channels - in_channels 217 not divisible by groups=3"),
 ])
+@pytest.mark.usefixtures("both_paths")
 def test_shuffle_unit_refuses_widths_its_groups_cannot_split(kwargs, message):
     with pytest.raises(ValueError, match=message):
         C.ShuffleUnit(**kwargs).forward(np.ones((1, kwargs["in_channels"], 4, 4)))
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_shuffle_unit_cost_knows_its_own_input_depth():
-    """Found when the tests moved: the pooled shortcut of a stride-2 unit did not know the unit's in_channels, so
-    the report's output depth was None and its activations undercounted (1152 instead of 1638)."""
+    """The pooled shortcut of a stride-2 unit knows the unit's in_channels: the report's output depth is the
+    forward's, and its activations count the shortcut's (1638, not 1152)."""
     unit = C.ShuffleUnit(6, 24, groups=3, stride=2)
     report = unit.cost(6, 5)
     assert report.out_shape == (24, 3, 3) == unit.forward(np.zeros((1, 6, 6, 5))).shape[1:]

@@ -9,13 +9,15 @@ import conv1x1 as C
 from conv1x1.cost import inception_cost
 from conv1x1.gradcheck import check_layer
 
-pytestmark = pytest.mark.usefixtures("both_paths")  # the Inception module on the plain path and under C.fast.enabled()
+# Tests that run the module's forward or backward pass take both paths (tests/conftest.py's both_paths): the plain one
+# and the engine room's, under C.fast.enabled(). The ones that only build and price it run once.
 
 
 def _small_module(rng):
     return C.Inception(3, 2, 2, 3, 2, 2, 2, rng=rng)
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_inception_branches_follow_the_paper_and_concatenate_in_order(rng):
     block = _small_module(rng)
     kinds = [[type(layer).__name__ for layer in branch.layers] for branch in block.branches]
@@ -31,9 +33,10 @@ def test_inception_branches_follow_the_paper_and_concatenate_in_order(rng):
     np.testing.assert_array_equal(out[:, 7:], block.branches[3].forward(x))
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("reductions", [True, False])
 def test_inception_in_channels_out_channels_and_widths_are_the_channels_its_forward_passes(rng, reductions):
-    """Every width different, so that a width in the wrong place shows (issue 18: attributes against the arrays)."""
+    """Every width different, so that a width in the wrong place shows: the attributes against the arrays."""
     block = C.Inception(5, 2, 3, 4, 1, 6, 7, reductions=reductions, rng=0)
     widths, x = block.widths, rng.standard_normal((2, 5, 6, 5))
     outs = [branch.forward(x) for branch in block.branches]
@@ -47,6 +50,7 @@ def test_inception_in_channels_out_channels_and_widths_are_the_channels_its_forw
         block.forward(np.zeros((2, 6, 6, 5)))
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_inception_passes_the_gradient_check(rng):
     """The whole module, float64 central differences; bound 1e-7 on x and all 12 parameter arrays."""
     block = _small_module(rng)
@@ -58,6 +62,7 @@ def test_inception_passes_the_gradient_check(rng):
     assert len(errors) == 13 and max(errors.values()) < 1e-7, errors
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_inception_backward_sums_the_branches(rng):
     block = _small_module(rng)
     x = rng.standard_normal((1, 3, 4, 4))
@@ -69,6 +74,7 @@ def test_inception_backward_sums_the_branches(rng):
     np.testing.assert_allclose(dx, expected, rtol=1e-12)
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_inception_parameters_reach_every_array(rng):
     block = _small_module(rng)
     pairs = list(block.parameters())
@@ -97,6 +103,7 @@ def test_inception_cost_matches_inception_cost_and_its_arrays(widths):
     assert report.out_shape == (block.out_channels, 28, 28)
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_inception_refuses_bad_calls_and_names_itself(rng):
     block = _small_module(rng)
     with pytest.raises(RuntimeError, match="forward must run first"):

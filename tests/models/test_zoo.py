@@ -2,7 +2,6 @@
 drawing weights, run forward and backward, pass the channels their layers name, and are priced to their papers'
 tables (every published number derived again here by plain arithmetic); a PyTorch ShuffleNet counts the same."""
 
-import time
 import tracemalloc
 
 import numpy as np
@@ -11,14 +10,20 @@ import pytest
 import conv1x1 as C
 from conv1x1 import models, reference
 
-pytestmark = pytest.mark.usefixtures("both_paths")  # the networks on the plain path and under C.fast.enabled()
+# Tests that run a network's forward or backward pass take both paths (tests/conftest.py's both_paths): the plain
+# one and the engine room's, under C.fast.enabled(). Building and pricing a network runs no layer: once is enough.
+SLOW = {"resnet50"}   # a forward and backward pass of it takes seconds
+
+
+def _networks():
+    """Every network's name, ResNet-50 marked slow (``python -m pytest -m slow`` runs it)."""
+    return [pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name for name in sorted(models.MODELS)]
 
 
 @pytest.mark.parametrize("alpha, error", [(0, ValueError), (0.0, ValueError), (-0.5, ValueError), (1.01, ValueError),
                                           (2, ValueError), (float("nan"), ValueError), (True, TypeError),
                                           ("0.5", TypeError)])
 def test_mobilenet_v1_width_multiplier_must_be_a_number_in_zero_one(alpha, error):
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(error, match="width_multiplier"):
         models.mobilenet_v1(width_multiplier=alpha)
 
@@ -45,19 +50,18 @@ def _leaves(layer):
 
 
 @pytest.mark.parametrize("name", sorted(models.MODELS))
-def test_models_build_and_price_fast_small_and_without_drawing_weights(name):
+def test_models_build_and_price_in_little_memory_without_drawing_weights(name):
     tracemalloc.start()
-    start = time.perf_counter()
     model = models.MODELS[name]()
     report = model.cost(224, 224)
-    seconds = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert seconds < 2 and peak < 50e6, (seconds, peak)
+    assert peak < 50e6, peak
     assert _unallocated(model) and report.out_shape == (1000, 1, 1)
 
 
-@pytest.mark.parametrize("name", sorted(models.MODELS))
+@pytest.mark.usefixtures("both_paths")
+@pytest.mark.parametrize("name", _networks())
 def test_models_run_forward_and_backward_on_a_small_image(rng, name):
     model = models.MODELS[name](num_classes=10, rng=0)
     x = rng.standard_normal((1, 3, 64, 64))
@@ -69,10 +73,11 @@ def test_models_run_forward_and_backward_on_a_small_image(rng, name):
     assert model.cost(64, 64).params == sum(p.size for p, _ in model.parameters())  # cost counts what runs
 
 
-@pytest.mark.parametrize("name", sorted(models.MODELS))
+@pytest.mark.usefixtures("both_paths")
+@pytest.mark.parametrize("name", _networks())
 def test_models_layers_in_and_out_channels_are_the_channels_their_forward_passes(rng, name):
     """Every named layer's in_channels, out_channels (a block's too) and num_features against the arrays that
-    go in and come out of it in a forward pass, and the network's in_channels against its input (issue 18)."""
+    go in and come out of it in a forward pass, and the network's in_channels against its input."""
     model = models.MODELS[name](num_classes=10, rng=0)
     x = rng.standard_normal((1, model.in_channels, 64, 64))
     checked = 0
@@ -140,7 +145,7 @@ def test_mobilenet_v1_table_6_width_multiplier(alpha, paper_macs, paper_params):
 
 @pytest.mark.parametrize("alpha", [1.0, 0.25])
 def test_mobilenet_v1_accepts_the_width_multiplier_bounds(alpha):
-    """Both ends of (0, 1] are accepted and used as given. From the second mutation run, over _validation.py."""
+    """Both ends of (0, 1] are accepted and used as given."""
     model = models.mobilenet_v1(width_multiplier=alpha)
     assert model.layer("conv1").out_channels == 32 * alpha and model.layer("fc").in_channels == 1024 * alpha
 
@@ -314,25 +319,21 @@ def test_shufflenet_v1_is_mostly_grouped_1x1_work():
 
 
 def test_shufflenet_v1_defaults_are_the_papers_g3_1x_1000_classes():
-    """From the third mutation run, over the ShuffleNet commit and the depthwise route."""
     net = models.shufflenet_v1()
     assert net.layer("stage2_1").groups == 3 and net.layer("stage2_1").out_channels == 240
     assert net.layer("fc").out_channels == 1000
 
 
 def test_shufflenet_v1_stem_is_a_3x3_stride_2_convolution_and_a_3x3_stride_2_max_pool():
-    """The docstring and Table 1: conv1 3x3/2 (24 channels, padding 1), then max pool 3x3/2 (padding 1).
-
-    From the third mutation run, over the ShuffleNet commit and the depthwise route.
-    """
+    """The docstring and Table 1: conv1 3x3/2 (24 channels, padding 1), then max pool 3x3/2 (padding 1)."""
     net = models.shufflenet_v1(3)
     conv, pool = net.layer("conv1"), net.layer("maxpool")
     assert (conv.kernel_size, conv.stride, conv.padding, conv.out_channels) == (3, 2, 1, 24)
     assert (pool.kernel_size, pool.stride, pool.padding) == (3, 2, 1)
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_shufflenet_v1_stem_forward_is_conv_bn_relu_then_the_max_pool_loops():
-    """From the third mutation run, over the ShuffleNet commit and the depthwise route."""
     net = models.shufflenet_v1(3, width_multiplier=0.25, num_classes=10, rng=0)
     x = np.random.default_rng(3).standard_normal((1, 3, 20, 20))
     stem = x
@@ -344,16 +345,14 @@ def test_shufflenet_v1_stem_forward_is_conv_bn_relu_then_the_max_pool_loops():
 
 @pytest.mark.parametrize("scale", [0.04, 0.06, 0.09, 0.25])
 def test_shufflenet_v1_conv1_width_is_24_times_the_scale_rounded_down_but_at_least_1(scale):
-    """The docstring: every width, conv1's too, times s, rounded down (at least one channel).
-
-    From the third mutation run, over the ShuffleNet commit and the depthwise route.
-    """
+    """The docstring: every width, conv1's too, times s, rounded down (at least one channel)."""
     net = models.shufflenet_v1(1, width_multiplier=scale, num_classes=10)
     assert net.layer("conv1").out_channels == max(1, int(24 * scale))
     assert net.layer("stage2_1").in_channels == max(1, int(24 * scale))
     assert net.cost(32, 32).out_shape == (10, 1, 1)
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_shufflenet_v1_runs_forward_and_backward_on_a_small_image(rng):
     net = models.shufflenet_v1(3, width_multiplier=0.25, num_classes=10, rng=0)
     x = rng.standard_normal((2, 3, 64, 64))
@@ -364,11 +363,9 @@ def test_shufflenet_v1_runs_forward_and_backward_on_a_small_image(rng):
     assert set(net.grads) == set(net.params)
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_shufflenet_v1_is_reproducible_from_a_seed_and_keeps_its_dtype():
-    """Evaluation mode: on a 32x32 image Stage 4's maps are 1x1, too few values for batch statistics.
-
-    From the third mutation run, over the ShuffleNet commit and the depthwise route.
-    """
+    """Evaluation mode: on a 32x32 image Stage 4's maps are 1x1, too few values for batch statistics."""
     x = np.random.default_rng(0).standard_normal((1, 3, 32, 32))
     a, b = (models.shufflenet_v1(3, width_multiplier=0.25, num_classes=10, rng=0).eval() for _ in range(2))
     np.testing.assert_array_equal(a.forward(x), b.forward(x))
@@ -381,10 +378,7 @@ def test_shufflenet_v1_is_reproducible_from_a_seed_and_keeps_its_dtype():
 
 
 def test_shufflenet_v1_and_its_units_from_an_int_seed_equal_those_from_a_generator_of_it():
-    """check_rng: an int seeds one Generator, shared by every layer in turn (not one fresh Generator per layer).
-
-    From the third mutation run, over the ShuffleNet commit and the depthwise route.
-    """
+    """check_rng: an int seeds one Generator, shared by every layer in turn (not one fresh Generator per layer)."""
     pairs = [(C.ShuffleUnit(12, 12, groups=3, rng=0), C.ShuffleUnit(12, 12, groups=3, rng=np.random.default_rng(0))),
              (models.shufflenet_v1(3, width_multiplier=0.25, num_classes=10, rng=0),
               models.shufflenet_v1(3, width_multiplier=0.25, num_classes=10, rng=np.random.default_rng(0)))]
@@ -404,13 +398,12 @@ def test_shufflenet_v1_refuses_widths_its_groups_cannot_split(groups, scale, mes
 def test_shufflenet_v1_checks_stage_3s_widths_too():
     """g = 2 at 0.25x: widths 6, 50, 100, 200. Stage 2's and 4's split into 2 groups, Stage 3's bottleneck
     (100 // 4 = 25) does not.
-
-    From the third mutation run, over the ShuffleNet commit and the depthwise route.
     """
     with pytest.raises(ValueError, match="Stage 3's bottleneck 25"):
         models.shufflenet_v1(2, width_multiplier=0.25)
 
 
+@pytest.mark.slow   # PyTorch runs each network on a 224x224 image
 @pytest.mark.parametrize("groups", [1, 3, 8])
 def test_shufflenet_v1_cost_equals_a_count_of_a_hand_built_torch_network(torch, torch_twins, groups):
     """MACs counted by forward hooks on PyTorch's own layers (conv: out pixels x C_out x C_in/groups x K x K;

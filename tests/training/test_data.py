@@ -43,7 +43,6 @@ def test_train_test_split_is_a_seeded_partition():
 
 
 def test_train_test_split_sizes():
-    """From the second mutation run, over _validation.py."""
     # round(0.3 * 10) = 3 test examples, 7 for training, every label once
     x_train, x_test, y_train, y_test = train_test_split(np.zeros((10, 3)), np.arange(10), 0.3)
     assert x_train.shape == (7, 3) and x_test.shape == (3, 3)
@@ -51,7 +50,6 @@ def test_train_test_split_sizes():
 
 
 def test_train_test_split_refuses_two_dimensional_labels_and_a_scalar_x():
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(ValueError, match="1-D"):
         train_test_split(np.zeros((10, 3)), np.zeros((10, 1), dtype=int))
     with pytest.raises(ValueError, match="batch axis"):
@@ -60,7 +58,6 @@ def test_train_test_split_refuses_two_dimensional_labels_and_a_scalar_x():
 
 @pytest.mark.parametrize("fraction", [0.01, 0.99])
 def test_train_test_split_refuses_a_fraction_that_leaves_a_part_empty(fraction):
-    """From the second mutation run, over _validation.py."""
     # round(0.01 * 10) = 0 test examples; round(0.99 * 10) = 10, leaving 0 for training
     with pytest.raises(ValueError, match="empty part"):
         train_test_split(np.zeros((10, 3)), np.arange(10), fraction)
@@ -68,13 +65,11 @@ def test_train_test_split_refuses_a_fraction_that_leaves_a_part_empty(fraction):
 
 @pytest.mark.parametrize("fraction", ["0.5", None, [0.5]])
 def test_train_test_split_refuses_a_test_fraction_that_is_not_a_number(fraction):
-    """Issue 14, defect 9: nonsense that used to be accepted silently (also the second mutation run)."""
     with pytest.raises(TypeError, match="test_fraction must be a number"):
         train_test_split(np.zeros((10, 3)), np.arange(10), fraction)
 
 
 def test_train_test_split_takes_arrays_of_the_same_length_only():
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(TypeError, match="ndarrays"):
         train_test_split([[0.0]] * 10, list(range(10)))
     with pytest.raises(ValueError, match="same number of examples"):
@@ -82,7 +77,6 @@ def test_train_test_split_takes_arrays_of_the_same_length_only():
 
 
 def test_train_test_split_refuses_one_list_with_one_array():
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(TypeError, match="ndarrays"):
         train_test_split([[0.0]] * 10, np.arange(10))
     with pytest.raises(TypeError, match="ndarrays"):
@@ -114,6 +108,14 @@ def test_batches_cover_everything_once_and_repeat_with_the_seed():
     (lambda: train_test_split(np.zeros((0, 3)), np.zeros(0, dtype=int)), ValueError, "x and y are empty"),
 ])
 def test_batches_and_train_test_split_refuse_bad_arguments_when_called(call, error, message):
-    """The empty split is from the second mutation run, over _validation.py."""
     with pytest.raises(error, match=message):
         call()
+
+
+def test_train_test_split_may_leave_one_example_on_either_side():
+    """Both parts must be non-empty, and one example is not empty: 10% of 10 is one test example, 90% one to train."""
+    x, y = np.zeros((10, 3)), np.arange(10)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, 0.1)
+    assert (len(x_train), len(x_test), len(y_train), len(y_test)) == (9, 1, 9, 1)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, 0.9)
+    assert (len(x_train), len(x_test), len(y_train), len(y_test)) == (1, 9, 1, 9)

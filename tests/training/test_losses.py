@@ -26,7 +26,6 @@ def test_softmax_cross_entropy_of_uniform_scores_is_log_k():
 
 
 def test_softmax_cross_entropy_of_one_image():
-    """From the second mutation run, over _validation.py."""
     # zero scores over 4 classes: -log(1/4); gradient 1/4 - one_hot (N = 1)
     loss, dscores = softmax_cross_entropy(np.zeros((1, 4)), np.array([2]))
     assert loss == pytest.approx(np.log(4))
@@ -34,7 +33,6 @@ def test_softmax_cross_entropy_of_one_image():
 
 
 def test_softmax_cross_entropy_takes_n_k_1_1_scores():
-    """From the second mutation run, over _validation.py."""
     # all-zero scores over 3 classes: loss = log 3; gradient (1/3 - one_hot) / N with N = 2
     loss, dscores = softmax_cross_entropy(np.zeros((2, 3, 1, 1)), np.array([0, 2]))
     assert loss == pytest.approx(np.log(3))
@@ -43,7 +41,6 @@ def test_softmax_cross_entropy_takes_n_k_1_1_scores():
 
 
 def test_softmax_cross_entropy_takes_a_list_of_labels():
-    """From the second mutation run, over _validation.py."""
     loss, _ = softmax_cross_entropy(np.zeros((2, 3)), [0, 2])
     assert loss == pytest.approx(np.log(3))
 
@@ -103,20 +100,17 @@ def test_softmax_cross_entropy_refuses_bad_labels(y, error, message):
 
 @pytest.mark.parametrize("y", [[0, 3], [-1, 0]])
 def test_softmax_cross_entropy_refuses_labels_out_of_range(y):
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(ValueError, match="labels must be in 0 .. 2"):
         softmax_cross_entropy(np.zeros((2, 3)), np.array(y))
 
 
 @pytest.mark.parametrize("y", [np.array([0.0, 1.0]), np.array([True, False]), np.array(["0", "1"])])
 def test_softmax_cross_entropy_refuses_labels_that_are_not_integers(y):
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(TypeError, match="integer class labels"):
         softmax_cross_entropy(np.zeros((2, 3)), y)
 
 
 def test_softmax_cross_entropy_refuses_labels_and_scores_of_different_n():
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(ValueError, match="same N"):
         softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2]))
     with pytest.raises(ValueError, match="same N"):
@@ -124,7 +118,6 @@ def test_softmax_cross_entropy_refuses_labels_and_scores_of_different_n():
 
 
 def test_softmax_cross_entropy_refuses_an_empty_batch():
-    """Written twice before (here and in the second mutation run): one test now."""
     with pytest.raises(ValueError, match="empty"):
         softmax_cross_entropy(np.zeros((0, 3)), np.zeros(0, dtype=int))
 
@@ -140,6 +133,5 @@ def test_softmax_cross_entropy_refuses_bad_scores(scores, error):
 
 
 def test_softmax_cross_entropy_refuses_masked_scores():
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(TypeError, match="masked"):
         softmax_cross_entropy(np.ma.array(np.zeros((2, 3))), np.array([0, 1]))

@@ -42,7 +42,7 @@ def test_sgd_updates_the_live_arrays_of_a_model_and_leaves_the_grads_alone(rng):
 
 
 def test_sgd_reads_a_generator_of_pairs_once_and_keeps_them(rng):
-    """A layer's parameters() and a generator expression (the latter from the second mutation run)."""
+    """A layer's parameters() and a generator expression."""
     layer = C.Conv1x1(2, 2, rng=rng)
     optimizer = SGD(layer.parameters(), lr=0.1)
     layer.grads["w"][...] = 1.0
@@ -92,7 +92,6 @@ def test_sgd_load_state_dict_checks_before_writing():
 
 
 def test_sgd_load_state_dict_accepts_a_list_and_steps_from_it():
-    """From the second mutation run, over optim.py."""
     p, g = np.array([1.0, 1.0]), np.array([1.0, -1.0])
     optimizer = SGD([(p, g)], lr=0.5, momentum=0.5)
     optimizer.load_state_dict({"momentum_buffer.0": [2.0, 4.0]})
@@ -104,7 +103,6 @@ def test_sgd_load_state_dict_accepts_a_list_and_steps_from_it():
 
 
 def test_sgd_load_state_dict_refuses_buffers_without_momentum():
-    """From the second mutation run, over optim.py."""
     p, g = np.zeros(2), np.zeros(2)
     optimizer = SGD([(p, g)], lr=0.1)
     with pytest.raises(ValueError, match="momentum=0"):
@@ -113,7 +111,6 @@ def test_sgd_load_state_dict_refuses_buffers_without_momentum():
 
 
 def test_sgd_load_state_dict_refuses_buffers_without_momentum_when_some_are_missing():
-    """From the second mutation run, over optim.py."""
     pairs = [(np.zeros(2), np.zeros(2)), (np.zeros(3), np.zeros(3))]
     optimizer = SGD(pairs, lr=0.1)
     with pytest.raises(ValueError, match="momentum=0"):
@@ -122,20 +119,17 @@ def test_sgd_load_state_dict_refuses_buffers_without_momentum_when_some_are_miss
 
 @pytest.mark.parametrize("name", ["momentum_buffer.1", "momentum_buffer.x", "momentum_buffer", "buffer.0"])
 def test_sgd_load_state_dict_refuses_names_it_does_not_know(name):
-    """From the second mutation run, over optim.py."""
     optimizer = SGD([(np.zeros(2), np.zeros(2))], lr=0.1, momentum=0.9)
     with pytest.raises(ValueError, match="unexpected optimizer state"):
         optimizer.load_state_dict({name: np.zeros(2)})
 
 
 def test_sgd_repr_names_the_hyperparameters():
-    """From the second mutation run, over optim.py."""
     p, g = np.zeros(2), np.zeros(2)
     assert repr(SGD([(p, g)], lr=0.1, momentum=0.9)) == "SGD(lr=0.1, momentum=0.9, weight_decay=0.0)"
 
 
 def test_sgd_hyperparameters_become_floats():
-    """From the second mutation run, over _validation.py."""
     from conv1x1.training.optim import SGD
     optimizer = SGD([(np.zeros(2), np.zeros(2))], lr=1, momentum=np.float32(0.5), weight_decay=0)
     assert repr(optimizer) == "SGD(lr=1.0, momentum=0.5, weight_decay=0.0)"
@@ -160,7 +154,6 @@ def test_sgd_refuses_bad_hyperparameters(kwargs, error, message):
 @pytest.mark.parametrize("name", ["lr", "momentum", "weight_decay"])
 @pytest.mark.parametrize("value", ["0.1", True, None, np.array(0.1)])
 def test_sgd_hyperparameters_must_be_real_numbers(name, value):
-    """From the second mutation run, over _validation.py."""
     from conv1x1.training.optim import SGD
     kwargs = {"lr": 0.1, name: value}
     with pytest.raises(TypeError, match=name):
@@ -171,7 +164,6 @@ def test_sgd_hyperparameters_must_be_real_numbers(name, value):
                                     {"lr": 0.1, "momentum": -0.5}, {"lr": 0.1, "weight_decay": -1e-4},
                                     {"lr": 0.1, "momentum": float("inf")}])
 def test_sgd_hyperparameters_must_be_finite_and_in_range(kwargs):
-    """From the second mutation run, over _validation.py."""
     from conv1x1.training.optim import SGD
     with pytest.raises(ValueError, match="finite number"):
         SGD([(np.zeros(2), np.zeros(2))], **kwargs)
@@ -191,7 +183,6 @@ def test_sgd_refuses_bad_parameters():
 
 
 def test_sgd_refuses_no_parameters():
-    """From the second mutation run, over _validation.py."""
     from conv1x1.training.optim import SGD
     with pytest.raises(ValueError, match="empty"):
         SGD([], lr=0.1)
@@ -207,7 +198,6 @@ def test_sgd_refuses_no_parameters():
     ([(np.zeros(2), np.zeros(3))], ValueError),               # shapes differ
 ])
 def test_sgd_checks_every_pair(pairs, error):
-    """From the second mutation run, over _validation.py."""
     from conv1x1.training.optim import SGD
     with pytest.raises(error):
         SGD(pairs, lr=0.1)
@@ -215,14 +205,13 @@ def test_sgd_checks_every_pair(pairs, error):
 
 @pytest.mark.parametrize("pair", [[np.zeros(2), np.zeros(2)], (np.zeros(2), np.zeros(2), np.zeros(2)), np.zeros(2)])
 def test_sgd_items_must_be_two_tuples(pair):
-    """From the second mutation run, over _validation.py."""
     from conv1x1.training.optim import SGD
     with pytest.raises(TypeError, match=r"\(param, grad\) pairs; item 0"):
         SGD([pair], lr=0.1)
 
 
 def test_sgd_refuses_a_param_and_grad_of_different_dtypes():
-    """Found by the mutation run: the momentum buffer took the grad's dtype, so the state did not reload."""
+    """The momentum buffer takes the param's dtype: with a grad of another dtype, a saved state would not reload."""
     with pytest.raises(TypeError, match=r"pair 0: param is float32 but grad is float64"):
         C.SGD([(np.zeros(2, np.float32), np.ones(2))], lr=0.1, momentum=0.9)
 

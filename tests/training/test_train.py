@@ -117,7 +117,6 @@ def test_fit_and_evaluate_refuse_bad_arguments():
 
 
 def test_evaluate_of_a_zero_model_is_log_2_and_the_share_of_class_0():
-    """From the second mutation run, over _validation.py."""
     # all-zero weights and bias: scores 0 for both classes, loss log 2; argmax of a tie is class 0
     from conv1x1.training.train import evaluate
     model = C.Sequential(C.Conv1x1(3, 2, rng=0), C.GlobalAvgPool2d())
@@ -128,7 +127,6 @@ def test_evaluate_of_a_zero_model_is_log_2_and_the_share_of_class_0():
 
 
 def test_evaluate_on_one_example():
-    """From the second mutation run, over _validation.py."""
     from conv1x1.training.train import evaluate
     model = C.Sequential(C.Conv1x1(3, 2, rng=0), C.GlobalAvgPool2d())
     for value in model.params.values():
@@ -139,8 +137,21 @@ def test_evaluate_on_one_example():
 
 @pytest.mark.parametrize("n_x, n_y", [(0, 0), (3, 2), (2, 3)])
 def test_evaluate_needs_the_same_non_zero_number_of_examples(n_x, n_y):
-    """From the second mutation run, over _validation.py."""
     from conv1x1.training.train import evaluate
     model = C.Sequential(C.Conv1x1(3, 2, rng=0), C.GlobalAvgPool2d())
     with pytest.raises(ValueError, match="same, non-zero number of examples"):
         evaluate(model, np.zeros((n_x, 3, 2, 2)), np.zeros(n_y, dtype=int))
+
+
+def test_fit_logs_each_epochs_wall_time():
+    """``EpochLog.seconds`` is the time the epoch took: positive, and the epochs' sum within the whole call's."""
+    import time
+
+    x, y = toy_data()
+    model = small_model()
+    start = time.perf_counter()
+    history = fit(model, softmax_cross_entropy, SGD(model.parameters(), lr=0.1), x, y, epochs=2, batch_size=32,
+                  test_data=(x, y), log=lambda line: None)
+    took = time.perf_counter() - start
+    assert all(entry.seconds > 0 for entry in history)
+    assert sum(entry.seconds for entry in history) <= took
