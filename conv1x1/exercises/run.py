@@ -1,12 +1,14 @@
 """Call a learner's function safely: on copies of the inputs, with a time limit, and say what happened.
 
 Whatever the function does (returns, raises, loops for ever, writes into its inputs), ``call`` comes
-back with a :class:`Call` that records it. The function runs in a daemon thread and ``call`` waits at
+back with a :class:`Call` that records it, its result turned into plain data (:func:`.child.plain`:
+base-class arrays copied, an ndarray subclass refused). The function runs in a daemon thread and ``call`` waits at
 most ``timeout`` seconds for it. Python cannot stop a thread from outside, so a function that never
 returns is left running in the background until the interpreter exits (a daemon thread does not keep
 it alive); the command line's ``grade`` runs each submission in a process of its own for that reason.
 Running in a thread rather than a process is what lets lambdas and closures be checked: nothing has to
-be pickled.
+be pickled. The command line's ``check FILE`` and ``grade`` fill the same :class:`Call` from what a
+child process sent back (:mod:`.grading`).
 """
 
 from __future__ import annotations
@@ -20,11 +22,21 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Call", "call", "copy_args", "signature_problem"]
+from .child import Function, build_function, plain
+
+__all__ = ["Call", "Raised", "call", "copy_args", "modified", "signature_problem"]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _PACKAGE = os.path.dirname(_HERE)                 # conv1x1/
 _NUMPY = os.path.dirname(os.path.abspath(np.__file__))
+
+
+@dataclass(frozen=True)
+class Raised:
+    """An exception a learner's function raised: its type's name and the first line of its message."""
+
+    kind: str
+    message: str = ""
 
 
 @dataclass
@@ -34,8 +46,8 @@ class Call:
     Attributes
     ----------
     returned : object
-        The return value (None if it raised or timed out).
-    error : BaseException or None
+        The return value as plain data (None if it raised or timed out).
+    error : Raised or None
         The exception it raised, if any.
     where : str
         The line of the learner's code the exception came from, e.g.
@@ -44,18 +56,31 @@ class Call:
         True if it had not returned after the time limit.
     modified : dict
         Argument name -> how many of its entries the function changed (only arguments it changed).
+    shares : tuple of str
+        The inputs the result shares memory with.
+    ended : str
+        How the process running the call ended during it ("exit status 0"), or "" (a child process only).
+    library : tuple of str
+        The conv1x1 functions the call used (a child process only).
+    in_process : bool
+        True for a call in this process's thread (a timed-out call goes on running).
     """
 
     returned: Any = None
-    error: BaseException | None = None
+    error: Raised | None = None
     where: str = ""
     timed_out: bool = False
     modified: dict = field(default_factory=dict)
+    shares: tuple = ()
+    ended: str = ""
+    library: tuple = ()
+    in_process: bool = False
 
 
 def copy_args(args: tuple) -> tuple:
-    """Copies of the array arguments (other arguments are passed as they are: ints, tuples, callables)."""
-    return tuple(arg.copy() if isinstance(arg, np.ndarray) else arg for arg in args)
+    """Copies of the array arguments and a fresh function for each :class:`.child.Function`; the rest as is."""
+    return tuple(arg.copy() if isinstance(arg, np.ndarray) else build_function(arg) if isinstance(arg, Function)
+                 else arg for arg in args)
 
 
 def call(fn, args: tuple, names: tuple, timeout: float, slack: dict | None = None) -> Call:
@@ -90,13 +115,23 @@ def call(fn, args: tuple, names: tuple, timeout: float, slack: dict | None = Non
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
-        return Call(timed_out=True)
-    error = box.get("error")
-    return Call(returned=box.get("returned"), error=error, where=_learner_line(fn, error) if error else "",
-                modified=_modified(args, given, names, slack or {}))
+        return Call(timed_out=True, in_process=True)
+    error = box.pop("error", None)
+    returned = box.pop("returned", None)
+    parts = returned if type(returned) in (tuple, list) else (returned,)
+    shares = tuple(name for name, arg in zip(names, given) if isinstance(arg, np.ndarray) and any(
+        isinstance(part, np.ndarray) and np.shares_memory(part, arg) for part in parts[:16]))
+    raised = Raised(type(error).__name__, _first_line(error)) if error is not None else None
+    return Call(returned=plain(returned), error=raised, where=_learner_line(fn, error) if error else "",
+                modified=modified(args, given, names, slack or {}), shares=shares, in_process=True)
 
 
-def _modified(before: tuple, after: tuple, names: tuple, slack: dict) -> dict:
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def modified(before: tuple, after: tuple, names: tuple, slack: dict) -> dict:
     """Name -> number of changed entries, for every array argument the call changed."""
     changed = {}
     for name, old, new in zip(names, before, after):

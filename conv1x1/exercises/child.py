@@ -1,0 +1,389 @@
+"""The child process that runs a submission, and the plain data it may send back.
+
+``grade`` and ``check FILE`` never run a learner's code in their own process. They start this file as
+a script, ``python -I child.py FD``, from a private folder holding a copy of the submission
+(``submission.py``). The child imports the submission, then answers requests read from its stdin:
+for each case of an exercise it calls the learner's function and writes back, on the pipe ``FD``,
+what the function returned, what it raised, its inputs after the call and which of them the result
+shares memory with. It sends values, never a verdict: the parent computes the expected values and
+compares.
+
+What crosses the pipe is plain data only, in a small length-prefixed format (no pickle): ``None``,
+bools, ints, floats, tuples and lists of them, and base-class ``np.ndarray`` of a numeric dtype
+(bool, int, uint, float) as a JSON header and raw bytes. Anything else (a dict, a string, an
+ndarray subclass, an object array) is sent as its description only. The same rules turn a result
+into plain data in the notebook's in-process ``check`` (:func:`plain`).
+
+This file imports nothing from conv1x1: it is loaded by the parent as a module for the format, and
+run by the child as a script.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import struct
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Opaque", "Function", "plain", "encode", "decode", "write_frame", "read_frame", "build_function",
+           "MalformedFrame", "MAX_FRAME", "MAX_ARRAY"]
+
+MAX_FRAME = 64 * 2 ** 20        # bytes: a larger frame is refused
+MAX_ARRAY = 16 * 2 ** 20        # bytes: a larger returned array is described, not sent
+MAX_ITEMS = 16                  # a longer tuple or list is described, not sent
+MAX_DEPTH = 3                   # nesting of tuples and lists
+_DTYPE = re.compile(r"[<>|=]?[biuf][1248]")
+
+
+class MalformedFrame(ValueError):
+    """What came over the pipe is not a frame this format describes."""
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A returned value that is not plain data, kept as its description ("a dict", "an array of dtype object").
+
+    ``sequence`` is True for a tuple or list too long to send (the message then suggests np.array).
+    """
+
+    text: str
+    sequence: bool = False
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function argument of a case (numerical_gradient's ``f``): a name in :data:`FUNCTIONS` and its arrays.
+
+    Calling it builds the function and calls it; :func:`build_function` builds one to hand to a learner.
+    """
+
+    name: str
+    arrays: tuple = ()
+
+    def __call__(self, v: NDArray) -> NDArray:
+        return build_function(self)(v)
+
+
+# ---------------------------------------------------------------- the functions a case may pass as f
+
+def _sin_times(v: NDArray) -> NDArray:
+    return np.sin(v) * v
+
+
+def _cube(v: NDArray) -> NDArray:
+    return v ** 3
+
+
+def _conv_tanh(w: NDArray) -> Callable[[NDArray], NDArray]:
+    return lambda v: np.tanh(np.einsum("oc,nchw->nohw", w, v))
+
+
+def _matmul_square(a: NDArray) -> Callable[[NDArray], NDArray]:
+    return lambda v: (v @ a) ** 2
+
+
+def _square_into_one_buffer(shape: NDArray) -> Callable[[NDArray], NDArray]:
+    """v ** 2 written into the same buffer at every call, as a layer that reuses its output does."""
+    buffer = np.empty(tuple(int(n) for n in shape))
+
+    def f(v: NDArray) -> NDArray:
+        np.multiply(v, v, out=buffer)
+        return buffer
+    return f
+
+
+FUNCTIONS: dict[str, Callable[..., Callable[[NDArray], NDArray]]] = {
+    "sin_times": lambda: _sin_times,
+    "cube": lambda: _cube,
+    "conv_tanh": _conv_tanh,
+    "matmul_square": _matmul_square,
+    "square_into_one_buffer": _square_into_one_buffer,
+}
+
+
+def build_function(spec: Function) -> Callable[[NDArray], NDArray]:
+    """A fresh function for ``spec`` (a fresh buffer for one that reuses its output)."""
+    return FUNCTIONS[spec.name](*spec.arrays)
+
+
+# ---------------------------------------------------------------- plain data
+
+def plain(value: Any, depth: int = 0) -> Any:
+    """``value`` as plain data: copies of base-class numeric arrays, Python numbers, tuples, lists, or an Opaque.
+
+    An ndarray subclass is refused (its methods could say anything about it); only ``type(value) is
+    np.ndarray`` is copied, with ``np.array(value, copy=True, subok=False)``.
+    """
+    kind = type(value)
+    if value is None or kind is bool:
+        return value
+    if kind is int:
+        return value if abs(value) < 10 ** 30 else Opaque("a very large int")
+    if kind is float:
+        return value
+    if kind is np.bool_:
+        return bool(value)
+    if kind in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64):
+        return int(value)
+    if kind in (np.float16, np.float32, np.float64):
+        return float(value)
+    if kind is np.ndarray:
+        if value.dtype.kind not in "biuf" or value.dtype.fields is not None:
+            return Opaque(f"an array {tuple(value.shape)} of dtype {value.dtype}")
+        if value.nbytes > MAX_ARRAY:
+            return Opaque(f"an array {tuple(value.shape)} {value.dtype}, too large to compare")
+        return np.array(value, copy=True, subok=False)
+    if isinstance(value, np.ndarray):
+        return Opaque(f"an ndarray subclass ({kind.__name__}), which the checker does not accept: "
+                      "return a plain array, np.asarray(result)")
+    if kind in (tuple, list):
+        if len(value) > MAX_ITEMS or depth >= MAX_DEPTH:
+            return Opaque(f"a {kind.__name__} of {len(value)}", sequence=True)
+        return kind(plain(item, depth + 1) for item in value)
+    return Opaque(f"a {kind.__name__}")
+
+
+def encode(value: Any) -> bytes:
+    """Plain data (see :func:`plain`) as one frame's payload: a JSON header, then the arrays' bytes."""
+    blobs: list[bytes] = []
+
+    def tree(item: Any) -> Any:
+        if item is None:
+            return {"none": True}
+        if isinstance(item, bool):
+            return {"bool": item}
+        if isinstance(item, int):
+            return {"int": str(item)}
+        if isinstance(item, float):
+            return {"float": repr(item)}
+        if isinstance(item, Function):
+            return {"function": item.name, "arrays": [tree(a) for a in item.arrays]}
+        if isinstance(item, np.ndarray):
+            array = np.ascontiguousarray(item)
+            blobs.append(array.tobytes())
+            return {"array": len(blobs) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
+        if isinstance(item, (tuple, list)):
+            return {type(item).__name__: [tree(i) for i in item]}
+        if isinstance(item, Opaque):
+            return {"opaque": item.text, "sequence": item.sequence}
+        if isinstance(item, dict):   # requests: a dict of plain values
+            return {"dict": {str(k): tree(v) for k, v in item.items()}}
+        if isinstance(item, str):
+            return {"str": item}
+        raise TypeError(f"not plain data: {type(item).__name__}")
+
+    header = json.dumps(tree(value)).encode("utf-8")
+    sizes = [len(blob) for blob in blobs]
+    return struct.pack("<II", len(header), len(sizes)) + struct.pack(f"<{len(sizes)}Q", *sizes) + header \
+        + b"".join(blobs)
+
+
+def decode(payload: bytes) -> Any:
+    """The plain data in one frame's payload; MalformedFrame if it is not one (never more than it holds)."""
+    try:
+        header_size, count = struct.unpack_from("<II", payload, 0)
+        sizes = struct.unpack_from(f"<{count}Q", payload, 8)
+        start = 8 + 8 * count
+        header = json.loads(payload[start:start + header_size].decode("utf-8"))
+    except (struct.error, ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise MalformedFrame(f"unreadable header: {error}") from None
+    offsets, position = [], start + header_size
+    for size in sizes:
+        offsets.append((position, position + size))
+        position += size
+    if position != len(payload):
+        raise MalformedFrame("the sizes in the header do not add up to the frame")
+
+    def value(node: Any, depth: int = 0) -> Any:
+        if not isinstance(node, dict) or not 1 <= len(node) <= 3 or depth > 8:
+            raise MalformedFrame("not a value")
+        key = next(iter(node))
+        item = node[key]
+        if key == "none":
+            return None
+        if key == "bool" and isinstance(item, bool):
+            return item
+        if key == "int" and isinstance(item, str) and re.fullmatch(r"-?\d{1,40}", item):
+            return int(item)
+        if key == "float" and isinstance(item, str) and len(item) < 40:
+            return float(item)
+        if key == "str" and isinstance(item, str):
+            return item
+        if key in ("tuple", "list") and isinstance(item, list):
+            items = [value(i, depth + 1) for i in item]
+            return tuple(items) if key == "tuple" else items
+        if key == "dict" and isinstance(item, dict):
+            return {k: value(v, depth + 1) for k, v in item.items()}
+        if key == "opaque" and isinstance(item, str):
+            return Opaque(item[:300], bool(node.get("sequence")))
+        if key == "function" and isinstance(item, str) and item in FUNCTIONS:
+            return Function(item, tuple(value(a, depth + 1) for a in node.get("arrays", [])))
+        if key == "array" and isinstance(item, int) and 0 <= item < len(offsets):
+            return _array(payload, offsets[item], node)
+        raise MalformedFrame(f"not a value: {key!r}")
+
+    try:
+        return value(header)
+    except (TypeError, ValueError, OverflowError, KeyError, RecursionError) as error:
+        if isinstance(error, MalformedFrame):
+            raise
+        raise MalformedFrame(f"not a value: {error}") from None
+
+
+def _array(payload: bytes, span: tuple[int, int], node: dict) -> NDArray:
+    dtype, shape = node.get("dtype"), node.get("shape")
+    if not isinstance(dtype, str) or not _DTYPE.fullmatch(dtype):
+        raise MalformedFrame(f"an array of an unexpected dtype {dtype!r}")
+    if not isinstance(shape, list) or len(shape) > 32 or not all(type(n) is int and n >= 0 for n in shape):
+        raise MalformedFrame("an array without a proper shape")
+    kind = np.dtype(dtype)
+    if int(np.prod(shape, dtype=object)) * kind.itemsize != span[1] - span[0]:
+        raise MalformedFrame("an array whose bytes do not fill its shape")
+    return np.frombuffer(payload[span[0]:span[1]], dtype=kind).reshape(shape).copy()
+
+
+def write_frame(stream: BinaryIO, value: Any) -> None:
+    """Write one frame: 8 bytes of length, then the payload."""
+    payload = encode(value)
+    stream.write(struct.pack("<Q", len(payload)) + payload)
+    stream.flush()
+
+
+def read_frame(stream: BinaryIO) -> Any:
+    """Read one frame written by :func:`write_frame` (EOFError at the end of the stream)."""
+    head = _exactly(stream, 8)
+    (size,) = struct.unpack("<Q", head)
+    if size > MAX_FRAME:
+        raise MalformedFrame(f"a frame of {size} bytes (at most {MAX_FRAME})")
+    return decode(_exactly(stream, size))
+
+
+def _exactly(stream: BinaryIO, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = stream.read(size - len(data))
+        if not chunk:
+            raise EOFError("the stream ended")
+        data += chunk
+    return data
+
+
+# ---------------------------------------------------------------- the child's side
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))      # conv1x1/
+_EXERCISES = os.path.dirname(os.path.abspath(__file__))
+
+
+def _library_calls() -> tuple[Callable[..., Any], set[str]]:
+    """A profile function that records the conv1x1 functions called (outside this folder), and the record."""
+    seen: set[str] = set()
+    inside = _PACKAGE + os.sep
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            name = frame.f_code.co_filename
+            if name.startswith(inside) and not name.startswith(_EXERCISES):
+                seen.add(f"{frame.f_code.co_name} ({os.path.relpath(name, os.path.dirname(_PACKAGE))})")
+    return profile, seen
+
+
+def _where(error: BaseException, source: str) -> str:
+    """The line of the submission the exception came from: "line 7, in conv1x1_forward: out = out + b"."""
+    import traceback
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == source]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    return f"line {frame.lineno}, in {frame.name}" + (f": {frame.line.strip()}" if frame.line else "")
+
+
+def _run_case(fn: Callable[..., Any], args: tuple, source: str) -> dict:
+    given = tuple(build_function(a) if isinstance(a, Function) else a for a in args)
+    profile, seen = _library_calls()
+    answer: dict = {"returned": None, "error": None}
+    sys.setprofile(profile)
+    try:
+        with np.errstate(all="ignore"):
+            returned = fn(*given)
+    except BaseException as error:      # noqa: BLE001 - SystemExit and all: reported, never obeyed
+        sys.setprofile(None)
+        text = str(error).strip()
+        answer["error"] = {"type": type(error).__name__, "message": text.splitlines()[0][:500] if text else "",
+                           "where": _where(error, source)}
+    else:
+        sys.setprofile(None)
+        answer["returned"] = plain(returned)
+        parts = returned if type(returned) in (tuple, list) else (returned,)
+        answer["shares"] = [i for i, arg in enumerate(given) if isinstance(arg, np.ndarray) and any(
+            isinstance(p, np.ndarray) and np.shares_memory(p, arg) for p in parts[:MAX_ITEMS])]
+    answer["after"] = [plain(a) if isinstance(a, np.ndarray) else None for a in given]
+    answer["library"] = sorted(seen)
+    return answer
+
+
+def _import(source: str) -> tuple[dict, dict]:
+    """The submission's functions named after the exercises asked for, and a hello message for the parent."""
+    import importlib.util
+    import traceback
+    spec = importlib.util.spec_from_file_location("submission", source)
+    module = importlib.util.module_from_spec(spec)    # type: ignore[arg-type]
+    try:
+        spec.loader.exec_module(module)              # type: ignore[union-attr]
+    except SyntaxError as error:
+        line = (error.text or "").strip()
+        return {}, {"error": f"SyntaxError: {error.msg} (line {error.lineno})" + (f": {line}" if line else "")}
+    except BaseException as error:                   # noqa: BLE001 - SystemExit, a crash: reported
+        where = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == source]
+        at = f" (line {where[-1].lineno}: {where[-1].line})" if where and where[-1].line else ""
+        return {}, {"error": f"{type(error).__name__}: {str(error)[:500]}{at}"}
+    return vars(module), {"error": None}
+
+
+def main(argv: list[str]) -> int:
+    """The child: import ./submission.py, answer each request on stdin with frames on fd ``argv[1]``."""
+    out = os.fdopen(int(argv[1]), "wb")
+    requests = sys.stdin.buffer
+    names = read_frame(requests)["names"]
+    source = os.path.abspath("submission.py")
+    sys.path.append(os.path.dirname(_PACKAGE))      # the conv1x1 the grader runs, last: a student may import it
+    namespace, hello = _import(source)
+    functions, imported = {}, {}
+    for name in names:
+        fn = namespace.get(name)
+        if not callable(fn):
+            continue
+        origin = getattr(fn, "__module__", None) or ""
+        if origin == "conv1x1" or origin.startswith("conv1x1."):
+            imported[name] = origin
+        else:
+            functions[name] = fn
+    hello.update(functions=sorted(functions), imported=imported)
+    write_frame(out, hello)
+    while True:
+        try:
+            request = read_frame(requests)
+        except EOFError:
+            return 0
+        fn = functions[request["name"]]
+        for args in request["cases"]:
+            write_frame(out, _run_case(fn, tuple(args), source))
+
+
+def _start() -> int:
+    """Fork once, so that the process the grader started is not the one that runs the submission."""
+    child = os.fork()
+    if child == 0:
+        return main(sys.argv)
+    _, status = os.waitpid(child, 0)
+    return os.waitstatus_to_exitcode(status) & 0xFF
+
+
+if __name__ == "__main__":
+    sys.exit(_start())
