@@ -6,19 +6,19 @@
 >>> def my_relu_backward(dout, x):
 ...     return dout * (x > 0)
 >>> print(exercises.check("relu_backward", my_relu_backward))  # doctest: +ELLIPSIS
-relu_backward: passed all 3 cases (...).
+relu_backward: passed all 4 cases (...).
 >>> result = exercises.check("relu_backward", lambda dout, x: dout * (x >= 0))
 >>> result.passed
 False
 >>> print(result)  # doctest: +ELLIPSIS
-relu_backward: FAILED (0 of 3 cases right).
-Case 1 of 3 (a batch of images with some exact zeros):
+relu_backward: FAILED (0 of 4 cases right).
+Case 1 of 4 (a batch of images with some exact zeros):
   tried:    relu_backward(dout, x) with dout (2, 3, 4, 5) float64, x (2, 3, 4, 5) float64
   got:      an array (2, 3, 4, 5) float64, wrong at 26 of 120 entries; the largest error is at dx[1, 1, 2, 2]: ...
   expected: an array the shape of x = (2, 3, 4, 5) float64
   mistake:  at x == 0 your gradient lets dout through (a gradient of 1 there); the convention is 0 at x == 0.
   fix:      use x > 0, not x >= 0.
-Other cases: wrong result on cases 2 and 3.
+Other cases: wrong result on cases 2, 3 and 4.
 
 ``check`` runs the function on several cases, each call in a thread that it waits on for at most
 ``timeout`` seconds (a function that never returns is left running in the background until Python
