@@ -115,6 +115,11 @@ def build_function(spec: Function) -> Callable[[NDArray], NDArray]:
 
 # ---------------------------------------------------------------- plain data
 
+_INTEGERS = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
+_NUMBERS: dict[type, type] = {bool: bool, int: int, float: float, np.bool_: bool, np.float16: float,
+                              np.float32: float, np.float64: float, **dict.fromkeys(_INTEGERS, int)}
+
+
 def plain(value: Any, depth: int = 0) -> Any:
     """``value`` as plain data: copies of base-class numeric arrays, Python numbers, tuples, lists, or an Opaque.
 
@@ -122,27 +127,13 @@ def plain(value: Any, depth: int = 0) -> Any:
     np.ndarray`` is copied, with ``np.array(value, copy=True, subok=False)``.
     """
     kind = type(value)
-    if value is None or kind is bool:
-        return value
-    if kind is int:
-        return value if abs(value) < 10 ** 30 else Opaque("a very large int")
-    if kind is float:
-        return value
-    if kind is np.bool_:
-        return bool(value)
-    if kind in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64):
-        return int(value)
-    if kind in (np.float16, np.float32, np.float64):
-        return float(value)
-    if kind is np.ndarray:
-        if value.dtype.kind not in "biuf" or value.dtype.fields is not None:
-            return Opaque(f"an array {tuple(value.shape)} of dtype {value.dtype}")
-        if value.nbytes > MAX_ARRAY:
-            return Opaque(f"an array {tuple(value.shape)} {value.dtype}, too large to compare")
-        return np.array(value, copy=True, subok=False)
+    if value is None:
+        return None
+    if kind in _NUMBERS:
+        number = _NUMBERS[kind](value)
+        return number if type(number) is not int or abs(number) < 10 ** 30 else Opaque("a very large int")
     if isinstance(value, np.ndarray):
-        return Opaque(f"an ndarray subclass ({kind.__name__}), which the checker does not accept: "
-                      "return a plain array, np.asarray(result)")
+        return _plain_array(value)
     if kind in (tuple, list):
         if len(value) > MAX_ITEMS or depth >= MAX_DEPTH:
             return Opaque(f"a {kind.__name__} of {len(value)}", sequence=True)
@@ -150,43 +141,57 @@ def plain(value: Any, depth: int = 0) -> Any:
     return Opaque(f"a {kind.__name__}")
 
 
+def _plain_array(value: NDArray) -> Any:
+    if type(value) is not np.ndarray:
+        return Opaque(f"an ndarray subclass ({type(value).__name__}), which the checker does not accept: "
+                      "return a plain array, np.asarray(result)")
+    if value.dtype.kind not in "biuf" or value.dtype.fields is not None:
+        return Opaque(f"an array {tuple(value.shape)} of dtype {value.dtype}")
+    if value.nbytes > MAX_ARRAY:
+        return Opaque(f"an array {tuple(value.shape)} {value.dtype}, too large to compare")
+    return np.array(value, copy=True, subok=False)
+
+
+def _encode_array(item: NDArray, blobs: list[bytes]) -> dict:
+    array = np.ascontiguousarray(item)
+    blobs.append(array.tobytes())
+    return {"array": len(blobs) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
+
+
+_ENCODERS: tuple = (
+    (bool, lambda item, blobs: {"bool": item}),
+    (int, lambda item, blobs: {"int": str(item)}),
+    (float, lambda item, blobs: {"float": repr(item)}),
+    (str, lambda item, blobs: {"str": item}),
+    (np.ndarray, _encode_array),
+    ((tuple, list), lambda item, blobs: {type(item).__name__: [_node(i, blobs) for i in item]}),
+    (dict, lambda item, blobs: {"dict": {str(k): _node(v, blobs) for k, v in item.items()}}),
+    (Opaque, lambda item, blobs: {"opaque": item.text, "sequence": item.sequence}),
+    (Function, lambda item, blobs: {"function": item.name, "arrays": [_node(a, blobs) for a in item.arrays]}),
+)
+
+
+def _node(item: Any, blobs: list[bytes]) -> Any:
+    if item is None:
+        return {"none": True}
+    for kind, make in _ENCODERS:
+        if isinstance(item, kind):
+            return make(item, blobs)
+    raise TypeError(f"not plain data: {type(item).__name__}")
+
+
 def encode(value: Any) -> bytes:
-    """Plain data (see :func:`plain`) as one frame's payload: a JSON header, then the arrays' bytes."""
+    """Plain data (see :func:`plain`), or a request (a dict of it), as one frame's payload: a JSON header, then
+    the arrays' bytes."""
     blobs: list[bytes] = []
-
-    def tree(item: Any) -> Any:
-        if item is None:
-            return {"none": True}
-        if isinstance(item, bool):
-            return {"bool": item}
-        if isinstance(item, int):
-            return {"int": str(item)}
-        if isinstance(item, float):
-            return {"float": repr(item)}
-        if isinstance(item, Function):
-            return {"function": item.name, "arrays": [tree(a) for a in item.arrays]}
-        if isinstance(item, np.ndarray):
-            array = np.ascontiguousarray(item)
-            blobs.append(array.tobytes())
-            return {"array": len(blobs) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
-        if isinstance(item, (tuple, list)):
-            return {type(item).__name__: [tree(i) for i in item]}
-        if isinstance(item, Opaque):
-            return {"opaque": item.text, "sequence": item.sequence}
-        if isinstance(item, dict):   # requests: a dict of plain values
-            return {"dict": {str(k): tree(v) for k, v in item.items()}}
-        if isinstance(item, str):
-            return {"str": item}
-        raise TypeError(f"not plain data: {type(item).__name__}")
-
-    header = json.dumps(tree(value)).encode("utf-8")
+    header = json.dumps(_node(value, blobs)).encode("utf-8")
     sizes = [len(blob) for blob in blobs]
     return struct.pack("<II", len(header), len(sizes)) + struct.pack(f"<{len(sizes)}Q", *sizes) + header \
         + b"".join(blobs)
 
 
-def decode(payload: bytes) -> Any:
-    """The plain data in one frame's payload; MalformedFrame if it is not one (never more than it holds)."""
+def _spans(payload: bytes) -> tuple[Any, list[tuple[int, int]]]:
+    """The JSON header and the (start, end) of each array's bytes; MalformedFrame if they do not fit."""
     try:
         header_size, count = struct.unpack_from("<II", payload, 0)
         sizes = struct.unpack_from(f"<{count}Q", payload, 8)
@@ -194,46 +199,50 @@ def decode(payload: bytes) -> Any:
         header = json.loads(payload[start:start + header_size].decode("utf-8"))
     except (struct.error, ValueError, UnicodeDecodeError, RecursionError) as error:
         raise MalformedFrame(f"unreadable header: {error}") from None
-    offsets, position = [], start + header_size
+    spans, position = [], start + header_size
     for size in sizes:
-        offsets.append((position, position + size))
+        spans.append((position, position + size))
         position += size
     if position != len(payload):
         raise MalformedFrame("the sizes in the header do not add up to the frame")
+    return header, spans
 
-    def value(node: Any, depth: int = 0) -> Any:
+
+_DECODERS: dict[str, tuple[type, Callable[..., Any]]] = {
+    "none": (bool, lambda item, node, read: None),
+    "bool": (bool, lambda item, node, read: item),
+    "int": (str, lambda item, node, read: int(item) if re.fullmatch(r"-?\d{1,40}", item) else read(None)),
+    "float": (str, lambda item, node, read: float(item[:40])),
+    "str": (str, lambda item, node, read: item),
+    "tuple": (list, lambda item, node, read: tuple(read(i) for i in item)),
+    "list": (list, lambda item, node, read: [read(i) for i in item]),
+    "dict": (dict, lambda item, node, read: {k: read(v) for k, v in item.items()}),
+    "opaque": (str, lambda item, node, read: Opaque(item[:300], bool(node.get("sequence")))),
+    "function": (str, lambda item, node, read: Function(item, tuple(read(a) for a in node.get("arrays", [])))
+                 if item in FUNCTIONS else read(None)),
+}
+
+
+def decode(payload: bytes) -> Any:
+    """The plain data in one frame's payload; MalformedFrame if it is not one (never more than it holds)."""
+    header, spans = _spans(payload)
+
+    def read(node: Any, depth: int = 0) -> Any:
         if not isinstance(node, dict) or not 1 <= len(node) <= 3 or depth > 8:
             raise MalformedFrame("not a value")
         key = next(iter(node))
-        item = node[key]
-        if key == "none":
-            return None
-        if key == "bool" and isinstance(item, bool):
-            return item
-        if key == "int" and isinstance(item, str) and re.fullmatch(r"-?\d{1,40}", item):
-            return int(item)
-        if key == "float" and isinstance(item, str) and len(item) < 40:
-            return float(item)
-        if key == "str" and isinstance(item, str):
-            return item
-        if key in ("tuple", "list") and isinstance(item, list):
-            items = [value(i, depth + 1) for i in item]
-            return tuple(items) if key == "tuple" else items
-        if key == "dict" and isinstance(item, dict):
-            return {k: value(v, depth + 1) for k, v in item.items()}
-        if key == "opaque" and isinstance(item, str):
-            return Opaque(item[:300], bool(node.get("sequence")))
-        if key == "function" and isinstance(item, str) and item in FUNCTIONS:
-            return Function(item, tuple(value(a, depth + 1) for a in node.get("arrays", [])))
-        if key == "array" and isinstance(item, int) and 0 <= item < len(offsets):
-            return _array(payload, offsets[item], node)
-        raise MalformedFrame(f"not a value: {key!r}")
+        if key == "array" and type(node[key]) is int and 0 <= node[key] < len(spans):
+            return _array(payload, spans[node[key]], node)
+        kind, make = _DECODERS.get(key, (type(None), None))
+        if make is None or not isinstance(node[key], kind):
+            raise MalformedFrame(f"not a value: {key!r}")
+        return make(node[key], node, lambda child: read(child, depth + 1))
 
     try:
-        return value(header)
-    except (TypeError, ValueError, OverflowError, KeyError, RecursionError) as error:
-        if isinstance(error, MalformedFrame):
-            raise
+        return read(header)
+    except MalformedFrame:
+        raise
+    except (TypeError, ValueError, OverflowError, KeyError, AttributeError, RecursionError) as error:
         raise MalformedFrame(f"not a value: {error}") from None
 
 

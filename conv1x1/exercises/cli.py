@@ -250,33 +250,14 @@ def grade(directory: str, csv_path: str | None, timeout: float, limits: Limits, 
     if csv_path and not Path(csv_path).resolve().parent.is_dir():
         raise UsageError(f"cannot write --csv {csv_path}: its folder does not exist")
     asked = only or names()
-    sources = {file: file.read_bytes() for file in files}     # what is graded: the files as they are now
-    before = _fingerprint(folder)
-    rows, notes, seconds = [], [], []
-    with reaping():
-        for file in files:
-            started = time.perf_counter()
-            report = check_source(sources[file], asked, timeout, limits)
-            seconds.append(time.perf_counter() - started)
-            cells = {name: report.cells[name].status for name in asked}
-            if report.note:
-                notes.append(f"{shown(file.stem)}: error: {report.note}")
-            after = _fingerprint(folder)
-            if after != before:
-                changed = sorted(set(before) ^ set(after) | {n for n in before if n in after and before[n] != after[n]})
-                notes.append(f"{shown(file.stem)}: changed-files: while it ran, the folder changed: "
-                             f"{', '.join(shown(n) for n in changed)} (every file was graded as it was before)")
-                cells = dict.fromkeys(asked, "changed-files")
-                before = after
-            library = [name for name in asked if cells[name] == "library"]
-            if library:
-                notes.append(f"{shown(file.stem)}: library: {', '.join(library)} use conv1x1's own code")
-            rows.append([shown(file.stem), *(cells[name] for name in asked)])
+    started = time.perf_counter()
+    rows, notes = _grade_all(folder, files, asked, timeout, limits)
     header = ["student", *asked]
     print(_table(header, rows))
     for note in notes:
         print(note)
-    print(f"The messages behind a cell: {PROG} check FILE. Graded {len(files)} files in {sum(seconds):.1f} s.")
+    print(f"The messages behind a cell: {PROG} check FILE. Graded {len(files)} files in "
+          f"{time.perf_counter() - started:.1f} s.")
     if csv_path:
         try:
             with open(csv_path, "w", newline="", encoding="utf-8") as out:
@@ -284,8 +265,33 @@ def grade(directory: str, csv_path: str | None, timeout: float, limits: Limits, 
         except OSError as error:
             raise UsageError(f"cannot write --csv {csv_path}: {error.strerror or error}") from None
         print(f"wrote {csv_path}")
-    ungraded = any(cell in ("error", "changed-files") for row in rows for cell in row[1:])
-    return 1 if ungraded else 0
+    return 1 if any(cell in ("error", "changed-files") for row in rows for cell in row[1:]) else 0
+
+
+def _grade_all(folder: Path, files: list[Path], asked: list[str], timeout: float,
+               limits: Limits) -> tuple[list, list]:
+    """(rows of the table, notes under it): one submission after another, the folder fingerprinted between."""
+    sources = {file: file.read_bytes() for file in files}     # what is graded: the files as they are now
+    before = _fingerprint(folder)
+    rows, notes = [], []
+    with reaping():
+        for file in files:
+            report = check_source(sources[file], asked, timeout, limits)
+            cells = {name: report.cells[name].status for name in asked}
+            student = shown(file.stem)
+            if report.note:
+                notes.append(f"{student}: error: {report.note}")
+            after = _fingerprint(folder)
+            if after != before:
+                changed = sorted(set(before) ^ set(after) | {n for n in before if after.get(n, before[n]) != before[n]})
+                notes.append(f"{student}: changed-files: while it ran, the folder changed: "
+                             f"{', '.join(shown(n) for n in changed)} (every file was graded as it was before)")
+                cells, before = dict.fromkeys(asked, "changed-files"), after
+            library = [name for name in asked if cells[name] == "library"]
+            if library:
+                notes.append(f"{student}: library: {', '.join(library)} use conv1x1's own code")
+            rows.append([student, *(cells[name] for name in asked)])
+    return rows, notes
 
 
 def _table(header: list, rows: list) -> str:

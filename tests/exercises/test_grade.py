@@ -13,8 +13,8 @@ import resource
 import subprocess
 import sys
 import time
-from textwrap import dedent
 from pathlib import Path
+from textwrap import dedent
 
 import pytest
 
