@@ -208,7 +208,7 @@ def failed(name, fn, *words, timeout=5):
 # ---------------------------------------------------------------- the contract
 
 
-def test_names_lists_the_seven_exercises_of_the_issue_first_in_their_order():
+def test_names_lists_the_exercises_in_teaching_order():
     assert exercises.names()[:7] == ["conv1x1_forward", "conv1x1_backward", "relu_backward", "conv_params",
                                      "conv_macs", "numerical_gradient", "global_avg_pool_backward"]
     assert set(exercises.names()) == set(CORRECT)
@@ -544,8 +544,8 @@ def test_softmax_cross_entropy_without_the_one_hot_and_summed_are_named():
 
 
 def test_softmax_cross_entropy_with_one_maximum_for_the_whole_batch_fails_on_rows_of_different_sizes():
-    """Found by a learner probe: subtracting the batch's maximum, not each row's, passed every case until a
-    case had rows of very different sizes, where exp underflows to 0 in a whole row and the loss is NaN."""
+    """Subtracting the batch's maximum, not each row's, is right on rows of similar sizes; on rows of very
+    different sizes exp underflows to 0 in a whole row and the loss is NaN."""
     def attempt(scores, y):
         p = np.exp(scores - scores.max())
         p /= p.sum(axis=1, keepdims=True)
@@ -574,8 +574,8 @@ def test_depthwise_separable_macs_mistakes_are_named(attempt, words):
 
 
 def test_depthwise_separable_macs_with_the_same_output_size_fails_without_padding():
-    """Found by a learner probe: ceil(H / S) for the output size ignores K and the padding, and passed
-    while every case padded by (K - 1) / 2."""
+    """ceil(H / S) for the output size ignores K and the padding: right whenever the padding is (K - 1) / 2,
+    wrong on a case without padding."""
     def attempt(ci, co, h, w, k, s, p):
         out_h, out_w = -(-h // s), -(-w // s)
         return out_h * out_w * ci * k * k + out_h * out_w * co * ci
