@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from . import exercise, names, show, skeleton
-from .grading import check_source
+from .grading import check_source, printable
 from .sandbox import Limits, reaping
 
 __all__ = ["main"]
@@ -193,7 +193,7 @@ def check_file(path: str, timeout: float, limits: Limits, only: list[str] | None
         raise UsageError(f"{shown(path)} has no function named after an exercise; the exercises are: "
                          f"{', '.join(names())} (start one with: {PROG} start conv1x1_forward)")
     for cell in written.values():
-        print(cell.message, end="\n\n", flush=True)
+        print(cell.message, end="\n\n", flush=True)       # its parts from the child are escaped already
     passed = sum(cell.status == "pass" for cell in written.values())
     print(f"{passed} of {len(written)} passed.", flush=True)
     return 0 if passed == len(written) else 1
@@ -255,7 +255,7 @@ def grade(directory: str, csv_path: str | None, timeout: float, limits: Limits, 
     header = ["student", *asked]
     print(_table(header, rows))
     for note in notes:
-        print(note)
+        print(printable(note, 2000))
     print(f"The messages behind a cell: {PROG} check FILE. Graded {len(files)} files in "
           f"{time.perf_counter() - started:.1f} s.")
     if csv_path:

@@ -29,10 +29,15 @@ from .run import Call, Raised, modified
 from .sandbox import ChildGone, ChildSilent, Limits, Sandbox
 from .tasks import EXERCISES, Exercise
 
-__all__ = ["Cell", "Report", "check_source", "STARTUP"]
+__all__ = ["Cell", "Report", "check_source", "printable", "STARTUP"]
 
 STARTUP = 10.0        # seconds a child gets, beyond the per-call timeout, to start Python and import the file
 ANSWER = 1.0          # seconds beyond the per-call timeout for an answer to cross the pipe
+
+
+def printable(text: Any, limit: int = 500) -> str:
+    """Text from a child, cut to ``limit`` characters, control characters escaped: it cannot forge a line."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(text)[:limit])
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ def check_source(source: bytes, names: list[str], timeout: float, limits: Limits
                     break
             if name in hello["imported"]:
                 report.cells[name] = Cell("library", f"{name}: conv1x1's own {name}, imported from "
-                                          f"{hello['imported'][name]}: write it yourself")
+                                          f"{printable(hello['imported'][name], 100)}: write it yourself")
             elif name not in hello["functions"]:
                 report.cells[name] = Cell("missing", f"{name}: no function of that name in the file")
             else:
@@ -84,7 +89,7 @@ def _start(box: Sandbox, timeout: float) -> tuple[dict, str]:
         return {}, (f"stopped after {STARTUP + timeout:g} s while importing the file (an endless loop when the "
                     "file is imported?)")
     except ChildGone as gone:
-        how = box.stop(grace=1.0)
+        how = printable(box.stop(grace=1.0))
         return {}, f"the process ended while importing the file: {gone} ({how})"
     if not (isinstance(hello, dict) and isinstance(hello.get("functions"), list)
             and isinstance(hello.get("imported"), dict) and all(isinstance(n, str) for n in hello["functions"])):
@@ -92,7 +97,7 @@ def _start(box: Sandbox, timeout: float) -> tuple[dict, str]:
         return {}, "the child's first answer could not be read"
     if hello.get("error"):
         box.stop()
-        return {}, f"could not import the file: {str(hello['error'])[:500]}"
+        return {}, f"could not import the file: {printable(hello['error'])}"
     return hello, ""
 
 
@@ -113,7 +118,7 @@ def _exercise(box: Sandbox, task: Exercise, timeout: float) -> Cell:
         outcomes.append(Call(timed_out=True))
         status = "timeout"
     except ChildGone as gone:
-        how = box.stop(grace=1.0)
+        how = printable(box.stop(grace=1.0))
         outcomes.append(Call(ended=f"{gone}: {how}"))
         status = "crash"
     result = judged(task, cases, outcomes, timeout)
@@ -134,14 +139,14 @@ def _outcome(answer: Any, case: Any, task: Exercise) -> Call:
     if error is not None:
         if not isinstance(error, dict):
             raise ChildGone("it sent an answer of the wrong form")
-        raised = Raised(str(error.get("type", "an exception"))[:100], str(error.get("message", ""))[:500])
+        raised = Raised(printable(error.get("type", "an exception"), 100), printable(error.get("message", "")))
     shares = answer.get("shares") or []
     library = answer.get("library") or []
     if not isinstance(shares, list) or not isinstance(library, list):
         raise ChildGone("it sent an answer of the wrong form")
     after = tuple(a if a is not None else Opaque("gone") for a in answer["after"])
     return Call(returned=answer.get("returned"), error=raised,
-                where=str(error.get("where", ""))[:300] if raised else "",
+                where=printable(error.get("where", ""), 300) if raised else "",
                 modified=modified(case.args, after, task.params, case.slack),
                 shares=tuple(task.params[i] for i in shares if isinstance(i, int) and 0 <= i < len(task.params)),
-                library=tuple(str(name)[:200] for name in library[:20]))
+                library=tuple(printable(name, 200) for name in library[:20]))

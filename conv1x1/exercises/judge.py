@@ -120,7 +120,7 @@ def describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _num(value) -> str:
+def _num(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, (float, np.floating)) else str(value)
 
 
@@ -130,13 +130,13 @@ def _where(name: str, index: tuple) -> str:
 
 # ---------------------------------------------------------------- comparing
 
-def _scale(target) -> float:
+def _scale(target: Any) -> float:
     finite = np.abs(np.asarray(target, dtype=np.float64))
     finite = finite[np.isfinite(finite)]
     return max(1.0, float(finite.max())) if finite.size else 1.0
 
 
-def same(got, target, tol: float) -> bool:
+def same(got: Any, target: Any, tol: float) -> bool:
     """Whether ``got`` equals ``target`` to tolerance (NaN equals NaN); never raises, whatever ``got`` is."""
     if isinstance(target, np.ndarray):
         if not isinstance(got, np.ndarray) or got.shape != target.shape or got.dtype.kind not in "biuf":
@@ -153,11 +153,11 @@ def same(got, target, tol: float) -> bool:
     return False
 
 
-def _is_number(value) -> bool:
+def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
-def compare_part(part: Part, got, expected, tol: float) -> tuple[bool, str]:
+def compare_part(part: Part, got: Any, expected: Any, tol: float) -> tuple[bool, str]:
     """(right?, what came back in words) for one part."""
     if part.kind == "array":
         return _compare_array(part, got, expected, tol)
@@ -178,7 +178,7 @@ def compare_part(part: Part, got, expected, tol: float) -> tuple[bool, str]:
     return False, f"{describe(got)}, where a float was expected"
 
 
-def _compare_array(part: Part, got, expected: np.ndarray, tol: float) -> tuple[bool, str]:
+def _compare_array(part: Part, got: Any, expected: Any, tol: float) -> tuple[bool, str]:
     shape = f"{part.shape} = {tuple(expected.shape)}" if part.shape else f"{tuple(expected.shape)}"
     if not isinstance(got, np.ndarray):
         sequence = isinstance(got, (list, tuple)) or (isinstance(got, Opaque) and got.sequence)
@@ -208,7 +208,7 @@ def _compare_array(part: Part, got, expected: np.ndarray, tol: float) -> tuple[b
     return False, text
 
 
-def expected_text(parts: tuple, expected) -> str:
+def expected_text(parts: tuple, expected: Any) -> str:
     values = (expected,) if len(parts) == 1 else expected
     texts = []
     for part, value in zip(parts, values):

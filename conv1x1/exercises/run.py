@@ -17,6 +17,7 @@ import inspect
 import linecache
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,7 +84,7 @@ def copy_args(args: tuple) -> tuple:
                  else arg for arg in args)
 
 
-def call(fn, args: tuple, names: tuple, timeout: float, slack: dict | None = None) -> Call:
+def call(fn: Callable[..., Any], args: tuple, names: tuple, timeout: float, slack: dict | None = None) -> Call:
     """Run ``fn(*copies of args)`` in a thread; wait at most ``timeout`` seconds.
 
     Parameters
@@ -101,9 +102,9 @@ def call(fn, args: tuple, names: tuple, timeout: float, slack: dict | None = Non
         nudged and put back, may differ from the original by rounding). Others must be bit-identical.
     """
     given = copy_args(args)
-    box = {}
+    box: dict = {}
 
-    def target():
+    def target() -> None:
         try:
             with np.errstate(all="ignore"):          # NaN and overflow are judged from the result
                 box["returned"] = fn(*given)
@@ -148,7 +149,7 @@ def modified(before: tuple, after: tuple, names: tuple, slack: dict) -> dict:
     return changed
 
 
-def _learner_line(fn, error: BaseException) -> str:
+def _learner_line(fn: Callable[..., Any], error: BaseException) -> str:
     """``"line N of FILE, in NAME: source"`` for the frame of the learner's code that raised."""
     frames = inspect.getinnerframes(error.__traceback__, context=0) if error.__traceback__ else []
     frames = [frame for frame in frames if os.path.abspath(frame.filename) != os.path.join(_HERE, "run.py")]
@@ -165,7 +166,7 @@ def _learner_line(fn, error: BaseException) -> str:
     return f"{text}: {source}" if source else text
 
 
-def signature_problem(fn, names: tuple) -> str:
+def signature_problem(fn: Callable[..., Any], names: tuple) -> str:
     """Why ``fn`` cannot be called with the exercise's arguments, or "" if it can (or cannot be told)."""
     try:
         signature = inspect.signature(fn)
