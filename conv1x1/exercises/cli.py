@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from . import exercise, names, show, skeleton
-from .grading import check_source, printable
+from .grading import Cell, Report, check_source, printable
 from .sandbox import Limits, reaping
 
 __all__ = ["main"]
@@ -225,6 +225,14 @@ def _submissions(folder: Path) -> list[Path]:
                   key=lambda entry: os.fsencode(entry.name))
 
 
+def _read(file: Path) -> bytes | str:
+    """The file's bytes, or why they could not be read."""
+    try:
+        return file.read_bytes()
+    except OSError as error:
+        return error.strerror or str(error)
+
+
 def _fingerprint(folder: Path) -> dict:
     """Every entry's name -> the SHA-256 of its content (files) or its kind, to tell whether anything changed."""
     prints = {}
@@ -271,12 +279,14 @@ def grade(directory: str, csv_path: str | None, timeout: float, limits: Limits, 
 def _grade_all(folder: Path, files: list[Path], asked: list[str], timeout: float,
                limits: Limits) -> tuple[list, list]:
     """(rows of the table, notes under it): one submission after another, the folder fingerprinted between."""
-    sources = {file: file.read_bytes() for file in files}     # what is graded: the files as they are now
+    sources = {file: _read(file) for file in files}     # what is graded: the files as they are now
     before = _fingerprint(folder)
     rows, notes = [], []
     with reaping():
         for file in files:
-            report = check_source(sources[file], asked, timeout, limits)
+            source = sources[file]
+            report = check_source(source, asked, timeout, limits) if isinstance(source, bytes) else Report(
+                {name: Cell("error", "") for name in asked}, f"could not read the file: {source}")
             cells = {name: report.cells[name].status for name in asked}
             student = shown(file.stem)
             if report.note:

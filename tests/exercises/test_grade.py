@@ -332,3 +332,12 @@ def test_check_file_decides_its_exit_status_itself(tmp_path):
     done = subprocess.run([sys.executable, "-m", "conv1x1", "exercises", "check", str(path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "FAILED" in done.stdout
+
+
+def test_a_folder_named_like_a_python_file_is_not_a_student(capsys, tmp_path):
+    folder = tmp_path / "submissions"
+    build(folder, {"alice.py": GOOD})
+    (folder / "bob.py").mkdir()
+    assert main(["grade", str(folder), "--only", "relu_backward"]) == 0
+    out = capsys.readouterr().out
+    assert "alice" in out and "bob" not in out
