@@ -289,7 +289,7 @@ class Sandbox:
         except subprocess.TimeoutExpired:
             code = None
         LIVE.discard(group)
-        end_strays(LIVE)
+        _end_group(group)
         self._tail.done.set()               # type: ignore[union-attr]
         self._tail.join(timeout=5)          # type: ignore[union-attr]
         for fd in (self._read, self._write, self._tail.fd):    # type: ignore[union-attr]
@@ -299,6 +299,22 @@ class Sandbox:
         status = ("killed by the grader" if code is None or code == -signal.SIGKILL
                   else f"signal {-code}" if code < 0 else f"exit status {code}")
         return status + (f"; its last output: {last!r}" if last else "")
+
+
+def _end_group(group: int, seconds: float = 2.0) -> None:
+    """Kill the group and the strays handed to this process until the group is empty (or ``seconds`` passed)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        _kill_group(group)
+        end_strays(LIVE)
+        try:
+            os.killpg(group, 0)
+        except (ProcessLookupError, PermissionError):
+            break
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    end_strays(LIVE)
 
 
 def _kill_group(group: int) -> None:
