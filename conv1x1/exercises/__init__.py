@@ -228,4 +228,7 @@ def judged(task: Exercise, cases: list, outcomes: list, timeout: float) -> Resul
     reports = [judge_case(task, case, number, task.answer(*copy_args(case.args)), outcome, timeout)
                for number, (case, outcome) in enumerate(zip(cases, outcomes), 1)]
     passed, message = verdict(task, reports, len(cases))
+    library = sorted({name for outcome in outcomes for name in outcome.library})
+    if passed and library:
+        message += "\nNote: it calls conv1x1's own code: " + ", ".join(library)
     return Result(task.name, passed, message)

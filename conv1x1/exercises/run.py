@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import linecache
 import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .child import Function, build_function, plain
+from .child import Function, build_function, library_calls, plain
 
 __all__ = ["Call", "Raised", "call", "copy_args", "modified", "signature_problem"]
 
@@ -62,7 +63,7 @@ class Call:
     ended : str
         How the process running the call ended during it ("exit status 0"), or "" (a child process only).
     library : tuple of str
-        The conv1x1 functions the call used (a child process only).
+        The conv1x1 functions the call entered (outside conv1x1.exercises).
     in_process : bool
         True for a call in this process's thread (a timed-out call goes on running).
     """
@@ -104,12 +105,17 @@ def call(fn: Callable[..., Any], args: tuple, names: tuple, timeout: float, slac
     given = copy_args(args)
     box: dict = {}
 
+    profile, library = library_calls()
+
     def target() -> None:
+        sys.setprofile(profile)                      # this thread only: which conv1x1 functions the call enters
         try:
             with np.errstate(all="ignore"):          # NaN and overflow are judged from the result
                 box["returned"] = fn(*given)
         except BaseException as error:              # noqa: BLE001 - SystemExit and all: report, never die
             box["error"] = error
+        finally:
+            sys.setprofile(None)
 
     thread = threading.Thread(target=target, name=f"exercise attempt {getattr(fn, '__name__', fn)!r}",
                               daemon=True)
@@ -124,7 +130,8 @@ def call(fn: Callable[..., Any], args: tuple, names: tuple, timeout: float, slac
         isinstance(part, np.ndarray) and np.shares_memory(part, arg) for part in parts[:16]))
     raised = Raised(type(error).__name__, _first_line(error)) if error is not None else None
     return Call(returned=plain(returned), error=raised, where=_learner_line(fn, error) if error else "",
-                modified=modified(args, given, names, slack or {}), shares=shares, in_process=True)
+                modified=modified(args, given, names, slack or {}), shares=shares, library=tuple(sorted(library)),
+                in_process=True)
 
 
 def _first_line(error: BaseException) -> str:

@@ -819,3 +819,10 @@ class Liar(np.ndarray):
 def test_an_ndarray_subclass_is_refused_whatever_it_says(name):
     fn = CORRECT[name][0]
     failed(name, lambda *args: np.zeros_like(fn(*args)).view(Liar), "ndarray subclass (Liar)", "np.asarray")
+
+
+def test_an_attempt_that_calls_the_librarys_answer_passes_with_a_note():
+    result = exercises.check("relu_backward", lambda dout, x: C.relu_backward(dout, x))
+    assert result.passed and result.message.endswith(
+        "Note: it calls conv1x1's own code: relu_backward (conv1x1/functional/activations.py)")
+    assert "Note" not in exercises.check("relu_backward", relu_mask).message
