@@ -1,10 +1,12 @@
 """Judge what a learner's function did on one case, and write the message that says so.
 
 For each case the judge compares what came back with the library's answer, part by part (``out``, or
-``dx``, ``dw`` and ``db``), and asks every known mistake of the exercise what *it* would have returned
-on the same case: a mistake is named only when the attempt matches it and it differs from the right
-answer there. The message says what was tried, what came back, what was expected, and, for a named
-mistake, what it is and how to fix it.
+``dx``, ``dw`` and ``db``). When some case failed, it asks every known mistake of the exercise what *it*
+would have returned on each case: a mistake shows on a case where that differs from the right answer,
+and it is named only when the attempt matches it on every case where it shows (a match on one case by
+coincidence names nothing). The message says what was tried, what came back, what was expected, and,
+for a named mistake, what it is and how to fix it. What came back is plain data (see
+:func:`.child.plain`), and the NumPy functions used to compare were bound when this module was imported.
 """
 
 from __future__ import annotations

@@ -1,11 +1,14 @@
 """The exercises: each one's task, cases, answer (the library's own functions) and known mistakes.
 
 An exercise's known mistakes are small functions that return what the mistaken code would return on a
-case; the judge names a mistake when the learner's result equals it. The cases are chosen so that every
-mistake shows: a square case (C_in = C_out = H = W) lets a transposed weight or a bias broadcast along
-W run instead of raising; batches of two or more images tell a sum over the batch from one image or a
-mean; inputs with exact zeros catch ReLU's gradient at x == 0; strides that do not divide the input
-tell floor from ceiling.
+case; the judge names a mistake when the learner's results equal it on every case where it shows. The
+cases are chosen so that every mistake shows: a square case (C_in = C_out = H = W) lets a transposed
+weight or a bias broadcast along W run instead of raising; batches of two or more images tell a sum over
+the batch from one image or a mean; inputs with exact zeros catch ReLU's gradient at x == 0; strides
+that do not divide the input tell floor from ceiling; a float32 case in the shapes of a float64 one
+catches a cache kept by shape; numerical_gradient's last ``f`` writes every output into one buffer.
+A case's function argument is a :class:`.child.Function`, a name the child process can build it from.
+This module is the grader's: ``exercises.exercise(name)`` hands out the task, never the answer.
 """
 
 from __future__ import annotations
