@@ -83,15 +83,15 @@ def _limit(limits: Limits, processes_now: int):
     """The function run in the child between fork and exec: limits, then a session of its own."""
     import resource
 
-    def apply() -> None:
-        for which, soft in ((resource.RLIMIT_CPU, limits.cpu_seconds),
-                            (resource.RLIMIT_AS, limits.memory_mb * 2 ** 20),
-                            (resource.RLIMIT_FSIZE, limits.file_size_mb * 2 ** 20),
-                            (resource.RLIMIT_NPROC, processes_now + limits.processes),
-                            (resource.RLIMIT_CORE, 0)):
+    def apply() -> None:   # soft and hard alike, so that the submission cannot raise them again
+        for which, wanted in ((resource.RLIMIT_CPU, limits.cpu_seconds),
+                              (resource.RLIMIT_AS, limits.memory_mb * 2 ** 20),
+                              (resource.RLIMIT_FSIZE, limits.file_size_mb * 2 ** 20),
+                              (resource.RLIMIT_NPROC, processes_now + limits.processes),
+                              (resource.RLIMIT_CORE, 0)):
             _, hard = resource.getrlimit(which)
-            value = soft if hard == resource.RLIM_INFINITY else min(soft, hard)
-            resource.setrlimit(which, (value, hard))
+            value = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+            resource.setrlimit(which, (value, value))
     return apply
 
 

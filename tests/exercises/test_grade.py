@@ -316,7 +316,8 @@ def test_only_grades_the_named_exercises_and_an_unknown_name_is_a_usage_error(ca
 
 def test_the_resource_limits_stop_a_submission_and_are_adjustable(capsys, tmp_path):
     folder = tmp_path / "submissions"
-    build(folder, {"hog.py": "import numpy as np\nhog = np.ones(2 ** 28)\n" + RELU,
+    build(folder, {"hog.py": "import resource\nimport numpy as np\nlimit = resource.getrlimit(resource.RLIMIT_AS)[1]\n"
+                             "resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\nhog = np.ones(2 ** 28)\n" + RELU,
                    "writer.py": f"open({str(tmp_path / 'big')!r}, 'wb').write(bytes(2 ** 21))\n" + RELU})
     assert main(["grade", str(folder), "--memory", "512", "--file-size", "1", "--only", "relu_backward"]) == 1
     out = capsys.readouterr().out
