@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["Opaque", "Function", "plain", "encode", "decode", "write_frame", "read_frame", "build_function",
-           "library_calls", "MalformedFrame", "MAX_FRAME", "MAX_ARRAY"]
+           "library_calls", "shared", "MalformedFrame", "MAX_FRAME", "MAX_ARRAY"]
 
 MAX_FRAME = 64 * 2 ** 20        # bytes: a larger frame is refused
 MAX_ARRAY = 16 * 2 ** 20        # bytes: a larger returned array is described, not sent
@@ -307,6 +307,13 @@ def library_calls() -> tuple[Callable[..., Any], set[str]]:
     return profile, seen
 
 
+def shared(parts: Any, given: tuple) -> list[int]:
+    """The positions of the arguments whose memory some base-class array among ``parts`` overlaps."""
+    arrays = [p for p in parts[:MAX_ITEMS] if type(p) is np.ndarray]
+    return [i for i, arg in enumerate(given)
+            if type(arg) is np.ndarray and any(np.may_share_memory(p, arg) for p in arrays)]
+
+
 def _where(error: BaseException, source: str) -> str:
     """The line of the submission the exception came from: "line 7, in conv1x1_forward: out = out + b"."""
     import traceback
@@ -334,8 +341,7 @@ def _run_case(fn: Callable[..., Any], args: tuple, source: str) -> dict:
         sys.setprofile(None)
         answer["returned"] = plain(returned)
         parts = returned if type(returned) in (tuple, list) else (returned,)
-        answer["shares"] = [i for i, arg in enumerate(given) if isinstance(arg, np.ndarray) and any(
-            isinstance(p, np.ndarray) and np.shares_memory(p, arg) for p in parts[:MAX_ITEMS])]
+        answer["shares"] = shared(parts, given)
     answer["after"] = [plain(a) if isinstance(a, np.ndarray) else None for a in given]
     answer["library"] = sorted(seen)
     return answer

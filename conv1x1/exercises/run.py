@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .child import Function, build_function, library_calls, plain
+from .child import Function, build_function, library_calls, plain, shared
 
 __all__ = ["Call", "Raised", "call", "copy_args", "modified", "signature_problem"]
 
@@ -126,8 +126,7 @@ def call(fn: Callable[..., Any], args: tuple, names: tuple, timeout: float, slac
     error = box.pop("error", None)
     returned = box.pop("returned", None)
     parts = returned if type(returned) in (tuple, list) else (returned,)
-    shares = tuple(name for name, arg in zip(names, given) if isinstance(arg, np.ndarray) and any(
-        isinstance(part, np.ndarray) and np.shares_memory(part, arg) for part in parts[:16]))
+    shares = tuple(names[i] for i in shared(parts, given))
     raised = Raised(type(error).__name__, _first_line(error)) if error is not None else None
     return Call(returned=plain(returned), error=raised, where=_learner_line(fn, error) if error else "",
                 modified=modified(args, given, names, slack or {}), shares=shares, library=tuple(sorted(library)),
@@ -135,7 +134,10 @@ def call(fn: Callable[..., Any], args: tuple, names: tuple, timeout: float, slac
 
 
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
+    try:
+        text = str(error).strip()
+    except Exception:  # noqa: BLE001 - an exception whose message cannot be made: say so
+        return "(its message could not be shown)"
     return text.splitlines()[0] if text else ""
 
 

@@ -826,3 +826,13 @@ def test_an_attempt_that_calls_the_librarys_answer_passes_with_a_note():
     assert result.passed and result.message.endswith(
         "Note: it calls conv1x1's own code: relu_backward (conv1x1/functional/activations.py)")
     assert "Note" not in exercises.check("relu_backward", relu_mask).message
+
+
+def test_an_exception_whose_message_cannot_be_made_is_reported():
+    class Odd(Exception):
+        def __str__(self):
+            raise RuntimeError("no message")
+
+    def attempt(dout, x):
+        raise Odd()
+    failed("relu_backward", attempt, "raised Odd", "could not be shown")
