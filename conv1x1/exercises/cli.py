@@ -299,7 +299,7 @@ def _grade_all(folder: Path, files: list[Path], asked: list[str], timeout: float
                 cells, before = dict.fromkeys(asked, "changed-files"), after
             library = [name for name in asked if cells[name] == "library"]
             if library:
-                notes.append(f"{student}: library: {', '.join(library)} use conv1x1's own code")
+                notes.append(f"{student}: library: conv1x1's own code answers {', '.join(library)}")
             rows.append([student, *(cells[name] for name in asked)])
     return rows, notes
 

@@ -258,7 +258,7 @@ def test_junk_on_the_answer_pipe_is_an_error_for_that_file_only(graded):
 def test_a_function_that_calls_the_librarys_answer_is_flagged(graded):
     done, rows, _ = graded
     assert rows["library"]["conv1x1_forward"] == "library"
-    assert "library: conv1x1_forward use conv1x1's own code" in done.stdout.decode()
+    assert "library: library: conv1x1's own code answers conv1x1_forward" in done.stdout.decode()
 
 
 def test_a_syntax_error_is_an_error_row(graded):
