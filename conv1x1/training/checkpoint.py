@@ -137,6 +137,7 @@ def _removed_on_sigterm(temporary: str) -> Iterator[None]:
 
 _SCALARS = {"format_version": "iu", "with_optimizer": "b"}
 _MAX_ENTRIES = 100_000
+_MAX_HEADER = 65_536       # bytes: a .npy header is a short dict of text
 
 Expect = Callable[[str, tuple, np.dtype, dict], None]
 
@@ -190,12 +191,13 @@ def _entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, expect: Expect, so_f
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise _Damaged(f"compression method {info.compress_type} (a checkpoint is stored or deflated)")
     with archive.open(info) as stream:
-        counted = _Counting(stream)
+        counted = _Counting(stream, limit=_MAX_HEADER)
         version = npy.read_magic(counted)
         if version not in ((1, 0), (2, 0)):
             raise _Damaged(f".npy format version {version}")
         reader = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
-        shape, fortran, dtype = reader(counted, max_header_size=10_000)
+        shape, fortran, dtype = reader(counted)
+        counted.limit = None
         if dtype.hasobject:
             raise _Damaged("an array of Python objects (pickled), which a checkpoint never holds")
         expect(info.filename.removesuffix(".npy"), tuple(shape), dtype, so_far)
@@ -210,12 +212,14 @@ def _entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, expect: Expect, so_f
 
 
 class _Counting:
-    """A stream that counts the bytes read through it (the length of a .npy header)."""
+    """A stream that counts the bytes read through it (the length of a .npy header), at most ``limit``."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.stream, self.count = stream, 0
+    def __init__(self, stream: IO[bytes], limit: int | None) -> None:
+        self.stream, self.count, self.limit = stream, 0, limit
 
     def read(self, size: int = -1) -> bytes:
+        if self.limit is not None and (size < 0 or self.count + size > self.limit):
+            raise _Damaged(f"a .npy header longer than {self.limit} bytes")
         data = self.stream.read(size)
         self.count += len(data)
         return data

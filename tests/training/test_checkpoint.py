@@ -405,3 +405,12 @@ def test_save_interrupted_by_sigterm_leaves_the_old_file_and_no_temporary_one(tm
     restored = C.Conv1x1(3, 2, rng=5)
     load(restored, path)
     assert_same(restored, snapshot(C.Conv1x1(3, 2, rng=0)))
+
+
+def test_load_refuses_a_npy_header_that_claims_gigabytes(tmp_path):
+    """A version 2.0 header's length is 4 bytes: up to 4 GiB of 'header' to read before any shape is known."""
+    model, arrays = _model_entries()
+    arrays["params/w"] = b"\x93NUMPY\x02\x00" + (2 ** 32 - 1).to_bytes(4, "little") + b"{" * 1000
+    _entries(tmp_path / "m.npz", arrays)
+    with pytest.raises(ValueError, match=r"'params/w\.npy'.*header longer than"):
+        load(model, tmp_path / "m.npz")
