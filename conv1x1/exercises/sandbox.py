@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -50,7 +50,8 @@ class Limits:
         Largest file a child may write (RLIMIT_FSIZE), in MiB.
     processes : int
         How many more processes the user may start while a child runs (RLIMIT_NPROC is counted over
-        all the user's processes, so the limit is today's count plus this; root is not limited).
+        all the user's processes, so the limit is today's count, read from /proc, plus this; where
+        there is no /proc it is not set, and root is not limited).
     """
 
     cpu_seconds: int = 60
@@ -67,10 +68,13 @@ class ChildSilent(Exception):
     """The child did not answer before the deadline."""
 
 
-def _user_processes() -> int:
+def _user_processes() -> int | None:
+    """How many processes this user runs now (read from /proc), or None where that cannot be told."""
+    if not os.path.isdir("/proc"):
+        return None
     uid = os.getuid()
     count = 0
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+    for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 count += os.stat(f"/proc/{entry}").st_uid == uid
@@ -79,16 +83,17 @@ def _user_processes() -> int:
     return count
 
 
-def _limit(limits: Limits, processes_now: int):
-    """The function run in the child between fork and exec: limits, then a session of its own."""
+def _limit(limits: Limits, processes_now: int | None) -> Callable[[], None]:
+    """The function run in the child between fork and exec: the resource limits (the number of processes only
+    where today's count is known)."""
     import resource
+    wanted_limits = [(resource.RLIMIT_CPU, limits.cpu_seconds), (resource.RLIMIT_AS, limits.memory_mb * 2 ** 20),
+                     (resource.RLIMIT_FSIZE, limits.file_size_mb * 2 ** 20), (resource.RLIMIT_CORE, 0)]
+    if processes_now is not None:
+        wanted_limits.append((resource.RLIMIT_NPROC, processes_now + limits.processes))
 
     def apply() -> None:   # soft and hard alike, so that the submission cannot raise them again
-        for which, wanted in ((resource.RLIMIT_CPU, limits.cpu_seconds),
-                              (resource.RLIMIT_AS, limits.memory_mb * 2 ** 20),
-                              (resource.RLIMIT_FSIZE, limits.file_size_mb * 2 ** 20),
-                              (resource.RLIMIT_NPROC, processes_now + limits.processes),
-                              (resource.RLIMIT_CORE, 0)):
+        for which, wanted in wanted_limits:
             _, hard = resource.getrlimit(which)
             value = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
             resource.setrlimit(which, (value, value))
