@@ -461,7 +461,7 @@ def _one_sided(f, x, dout, h, side):
     return grad
 
 
-def _kept_output(f, x, dout, h):
+def _kept_output(f: Callable, x: np.ndarray, dout: np.ndarray, h: float) -> np.ndarray:
     """The central difference, keeping f(x + h) while f(x - h) is computed (wrong if f reuses its buffer)."""
     x, grad = x.copy(), np.zeros_like(x)
     for index in np.ndindex(x.shape):
