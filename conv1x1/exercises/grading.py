@@ -135,18 +135,18 @@ def _outcome(answer: Any, case: Any, task: Exercise) -> Call:
             or len(answer["after"]) != len(case.args):
         raise ChildGone("it sent an answer of the wrong form")
     error = answer.get("error")
-    raised = None
+    raised, where = None, ""
     if error is not None:
         if not isinstance(error, dict):
             raise ChildGone("it sent an answer of the wrong form")
         raised = Raised(printable(error.get("type", "an exception"), 100), printable(error.get("message", "")))
+        where = printable(error.get("where", ""), 300)
     shares = answer.get("shares") or []
     library = answer.get("library") or []
     if not isinstance(shares, list) or not isinstance(library, list):
         raise ChildGone("it sent an answer of the wrong form")
     after = tuple(a if a is not None else Opaque("gone") for a in answer["after"])
-    return Call(returned=answer.get("returned"), error=raised,
-                where=printable(error.get("where", ""), 300) if raised else "",
+    return Call(returned=answer.get("returned"), error=raised, where=where,
                 modified=modified(case.args, after, task.params, case.slack),
                 shares=tuple(task.params[i] for i in shares if isinstance(i, int) and 0 <= i < len(task.params)),
                 library=tuple(printable(name, 200) for name in library[:20]))

@@ -368,7 +368,7 @@ def verdict(exercise: Any, reports: list, total: int) -> tuple[bool, str]:
         lines.append(f"  mistake:  {mistake.says}")
         lines.append(f"  fix:      {mistake.fix}")
     lines += [f"  {note}" for note in shown.notes]
-    others = {}
+    others: dict[str, list[int]] = {}
     for report in failed:
         if report is not shown:
             others.setdefault(report.short, []).append(report.number)

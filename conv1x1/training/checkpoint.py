@@ -90,7 +90,8 @@ def save(model, path, optimizer=None) -> None:
     True
     """
     path = os.fspath(path)
-    arrays = {"format_version": np.array(FORMAT_VERSION), "with_optimizer": np.array(optimizer is not None)}
+    arrays: dict[str, Any] = {"format_version": np.array(FORMAT_VERSION),
+                              "with_optimizer": np.array(optimizer is not None)}
     arrays.update({key: np.asarray(value) for key, value in _state(model, optimizer).items()})
     directory = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
