@@ -262,6 +262,32 @@ TO_TORCH = {Conv1x1: _conv_to_torch, Conv2d: _conv_to_torch, BatchNorm2d: _batch
 # -------------------------------------------------------------------------------------------- from PyTorch
 
 
+def _refuse_a_changed_forward(module) -> None:
+    """ValueError if anything makes the module compute other than its layers: forward hooks or pre-hooks (its
+    own, a submodule's or PyTorch's global ones), an instance-level ``forward``, or the parameters that the old
+    ``weight_norm``, ``spectral_norm`` and ``prune`` utilities leave (``weight_orig``, ``weight_g``, ``weight_v``)."""
+    from torch.nn.modules import module as torch_module
+    hint = "; remove it, or convert the module it wraps"
+    for kind in ("_global_forward_hooks", "_global_forward_pre_hooks"):
+        if getattr(torch_module, kind, None):
+            raise ValueError(f"a global forward {'pre-' if 'pre' in kind else ''}hook is registered (torch.nn.modules."
+                             f"module.{kind}): it changes what every module computes, which from_torch cannot copy"
+                             + hint)
+    for path, sub in module.named_modules():
+        where = path or type(module).__name__
+        altered = [name for name, _ in sub.named_parameters(recurse=False) if name.endswith(("_orig", "_g", "_v"))]
+        if altered:
+            raise ValueError(f"{where} has the parameter {altered[0]!r} of weight_norm, spectral_norm or prune: its "
+                             "weight is computed from it at every call, which from_torch cannot copy; call "
+                             "torch.nn.utils.remove_weight_norm / remove_spectral_norm / prune.remove first")
+        if sub._forward_hooks or sub._forward_pre_hooks:
+            raise ValueError(f"{where} has a forward hook or pre-hook: it changes what the module computes, which "
+                             "from_torch cannot copy" + hint)
+        if "forward" in vars(sub):
+            raise ValueError(f"{where} has a forward of its own, set on the instance: from_torch copies the "
+                             f"layers of {type(sub).__name__}, not that function" + hint)
+
+
 def from_torch(module):
     """The library's model for a PyTorch module, with copies of its weights and buffers.
 
@@ -296,7 +322,11 @@ def from_torch(module):
         If a supported module has a setting the library lacks (dilation, a non-square
         kernel, an even kernel with ``padding="same"``, ``AvgPool2d(ceil_mode=True)``,
         batch norm without affine weights or running statistics, a ``Linear`` without a
-        ``Flatten`` before it, ...), naming its path and the setting.
+        ``Flatten`` before it, ...), naming its path and the setting; or if something makes a
+        module compute other than its layers: a forward hook or pre-hook (the module's, a
+        submodule's or a global one), a ``forward`` set on an instance, or the ``weight_orig``,
+        ``weight_g`` / ``weight_v`` parameters of the old ``weight_norm``, ``spectral_norm`` and
+        ``prune`` utilities.
 
     Warns
     -----
@@ -321,6 +351,7 @@ def from_torch(module):
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}. To convert a conv1x1 "
                         "model to PyTorch, call conv1x1.to_torch(model).")
+    _refuse_a_changed_forward(module)
     return _from_torch(module, "")
 
 

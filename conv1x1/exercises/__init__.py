@@ -6,53 +6,105 @@
 >>> def my_relu_backward(dout, x):
 ...     return dout * (x > 0)
 >>> print(exercises.check("relu_backward", my_relu_backward))  # doctest: +ELLIPSIS
-relu_backward: passed all 3 cases (...).
+relu_backward: passed all 4 cases (...).
 >>> result = exercises.check("relu_backward", lambda dout, x: dout * (x >= 0))
 >>> result.passed
 False
 >>> print(result)  # doctest: +ELLIPSIS
-relu_backward: FAILED (0 of 3 cases right).
-Case 1 of 3 (a batch of images with some exact zeros):
+relu_backward: FAILED (0 of 4 cases right).
+Case 1 of 4 (a batch of images with some exact zeros):
   tried:    relu_backward(dout, x) with dout (2, 3, 4, 5) float64, x (2, 3, 4, 5) float64
   got:      an array (2, 3, 4, 5) float64, wrong at 26 of 120 entries; the largest error is at dx[1, 1, 2, 2]: ...
   expected: an array the shape of x = (2, 3, 4, 5) float64
   mistake:  at x == 0 your gradient lets dout through (a gradient of 1 there); the convention is 0 at x == 0.
   fix:      use x > 0, not x >= 0.
-Other cases: wrong result on cases 2 and 3.
+Other cases: wrong result on cases 2, 3 and 4.
 
-``check`` runs the function on several cases against the library's own implementation, each call in a
-thread that it waits on for at most ``timeout`` seconds (a function that never returns is left running
-in the background until Python exits: a thread cannot be stopped from outside). The command line
-(``python -m conv1x1 exercises``) writes skeleton files, checks a file, and grades a folder of
-submissions, each in its own process.
+``check`` runs the function on several cases, each call in a thread that it waits on for at most
+``timeout`` seconds (a function that never returns is left running in the background until Python
+exits: a thread cannot be stopped from outside), and only then computes the library's answers and
+compares. It runs your function in your own process, which is what lets it check lambdas and closures:
+it is a tool for learning, and code that sets out to fool it can. The command line (``python -m conv1x1
+exercises``) writes skeleton files, checks a file, and grades a folder of submissions, each in child
+processes of its own whose verdict the submission cannot reach (see the Practise chapter's threat model).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .judge import judge as judge_case
 from .judge import verdict
 from .run import call, copy_args, signature_problem
 from .tasks import EXERCISES, Exercise
 
-__all__ = ["names", "show", "check", "skeleton", "exercise", "Result"]
+__all__ = ["names", "show", "check", "skeleton", "exercise", "Result", "Task"]
 
 
-@dataclass(frozen=True)
-class Result:
-    """The outcome of ``check``: ``passed`` and the ``message`` that explains it (also ``str(result)``)."""
+class _Sealed(type):
+    """A class whose attributes cannot be replaced (``Result.passed = property(...)`` raises)."""
 
+    def __setattr__(cls, name: str, value: Any) -> None:
+        raise AttributeError(f"{cls.__name__} is read-only: {name} cannot be replaced")
+
+    def __delattr__(cls, name: str) -> None:
+        raise AttributeError(f"{cls.__name__} is read-only: {name} cannot be deleted")
+
+
+class Result(metaclass=_Sealed):
+    """The outcome of ``check``: ``passed`` and the ``message`` that explains it (also ``str(result)``).
+
+    Read-only, and so is the class: neither a result nor the class's attributes can be replaced.
+    """
+
+    __slots__ = ("name", "passed", "message")
     name: str
     passed: bool
     message: str
 
+    def __init__(self, name: str, passed: bool, message: str) -> None:
+        for field, value in (("name", name), ("passed", bool(passed)), ("message", message)):
+            object.__setattr__(self, field, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a Result is read-only")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("a Result is read-only")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Result) and (self.name, self.passed, self.message) == (
+            other.name, other.passed, other.message)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.passed, self.message))
+
+    def __repr__(self) -> str:
+        return f"Result(name={self.name!r}, passed={self.passed!r}, message={self.message!r})"
+
     def __str__(self) -> str:
         return self.message
 
-    def _repr_pretty_(self, printer, cycle) -> None:   # IPython and Jupyter show the message
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:   # IPython and Jupyter show the message
         printer.text(self.message)
+
+
+@dataclass(frozen=True)
+class Task:
+    """What an exercise asks for: its name, parameters, summary, task text and hints (never the answer)."""
+
+    name: str
+    params: tuple
+    summary: str
+    task: str
+    hints: tuple
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({', '.join(self.params)})"
 
 
 def names() -> list:
@@ -60,13 +112,25 @@ def names() -> list:
     return list(EXERCISES)
 
 
-def exercise(name) -> Exercise:
-    """The :class:`~conv1x1.exercises.tasks.Exercise` called ``name``; a ValueError listing the names otherwise."""
+def _exercise(name: Any) -> Exercise:
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, one of: {', '.join(EXERCISES)}; got {type(name).__name__}")
     if name not in EXERCISES:
         raise ValueError(f"unknown exercise {name!r}; the exercises are: {', '.join(EXERCISES)}")
     return EXERCISES[name]
+
+
+def exercise(name: str) -> Task:
+    """The :class:`Task` called ``name``; a ValueError listing the names otherwise.
+
+    Examples
+    --------
+    >>> from conv1x1 import exercises
+    >>> exercises.exercise("relu_backward").params
+    ('dout', 'x')
+    """
+    task = _exercise(name)
+    return Task(task.name, task.params, task.summary, task.task, task.hints)
 
 
 def show(name: str) -> str:
@@ -81,7 +145,7 @@ def show(name: str) -> str:
         def conv_params(in_channels, out_channels, kernel_size, bias):
     ...
     """
-    task = exercise(name)
+    task = _exercise(name)
     number = names().index(name) + 1
     hints = "\n".join(f"  - {hint}" for hint in task.hints)
     return (f"Exercise {number} of {len(EXERCISES)}: {name}\n\n    def {task.signature}:\n\n{task.task}\n\n"
@@ -93,7 +157,7 @@ def show(name: str) -> str:
 
 def skeleton(name: str) -> str:
     """The text of a file to start from: the signature, the task as docstring, ``raise NotImplementedError``."""
-    task = exercise(name)
+    task = _exercise(name)
     doc = "\n".join(("    " + line).rstrip() for line in task.task.splitlines())
     return (f'"""Exercise {names().index(name) + 1} of {len(EXERCISES)}: {name}, {task.summary}.\n\n'
             f"Check it with:  python -m conv1x1 exercises check {name}.py\n"
@@ -103,7 +167,7 @@ def skeleton(name: str) -> str:
             f"    raise NotImplementedError(\"write {name} here\")\n")
 
 
-def check(name: str, fn, timeout: float = 10) -> Result:
+def check(name: str, fn: Callable[..., Any], timeout: float = 10) -> Result:
     """Run ``fn`` on the exercise's cases, compare with the library, and say what is wrong, if anything.
 
     Parameters
@@ -115,6 +179,9 @@ def check(name: str, fn, timeout: float = 10) -> Result:
     timeout : float, default 10
         Seconds to wait for each call; a call still running after that fails the check with
         "did not return within N s" and the remaining cases are not run.
+
+    Every call runs first; the library's answers are computed after the last one returned. A result
+    must be plain data: an ``np.ndarray`` (a subclass is refused), a number, or a tuple of them.
 
     Returns
     -------
@@ -138,7 +205,7 @@ def check(name: str, fn, timeout: float = 10) -> Result:
     >>> exercises.check("conv1x1_forward", conv1x1_forward).passed
     True
     """
-    task = exercise(name)
+    task = _exercise(name)
     if not callable(fn):
         raise TypeError(f"fn must be your function (a callable), e.g. check({name!r}, my_{name}); "
                         f"got {type(fn).__name__}")
@@ -148,12 +215,20 @@ def check(name: str, fn, timeout: float = 10) -> Result:
     if problem:
         return Result(name, False, f"{name}: FAILED before any case ran: {problem}. Write it as: def {task.signature}:")
     cases = task.cases()
-    reports = []
-    for number, case in enumerate(cases, 1):
-        expected = task.answer(*copy_args(case.args))
-        outcome = call(fn, case.args, task.params, timeout, case.slack)
-        reports.append(judge_case(task, case, number, expected, outcome, timeout))
-        if outcome.timed_out:
+    outcomes = []
+    for case in cases:
+        outcomes.append(call(fn, case.args, task.params, timeout, case.slack))
+        if outcomes[-1].timed_out:
             break
+    return judged(task, cases, outcomes, timeout)
+
+
+def judged(task: Exercise, cases: list, outcomes: list, timeout: float) -> Result:
+    """The Result for the outcomes of the first cases; the expected values are computed here, after the calls."""
+    reports = [judge_case(task, case, number, task.answer(*copy_args(case.args)), outcome, timeout)
+               for number, (case, outcome) in enumerate(zip(cases, outcomes), 1)]
     passed, message = verdict(task, reports, len(cases))
-    return Result(name, passed, message)
+    library = sorted({name for outcome in outcomes for name in outcome.library})
+    if passed and library:
+        message += "\nNote: it calls conv1x1's own code: " + ", ".join(library)
+    return Result(task.name, passed, message)

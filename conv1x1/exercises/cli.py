@@ -4,43 +4,54 @@
     python -m conv1x1 exercises show conv1x1_forward     # the task
     python -m conv1x1 exercises start conv1x1_forward    # writes conv1x1_forward.py (never overwrites)
     python -m conv1x1 exercises check conv1x1_forward.py # exit 0 if all pass, 1 if not, 2 for a usage error
-    python -m conv1x1 exercises grade submissions/ --csv grades.csv --timeout 5
+    python -m conv1x1 exercises grade submissions/ --csv grades.csv --timeout 5 --only conv1x1_forward
 
-``check FILE`` imports FILE and checks every function in it named after an exercise. ``grade DIR`` checks
-every ``.py`` file in DIR as one student's submission, each in a process of its own (``python -m
-conv1x1.exercises check FILE --json REPORT``), so that a crash, an endless loop or a syntax error stops
-only that student; it writes one row per file and one column per exercise: ``pass`` (checked, right),
-``fail`` (checked, wrong: wrong values, an exception, no return within the timeout), ``missing`` (no
-function of that name in the file) or ``error`` (the file could not be checked: it does not import, or
-the whole process crashed or ran out of time).
+``check FILE`` and ``grade DIR`` run the learner's code in child processes only (:mod:`.grading`,
+:mod:`.sandbox`): a private copy of the file, Python's isolated mode, resource limits, and only plain
+data heard back; the verdict is decided here. ``grade`` checks every ``.py`` file of DIR (not dotfiles)
+as one student's submission and writes one row per file, one column per exercise, each cell one of
+``pass``, ``fail``, ``timeout``, ``crash``, ``missing``, ``library``, ``error`` or ``changed-files``
+(see :mod:`.grading` and the Practise chapter).
 """
 
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import csv
-import importlib.util
-import json
+import hashlib
 import math
 import os
-import subprocess
 import sys
-import tempfile
-import traceback
+import time
 from pathlib import Path
 
-from . import check, exercise, names, show, skeleton
+from . import exercise, names, show, skeleton
+from .grading import Cell, Report, check_source, printable
+from .sandbox import Limits, reaping
 
 __all__ = ["main"]
 
 PROG = "python -m conv1x1 exercises"
-STARTUP_SLACK = 10.0   # seconds a grading process gets beyond --timeout per exercise: Python, NumPy, the file
-STATUSES = ("pass", "fail", "missing", "error")
+STATUSES = ("pass", "fail", "timeout", "crash", "missing", "library", "error", "changed-files")
 
 
 class UsageError(Exception):
     """A missing file, a file that does not import, no exercise in it: exit status 2."""
+
+
+def _limit_options(parser: argparse.ArgumentParser) -> None:
+    default = Limits()
+    parser.add_argument("--timeout", type=_seconds, default=10.0, metavar="S",
+                        help="seconds to wait for each call (default 10)")
+    parser.add_argument("--only", type=_names, metavar="NAME,...", help="check only these exercises")
+    parser.add_argument("--cpu", type=_count, default=default.cpu_seconds, metavar="S",
+                        help=f"CPU seconds of each child process (default {default.cpu_seconds})")
+    parser.add_argument("--memory", type=_count, default=default.memory_mb, metavar="MB",
+                        help=f"address space of each child process, in MiB (default {default.memory_mb})")
+    parser.add_argument("--file-size", type=_count, default=default.file_size_mb, metavar="MB",
+                        help=f"largest file a child may write, in MiB (default {default.file_size_mb})")
+    parser.add_argument("--processes", type=_count, default=default.processes, metavar="N",
+                        help=f"processes a child may start (default {default.processes}; root is not limited)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,22 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
                                      "function, and the checker says whether it is right and, if not, what is wrong.")
     commands = parser.add_subparsers(dest="command", metavar="{list,show,start,check,grade}")
     commands.add_parser("list", help="the exercises in teaching order (the default)")
-    shown = commands.add_parser("show", help="the task: signature, shapes, hints")
-    shown.add_argument("name")
+    shown_task = commands.add_parser("show", help="the task: signature, shapes, hints")
+    shown_task.add_argument("name")
     start = commands.add_parser("start", help="write a skeleton file NAME.py (never overwriting one)")
     start.add_argument("name")
     start.add_argument("--dir", default=".", help="where to write it (default: here)")
     checked = commands.add_parser("check", help="check every function in FILE named after an exercise")
     checked.add_argument("file")
-    checked.add_argument("--timeout", type=_seconds, default=10.0, metavar="S",
-                         help="seconds to wait for each call (default 10)")
-    checked.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH (grade uses this)")
-    grade = commands.add_parser("grade", help="check every .py file in DIR, one process each, and tabulate")
+    _limit_options(checked)
+    grade = commands.add_parser("grade", help="check every .py file in DIR in child processes, and tabulate")
     grade.add_argument("dir")
     grade.add_argument("--csv", metavar="FILE", help="also write the table as CSV (first column: the student)")
-    grade.add_argument("--timeout", type=_seconds, default=10.0, metavar="S",
-                       help="seconds to wait for each call (default 10); a whole submission gets S per exercise "
-                            f"plus {STARTUP_SLACK:g}")
+    _limit_options(grade)
     return parser
 
 
@@ -77,7 +84,26 @@ def _seconds(text: str) -> float:
     return value
 
 
-def main(argv=None) -> int:
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return value
+
+
+def _names(text: str) -> list[str]:
+    asked = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in asked if name not in names()]
+    if unknown or not asked:
+        raise argparse.ArgumentTypeError(f"unknown exercise {', '.join(unknown) or text!r}; the exercises are: "
+                                         f"{', '.join(names())}")
+    return [name for name in names() if name in asked]
+
+
+def main(argv: list[str] | None = None) -> int:
     """Run the command; return the exit status (0 done / all passed, 1 some failed, 2 usage error)."""
     parser = build_parser()
     try:
@@ -93,9 +119,10 @@ def main(argv=None) -> int:
             return 0
         if args.command == "start":
             return start(_name(args.name), args.dir)
+        limits = Limits(args.cpu, args.memory, args.file_size, args.processes)
         if args.command == "check":
-            return check_file(args.file, args.timeout, args.json)
-        return grade(args.dir, args.csv, args.timeout)
+            return check_file(args.file, args.timeout, limits, args.only)
+        return grade(args.dir, args.csv, args.timeout, limits, args.only)
     except UsageError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2
@@ -143,101 +170,102 @@ def start(name: str, directory: str) -> int:
 
 # ---------------------------------------------------------------- check
 
-def check_file(path: str, timeout: float, report: str | None = None) -> int:
-    """Check the functions in the file at ``path``; 0 if all pass, 1 if not (2 raised as UsageError)."""
-    try:
-        found = _functions(path)
-    except UsageError as error:
-        if report:
-            _write_json(report, {"file": path, "error": str(error), "results": {}})
-        raise
-    results = {}
-    for name, fn in found.items():
-        result = check(name, fn, timeout)
-        results[name] = {"status": "pass" if result.passed else "fail", "message": result.message}
-        print(result.message, end="\n\n", flush=True)
-    passed = sum(r["status"] == "pass" for r in results.values())
-    print(f"{passed} of {len(results)} passed.", flush=True)
-    if report:
-        _write_json(report, {"file": path, "error": None, "results": results})
-    return 0 if passed == len(results) else 1
-
-
-def _functions(path: str) -> dict:
-    """Name -> function, for every exercise the file defines; UsageError if there are none or it does not import."""
+def check_file(path: str, timeout: float, limits: Limits, only: list[str] | None = None) -> int:
+    """Check the functions in the file at ``path`` in child processes; 0 if all pass, 1 if not (2: UsageError)."""
     file = Path(path)
     if not file.is_file():
         raise UsageError(f"no such file: {path}")
-    module = _import(file)
-    found, imported = {}, []
-    for name in names():
-        fn = getattr(module, name, None)
-        if not callable(fn):
-            continue
-        origin = getattr(fn, "__module__", None) or ""
-        if origin == "conv1x1" or origin.startswith("conv1x1."):   # the library's own answer, imported
-            imported.append(f"{name} (imported from {origin})")
-            continue
-        found[name] = fn
-    for note in imported:
-        print(f"skipped {note}: write it yourself in {path}", flush=True)
-    if not found:
-        raise UsageError(f"{path} has no function named after an exercise; the exercises are: {', '.join(names())}"
-                         f" (start one with: {PROG} start conv1x1_forward)")
-    return found
-
-
-def _import(file: Path):
-    """Import a file as a module (its folder on sys.path meanwhile, for its own helpers)."""
-    spec = importlib.util.spec_from_file_location(f"exercise_submission_{abs(hash(str(file.resolve())))}", file)
-    if spec is None or spec.loader is None:
-        raise UsageError(f"could not import {file}: not a Python file")
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(file.resolve().parent))
     try:
-        spec.loader.exec_module(module)
-    except SyntaxError as error:
-        line = (error.text or "").strip()
-        raise UsageError(f"could not import {file}: SyntaxError: {error.msg} (line {error.lineno})"
-                         + (f": {line}" if line else "")) from None
-    except BaseException as error:   # noqa: BLE001 - SystemExit, a crash at import time: all usage errors
-        if isinstance(error, KeyboardInterrupt):
-            raise
-        where = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == str(file)]
-        at = f" (line {where[-1].lineno}: {where[-1].line})" if where and where[-1].line else ""
-        raise UsageError(f"could not import {file}: {type(error).__name__}: {error}{at}") from None
-    finally:
-        sys.path.remove(str(file.resolve().parent))
-    return module
-
-
-def _write_json(path: str, data: dict) -> None:
-    with open(path, "w", encoding="utf-8") as file:
-        json.dump(data, file)
+        source = file.read_bytes()
+    except OSError as error:
+        raise UsageError(f"could not read {path}: {error.strerror or error}") from None
+    asked = only or names()
+    with reaping():
+        report = check_source(source, asked, timeout, limits)
+    if report.note:
+        raise UsageError(f"{shown(path)}: {report.note}")
+    written = {name: cell for name, cell in report.cells.items() if cell.status != "missing"}
+    imported = [name for name, cell in written.items() if cell.status == "library" and "imported from" in
+                cell.message]
+    for name in imported:
+        print(f"skipped {written.pop(name).message}", flush=True)
+    if not written:
+        raise UsageError(f"{shown(path)} has no function named after an exercise; the exercises are: "
+                         f"{', '.join(names())} (start one with: {PROG} start conv1x1_forward)")
+    for cell in written.values():
+        print(cell.message, end="\n\n", flush=True)       # its parts from the child are escaped already
+    passed = sum(cell.status in ("pass", "library") for cell in written.values())   # library: passed, with a note
+    print(f"{passed} of {len(written)} passed.", flush=True)
+    return 0 if passed == len(written) else 1
 
 
 # ---------------------------------------------------------------- grade
 
-def grade(directory: str, csv_path: str | None, timeout: float) -> int:
-    """Check every .py file in ``directory`` in its own process; print the table (and write the CSV); 0."""
+def shown(name: str) -> str:
+    r"""A file name as text that cannot break a line or a table row.
+
+    Control characters and bytes that are not UTF-8 are escaped as in a Python string, backslashes doubled:
+    ``shown("jos\udce9")`` (a Latin-1 name read from disk) is ``jos\xe9``, ``shown("a\nb")`` is ``a\nb``.
+    """
+    return "".join(_escaped(ch) for ch in name)
+
+
+def _escaped(ch: str) -> str:
+    if "\udc80" <= ch <= "\udcff":              # a byte that is not UTF-8, kept by os.fsdecode
+        return f"\\x{ord(ch) - 0xdc00:02x}"
+    if ch == "\\":
+        return "\\\\"
+    return ch if ch.isprintable() else ascii(ch)[1:-1]
+
+
+def _submissions(folder: Path) -> list[Path]:
+    """The .py files of the folder (not dotfiles, not folders), in order."""
+    return sorted((entry for entry in folder.iterdir()
+                   if entry.suffix == ".py" and not entry.name.startswith(".") and entry.is_file()),
+                  key=lambda entry: os.fsencode(entry.name))
+
+
+def _read(file: Path) -> bytes | str:
+    """The file's bytes, or why they could not be read."""
+    try:
+        return file.read_bytes()
+    except OSError as error:
+        return error.strerror or str(error)
+
+
+def _fingerprint(folder: Path) -> dict:
+    """Every entry's name -> the SHA-256 of its content (files) or its kind, to tell whether anything changed."""
+    prints = {}
+    for entry in folder.iterdir():
+        try:
+            prints[entry.name] = hashlib.sha256(entry.read_bytes()).hexdigest() if entry.is_file() else "folder"
+        except OSError as error:
+            prints[entry.name] = f"unreadable: {error.strerror}"
+    return prints
+
+
+def grade(directory: str, csv_path: str | None, timeout: float, limits: Limits, only: list[str] | None = None) -> int:
+    """Check every submission in ``directory``; print the table (and write the CSV).
+
+    Returns 0 when every file was graded, 1 when some file could not be (an ``error`` or ``changed-files``).
+    """
     folder = Path(directory)
     if not folder.is_dir():
         raise UsageError(f"no such folder: {directory}")
-    files = sorted(folder.glob("*.py"))
+    files = _submissions(folder)
     if not files:
         raise UsageError(f"{directory} holds no .py files to grade")
     if csv_path and not Path(csv_path).resolve().parent.is_dir():
         raise UsageError(f"cannot write --csv {csv_path}: its folder does not exist")
-    workers = max(1, min(len(files), os.cpu_count() or 1))
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        graded = list(pool.map(lambda file: _grade_one(file, timeout), files))
-    header = ["student", *names()]
-    rows = [[file.stem, *(statuses[name] for name in names())] for file, (statuses, _) in zip(files, graded)]
+    asked = only or names()
+    started = time.perf_counter()
+    rows, notes = _grade_all(folder, files, asked, timeout, limits)
+    header = ["student", *asked]
     print(_table(header, rows))
-    for file, (_, note) in zip(files, graded):
-        if note:
-            print(f"{file.stem}: {note}")
-    print(f"The messages behind a fail: {PROG} check {folder / files[0].name} (and so on).")
+    for note in notes:
+        print(printable(note, 2000))
+    print(f"The messages behind a cell: {PROG} check FILE. Graded {len(files)} files in "
+          f"{time.perf_counter() - started:.1f} s.")
     if csv_path:
         try:
             with open(csv_path, "w", newline="", encoding="utf-8") as out:
@@ -245,37 +273,35 @@ def grade(directory: str, csv_path: str | None, timeout: float) -> int:
         except OSError as error:
             raise UsageError(f"cannot write --csv {csv_path}: {error.strerror or error}") from None
         print(f"wrote {csv_path}")
-    return 0
+    return 1 if any(cell in ("error", "changed-files") for row in rows for cell in row[1:]) else 0
 
 
-def _grade_one(file: Path, timeout: float) -> tuple[dict, str]:
-    """({exercise: status}, a note on what went wrong, or "") for one submission, checked in a subprocess."""
-    limit = timeout * (len(names()) + 1) + STARTUP_SLACK
-    package_root = str(Path(__file__).resolve().parent.parent.parent)
-    paths = [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]    # the conv1x1 this process runs
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
-    with tempfile.TemporaryDirectory() as scratch:
-        report = Path(scratch) / "report.json"
-        command = [sys.executable, "-m", "conv1x1.exercises", "check", str(file.resolve()),
-                   "--timeout", repr(timeout), "--json", str(report)]
-        try:
-            done = subprocess.run(command, cwd=scratch, env=env, stdin=subprocess.DEVNULL,  # cwd: none of theirs
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=limit)
-        except subprocess.TimeoutExpired:
-            return _all("error"), f"error: stopped after {limit:g} s (an endless loop when the file is imported?)"
-        data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
-    if data is None:
-        last = (done.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
-        return _all("error"), f"error: the check crashed (exit status {done.returncode}): {last}"
-    if data["error"]:
-        return _all("error"), "error: " + data["error"].replace(str(file.resolve()), file.name)
-    statuses = _all("missing")
-    statuses.update({name: result["status"] for name, result in data["results"].items()})
-    return statuses, ""
-
-
-def _all(status: str) -> dict:
-    return dict.fromkeys(names(), status)
+def _grade_all(folder: Path, files: list[Path], asked: list[str], timeout: float,
+               limits: Limits) -> tuple[list, list]:
+    """(rows of the table, notes under it): one submission after another, the folder fingerprinted between."""
+    sources = {file: _read(file) for file in files}     # what is graded: the files as they are now
+    before = _fingerprint(folder)
+    rows, notes = [], []
+    with reaping():
+        for file in files:
+            source = sources[file]
+            report = check_source(source, asked, timeout, limits) if isinstance(source, bytes) else Report(
+                {name: Cell("error", "") for name in asked}, f"could not read the file: {source}")
+            cells = {name: report.cells[name].status for name in asked}
+            student = shown(file.stem)
+            if report.note:
+                notes.append(f"{student}: error: {report.note}")
+            after = _fingerprint(folder)
+            if after != before:
+                changed = sorted(set(before) ^ set(after) | {n for n in before if after.get(n, before[n]) != before[n]})
+                notes.append(f"{student}: changed-files: while it ran, the folder changed: "
+                             f"{', '.join(shown(n) for n in changed)} (every file was graded as it was before)")
+                cells, before = dict.fromkeys(asked, "changed-files"), after
+            library = [name for name in asked if cells[name] == "library"]
+            if library:
+                notes.append(f"{student}: library: conv1x1's own code answers {', '.join(library)}")
+            rows.append([student, *(cells[name] for name in asked)])
+    return rows, notes
 
 
 def _table(header: list, rows: list) -> str:
@@ -283,6 +309,7 @@ def _table(header: list, rows: list) -> str:
     lines = ["  ".join(f"{cell:<{width}}" for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
+
 
 def silence_stdout() -> None:
     """Point stdout at /dev/null so that Python's own flush at exit cannot fail again."""

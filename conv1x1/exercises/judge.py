@@ -1,23 +1,34 @@
 """Judge what a learner's function did on one case, and write the message that says so.
 
 For each case the judge compares what came back with the library's answer, part by part (``out``, or
-``dx``, ``dw`` and ``db``), and asks every known mistake of the exercise what *it* would have returned
-on the same case: a mistake is named only when the attempt matches it and it differs from the right
-answer there. The message says what was tried, what came back, what was expected, and, for a named
-mistake, what it is and how to fix it.
+``dx``, ``dw`` and ``db``). When some case failed, it asks every known mistake of the exercise what *it*
+would have returned on each case: a mistake shows on a case where that differs from the right answer,
+and it is named only when the attempt matches it on every case where it shows (a match on one case by
+coincidence names nothing). The message says what was tried, what came back, what was expected, and,
+for a named mistake, what it is and how to fix it. What came back is plain data (see
+:func:`.child.plain`), and the NumPy functions used to compare were bound when this module was imported.
 """
 
 from __future__ import annotations
 
 import itertools
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-import numpy as np
+import numpy
 
+from .child import Opaque
 from .run import Call, copy_args
 
 __all__ = ["Part", "Mistake", "Case", "CaseReport", "judge", "verdict"]
+
+# The NumPy functions and types the judge uses, bound once at import: a learner's code that replaces
+# numpy.allclose (or numpy.ndarray) in a notebook does not change how its result is judged.
+np = types.SimpleNamespace(**{name: getattr(numpy, name) for name in (
+    "abs", "allclose", "argmax", "asarray", "bool_", "errstate", "float64", "floating", "integer", "isclose",
+    "inf", "isfinite", "isnan", "nan_to_num", "ndarray", "unravel_index", "where")})
 
 
 @dataclass(frozen=True)
@@ -82,18 +93,22 @@ class CaseReport:
     mistakes: list
     short: str
     notes: list = field(default_factory=list)
+    expected_value: Any = None
+    outcome: Any = None
 
 
-def describe_arg(arg) -> str:
+def describe_arg(arg: Any) -> str:
     if isinstance(arg, np.ndarray):
         return f"{tuple(arg.shape)} {arg.dtype}"
     return f"= {arg!r}"
 
 
-def describe(value) -> str:
+def describe(value: Any) -> str:
     """A returned value in words: "None", "an array (2, 3) float64", "the float 1.5", "a tuple of 2"."""
     if value is None:
         return "None"
+    if isinstance(value, Opaque):
+        return value.text
     if isinstance(value, np.ndarray):
         return f"an array {tuple(value.shape)} {value.dtype}"
     if isinstance(value, (bool, np.bool_)):
@@ -107,7 +122,7 @@ def describe(value) -> str:
     return f"a {type(value).__name__}"
 
 
-def _num(value) -> str:
+def _num(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, (float, np.floating)) else str(value)
 
 
@@ -117,13 +132,13 @@ def _where(name: str, index: tuple) -> str:
 
 # ---------------------------------------------------------------- comparing
 
-def _scale(target) -> float:
+def _scale(target: Any) -> float:
     finite = np.abs(np.asarray(target, dtype=np.float64))
     finite = finite[np.isfinite(finite)]
     return max(1.0, float(finite.max())) if finite.size else 1.0
 
 
-def same(got, target, tol: float) -> bool:
+def same(got: Any, target: Any, tol: float) -> bool:
     """Whether ``got`` equals ``target`` to tolerance (NaN equals NaN); never raises, whatever ``got`` is."""
     if isinstance(target, np.ndarray):
         if not isinstance(got, np.ndarray) or got.shape != target.shape or got.dtype.kind not in "biuf":
@@ -140,11 +155,11 @@ def same(got, target, tol: float) -> bool:
     return False
 
 
-def _is_number(value) -> bool:
+def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
-def compare_part(part: Part, got, expected, tol: float) -> tuple[bool, str]:
+def compare_part(part: Part, got: Any, expected: Any, tol: float) -> tuple[bool, str]:
     """(right?, what came back in words) for one part."""
     if part.kind == "array":
         return _compare_array(part, got, expected, tol)
@@ -165,10 +180,11 @@ def compare_part(part: Part, got, expected, tol: float) -> tuple[bool, str]:
     return False, f"{describe(got)}, where a float was expected"
 
 
-def _compare_array(part: Part, got, expected: np.ndarray, tol: float) -> tuple[bool, str]:
+def _compare_array(part: Part, got: Any, expected: Any, tol: float) -> tuple[bool, str]:
     shape = f"{part.shape} = {tuple(expected.shape)}" if part.shape else f"{tuple(expected.shape)}"
     if not isinstance(got, np.ndarray):
-        hint = ": wrap it with np.array(...)" if isinstance(got, (list, tuple)) else ""
+        sequence = isinstance(got, (list, tuple)) or (isinstance(got, Opaque) and got.sequence)
+        hint = ": wrap it with np.array(...)" if sequence else ""
         return False, f"{describe(got)}, where an array {shape} was expected{hint}"
     if got.shape != expected.shape:
         return False, f"an array {tuple(got.shape)}, where {shape} was expected"
@@ -194,7 +210,7 @@ def _compare_array(part: Part, got, expected: np.ndarray, tol: float) -> tuple[b
     return False, text
 
 
-def expected_text(parts: tuple, expected) -> str:
+def expected_text(parts: tuple, expected: Any) -> str:
     values = (expected,) if len(parts) == 1 else expected
     texts = []
     for part, value in zip(parts, values):
@@ -211,29 +227,35 @@ def expected_text(parts: tuple, expected) -> str:
 
 # ---------------------------------------------------------------- one case
 
-def judge(exercise, case: Case, number: int, expected, outcome: Call, timeout: float) -> CaseReport:
-    """Compare one call's outcome with the expected value; name the mistakes it matches."""
+def judge(exercise: Any, case: Case, number: int, expected: Any, outcome: Call, timeout: float) -> CaseReport:
+    """Compare one call's outcome with the expected value (the mistakes are named by :func:`verdict`)."""
     parts, names = exercise.returns, exercise.params
     report = CaseReport(number, case, False, [], expected_text(parts, expected), [], "")
+    report.expected_value, report.outcome = expected, outcome
     if outcome.timed_out:
-        report.got = [f"nothing: it did not return within {timeout:g} s, so the checker stopped waiting "
-                      "(the call goes on in the background until Python exits)"]
+        report.got = [f"nothing: it did not return within {timeout:g} s, so the checker stopped waiting"
+                      + (" (the call goes on in the background until Python exits)" if outcome.in_process else "")]
         report.short = f"did not return within {timeout:g} s"
         report.notes.append("An endless loop? Look for a while loop whose condition never changes, or a loop "
                             "that grows the list it walks over.")
         return report
+    if outcome.ended:
+        report.got = [f"nothing: the process running it ended during the call ({outcome.ended})"]
+        report.short = "ended the process"
+        report.notes.append("os._exit, sys.exit in a thread, a crash inside a C extension, or the memory or CPU "
+                            "limit reached?")
+        return report
     if outcome.error is not None:
         error = outcome.error
-        if isinstance(error, NotImplementedError):
+        if error.kind == "NotImplementedError":
             report.got = ["nothing: it raises NotImplementedError, the skeleton's placeholder. "
                           "Replace that line with your code."]
             report.short = "not written yet (NotImplementedError)"
             return report
-        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        report.got = [f"it raised {type(error).__name__}" + (f": {message}" if message else "")]
+        report.got = [f"it raised {error.kind}" + (f": {error.message}" if error.message else "")]
         if outcome.where:
             report.got.append(f"at {outcome.where}")
-        report.short = f"raised {type(error).__name__}"
+        report.short = f"raised {error.kind}"
     else:
         got = outcome.returned
         wrong, lines = _compare_output(parts, got, expected, case.tol)
@@ -242,8 +264,12 @@ def judge(exercise, case: Case, number: int, expected, outcome: Call, timeout: f
         if got is None:
             report.got[0] += " (is the return statement missing?)"
         if wrong:
-            report.mistakes = _named_mistakes(exercise, case, got, expected)
             report.short = f"wrong {wrong}"
+    for name in outcome.shares:
+        report.got.append(f"but it returned memory it shares with its input {name}: whoever writes into the result "
+                          f"changes {name}; return a new array ({name}.copy(), or an arithmetic result)")
+        report.passed = False
+        report.short = (report.short + ", " if report.short else "") + f"shares memory with {name}"
     for name, count in outcome.modified.items():
         size = next(a.size for n, a in zip(names, case.args) if n == name)
         hint = exercise.modified_hints.get(name) or (
@@ -255,7 +281,7 @@ def judge(exercise, case: Case, number: int, expected, outcome: Call, timeout: f
     return report
 
 
-def _compare_output(parts: tuple, got, expected, tol: float) -> tuple[str, list]:
+def _compare_output(parts: tuple, got: Any, expected: Any, tol: float) -> tuple[str, list]:
     """(what is wrong: "" if nothing, else "result", "dw", "dx and db", ...; what came back, in lines)."""
     if len(parts) == 1:
         right, text = compare_part(parts[0], got, expected, tol)
@@ -278,29 +304,42 @@ def _compare_output(parts: tuple, got, expected, tol: float) -> tuple[str, list]
     return " and ".join(wrong), lines
 
 
-def _named_mistakes(exercise, case: Case, got, expected) -> list:
-    """The mistakes whose answer on this case differs from the right one and equals what came back."""
-    parts = exercise.returns
-    found = []
+def _mistake_on(exercise: Any, mistake: Mistake, report: CaseReport) -> tuple[bool, bool]:
+    """(does the mistake show on this case, does the attempt match it there)."""
+    parts, case = exercise.returns, report.case
+    right = report.expected_value
+    if mistake.part is not None:
+        right = right[[p.name for p in parts].index(mistake.part)]
+    try:
+        with np.errstate(all="ignore"):
+            wrong = mistake.answer(*copy_args(case.args))
+    except Exception:  # noqa: BLE001 - the mistake cannot run on this case: it does not show here
+        return False, False
+    if same(wrong, right, case.tol):
+        return False, False
+    outcome = report.outcome
+    if outcome.timed_out or outcome.ended or outcome.error is not None:
+        return True, False
+    got = outcome.returned
+    if mistake.part is not None:
+        if not isinstance(got, (tuple, list)) or len(got) != len(parts):
+            return True, False
+        got = got[[p.name for p in parts].index(mistake.part)]
+    return True, _matches(got, wrong, case.tol)
+
+
+def name_mistakes(exercise: Any, reports: list) -> None:
+    """Name a known mistake on the failed cases only if the attempt matches it on every case where it shows."""
+    ran = [r for r in reports if not r.outcome.timed_out and not r.outcome.ended]
     for mistake in exercise.mistakes:
-        if mistake.part is None:
-            attempt, right = got, expected
-        else:
-            if not isinstance(got, (tuple, list)) or len(got) != len(parts):
-                continue
-            index = [p.name for p in parts].index(mistake.part)
-            attempt, right = got[index], expected[index]
-        try:
-            with np.errstate(all="ignore"):
-                wrong = mistake.answer(*copy_args(case.args))
-        except Exception:  # noqa: BLE001 - the mistake cannot run on this case: not a candidate
-            continue
-        if not same(wrong, right, case.tol) and _matches(attempt, wrong, case.tol):
-            found.append(mistake)
-    return found
+        shows = [(report, matched) for report in ran for applies, matched in [_mistake_on(exercise, mistake, report)]
+                 if applies]
+        if shows and all(matched for _, matched in shows):
+            for report, _ in shows:
+                report.mistakes.append(mistake)
 
 
-def _matches(attempt, wrong, tol) -> bool:
+def _matches(attempt: Any, wrong: Any, tol: float) -> bool:
     if isinstance(wrong, tuple):
         return (isinstance(attempt, (tuple, list)) and len(attempt) == len(wrong)
                 and all(same(a, w, tol) for a, w in zip(attempt, wrong)))
@@ -309,12 +348,13 @@ def _matches(attempt, wrong, tol) -> bool:
 
 # ---------------------------------------------------------------- the message
 
-def verdict(exercise, reports: list, total: int) -> tuple[bool, str]:
-    """(passed?, message) from the reports of the cases that ran."""
+def verdict(exercise: Any, reports: list, total: int) -> tuple[bool, str]:
+    """(passed?, message) from the reports of the cases that ran; names the mistakes when some failed."""
     passed = [r for r in reports if r.passed]
     if len(passed) == total:
         labels = "; ".join(r.case.label for r in reports)
         return True, f"{exercise.name}: passed all {total} cases ({labels})."
+    name_mistakes(exercise, reports)
     failed = [r for r in reports if not r.passed]
     shown = next((r for r in failed if r.mistakes and _one_per_part(r.mistakes)), None) \
         or next((r for r in failed if r.mistakes), failed[0])
@@ -328,7 +368,7 @@ def verdict(exercise, reports: list, total: int) -> tuple[bool, str]:
         lines.append(f"  mistake:  {mistake.says}")
         lines.append(f"  fix:      {mistake.fix}")
     lines += [f"  {note}" for note in shown.notes]
-    others = {}
+    others: dict[str, list[int]] = {}
     for report in failed:
         if report is not shown:
             others.setdefault(report.short, []).append(report.number)

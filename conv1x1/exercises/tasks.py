@@ -1,11 +1,14 @@
 """The exercises: each one's task, cases, answer (the library's own functions) and known mistakes.
 
 An exercise's known mistakes are small functions that return what the mistaken code would return on a
-case; the judge names a mistake when the learner's result equals it. The cases are chosen so that every
-mistake shows: a square case (C_in = C_out = H = W) lets a transposed weight or a bias broadcast along
-W run instead of raising; batches of two or more images tell a sum over the batch from one image or a
-mean; inputs with exact zeros catch ReLU's gradient at x == 0; strides that do not divide the input
-tell floor from ceiling.
+case; the judge names a mistake when the learner's results equal it on every case where it shows. The
+cases are chosen so that every mistake shows: a square case (C_in = C_out = H = W) lets a transposed
+weight or a bias broadcast along W run instead of raising; batches of two or more images tell a sum over
+the batch from one image or a mean; inputs with exact zeros catch ReLU's gradient at x == 0; strides
+that do not divide the input tell floor from ceiling; a float32 case in the shapes of a float64 one
+catches a cache kept by shape; numerical_gradient's last ``f`` writes every output into one buffer.
+A case's function argument is a :class:`.child.Function`, a name the child process can build it from.
+This module is the grader's: ``exercises.exercise(name)`` hands out the task, never the answer.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from ..functional import (
 )
 from ..gradcheck import numerical_gradient
 from ..training.losses import softmax_cross_entropy
+from .child import Function
 from .judge import Case, Mistake, Part
 
 __all__ = ["Exercise", "EXERCISES"]
@@ -98,7 +102,8 @@ def _forward_cases():
             ("square: C_in = C_out = H = W = 3", (2, 3, 3, 3, 3), np.float64),
             ("one image, more filters than channels", (1, 5, 8, 2, 7), np.float64),
             ("a 1x1 image: a dense layer", (3, 2, 4, 1, 1), np.float64),
-            ("float32", (2, 4, 6, 3, 5), np.float32)]:
+            ("float32", (2, 4, 6, 3, 5), np.float32),
+            ("float32, the shapes of case 1: a cache kept by shape goes stale", (2, 4, 3, 5, 6), np.float32)]:
         cases.append(Case((_normal(rng, (n, c_in, h, w), dtype), _normal(rng, (c_out, c_in), dtype),
                            _normal(rng, (c_out,), dtype)), label))
     return cases
@@ -176,7 +181,8 @@ def _backward_cases():
             ("square: C_in = C_out = H = W = 3", (2, 3, 3, 3, 3), np.float64),
             ("three images, a 4x1 map", (3, 2, 5, 4, 1), np.float64),
             ("one image", (1, 3, 2, 2, 2), np.float64),
-            ("float32", (2, 4, 2, 3, 3), np.float32)]:
+            ("float32", (2, 4, 2, 3, 3), np.float32),
+            ("float32, the shapes of case 1: a cache kept by shape goes stale", (2, 4, 3, 5, 6), np.float32)]:
         cases.append(Case((_normal(rng, (n, c_out, h, w), dtype), _normal(rng, (n, c_in, h, w), dtype),
                            _normal(rng, (c_out, c_in), dtype)), label))
     return cases
@@ -230,6 +236,9 @@ Do not modify dout, x or w.""",
                 lambda dout, x, w: _dw(dout[:1], x[:1]), part="dw"),
         Mistake("dw comes from the last image only (each pass of the loop over n replaced it), not summed over "
                 "the batch.", _BATCH_FIX, lambda dout, x, w: _dw(dout[-1:], x[-1:]), part="dw"),
+        Mistake("one dw per image: dw is (N, C_out, C_in), where w, shared by every image, is (C_out, C_in).",
+                "sum over n: " + _BATCH_FIX,
+                lambda dout, x, w: np.einsum("nohw,nchw->noc", dout, x), part="dw"),
         Mistake("dw is transposed: it is (C_in, C_out) where w is (C_out, C_in).",
                 "dw has the shape of w: dw[o, c] = sum over n, h, w of dout[n, o] * x[n, c], "
                 "np.einsum('nohw,nchw->oc', dout, x).",
@@ -257,7 +266,9 @@ def _relu_cases():
     rng = np.random.default_rng(3)
     cases = []
     for label, shape, dtype in [("a batch of images with some exact zeros", (2, 3, 4, 5), np.float64),
-                                ("float32", (3, 7), np.float32)]:
+                                ("float32", (3, 7), np.float32),
+                                ("float32, the shape of case 1: a cache kept by shape goes stale", (2, 3, 4, 5),
+                                 np.float32)]:
         x = _normal(rng, shape, dtype)
         x[rng.random(shape) < 0.25] = 0.0
         cases.append(Case((_normal(rng, shape, dtype), x), label))
@@ -297,6 +308,8 @@ Do not modify dout or x.""",
                 "where the convention is 0.", "dout * (x > 0): multiply by dout, and use x > 0, not x >= 0.",
                 lambda dout, x: (x >= 0).astype(x.dtype)),
         Mistake("the mask is inverted: dout passes where x < 0.", _RELU_FIX, lambda dout, x: np.where(x < 0, dout, 0)),
+        Mistake("the mask is inverted: dout passes where x <= 0, and is blocked where x > 0.", _RELU_FIX,
+                lambda dout, x: np.where(x <= 0, dout, 0)),
         Mistake("the mask comes from dout, not from x: max(dout, 0) is a ReLU of the gradient.", _RELU_FIX,
                 lambda dout, x: np.maximum(dout, 0)),
     ),
@@ -422,6 +435,9 @@ Returns
                            lambda w, k, s, p: _out(w, k, s, p, math.ceil))),
         Mistake("the output size leaves out the padding (added on both sides: + 2 * padding).", _MACS_FIX,
                 _macs_with(lambda h, k, s, p: _out(h, k, s, 0), lambda w, k, s, p: _out(w, k, s, 0))),
+        Mistake("the output size misses the + 1: (H + 2p - K) // s counts the steps between the first window and "
+                "the last, not the windows; add 1.", _MACS_FIX,
+                _macs_with(lambda h, k, s, p: _out(h, k, s, p) - 1, lambda w, k, s, p: _out(w, k, s, p) - 1)),
         Mistake("the output size leaves out the stride (divide by it: the window jumps stride pixels).", _MACS_FIX,
                 _macs_with(lambda h, k, s, p: _out(h, k, 1, p), lambda w, k, s, p: _out(w, k, 1, p))),
     ),
@@ -445,20 +461,36 @@ def _one_sided(f, x, dout, h, side):
     return grad
 
 
+def _kept_output(f: Callable, x: np.ndarray, dout: np.ndarray, h: float) -> np.ndarray:
+    """The central difference, keeping f(x + h) while f(x - h) is computed (wrong if f reuses its buffer)."""
+    x, grad = x.copy(), np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        old = x[index]
+        x[index] = old + h
+        plus = f(x)
+        x[index] = old - h
+        minus = f(x)
+        x[index] = old
+        grad[index] = np.sum((plus - minus) * dout) / (2 * h)
+    return grad
+
+
 def _gradient_cases():
     rng = np.random.default_rng(6)
     w = rng.standard_normal((2, 3))
     a = rng.standard_normal((3, 4))
     cases = []
     for label, f, shown, x, out_shape, h in [
-            ("element-wise", lambda v: np.sin(v) * v, "lambda v: np.sin(v) * v", rng.standard_normal((3, 4)),
+            ("element-wise", Function("sin_times"), "lambda v: np.sin(v) * v", rng.standard_normal((3, 4)),
              (3, 4), 1e-3),
-            ("a 1x1 convolution and tanh: every output depends on several entries",
-             lambda v: np.tanh(np.einsum("oc,nchw->nohw", w, v)), "lambda v: np.tanh(C.conv1x1(v, w)), w (2, 3)",
-             rng.standard_normal((1, 3, 2, 2)), (1, 2, 2, 2), 1e-4),
-            ("an output of another shape", lambda v: (v @ a) ** 2, "lambda v: (v @ a) ** 2, a (3, 4)",
+            ("a 1x1 convolution and tanh: every output depends on several entries", Function("conv_tanh", (w,)),
+             "lambda v: np.tanh(C.conv1x1(v, w)), w (2, 3)", rng.standard_normal((1, 3, 2, 2)), (1, 2, 2, 2), 1e-4),
+            ("an output of another shape", Function("matmul_square", (a,)), "lambda v: (v @ a) ** 2, a (3, 4)",
              rng.standard_normal((2, 3)), (2, 4), 1e-3),
-            ("a cube on a vector, h = 0.01", lambda v: v ** 3, "lambda v: v ** 3", rng.standard_normal(5), (5,), 1e-2)]:
+            ("a cube on a vector, h = 0.01", Function("cube"), "lambda v: v ** 3", rng.standard_normal(5), (5,), 1e-2),
+            ("an f that writes every output into the same buffer, as layers that reuse memory do",
+             Function("square_into_one_buffer", (np.array([2, 3]),)), "v ** 2 into one buffer, returned each call",
+             rng.standard_normal((2, 3)), (2, 3), 1e-3)]:
         cases.append(Case((f, x, rng.standard_normal(out_shape), h), label, shown={"f": shown},
                           slack={"x": 1e-12 * (1 + float(np.abs(x).max()))}))
     return cases
@@ -503,6 +535,10 @@ Returns
         Mistake("divided by h instead of 2h: your gradient is twice the right one. The central difference spans "
                 "2h, from x - h to x + h.", "divide by 2 * h.",
                 lambda f, x, dout, h: 2 * numerical_gradient(f, x.copy(), dout, eps=h)),
+        Mistake("f's output is kept while f is called again: an f may return the same buffer at every call, so "
+                "f(x + h) - f(x - h) is then 0.", "reduce each output to its number straight away: "
+                "plus = np.sum(f(x) * dout), or copy it: f(x).copy().",
+                _kept_output),
     ),
     modified_hints={"x": "x is not restored: after nudging x[i], put its old value back (old = x[i] ... "
                          "x[i] = old, in a try/finally), so that x is unchanged when you return"},
@@ -521,7 +557,9 @@ def _gap_cases():
     return [Case((_normal(rng, (2, 3, 1, 1)), (2, 3, 4, 5)), "the usual shapes"),
             Case((_normal(rng, (1, 4, 1, 1), np.float32), (1, 4, 3, 3)), "float32"),
             Case((_normal(rng, (3, 2, 1, 1)), (3, 2, 1, 6)), "a 1x6 map"),
-            Case((_normal(rng, (2, 1, 1, 1)), (2, 1, 1, 1)), "a 1x1 map: nothing to average")]
+            Case((_normal(rng, (2, 1, 1, 1)), (2, 1, 1, 1)), "a 1x1 map: nothing to average"),
+            Case((_normal(rng, (2, 3, 1, 1), np.float32), (2, 3, 4, 5)),
+                 "float32, the shapes of case 1: a cache kept by shape goes stale")]
 
 
 _GAP_FIX = "dx[n, c, h, w] = dout[n, c, 0, 0] / (H*W): np.broadcast_to(dout / (H * W), x_shape), or a copy of it."

@@ -480,3 +480,40 @@ def test_torchvision_resnet_whose_fc_is_dropout_then_linear_converts_and_compute
     with torch.no_grad():
         theirs = module(torch.tensor(x)).numpy()
     np.testing.assert_allclose(model.forward(x).reshape(theirs.shape), theirs, rtol=BOUND, atol=BOUND)
+
+
+# ---------------------------------------------------------------- modules that compute other than their layers
+
+
+def _small_net(torch):
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.ReLU(), torch.nn.Conv2d(4, 2, 1)).double()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda net, torch: net.register_forward_hook(lambda m, i, o: o * 2), "Sequential has a forward hook"),
+    (lambda net, torch: net[2].register_forward_pre_hook(lambda m, i: (i[0] + 1,)), "2 has a forward hook or pre-hook"),
+    (lambda net, torch: setattr(net[0], "forward", lambda x: x), "0 has a forward of its own"),
+    (lambda net, torch: torch.nn.utils.weight_norm(net[0]), "'weight_g'"),
+    (lambda net, torch: torch.nn.utils.spectral_norm(net[2]), "2 has the parameter .weight_orig."),
+    (lambda net, torch: __import__("torch.nn.utils.prune").nn.utils.prune.l1_unstructured(net[0], "weight", amount=0.5),
+     "0 has the parameter .weight_orig."),
+])
+def test_from_torch_refuses_a_module_whose_forward_is_changed(torch, change, message):
+    net = _small_net(torch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)       # weight_norm's deprecation
+        change(net, torch)
+    with pytest.raises(ValueError, match=message):
+        C.from_torch(net)
+
+
+def test_from_torch_refuses_while_a_global_forward_hook_is_registered(torch):
+    net = _small_net(torch)
+    handle = torch.nn.modules.module.register_module_forward_hook(lambda m, i, o: o)
+    try:
+        with pytest.raises(ValueError, match="global forward hook"):
+            C.from_torch(net)
+    finally:
+        handle.remove()
+    assert isinstance(C.from_torch(net), C.Sequential)         # and converts once it is gone

@@ -1,6 +1,12 @@
 """Checkpoints: round trip, exact resume, and every fault refused with the model and old file intact."""
 
+import io
 import os
+import signal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +18,8 @@ from conv1x1.training.checkpoint import load, save
 from conv1x1.training.losses import softmax_cross_entropy
 from conv1x1.training.optim import SGD
 from conv1x1.training.train import fit
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def net(seed=0, width=8, dtype=np.float64):
@@ -159,7 +167,6 @@ def test_load_refuses_another_format_version(tmp_path):
 
 @pytest.mark.parametrize("key", ["extra/x", "junk"])
 def test_load_refuses_an_entry_outside_the_known_sections(tmp_path, key):
-    """From the second mutation run, over checkpoint.py."""
     model = C.Conv1x1(3, 2, rng=0)
     before = {name: value.copy() for name, value in model.params.items()}
     path = tmp_path / "odd.npz"
@@ -186,8 +193,6 @@ def test_load_refuses_a_file_without_the_optimizer_state_asked_for(tmp_path):
 
 
 def test_load_reads_a_file_without_the_with_optimizer_flag_as_holding_no_optimizer_state(tmp_path):
-    """From the second mutation run, over checkpoint.py."""
-    from conv1x1.training.optim import SGD
     model = C.Conv1x1(3, 2, rng=0)
     path = tmp_path / "bare.npz"
     arrays = {f"params/{name}": value + 1 for name, value in model.params.items()}
@@ -243,7 +248,6 @@ def test_save_that_fails_leaves_the_old_checkpoint_intact(tmp_path, monkeypatch)
 
 
 def test_save_syncs_the_file_before_renaming(tmp_path, monkeypatch):
-    """From the second mutation run, over checkpoint.py."""
     calls = []
     real_fsync, real_replace = os.fsync, os.replace
     monkeypatch.setattr(checkpoint.os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
@@ -253,7 +257,6 @@ def test_save_syncs_the_file_before_renaming(tmp_path, monkeypatch):
 
 
 def test_save_flushes_python_buffers_before_fsync(tmp_path, monkeypatch):
-    """From the second mutation run, over checkpoint.py."""
     sizes = []
     real_fsync = os.fsync
     monkeypatch.setattr(checkpoint.os, "fsync", lambda fd: (sizes.append(os.fstat(fd).st_size), real_fsync(fd))[1])
@@ -263,11 +266,151 @@ def test_save_flushes_python_buffers_before_fsync(tmp_path, monkeypatch):
 
 
 def test_save_makes_a_new_file_rw_r_r_and_keeps_an_old_ones_mode(tmp_path):
-    """Readable by others, as files usually are. The exact mode, and an old file's kept, are from the second
-    mutation run, over checkpoint.py."""
+    """Readable by others, as files usually are; an old file's mode is kept."""
     path = tmp_path / "m.npz"
     save(C.Conv1x1(3, 2, rng=0), path)
     assert os.stat(path).st_mode & 0o777 == 0o644          # not mkstemp's private 0o600
     os.chmod(path, 0o600)
     save(C.Conv1x1(3, 2, rng=1), path)
     assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+# ---------------------------------------------------------------- an untrusted file
+
+
+def _entries(path, arrays):
+    """A checkpoint of a Conv1x1(3, 2) whose entries are ``arrays`` (name -> raw .npy bytes or an array)."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, value in arrays.items():
+            if isinstance(value, np.ndarray):
+                buffer = io.BytesIO()
+                np.save(buffer, value)
+                value = buffer.getvalue()
+            archive.writestr(name + ".npy", value)
+
+
+def _model_entries():
+    model = C.Conv1x1(3, 2, rng=0)
+    return model, {"format_version": np.array(1), "with_optimizer": np.array(False),
+                   **{f"params/{name}": value for name, value in model.params.items()}}
+
+
+def test_load_names_the_file_and_the_entry_of_a_member_without_the_npy_magic(tmp_path):
+    model, arrays = _model_entries()
+    arrays["params/w"] = b"this is not an array"
+    _entries(tmp_path / "m.npz", arrays)
+    with pytest.raises(ValueError, match=r"m\.npz.* entry 'params/w\.npy'"):
+        load(model, tmp_path / "m.npz")
+
+
+@pytest.mark.parametrize("field, value, said", [(10, 99, "compression method 99"), (8, 1, "encrypted")])
+def test_load_refuses_an_unknown_compression_or_encryption_as_a_damaged_file(tmp_path, field, value, said):
+    """The local and central headers' compression method (or the encryption flag) flipped, as one bad bit does."""
+    model, arrays = _model_entries()
+    path = tmp_path / "m.npz"
+    _entries(path, arrays)
+    data = bytearray(path.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", field - 2), (b"PK\x01\x02", field)):
+        start = data.find(signature)
+        while start >= 0:
+            data[start + offset] = value
+            start = data.find(signature, start + 1)
+    path.write_bytes(bytes(data))
+    before = snapshot(model)
+    with pytest.raises(ValueError, match=f"not a readable checkpoint.*{said}"):
+        load(model, path)
+    assert_same(model, before)
+
+
+def test_load_refuses_a_huge_shape_from_its_header_before_reading(tmp_path):
+    model, arrays = _model_entries()
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (200000, 100000)})
+    arrays["params/w"] = header.getvalue() + bytes(1024)
+    _entries(tmp_path / "m.npz", arrays)
+    with pytest.raises(ValueError, match=r"'w' is float64 \(200000, 100000\) in the file but float64 \(2, 3\)"):
+        load(model, tmp_path / "m.npz")
+
+
+def test_load_refuses_a_declared_size_that_is_not_what_the_shape_needs(tmp_path):
+    model, arrays = _model_entries()
+    raw = io.BytesIO()
+    np.save(raw, model.params["w"])
+    arrays["params/w"] = raw.getvalue() + bytes(10 ** 6)          # the right header, then a megabyte more
+    _entries(tmp_path / "m.npz", arrays)
+    with pytest.raises(ValueError, match="'params/w.npy'.* the zip says"):
+        load(model, tmp_path / "m.npz")
+
+
+ZIP_BOMB = """
+import io, resource, sys, zipfile
+import numpy as np
+import conv1x1 as C
+from conv1x1.training.checkpoint import load
+path, size = sys.argv[1], 400 * 2 ** 20
+with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    archive.writestr("format_version.npy", (lambda b: (np.save(b, np.array(1)), b.getvalue())[1])(io.BytesIO()))
+    with archive.open("params/w.npy", "w", force_zip64=True) as entry:
+        np.lib.format.write_array_header_1_0(entry, {"descr": "<f8", "fortran_order": False, "shape": (size // 8,)})
+        for _ in range(size // 2 ** 20):
+            entry.write(bytes(2 ** 20))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    load(C.Conv1x1(3, 2, rng=0), path)
+except ValueError as error:
+    print(type(error).__name__, error)
+print("grew", (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024, "MiB")
+"""
+
+
+def test_load_refuses_a_zip_bomb_without_expanding_it(tmp_path):
+    """400 MiB of zeros deflated to well under a megabyte, under the name of a (2, 3) weight."""
+    done = subprocess.run([sys.executable, "-c", ZIP_BOMB, str(tmp_path / "bomb.npz")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert "ValueError" in done.stdout and "'w' is float64 (52428800,) in the file" in done.stdout, done.stderr
+    grew = int(done.stdout.split("grew")[1].split()[0])
+    assert grew < 100
+
+
+SLOW_SAVE = """
+import os, sys, time
+import numpy as np
+import conv1x1 as C
+from conv1x1.training import checkpoint
+path = sys.argv[1]
+checkpoint.save(C.Conv1x1(3, 2, rng=0), path)
+
+def slow_savez(file, **arrays):
+    file.write(b"half a checkpoint")
+    file.flush()
+    print("writing", flush=True)
+    time.sleep(60)
+
+checkpoint.np.savez = slow_savez
+checkpoint.save(C.Conv1x1(3, 2, rng=1), path)
+"""
+
+
+def test_save_interrupted_by_sigterm_leaves_the_old_file_and_no_temporary_one(tmp_path):
+    path = tmp_path / "model.npz"
+    child = subprocess.Popen([sys.executable, "-c", SLOW_SAVE, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "writing"
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=60) == -signal.SIGTERM
+    finally:
+        child.kill()
+        child.wait()
+    assert os.listdir(tmp_path) == ["model.npz"]
+    restored = C.Conv1x1(3, 2, rng=5)
+    load(restored, path)
+    assert_same(restored, snapshot(C.Conv1x1(3, 2, rng=0)))
+
+
+def test_load_refuses_a_npy_header_that_claims_gigabytes(tmp_path):
+    """A version 2.0 header's length is 4 bytes: up to 4 GiB of 'header' to read before any shape is known."""
+    model, arrays = _model_entries()
+    arrays["params/w"] = b"\x93NUMPY\x02\x00" + (2 ** 32 - 1).to_bytes(4, "little") + b"{" * 1000
+    _entries(tmp_path / "m.npz", arrays)
+    with pytest.raises(ValueError, match=r"'params/w\.npy'.*header longer than"):
+        load(model, tmp_path / "m.npz")
