@@ -147,7 +147,7 @@ lost = [float(np.median(results[n][:, 0])) for n in WIDTHS]
 errors = [float(np.median(results[n][:, 1])) for n in WIDTHS]
 falling = all(a >= b for a, b in zip(errors, errors[1:]))
 none_lost = [n for n, share in zip(WIDTHS, lost) if share == 0]
-print(f"\nmedian share of points lost: " + ", ".join(f"{share:.1%} (n = {n})" for n, share in zip(WIDTHS, lost)))
+print("\nmedian share of points lost: " + ", ".join(f"{share:.1%} (n = {n})" for n, share in zip(WIDTHS, lost)))
 worst = max(exact.values())
 if none_lost:
     print(f"from n = {none_lost[0]} the median draw loses no point; every point not lost, in every draw, came back "
@@ -155,8 +155,8 @@ if none_lost:
 print(f"the T^+ read-out's median shape error {'falls at every step' if falling else 'does not fall at every step'}"
       f" from n = {WIDTHS[0]} to n = {WIDTHS[-1]}: " + ", ".join(f"{e:.3f}" for e in errors)
       + f"; at n = {WIDTHS[-1]} the linear read-out still leaves an error of {errors[-1]:.2f}")
-print(f"a ReLU in {WIDTHS[0]} or {WIDTHS[1]} channels destroys the spiral ({lost[0]:.0%} and {lost[1]:.0%} of the points "
-      "lost in the median draw); in many channels it keeps it: the paper's Figure 1")
+print(f"a ReLU in {WIDTHS[0]} or {WIDTHS[1]} channels destroys the spiral ({lost[0]:.0%} and {lost[1]:.0%} of the "
+      "points lost in the median draw); in many channels it keeps it: the paper's Figure 1")
 
 # %% [markdown]
 # The figure: one recovered spiral per n (first random T of each n)

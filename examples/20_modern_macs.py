@@ -93,7 +93,7 @@ def depthwise_pairs(report):
                 yield row, after
 
 
-for name, (size, report) in reports.items():
+for name, (_, report) in reports.items():
     pairs = list(depthwise_pairs(report))
     if not pairs:
         continue
@@ -106,7 +106,8 @@ for name, (size, report) in reports.items():
     pw_total = sum(pw.macs for _, pw in pairs)
     print(f"{name:<16} {len(pairs):>2} pairs: pointwise / depthwise MACs from {ratios.min():.1f}x to "
           f"{ratios.max():.1f}x (median {np.median(ratios):.1f}x); C_out / (g K^2) "
-          f"predicts each to a relative {agree:.0e}; the paired 1x1s do {pw_total / (pw_total + dw_total):.1%} of the pairs' MACs")
+          f"predicts each to a relative {agree:.0e}; the paired 1x1s do {pw_total / (pw_total + dw_total):.1%} "
+          "of the pairs' MACs")
 
 # %% [markdown]
 # A stacked bar per network (optional: needs matplotlib)
