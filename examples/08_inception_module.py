@@ -10,6 +10,7 @@ the script: on the website, the machine that built the site. Chapter: :doc:`/inc
 """
 
 # %%
+import argparse
 import os
 
 import numpy as np
@@ -17,6 +18,10 @@ import numpy as np
 import conv1x1 as C
 from conv1x1.cost import inception_cost
 from conv1x1.fast.timing import measure
+
+parser = argparse.ArgumentParser(description="an Inception module built from the library's layers")
+parser.add_argument("--repeat", type=int, help="timed runs per measurement (default 5; 3 when the website is built)")
+args, _ = parser.parse_known_args()  # a notebook kernel passes arguments of its own: ignore them
 
 rng = np.random.default_rng(0)
 x = rng.standard_normal((1, 192, 28, 28)).astype(np.float32)
@@ -67,7 +72,7 @@ def step(module):
     module.backward(np.ones_like(result))
 
 
-REPEAT = 3 if os.environ.get("CONV1X1_GALLERY") else 5    # fewer when the website is built
+REPEAT = args.repeat or (3 if os.environ.get("CONV1X1_GALLERY") else 5)    # fewer when the website is built
 timings = {}
 for name, module, cost in [("with reductions", block, report), ("naive", naive, naive_report)]:
     forward = measure(lambda module=module: module.forward(x), cost.macs, repeat=REPEAT)

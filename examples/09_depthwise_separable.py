@@ -12,12 +12,17 @@ Chapter: :doc:`/networks`.
 """
 
 # %%
+import argparse
 import os
 
 import numpy as np
 
 import conv1x1 as C
 from conv1x1.fast.timing import measure
+
+parser = argparse.ArgumentParser(description="depthwise-separable convolution, where MobileNet's 1x1 does the work")
+parser.add_argument("--repeat", type=int, help="timed runs per measurement (default 7; 3 when the website is built)")
+args, _ = parser.parse_known_args()  # a notebook kernel passes arguments of its own: ignore them
 
 rng = np.random.default_rng(0)
 x = rng.standard_normal((1, 512, 14, 14)).astype(np.float32)
@@ -58,7 +63,7 @@ print(f"dense {out_full.shape}, separable {out_sep.shape}")
 # -----------------------------------------------
 
 # %%
-REPEAT = 3 if os.environ.get("CONV1X1_GALLERY") else 7    # fewer when the website is built
+REPEAT = args.repeat or (3 if os.environ.get("CONV1X1_GALLERY") else 7)    # fewer when the website is built
 t_full = measure(lambda: full.forward(x), full_cost.macs, repeat=REPEAT)
 t_dw = measure(lambda: depthwise.forward(x), dw_cost.macs, repeat=REPEAT)
 t_pw = measure(lambda: pointwise.forward(x), pw_cost.macs, repeat=REPEAT)

@@ -12,6 +12,7 @@ The last section prices where ResNet-50 puts its stride: on a 1x1 (the paper) or
 """
 
 # %%
+import argparse
 import os
 
 import numpy as np
@@ -21,7 +22,11 @@ from conv1x1 import models
 from conv1x1.cost import human
 from conv1x1.fast.timing import measure
 
-REPEAT = 3 if os.environ.get("CONV1X1_GALLERY") else 7    # fewer when the website is built
+parser = argparse.ArgumentParser(description="ResNet's bottleneck, where 1x1 convolutions buy four times the width")
+parser.add_argument("--repeat", type=int, help="timed runs per measurement (default 7; 3 when the website is built)")
+args, _ = parser.parse_known_args()  # a notebook kernel passes arguments of its own: ignore them
+
+REPEAT = args.repeat or (3 if os.environ.get("CONV1X1_GALLERY") else 7)    # fewer when the website is built
 rng = np.random.default_rng(0)
 basic = C.Sequential(
     C.Residual(C.Sequential(C.Conv2d(64, 64, 3, padding=1, bias=False, rng=rng, dtype=np.float32),

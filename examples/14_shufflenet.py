@@ -12,6 +12,7 @@ site. Chapter: :doc:`/networks`.
 """
 
 # %%
+import argparse
 import os
 
 import numpy as np
@@ -22,7 +23,11 @@ from conv1x1.cost import human
 from conv1x1.fast.timing import measure
 from conv1x1.gradcheck import check_layer
 
-REPEAT = 3 if os.environ.get("CONV1X1_GALLERY") else 9    # fewer when the website is built
+parser = argparse.ArgumentParser(description="ShuffleNet, grouped 1x1 convolutions and a channel shuffle")
+parser.add_argument("--repeat", type=int, help="timed runs per measurement (default 9; 3 when the website is built)")
+args, _ = parser.parse_known_args()  # a notebook kernel passes arguments of its own: ignore them
+
+REPEAT = args.repeat or (3 if os.environ.get("CONV1X1_GALLERY") else 9)    # fewer when the website is built
 
 # %% [markdown]
 # A 1x1 convolution with g groups costs 1/g (240 -> 240 channels at 28x28, per image)

@@ -177,3 +177,11 @@ def test_example_that_draws_still_runs_without_matplotlib(script, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "matplotlib is not installed" in result.stdout
     assert list(work.iterdir()) == []
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_example_answers_help_without_running(script, tmp_path):
+    """``--help`` prints the usage and exits before any work: nothing else printed, no file written."""
+    result = run([str(script), "--help"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: ") and list(tmp_path.iterdir()) == []
