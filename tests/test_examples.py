@@ -53,7 +53,11 @@ FACTS = {  # script -> checks on its output
     and "ridge" in out and out.count("measured against predicted") == 3 and "one MobileNet block" in out
     and "Furthest above its roofline" in out
     and any(verdict in out for verdict in ("Why ", "This run disagrees"))
-    and ("No layer ran faster than its roofline bound allows" in out or "ran faster than their roofline bound" in out),
+    and ("No layer ran faster than its roofline bound allows" in out or "ran faster than their roofline bound" in out)
+    and re.search(r"^plain +\d+\.\d\d ms +\d+x +\d+% +\d+\.\d\dx +\d+\.\d\dx$", out, re.M) is not None
+    and re.search(r"^engine room +\d+\.\d\d ms +\d+x +\d+% +\d+\.\d\dx +\d+\.\d\dx$", out, re.M) is not None
+    and out.count("\nplain: ") == 1 and out.count("\nengine room: ") == 1
+    and "The engine room's max pooling ran" in out,
     "09_depthwise_separable.py": lambda out: "462,422,016 MACs" in out and "52,283,392 MACs" in out
     and "ours 462M vs 52.3M, 8.8x fewer MACs" in out and "the pointwise 1x1 does 98.3%" in out
     and re.search(r"measured \d+\.\dx faster", out) is not None
