@@ -82,10 +82,10 @@ print(f"n = 30 without the ReLU: max |T^+ T x - x| = {np.max(np.abs(linear - x))
 # The script does so for every point not lost and prints the largest error: information kept.
 #
 # The paper's linear read-out T^+ is another matter. The *shape error* compares its spiral with the
-# original after the best single scale factor a (``a = <x, x_hat> / <x_hat, x_hat>``): for a large n,
-# ReLU(z) = (z + |z|) / 2 and the |z| half averages out under T^+, so the round trip tends to x / 2,
-# the spiral at half its size (a near 2). The shape error is ``|a x_hat - x| / |x|``: 0 for a perfect
-# (scaled) spiral, 1 when nothing of it survives.
+# original after the best single scale factor a (``a = <x, x_hat> / <x_hat, x_hat>``): for a large
+# n, ``ReLU(z) = (z + |z|) / 2`` and the ``|z|`` half averages out under T^+, so the round trip tends to
+# x / 2, the spiral at half its size (a rises towards 2 in the table). The shape error is
+# ``|a x_hat - x| / |x|``: 0 for a perfect (scaled) spiral, 1 when nothing of it survives.
 
 
 # %%
