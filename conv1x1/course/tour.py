@@ -36,7 +36,7 @@ EXAMPLES = [
 def tour() -> None:
     """Print the 1x1 convolution story, with numbers computed on the spot."""
     rng = np.random.default_rng(0)
-    print(f"conv1x1 {__version__}: the 1x1 convolution in plain NumPy\n")
+    print(f"conv1x1 {__version__}: the 1x1 convolution in plain NumPy\n", flush=True)   # at once, even on a pipe
 
     print("1. A 1x1 convolution is a fully connected layer applied at every pixel:")
     print("     out[n, o, h, w] = sum_c w[o, c] * x[n, c, h, w] + b[o]")
