@@ -121,11 +121,12 @@ linear = np.array([r["accuracy"] for r in results["linear bottleneck"]])
 relu = np.array([r["accuracy"] for r in results["ReLU bottleneck"]])
 difference = linear - relu
 n_test = len(y_test)
+ddof = 1 if args.seeds > 1 else 0                            # the sample standard deviation
 print(f"\n{'':<18} {'mean':>6} {'std':>6} {'min':>6} {'max':>6}   (test accuracy over {args.seeds} seeds, "
       f"{args.epochs} epochs)")
 for kind, values in (("linear bottleneck", linear), ("ReLU bottleneck", relu)):
-    print(f"{kind:<18} {values.mean():>6.1%} {values.std():>6.1%} {values.min():>6.1%} {values.max():>6.1%}")
-print(f"{'linear - ReLU':<18} {difference.mean():>+6.1%} {difference.std():>6.1%} {difference.min():>+6.1%} "
+    print(f"{kind:<18} {values.mean():>6.1%} {values.std(ddof=ddof):>6.1%} {values.min():>6.1%} {values.max():>6.1%}")
+print(f"{'linear - ReLU':<18} {difference.mean():>+6.1%} {difference.std(ddof=ddof):>6.1%} {difference.min():>+6.1%} "
       f"{difference.max():>+6.1%}   (points, per seed)")
 wins = int(np.sum(difference > 0))
 losses = int(np.sum(difference < 0))
@@ -137,9 +138,13 @@ else:
     verdict = "the two scored the same on average"
 print(f"measured: {verdict} ({round(difference.mean() * n_test):+d} of {n_test} test images); higher in {wins} of "
       f"{args.seeds} seeds, lower in {losses}, equal in {args.seeds - wins - losses}")
-if args.seeds < 5 or abs(difference.mean()) < 2 * difference.std() / np.sqrt(args.seeds):
-    print("few seeds or a difference within twice its standard error: read it as a hint, not a result "
-          "(--seeds 5 --epochs 20 to train longer)")
+within = abs(difference.mean()) < 2 * difference.std(ddof=ddof) / np.sqrt(args.seeds)
+if args.seeds < 5 or within:
+    reason = "a difference within twice its standard error" if within else f"only {args.seeds} seeds"
+    more = [f"--seeds {5 if args.seeds < 5 else 2 * args.seeds}"]                # never the run's own settings
+    if args.epochs < 20:
+        more.append("--epochs 20")
+    print(f"{reason}: read it as a hint, not a result (rerun with {' '.join(more)} to narrow it)")
 
 # %% [markdown]
 # What the ReLU removes
