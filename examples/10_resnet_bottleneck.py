@@ -55,7 +55,7 @@ print(f"the two 1x1 layers do {one_by_one / bottleneck_cost.macs:.0%} of the bot
 
 # %% [markdown]
 # Measured: forward + backward, medians of interleaved runs
-# --------------------------------------------------------
+# ---------------------------------------------------------
 
 # %%
 x64 = rng.standard_normal((1, 64, 56, 56)).astype(np.float32)
