@@ -12,10 +12,15 @@ Chapter: :doc:`/computes`.
 """
 
 # %%
+import argparse
+
 import numpy as np
 
 import conv1x1 as C
 from conv1x1 import reference
+
+parser = argparse.ArgumentParser(description="a 1x1 convolution is a fully connected layer at every pixel")
+args, _ = parser.parse_known_args()  # a notebook kernel passes arguments of its own: ignore them
 
 rng = np.random.default_rng(0)
 x = rng.standard_normal((2, 8, 5, 6))   # (N, C_in, H, W): 2 images, 8 channels, 5x6 pixels

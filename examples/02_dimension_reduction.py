@@ -9,10 +9,15 @@ colour channels onto two (by PCA) is a 1x1 convolution too. Chapter: :doc:`/dept
 """
 
 # %%
+import argparse
+
 import numpy as np
 
 import conv1x1 as C
 from conv1x1.cost import conv_cost
+
+parser = argparse.ArgumentParser(description="cutting depth, 28x28x192 -> 28x28x32, and a photograph's colours")
+args, _ = parser.parse_known_args()  # a notebook kernel passes arguments of its own: ignore them
 
 rng = np.random.default_rng(0)
 x = rng.standard_normal((1, 192, 28, 28))   # one 28x28 feature map with 192 channels

@@ -12,9 +12,14 @@ regions over the plane of the two channels. Chapter: :doc:`/nin`.
 """
 
 # %%
+import argparse
+
 import numpy as np
 
 import conv1x1 as C
+
+parser = argparse.ArgumentParser(description="Network in Network, a non-linearity per pixel")
+args, _ = parser.parse_known_args()  # a notebook kernel passes arguments of its own: ignore them
 
 rng = np.random.default_rng(0)
 

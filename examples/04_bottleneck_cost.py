@@ -48,12 +48,14 @@ comparison = bottleneck_comparison(192, 16, 32, 28, 28, kernel_size=5)
 print(comparison)
 
 # %% [markdown]
-# Measured: the same two computations on real float32 arrays
-# ----------------------------------------------------------
+# Measured: the direct 5x5 and every bottleneck width, in turns
+# -------------------------------------------------------------
 #
-# The two are timed in turns (direct, bottleneck, direct, ...), so that a burst of other work on the
-# machine slows both alike; the speed-up of each pair of runs is one sample, and the median and the
-# middle half of those samples are printed.
+# Each turn runs the direct 5x5 once and then each bottleneck once (reduction widths 8 to 192), so
+# that a burst of other work on the machine slows all of them alike. Every line below comes from the
+# same turns: a width's time is the median of its runs, its speed-up the direct 5x5's median time over
+# its median time (the ratio of medians), and the spread the middle half of the per-turn ratios
+# (direct / bottleneck within one turn).
 
 # %%
 direct = C.Conv2d(192, 32, 5, padding="same", rng=rng, dtype=np.float32)
@@ -64,20 +66,49 @@ def bottleneck(width):
                         C.Conv2d(width, 32, 5, padding="same", rng=rng, dtype=np.float32))
 
 
-reduced = bottleneck(16)
-pairs = [(measure(lambda: direct.forward(x), comparison.baseline.macs, repeat=1),
-          measure(lambda: reduced.forward(x), comparison.candidate.macs, repeat=1)) for _ in range(repeat)]
-t_direct = np.median([d.seconds for d, _ in pairs])
-t_reduced = np.median([r.seconds for _, r in pairs])
-ratios = np.array([d.seconds / r.seconds for d, r in pairs])
-speedup = float(np.median(ratios))
-low, high = np.percentile(ratios, [25, 75])
-rate_direct = comparison.baseline.macs / t_direct / 1e9
-rate_reduced = comparison.candidate.macs / t_reduced / 1e9
+widths = [8, 16, 32, 64, 96, 128, 192]
+candidates = {"direct": direct, **{width: bottleneck(width) for width in widths}}
+macs = {name: layer.cost(28, 28).macs for name, layer in candidates.items()}
+times = {name: [] for name in candidates}
+for turn in range(repeat):
+    for name, layer in candidates.items():
+        times[name].append(measure(lambda layer=layer: layer.forward(x), macs[name], repeat=1,
+                                   warmup=1 if turn == 0 else 0).seconds)
+times = {name: np.array(t) for name, t in times.items()}
+t_direct = float(np.median(times["direct"]))
+
+
+def speedup(width):
+    """(ratio of medians, 25th and 75th percentile of the per-turn ratios) of the direct 5x5 over a width."""
+    ratios = times["direct"] / times[width]
+    low, high = np.percentile(ratios, [25, 75])
+    return t_direct / float(np.median(times[width])), float(low), float(high)
+
+
+print(f"\n{'reduce to':>9}  {'MACs':>8}  {'vs direct':>9}  {'time (ms)':>9}  {'measured speed-up':>17}  "
+      f"{'middle half of the turns':>24}")
+rows = []
+for width in widths:
+    t = float(np.median(times[width]))
+    ratio, low, high = speedup(width)
+    rows.append((width, macs[width], t))
+    print(f"{width:>9}  {human(macs[width]):>8}  {macs['direct'] / macs[width]:>8.1f}x  {t * 1e3:>9.2f}  "
+          f"{ratio:>16.1f}x  {low:>12.1f}x - {high:.1f}x")
+print(f"{'direct':>9}  {human(macs['direct']):>8}  {1:>8.1f}x  {t_direct * 1e3:>9.2f}  {1:>16.1f}x")
+
+# %% [markdown]
+# The headline: width 16, GoogLeNet's choice, read from its row above
+# -------------------------------------------------------------------
+
+# %%
+speed, low, high = speedup(16)
+t_reduced = float(np.median(times[16]))
+rate_direct = macs["direct"] / t_direct / 1e9
+rate_reduced = macs[16] / t_reduced / 1e9
 print(f"\ndirect 5x5          : {t_direct * 1e3:7.2f} ms (median of {repeat}), {rate_direct:5.1f} GMAC/s")
 print(f"1x1 to 16, then 5x5 : {t_reduced * 1e3:7.2f} ms (median of {repeat}), {rate_reduced:5.1f} GMAC/s")
-print(f"predicted {comparison.macs_ratio:.1f}x fewer MACs, measured {speedup:.1f}x faster "
-      f"(median of {repeat} paired runs; the middle half of the pairs from {low:.1f}x to {high:.1f}x)")
+print(f"predicted {comparison.macs_ratio:.1f}x fewer MACs, measured {speed:.1f}x faster "
+      f"(ratio of the medians of {repeat} turns; the middle half of the turns from {low:.1f}x to {high:.1f}x)")
 
 # %% [markdown]
 # Time is not MACs: the two computations do not run at the same rate (GMAC/s, billions of MACs per
@@ -85,33 +116,20 @@ print(f"predicted {comparison.macs_ratio:.1f}x fewer MACs, measured {speedup:.1f
 
 # %%
 rates = f"{rate_direct:.1f} GMAC/s for the direct 5x5 versus {rate_reduced:.1f} for the bottleneck"
-if speedup < comparison.macs_ratio:
+if speed < comparison.macs_ratio:
     print(f"measured below predicted: {rates}. The bottleneck reached the lower rate (example 12 times "
           "layers like these one by one to find out why).")
 else:
     print(f"measured at or above predicted: {rates}. Here the direct 5x5 ran at the lower rate.")
 if high > 1.5 * low:
-    print("the pairs spread widely, as on a busy machine: rerun with --threads 1 and a larger --repeat to compare")
-
-# %% [markdown]
-# A sweep of the reduction width
-# ------------------------------
-#
-# The saving shrinks as the reduction widens; at 192 (no reduction at all) the 1x1 layer is pure
-# extra cost.
-
-# %%
-widths = [8, 16, 32, 64, 96, 128, 192]
-rows = []
-print(f"\n{'reduce to':>9}  {'MACs':>8}  {'vs direct':>9}  {'time (ms)':>9}  {'measured speed-up':>17}")
-for width in widths:
-    layers = bottleneck(width)
-    macs = layers.cost(28, 28).macs
-    timing = measure(lambda layers=layers: layers.forward(x), macs, repeat=repeat)
-    rows.append((width, macs, timing.seconds))
-    print(f"{width:>9}  {human(macs):>8}  {comparison.baseline.macs / macs:>8.1f}x  {timing.seconds * 1e3:>9.2f}  "
-          f"{t_direct / timing.seconds:>16.1f}x")
-print(f"{'direct':>9}  {human(comparison.baseline.macs):>8}  {1:>8.1f}x  {t_direct * 1e3:>9.2f}  {1:>16.1f}x")
+    advice = [hint for hint, needed in (("--threads 1", args.threads != 1), (f"--repeat {max(2 * repeat, 15)}",
+                                                                              repeat < 15)) if needed]
+    if advice:
+        print(f"the turns spread widely ({low:.1f}x to {high:.1f}x), as on a busy machine: rerun with "
+              f"{' and '.join(advice)} to compare")
+    else:
+        print(f"the turns spread widely ({low:.1f}x to {high:.1f}x) even with --threads 1 and {repeat} turns: "
+              "the machine is busy; compare on a quieter one")
 
 # %% [markdown]
 # The sweep, drawn: predicted MACs (left axis) and measured time (right axis)

@@ -12,7 +12,12 @@ Chapter: :doc:`/inception`.
 """
 
 # %%
+import argparse
+
 from conv1x1.cost import human, inception_cost
+
+parser = argparse.ArgumentParser(description="the cost of an Inception module, with and without 1x1 reductions")
+args, _ = parser.parse_known_args()  # a notebook kernel passes arguments of its own: ignore them
 
 widths = dict(n1x1=64, n3x3_reduce=96, n3x3=128, n5x5_reduce=16, n5x5=32, pool_proj=32)  # GoogLeNet 3a
 naive = inception_cost(192, 28, 28, **widths, reductions=False)

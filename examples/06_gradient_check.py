@@ -9,10 +9,15 @@ Chapter: :doc:`/gradients`.
 """
 
 # %%
+import argparse
+
 import numpy as np
 
 import conv1x1 as C
 from conv1x1.gradcheck import check_layer, numerical_gradient, rel_error
+
+parser = argparse.ArgumentParser(description="how to verify a backward pass")
+args, _ = parser.parse_known_args()  # a notebook kernel passes arguments of its own: ignore them
 
 rng = np.random.default_rng(0)
 x = rng.standard_normal((2, 3, 4, 5))     # float64: float32 cannot resolve a nudge of 1e-6

@@ -11,6 +11,7 @@ site. Chapter: :doc:`/performance`.
 """
 
 # %%
+import argparse
 import os
 
 import numpy as np
@@ -18,6 +19,10 @@ import numpy as np
 import conv1x1 as C
 from conv1x1.cost import conv_cost
 from conv1x1.fast.timing import measure
+
+parser = argparse.ArgumentParser(description="one contraction, many routes, and why the fast path looks as it does")
+parser.add_argument("--repeat", type=int, help="timed runs per measurement (default 5; 3 when the website is built)")
+args, _ = parser.parse_known_args()  # a notebook kernel passes arguments of its own: ignore them
 
 rng = np.random.default_rng(0)
 n, c_in, c_out, h, w_ = 8, 192, 64, 28, 28
@@ -49,7 +54,7 @@ for name, route in list(routes.items())[1:]:
 # Then the clock: the median of several runs, interleaved so that a noisy machine hurts all alike.
 
 # %%
-REPEAT = 3 if os.environ.get("CONV1X1_GALLERY") else 5    # fewer when the website is built
+REPEAT = args.repeat or (3 if os.environ.get("CONV1X1_GALLERY") else 5)    # fewer when the website is built
 times = {name: [] for name in routes}
 for _ in range(REPEAT):
     for name, route in routes.items():

@@ -10,13 +10,18 @@ the script: on the website, the machine that built the site. Chapter: :doc:`/inc
 """
 
 # %%
+import argparse
 import os
 
 import numpy as np
 
 import conv1x1 as C
 from conv1x1.cost import inception_cost
-from conv1x1.fast.timing import measure
+from conv1x1.fast.timing import Measurement, measure
+
+parser = argparse.ArgumentParser(description="an Inception module built from the library's layers")
+parser.add_argument("--repeat", type=int, help="timed runs per measurement (default 5; 3 when the website is built)")
+args, _ = parser.parse_known_args()  # a notebook kernel passes arguments of its own: ignore them
 
 rng = np.random.default_rng(0)
 x = rng.standard_normal((1, 192, 28, 28)).astype(np.float32)
@@ -67,20 +72,37 @@ def step(module):
     module.backward(np.ones_like(result))
 
 
-REPEAT = 3 if os.environ.get("CONV1X1_GALLERY") else 5    # fewer when the website is built
-timings = {}
-for name, module, cost in [("with reductions", block, report), ("naive", naive, naive_report)]:
-    forward = measure(lambda module=module: module.forward(x), cost.macs, repeat=REPEAT)
-    both = measure(lambda module=module: step(module), cost.macs + cost.backward_macs, repeat=REPEAT)
-    timings[name] = (forward, both)
+REPEAT = args.repeat or (3 if os.environ.get("CONV1X1_GALLERY") else 5)    # fewer when the website is built
+modules = [("with reductions", block, report), ("naive", naive, naive_report)]
+times = {(name, what): [] for name, _, _ in modules for what in ("forward", "both")}
+for turn in range(REPEAT):        # in turns, so that other work on the machine slows both modules alike
+    for name, module, cost in modules:
+        times[name, "forward"].append(measure(lambda module=module: module.forward(x), cost.macs, repeat=1,
+                                              warmup=int(turn == 0)).seconds)
+        times[name, "both"].append(measure(lambda module=module: step(module), cost.macs + cost.backward_macs,
+                                           repeat=1, warmup=int(turn == 0)).seconds)
+timings = {name: tuple(Measurement(float(np.median(times[name, what])), macs, tuple(times[name, what]))
+                       for what, macs in (("forward", cost.macs), ("both", cost.macs + cost.backward_macs)))
+           for name, _, cost in modules}
+for name, _, cost in modules:
+    forward, both = timings[name]
     print(f"{name:<16} {cost.macs / 1e6:6.1f}M MACs  forward {forward.seconds * 1e3:6.1f} ms   "
-          f"forward + backward {both.seconds * 1e3:6.1f} ms")
+          f"forward + backward {both.seconds * 1e3:6.1f} ms  (medians of {REPEAT} turns)")
+
+
+def speedup(what):
+    """naive / with reductions: the ratio of the medians, and the lowest and highest per-turn ratio."""
+    ratios = np.array(times["naive", what]) / np.array(times["with reductions", what])
+    return (float(np.median(times["naive", what]) / np.median(times["with reductions", what])),
+            float(ratios.min()), float(ratios.max()))
+
 
 predicted = naive_report.macs / report.macs
-measured_forward = timings["naive"][0].seconds / timings["with reductions"][0].seconds
-measured_both = timings["naive"][1].seconds / timings["with reductions"][1].seconds
-print(f"\npredicted speed-up {predicted:.1f}x (MACs); measured {measured_forward:.1f}x forward, "
-      f"{measured_both:.1f}x forward + backward (ratios of medians of {REPEAT} runs)")
+measured_forward, low_f, high_f = speedup("forward")
+measured_both, low_b, high_b = speedup("both")
+print(f"\npredicted speed-up {predicted:.1f}x (MACs); measured {measured_forward:.1f}x forward "
+      f"({low_f:.1f}x to {high_f:.1f}x turn by turn), {measured_both:.1f}x forward + backward "
+      f"({low_b:.1f}x to {high_b:.1f}x); ratios of the medians of {REPEAT} interleaved turns")
 print(f"output depth: naive {naive_report.out_shape[0]}, with reductions {report.out_shape[0]} channels")
 
 # %% [markdown]

@@ -12,12 +12,17 @@ Chapter: :doc:`/networks`.
 """
 
 # %%
+import argparse
 import os
 
 import numpy as np
 
 import conv1x1 as C
-from conv1x1.fast.timing import measure
+from conv1x1.fast.timing import Measurement, measure
+
+parser = argparse.ArgumentParser(description="depthwise-separable convolution, where MobileNet's 1x1 does the work")
+parser.add_argument("--repeat", type=int, help="timed runs per measurement (default 7; 3 when the website is built)")
+args, _ = parser.parse_known_args()  # a notebook kernel passes arguments of its own: ignore them
 
 rng = np.random.default_rng(0)
 x = rng.standard_normal((1, 512, 14, 14)).astype(np.float32)
@@ -54,14 +59,20 @@ out_sep = pointwise.forward(depthwise.forward(x))
 print(f"dense {out_full.shape}, separable {out_sep.shape}")
 
 # %% [markdown]
-# Measured: forward time, median of repeated runs
-# -----------------------------------------------
+# Measured: forward time, median of interleaved runs
+# --------------------------------------------------
 
 # %%
-REPEAT = 3 if os.environ.get("CONV1X1_GALLERY") else 7    # fewer when the website is built
-t_full = measure(lambda: full.forward(x), full_cost.macs, repeat=REPEAT)
-t_dw = measure(lambda: depthwise.forward(x), dw_cost.macs, repeat=REPEAT)
-t_pw = measure(lambda: pointwise.forward(x), pw_cost.macs, repeat=REPEAT)
+REPEAT = args.repeat or (3 if os.environ.get("CONV1X1_GALLERY") else 7)    # fewer when the website is built
+layers = {"dense": (full, full_cost.macs), "depthwise": (depthwise, dw_cost.macs),
+          "pointwise": (pointwise, pw_cost.macs)}
+turns = {name: [] for name in layers}
+for turn in range(REPEAT):        # in turns, so that other work on the machine slows all three alike
+    for name, (layer, macs) in layers.items():
+        turns[name].append(measure(lambda layer=layer: layer.forward(x), macs, repeat=1,
+                                   warmup=int(turn == 0)).seconds)
+t_full, t_dw, t_pw = (Measurement(float(np.median(turns[name])), macs, tuple(turns[name]))
+                      for name, (_, macs) in layers.items())
 for name, t in [("dense 3x3", t_full), ("depthwise 3x3", t_dw), ("pointwise 1x1", t_pw)]:
     print(f"{name:<14} {t}")
 
@@ -69,8 +80,10 @@ t_pair = t_dw.seconds + t_pw.seconds                        # the separable laye
 pair_rate = separable_macs / t_pair / 1e9
 measured = t_full.seconds / t_pair
 predicted = full_cost.macs / separable_macs
+per_turn = np.array(turns["dense"]) / (np.array(turns["depthwise"]) + np.array(turns["pointwise"]))
 print(f"\npredicted {predicted:.1f}x fewer MACs; measured {measured:.1f}x faster (the dense layer's median time "
-      "over the sum of the two separable layers' medians)")
+      f"over the sum of the two separable layers' medians, {REPEAT} interleaved turns; turn by turn from "
+      f"{per_turn.min():.1f}x to {per_turn.max():.1f}x)")
 time_share = t_pw.seconds / (t_pw.seconds + t_dw.seconds)
 print(f"the pointwise 1x1 takes {time_share:.0%} of the two layers' time (and {pw_share:.0%} of their MACs)")
 

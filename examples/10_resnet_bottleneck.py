@@ -12,6 +12,7 @@ The last section prices where ResNet-50 puts its stride: on a 1x1 (the paper) or
 """
 
 # %%
+import argparse
 import os
 
 import numpy as np
@@ -19,9 +20,13 @@ import numpy as np
 import conv1x1 as C
 from conv1x1 import models
 from conv1x1.cost import human
-from conv1x1.fast.timing import measure
+from conv1x1.fast.timing import Measurement, measure
 
-REPEAT = 3 if os.environ.get("CONV1X1_GALLERY") else 7    # fewer when the website is built
+parser = argparse.ArgumentParser(description="ResNet's bottleneck, where 1x1 convolutions buy four times the width")
+parser.add_argument("--repeat", type=int, help="timed runs per measurement (default 7; 3 when the website is built)")
+args, _ = parser.parse_known_args()  # a notebook kernel passes arguments of its own: ignore them
+
+REPEAT = args.repeat or (3 if os.environ.get("CONV1X1_GALLERY") else 7)    # fewer when the website is built
 rng = np.random.default_rng(0)
 basic = C.Sequential(
     C.Residual(C.Sequential(C.Conv2d(64, 64, 3, padding=1, bias=False, rng=rng, dtype=np.float32),
@@ -49,8 +54,8 @@ one_by_one = sum(row.macs for row in bottleneck_cost.layers if row.category == "
 print(f"the two 1x1 layers do {one_by_one / bottleneck_cost.macs:.0%} of the bottleneck's MACs")
 
 # %% [markdown]
-# Measured: forward + backward, median of repeated runs
-# -----------------------------------------------------
+# Measured: forward + backward, medians of interleaved runs
+# ---------------------------------------------------------
 
 # %%
 x64 = rng.standard_normal((1, 64, 56, 56)).astype(np.float32)
@@ -62,12 +67,26 @@ def step(block, x):
     block.backward(np.ones_like(out))
 
 
-t_basic = measure(lambda: step(basic, x64), 3 * basic_cost.macs, repeat=REPEAT)
-t_bottleneck = measure(lambda: step(bottleneck, x256), 3 * bottleneck_cost.macs, repeat=REPEAT)
+def in_turns(candidates):
+    """{name: Measurement} of {name: (fn, macs)}, timed in turns (one call of each, REPEAT times), so that
+    other work on the machine slows all of them alike."""
+    times = {name: [] for name in candidates}
+    for turn in range(REPEAT):
+        for name, (fn, macs) in candidates.items():
+            times[name].append(measure(fn, macs, repeat=1, warmup=int(turn == 0)).seconds)
+    return {name: Measurement(float(np.median(times[name])), macs, tuple(times[name]))
+            for name, (_, macs) in candidates.items()}
+
+
+timed = in_turns({"basic": (lambda: step(basic, x64), 3 * basic_cost.macs),
+                  "bottleneck": (lambda: step(bottleneck, x256), 3 * bottleneck_cost.macs)})
+t_basic, t_bottleneck = timed["basic"], timed["bottleneck"]
 print(f"basic      : {t_basic}")
 print(f"bottleneck : {t_bottleneck}")
 time_ratio = t_bottleneck.seconds / t_basic.seconds
-print(f"bottleneck / basic: {ratio:.2f}x the MACs, {time_ratio:.2f}x the time")
+per_turn = np.array(t_bottleneck.times) / np.array(t_basic.times)
+print(f"bottleneck / basic: {ratio:.2f}x the MACs, {time_ratio:.2f}x the time (ratio of the medians of {REPEAT} "
+      f"interleaved turns; turn by turn from {per_turn.min():.2f}x to {per_turn.max():.2f}x)")
 
 # %% [markdown]
 # The rates of the two kinds of layer inside them, forward only
@@ -75,8 +94,9 @@ print(f"bottleneck / basic: {ratio:.2f}x the MACs, {time_ratio:.2f}x the time")
 
 # %%
 reduce_1x1, conv_3x3 = bottleneck.residual.block[0], basic[0].block[0]
-t_1x1 = measure(lambda: reduce_1x1.forward(x256), reduce_1x1.cost(56, 56).macs, repeat=REPEAT)
-t_3x3 = measure(lambda: conv_3x3.forward(x64), conv_3x3.cost(56, 56).macs, repeat=REPEAT)
+timed = in_turns({"1x1": (lambda: reduce_1x1.forward(x256), reduce_1x1.cost(56, 56).macs),
+                  "3x3": (lambda: conv_3x3.forward(x64), conv_3x3.cost(56, 56).macs)})
+t_1x1, t_3x3 = timed["1x1"], timed["3x3"]
 print(f"1x1 reduce 256 -> 64 : {t_1x1}")
 print(f"3x3 64 -> 64         : {t_3x3}")
 rate_ratio = t_1x1.gmacs_per_second / t_3x3.gmacs_per_second

@@ -22,7 +22,7 @@ import numpy as np
 import conv1x1 as C
 from conv1x1 import models
 from conv1x1.cost import KINDS, human
-from conv1x1.fast.timing import measure
+from conv1x1.fast.timing import Measurement, measure
 
 parser = argparse.ArgumentParser(description="MACs by layer kind in five networks")
 parser.add_argument("--plot", metavar="FILE", help="also save the plot to FILE (needs matplotlib)")
@@ -99,15 +99,20 @@ dense_cost, grouped_cost = dense.cost(28, 28), grouped.cost(28, 28, in_channels=
 print(f"dense 1x1, dense 1x1                  : {dense_cost.macs:>11,} MACs  {dense_cost.params:>7,} params")
 print(f"grouped 1x1, shuffle, grouped 1x1 (g=3): {grouped_cost.macs:>10,} MACs  {grouped_cost.params:>7,} params  "
       f"({dense_cost.macs / grouped_cost.macs:.1f}x fewer)")
-t_dense = measure(lambda: dense.forward(x), 8 * dense_cost.macs, repeat=REPEAT)
-t_grouped = measure(lambda: grouped.forward(x), 8 * grouped_cost.macs, repeat=REPEAT)
+times = {"dense": [], "grouped": []}
+for turn in range(REPEAT):        # in turns, so that other work on the machine slows both alike
+    times["dense"].append(measure(lambda: dense.forward(x), 0, repeat=1, warmup=int(turn == 0)).seconds)
+    times["grouped"].append(measure(lambda: grouped.forward(x), 0, repeat=1, warmup=int(turn == 0)).seconds)
+t_dense = Measurement(float(np.median(times["dense"])), 8 * dense_cost.macs, tuple(times["dense"]))
+t_grouped = Measurement(float(np.median(times["grouped"])), 8 * grouped_cost.macs, tuple(times["grouped"]))
 print(f"dense   : {t_dense}")
 print(f"grouped : {t_grouped}")
 predicted = dense_cost.macs / grouped_cost.macs
 ratio = t_dense.seconds / t_grouped.seconds          # above 1: the grouped stack is faster
-low, high = t_dense.spread[0] / t_grouped.spread[1], t_dense.spread[1] / t_grouped.spread[0]
-print(f"time ratio dense / grouped: {ratio:.1f}x (median of {REPEAT} runs each; {low:.1f}x to {high:.1f}x between the "
-      f"extremes), against {predicted:.1f}x fewer MACs predicted (batch of 8)")
+per_turn = np.array(times["dense"]) / np.array(times["grouped"])
+low, high = float(per_turn.min()), float(per_turn.max())
+print(f"time ratio dense / grouped: {ratio:.1f}x (ratio of the medians of {REPEAT} interleaved turns; turn by turn "
+      f"from {low:.1f}x to {high:.1f}x), against {predicted:.1f}x fewer MACs predicted (batch of 8)")
 if high > 2 * low:
     print("The runs spread widely (a busy machine, or BLAS threads competing for the cores): trust the median "
           "only roughly, and rerun to compare.")

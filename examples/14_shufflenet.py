@@ -12,6 +12,7 @@ site. Chapter: :doc:`/networks`.
 """
 
 # %%
+import argparse
 import os
 
 import numpy as np
@@ -19,10 +20,14 @@ import numpy as np
 import conv1x1 as C
 from conv1x1 import models
 from conv1x1.cost import human
-from conv1x1.fast.timing import measure
+from conv1x1.fast.timing import Measurement, measure
 from conv1x1.gradcheck import check_layer
 
-REPEAT = 3 if os.environ.get("CONV1X1_GALLERY") else 9    # fewer when the website is built
+parser = argparse.ArgumentParser(description="ShuffleNet, grouped 1x1 convolutions and a channel shuffle")
+parser.add_argument("--repeat", type=int, help="timed runs per measurement (default 9; 3 when the website is built)")
+args, _ = parser.parse_known_args()  # a notebook kernel passes arguments of its own: ignore them
+
+REPEAT = args.repeat or (3 if os.environ.get("CONV1X1_GALLERY") else 9)    # fewer when the website is built
 
 # %% [markdown]
 # A 1x1 convolution with g groups costs 1/g (240 -> 240 channels at 28x28, per image)
@@ -159,16 +164,22 @@ def step(unit):
 
 
 costs = {g: unit.cost(28, 28) for g, unit in units.items()}
-times = {g: measure(lambda u=unit: step(u), 8 * 3 * costs[g].macs, repeat=REPEAT) for g, unit in units.items()}
+turns = {g: [] for g in units}
+for turn in range(REPEAT):        # in turns, so that other work on the machine slows both units alike
+    for g, unit in units.items():
+        turns[g].append(measure(lambda u=unit: step(u), 0, repeat=1, warmup=int(turn == 0)).seconds)
+times = {g: Measurement(float(np.median(turns[g])), 8 * 3 * costs[g].macs, tuple(turns[g])) for g in units}
 for g in units:
     print(f"g = {g}: {costs[g].macs:>10,} MACs per image; forward + backward {times[g]}")
 predicted = costs[1].macs / costs[3].macs
 measured = times[1].seconds / times[3].seconds
-print(f"g = 1 over g = 3: {predicted:.2f}x the MACs, {measured:.2f}x the time")
-low, high = times[1].spread[0] / times[3].spread[1], times[1].spread[1] / times[3].spread[0]
+per_turn = np.array(turns[1]) / np.array(turns[3])
+low, high = float(per_turn.min()), float(per_turn.max())
+print(f"g = 1 over g = 3: {predicted:.2f}x the MACs, {measured:.2f}x the time (ratio of the medians of {REPEAT} "
+      f"interleaved turns; turn by turn from {low:.2f}x to {high:.2f}x)")
 if high > 2 * low:
-    print(f"The runs spread widely ({low:.2f}x to {high:.2f}x between the extremes: a busy machine?): trust the "
-          "medians only roughly, and rerun to compare.")
+    print(f"The turns spread widely ({low:.2f}x to {high:.2f}x: a busy machine?): trust the medians only roughly, "
+          "and rerun to compare.")
 
 
 # %% [markdown]

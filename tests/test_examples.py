@@ -54,7 +54,11 @@ FACTS = {  # script -> checks on its output
     and "ridge" in out and out.count("measured against predicted") == 3 and "one MobileNet block" in out
     and "Furthest above its roofline" in out
     and any(verdict in out for verdict in ("Why ", "This run disagrees"))
-    and ("No layer ran faster than its roofline bound allows" in out or "ran faster than their roofline bound" in out),
+    and ("No layer ran faster than its roofline bound allows" in out or "ran faster than their roofline bound" in out)
+    and re.search(r"^plain +\d+\.\d\d ms +\d+x +\d+% +\d+\.\d\dx +\d+\.\d\dx$", out, re.M) is not None
+    and re.search(r"^engine room +\d+\.\d\d ms +\d+x +\d+% +\d+\.\d\dx +\d+\.\d\dx$", out, re.M) is not None
+    and out.count("\nplain: ") == 1 and out.count("\nengine room: ") == 1
+    and "The engine room's max pooling ran" in out,
     "09_depthwise_separable.py": lambda out: "462,422,016 MACs" in out and "52,283,392 MACs" in out
     and "ours 462M vs 52.3M, 8.8x fewer MACs" in out and "the pointwise 1x1 does 98.3%" in out
     and re.search(r"measured \d+\.\dx faster", out) is not None
@@ -77,6 +81,29 @@ FACTS = {  # script -> checks on its output
     "11_where_the_macs_go.py": lambda out: "largest in mobilenet_v1: 94.9%" in out
     and re.search(r"mobilenet_v1 +568\.7M +4\.2M +94\.9% +1\.9% +3\.1%", out) is not None
     and re.search(r"resnet50 \(v1\.5\) +4\.1G +25\.6M", out) is not None and "(3.0x fewer)" in out,
+    "16_spiral_relu.py": lambda out: float(re.search(r"without the ReLU: max \|T\^\+ T x - x\| = (\S+)", out).group(1))
+    < 1e-12 and len(re.findall(r"^ +(?:2|3|5|10|15|30)  +\d+\.\d%", out, re.M)) == 6
+    and "median share of points lost: 76.8% (n = 2)" in out and "0.0% (n = 30)" in out
+    and "from n = 10 the median draw loses no point" in out
+    and "median shape error falls at every step from n = 2 to n = 30" in out,
+    "17_linear_bottleneck.py": lambda out: "linear bottleneck : 2,066 parameters, 69,888 MACs" in out
+    and "ReLU bottleneck   : 2,066 parameters, 69,888 MACs" in out and len(re.findall(r"^seed \d: ", out, re.M)) == 3
+    and re.search(r"^linear - ReLU +[+-]\d+\.\d%", out, re.M) is not None
+    and re.search(r"measured: the (linear bottleneck scored higher|ReLU bottleneck scored higher|two scored the "
+                  r"same)", out) is not None
+    and "ReLU bottleneck   :  0.0% of the bottleneck's values negative" in out,
+    "18_squeeze_excite.py": lambda out: "gates s (2, 8)" in out and "the gates depend on the image" in out
+    and float(re.search(r"times its old average: max \|difference\| = (\S+)", out).group(1)) < 1e-12
+    and float(re.search(r"gates from dense layers\| = (\S+)", out).group(1)) < 1e-12,
+    "19_conv1x1_is_linear.py": lambda out: len(re.findall(r"max \|diff\| = (\S+)", out)) == 4
+    and max(float(v) for v in re.findall(r"max \|diff\| = (\S+)", out)) < 1e-12
+    and out.count("NCHW time / this time") == 3
+    and re.search(r"median of \d+ interleaved turns: (the channels-last Linear was faster|the channels-first "
+                  r"conv1x1_forward was faster|no clear winner)", out) is not None,
+    "20_modern_macs.py": lambda out: re.search(r"^mobilenet_v1 +224 +568\.7M +4\.2M +94\.9%", out, re.M) is not None
+    and re.search(r"^mobilenet_v1 +13 pairs: pointwise / depthwise MACs from 7\.1x to 113\.8x", out, re.M) is not None
+    and all(float(v) < 1e-9 for v in re.findall(r"predicts each to a relative (\S+);", out))
+    and "the 1x1 share of MACs ranges from" in out,
 }
 
 
@@ -97,7 +124,8 @@ def _differences(out):
     return [float(v) for v in re.findall(r"max relative difference (\S+)", out)]
 
 
-NEEDS_SKLEARN = {"13_nin_digits.py", "15_to_pytorch.py"}   # train on scikit-learn's bundled digits
+# train on scikit-learn's bundled digits
+NEEDS_SKLEARN = {"13_nin_digits.py", "15_to_pytorch.py", "17_linear_bottleneck.py"}
 
 
 def _accuracies(out):
@@ -135,7 +163,9 @@ def test_bottleneck_example_runs_without_matplotlib(tmp_path):
 
 
 DRAWING = [s for s in SCRIPTS if "plt.show()" in s.read_text() and s.name != "04_bottleneck_cost.py"]
-QUICK_ARGS = {"13_nin_digits.py": ["--epochs", "1"]}   # the figures are what is tested here, not the training
+# the figures are what is tested here, not the training
+QUICK_ARGS = {"13_nin_digits.py": ["--epochs", "1"], "16_spiral_relu.py": ["--draws", "5"],
+              "17_linear_bottleneck.py": ["--epochs", "1", "--seeds", "1"]}
 
 
 @pytest.mark.slow
@@ -156,3 +186,11 @@ def test_example_that_draws_still_runs_without_matplotlib(script, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "matplotlib is not installed" in result.stdout
     assert list(work.iterdir()) == []
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_example_answers_help_without_running(script, tmp_path):
+    """``--help`` prints the usage and exits before any work: nothing else printed, no file written."""
+    result = run([str(script), "--help"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: ") and list(tmp_path.iterdir()) == []

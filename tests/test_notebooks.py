@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = sorted((ROOT / "examples").glob("[0-9][0-9]_*.py"))
 REQUIRED = os.environ.get("CONV1X1_REQUIRE_DOCS") == "1"
-NEEDS_SKLEARN = {"13_nin_digits.py", "15_to_pytorch.py"}     # train on scikit-learn's bundled digits
+NEEDS_SKLEARN = {"13_nin_digits.py", "15_to_pytorch.py", "17_linear_bottleneck.py"}  # train on the digits
 NEEDS_TORCH = {"15_to_pytorch.py"}                           # carries a network to PyTorch and back
 
 

@@ -25,13 +25,18 @@ EXAMPLES = [
     ("13_nin_digits.py", "Network in Network trained on real digits: what the 1x1 layers and ReLUs buy"),
     ("14_shufflenet.py", "ShuffleNet: grouped 1x1s at 1/g the cost, the shuffle, Table 1's complexities"),
     ("15_to_pytorch.py", "NiN trained here, then in PyTorch, then back here; torchvision's ResNet-50 priced"),
+    ("16_spiral_relu.py", "MobileNetV2's spiral: a ReLU in n channels, for n from 2 to 30, and back"),
+    ("17_linear_bottleneck.py", "a linear against a ReLU bottleneck, trained on digits over several seeds"),
+    ("18_squeeze_excite.py", "squeeze-and-excitation: two 1x1s on a pooled map gate a photograph's channels"),
+    ("19_conv1x1_is_linear.py", "a 1x1 conv as a Linear on channels-last, a transformer MLP, PointNet; NCHW vs NHWC"),
+    ("20_modern_macs.py", "where the MACs go in every network of conv1x1.models; pointwise / depthwise = C_out / K^2"),
 ]
 
 
 def tour() -> None:
     """Print the 1x1 convolution story, with numbers computed on the spot."""
     rng = np.random.default_rng(0)
-    print(f"conv1x1 {__version__}: the 1x1 convolution in plain NumPy\n")
+    print(f"conv1x1 {__version__}: the 1x1 convolution in plain NumPy\n", flush=True)   # at once, even on a pipe
 
     print("1. A 1x1 convolution is a fully connected layer applied at every pixel:")
     print("     out[n, o, h, w] = sum_c w[o, c] * x[n, c, h, w] + b[o]")
