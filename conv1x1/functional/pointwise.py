@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import (
     DEPTHWISE_HINT,
@@ -32,7 +33,7 @@ from .._checks import (
 __all__ = ["conv1x1_forward", "conv1x1_backward", "conv1x1", "Conv1x1Cache"]
 
 
-def conv1x1_forward(x: FloatArray, w: FloatArray, b: FloatArray | None = None, groups: int = 1,
+def conv1x1_forward(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None, groups: int = 1,
                     stride: int = 1) -> tuple[FloatArray, Conv1x1Cache]:
     """A 1x1 convolution, ``out[n] = w @ x[n] + b`` for each image ``x[n]`` seen as a (C_in, H*W) matrix.
 
@@ -74,7 +75,7 @@ def conv1x1_forward(x: FloatArray, w: FloatArray, b: FloatArray | None = None, g
     return out, Conv1x1Cache(x, w, b is not None, groups, stride)
 
 
-def conv1x1_backward(dout: FloatArray, cache: Conv1x1Cache) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+def conv1x1_backward(dout: ArrayLike, cache: Conv1x1Cache) -> tuple[FloatArray, FloatArray, FloatArray | None]:
     """The gradients of ``out[n] = w @ x[n] + b``, group by group with groups::
 
         dx[n] = w.T @ dout[n]            (zero at the pixels a stride skipped)
@@ -132,8 +133,8 @@ def by_group(a: FloatArray, groups: int) -> FloatArray:
     return a.reshape(*a.shape[:-2], groups, a.shape[-2] // groups, a.shape[-1])
 
 
-def check_conv1x1_args(x, w, b=None, groups=1, stride=1) -> tuple[FloatArray, FloatArray, FloatArray | None, int,
-                                                                   int]:
+def check_conv1x1_args(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None, groups: int = 1, stride: int = 1,
+                       ) -> tuple[FloatArray, FloatArray, FloatArray | None, int, int]:
     """Validate a 1x1 convolution's arguments; return x, w, b (in one float dtype), groups and stride."""
     w = check_float_array(w, "w")
     x = check_image_batch(x, channels=w.shape[1] if w.ndim == 2 and groups == 1 else None, owner="w")
@@ -143,7 +144,7 @@ def check_conv1x1_args(x, w, b=None, groups=1, stride=1) -> tuple[FloatArray, Fl
     return (*common_dtype(x, w, check_bias(b, w.shape[0])), groups, stride)
 
 
-def conv1x1(x: FloatArray, w: FloatArray, b: FloatArray | None = None, groups: int = 1, stride: int = 1) -> FloatArray:
+def conv1x1(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None, groups: int = 1, stride: int = 1) -> FloatArray:
     """A 1x1 convolution without the cache: ``conv1x1_forward(x, w, b, groups, stride)[0]``.
 
     Examples
