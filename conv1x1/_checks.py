@@ -21,20 +21,23 @@ from __future__ import annotations
 import math
 import numbers
 import sys
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 FLOAT_DTYPES = "float16, float32 or float64"
 
 FloatArray = NDArray[np.floating[Any]]
 """A floating-point ndarray (float16, float32 or float64): what every function here computes with."""
 
+T = TypeVar("T")
+
 
 # ---------------------------------------------------------------- arrays
 
-def check_float_array(value, name: str) -> np.ndarray:
+def check_float_array(value: ArrayLike, name: str) -> FloatArray:
     """Return ``value`` as a floating-point ndarray (float16, float32 or float64).
 
     Lists and tuples go through ``np.asarray``. Integer, boolean, complex and
@@ -58,14 +61,14 @@ def check_float_array(value, name: str) -> np.ndarray:
     return value
 
 
-def check_callable(value, name: str, example: str):
+def check_callable(value: T, name: str, example: str) -> T:
     """Return ``value`` if it can be called, else a TypeError showing an ``example``."""
     if not callable(value):
         raise TypeError(f"{name} must be a callable, e.g. {example}, got {value!r} ({type(value).__name__})")
     return value
 
 
-def check_float64(array, name: str, why: str, fix: str = "Use .astype(np.float64).") -> np.ndarray:
+def check_float64(array: object, name: str, why: str, fix: str = "Use .astype(np.float64).") -> NDArray[np.float64]:
     """Return ``array`` if it is a float64 ndarray, else a TypeError saying ``why`` it must be one.
 
     The gradient checks need it: central differences with eps ~1e-6 need
@@ -79,7 +82,7 @@ def check_float64(array, name: str, why: str, fix: str = "Use .astype(np.float64
     return array
 
 
-def check_ndim(array: np.ndarray, ndim: int, name: str, layout: str, hint: str = "") -> np.ndarray:
+def check_ndim(array: FloatArray, ndim: int, name: str, layout: str, hint: str = "") -> FloatArray:
     """Return ``array`` if it has ``ndim`` axes (``layout`` names them), else raise ValueError."""
     if array.ndim != ndim:
         message = f"{name} must be {ndim}-D {layout}, got shape {array.shape}."
@@ -87,7 +90,8 @@ def check_ndim(array: np.ndarray, ndim: int, name: str, layout: str, hint: str =
     return array
 
 
-def check_image_batch(x, channels: int | None = None, layout: str = "(N, C_in, H, W)", owner: str = "") -> np.ndarray:
+def check_image_batch(x: ArrayLike, channels: int | None = None, layout: str = "(N, C_in, H, W)",
+                      owner: str = "") -> FloatArray:
     """Return x as a float array of shape (N, C, H, W), with C == ``channels`` when given.
 
     The hints cover the two commonest mistakes: a single image without its batch
@@ -112,7 +116,7 @@ def check_image_batch(x, channels: int | None = None, layout: str = "(N, C_in, H
     return x
 
 
-def check_weight(w, ndim: int, in_channels: int, groups: int = 1) -> np.ndarray:
+def check_weight(w: ArrayLike, ndim: int, in_channels: int, groups: int = 1) -> FloatArray:
     """Return w as a float array (C_out, C_in // groups[, KH, KW]) matching x's C_in.
 
     One check for the 1x1 (``ndim=2``) and the KH x KW (``ndim=4``) convolutions.
@@ -142,7 +146,7 @@ def check_weight(w, ndim: int, in_channels: int, groups: int = 1) -> np.ndarray:
     return w
 
 
-def check_in_channels(owner, in_channels, expected: int):
+def check_in_channels(owner: object, in_channels: int | None, expected: int) -> int | None:
     """Return ``in_channels`` if it is None (unknown) or ``expected``, else a ValueError naming ``owner``.
 
     For a cost query's input depth, where ``check_image_batch`` checks an array's.
@@ -152,14 +156,14 @@ def check_in_channels(owner, in_channels, expected: int):
     return in_channels
 
 
-def check_branches(branches, owner: str):
+def check_branches(branches: T, owner: str) -> T:
     """Return ``branches`` if there is at least one (``owner`` names the container or function), else ValueError."""
     if not branches:
         raise ValueError(f"{owner} needs at least one branch, got none")
     return branches
 
 
-def check_groups(groups, in_channels: int, out_channels: int | None = None, hint: str = "") -> int:
+def check_groups(groups: int, in_channels: int, out_channels: int | None = None, hint: str = "") -> int:
     """Return ``groups`` if it is a positive int that divides ``in_channels`` (and ``out_channels`` when given).
 
     ``hint`` ends the message (convolutions remind that depthwise is ``groups = C_in``).
@@ -175,7 +179,7 @@ def check_groups(groups, in_channels: int, out_channels: int | None = None, hint
 DEPTHWISE_HINT = "; a depthwise convolution uses groups = C_in"
 
 
-def check_bias(b, out_channels: int):
+def check_bias(b: ArrayLike | None, out_channels: int) -> FloatArray | None:
     """Return ``b`` as a float array of shape (out_channels,): one bias per filter; None stays None."""
     if b is None:
         return None
@@ -186,13 +190,14 @@ def check_bias(b, out_channels: int):
     return b
 
 
-def common_dtype(x: np.ndarray, w: np.ndarray, b):
+def common_dtype(x: FloatArray, w: FloatArray, b: FloatArray | None,
+                 ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
     """Return x, w and b (b may be None) in one floating dtype by NumPy's promotion (float32 with float32 stays)."""
     dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
     return x.astype(dtype, copy=False), w.astype(dtype, copy=False), None if b is None else b.astype(dtype, copy=False)
 
 
-def check_dout(dout, expected_shape: tuple, dtype) -> np.ndarray:
+def check_dout(dout: ArrayLike, expected_shape: Sequence[int], dtype: DTypeLike) -> FloatArray:
     """Validate an upstream gradient against the forward output it belongs to; cast it to ``dtype``."""
     dout = check_float_array(dout, "dout")
     if dout.shape != tuple(expected_shape):
@@ -201,7 +206,7 @@ def check_dout(dout, expected_shape: tuple, dtype) -> np.ndarray:
     return dout.astype(dtype, copy=False)
 
 
-def check_cache(cache, cache_type: type, backward: str, forward: str):
+def check_cache(cache: object, cache_type: type[T], backward: str, forward: str) -> T:
     """Return ``cache`` if it is what ``forward`` returned, else a TypeError naming the order of calls.
 
     An activation's cache is an array (its input or output): it must be a float one, or dout would be
@@ -211,14 +216,14 @@ def check_cache(cache, cache_type: type, backward: str, forward: str):
         raise TypeError(f"cache must be the {cache_type.__name__} returned by {forward}, got "
                         f"{type(cache).__name__}. Call `out, cache = {forward}(...)` first, then "
                         f"`{backward}(dout, cache)`.")
-    if cache_type is np.ndarray:
+    if isinstance(cache, np.ndarray):
         check_float_array(cache, "cache")
     return cache
 
 
 # ---------------------------------------------------------------- numbers and flags
 
-def _whole_number(value, name: str, minimum: int, kind: str) -> int:
+def _whole_number(value: object, name: str, minimum: int, kind: str) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be a {kind} integer, got {value!r} ({type(value).__name__})")
     if value < minimum:
@@ -226,24 +231,24 @@ def _whole_number(value, name: str, minimum: int, kind: str) -> int:
     return int(value)
 
 
-def check_positive_int(value, name: str) -> int:
+def check_positive_int(value: object, name: str) -> int:
     """Return ``value`` as an int if it is a whole number >= 1 (not a bool, not a float)."""
     return _whole_number(value, name, 1, "positive")
 
 
-def check_non_negative_int(value, name: str) -> int:
+def check_non_negative_int(value: object, name: str) -> int:
     """Return ``value`` as an int if it is a whole number >= 0 (not a bool, not a float)."""
     return _whole_number(value, name, 0, "non-negative")
 
 
-def check_flag(value, name: str) -> bool:
+def check_flag(value: object, name: str) -> bool:
     """Return ``value`` if it is True or False; refuse "no", None, 0 and the like."""
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
     return bool(value)
 
 
-def check_real(value, name: str, minimum: float | None = None, finite: bool = True) -> float:
+def check_real(value: object, name: str, minimum: float | None = None, finite: bool = True) -> float:
     """Return ``value`` as a float if it is a real number (finite, and >= ``minimum`` when given)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
@@ -255,14 +260,14 @@ def check_real(value, name: str, minimum: float | None = None, finite: bool = Tr
     return value
 
 
-def check_choice(value, name: str, choices: tuple, described: str):
+def check_choice(value: T, name: str, choices: tuple[object, ...], described: str) -> T:
     """Return ``value`` if it is one of ``choices`` (``described`` lists them for the message), else ValueError."""
     if value not in choices:
         raise ValueError(f"{name} must be {described}, got {value!r}")
     return value
 
 
-def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
+def check_float_dtype(dtype: DTypeLike, name: str = "dtype") -> np.dtype[Any]:
     """Return ``np.dtype(dtype)`` if it is a floating type (float16, float32 or float64)."""
     try:
         result = np.dtype(dtype)
@@ -273,7 +278,7 @@ def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
     return result
 
 
-def check_rng(rng) -> np.random.Generator:
+def check_rng(rng: np.random.Generator | np.random.SeedSequence | int | None) -> np.random.Generator:
     """Return a Generator: ``None`` gives a fresh one, a non-negative int seeds one."""
     if isinstance(rng, np.random.Generator):
         return rng
@@ -294,7 +299,7 @@ Pair = tuple[int, int]
 """A window setting along (height, width): ``(3, 3)``, or ``(1, 7)`` for Inception v3's 1x7 kernels."""
 
 
-def check_pair(value, name: str, minimum: int = 1) -> Pair:
+def check_pair(value: object, name: str, minimum: int = 1) -> Pair:
     """Return a kernel size, stride or padding as ``(along H, along W)``: an int n means ``(n, n)``.
 
     A pair (a tuple or list of two whole numbers) keeps its order, as in PyTorch:
@@ -316,7 +321,7 @@ def check_pair(value, name: str, minimum: int = 1) -> Pair:
 
 def as_pair(value: int | Pair) -> Pair:
     """``(n, n)`` for an int n, the pair itself otherwise: for settings already checked."""
-    return (value, value) if isinstance(value, numbers.Integral) else (int(value[0]), int(value[1]))
+    return (value, value) if isinstance(value, (int, np.integer)) else (int(value[0]), int(value[1]))
 
 
 def compact(pair: Pair) -> int | Pair:
@@ -329,7 +334,7 @@ def _show(pair: Pair) -> str:
     return str(compact(pair))
 
 
-def check_padding(padding, kernel_size: int | Pair, stride: int | Pair, name: str = "padding",
+def check_padding(padding: int | Pair | str, kernel_size: int | Pair, stride: int | Pair, name: str = "padding",
                   pool: bool = False) -> Pair:
     """Return the padding as ``(along H, along W)``; ``"same"`` means ``((KH - 1) // 2, (KW - 1) // 2)``.
 

@@ -9,12 +9,16 @@ whose children are its layers' costs, so totals exist at every level.
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Iterable, Iterator
+from typing import Any
 
-from ._checks import check_branches, check_dout
-from .cost.formulas import add_cost, concat_cost
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._checks import FloatArray, check_branches, check_dout
+from .cost.formulas import LayerCost, add_cost, concat_cost
 from .cost.report import Report
-from .layers import Layer
+from .layers import Layer, Params, Shape3
 
 __all__ = ["Sequential", "Concat", "Residual"]
 
@@ -22,65 +26,73 @@ __all__ = ["Sequential", "Concat", "Residual"]
 class _Container(Layer):
     """A layer made of child layers: params, grads and buffers are the children's, under dotted names."""
 
-    def __init__(self, layers, owner: str):
+    def __init__(self, layers: Iterable[Layer], owner: str) -> None:
         super().__init__()
         self._children = check_layers(layers, owner)
         _refuse_shared_layers(self)
 
     @property
-    def children(self) -> tuple:
+    def children(self) -> tuple[Layer, ...]:
         return tuple(self._children)
 
     @property
-    def params(self) -> dict:
+    def params(self) -> Params:
         return _named(self.children, "params")
 
-    @property
-    def grads(self) -> dict:
-        return _named(self.children, "grads")
+    @params.setter
+    def params(self, value: Params) -> None:
+        raise AttributeError(f"{type(self).__name__}'s params are its layers': set each layer's params instead")
 
     @property
-    def buffers(self) -> dict:
+    def grads(self) -> Params:
+        return _named(self.children, "grads")
+
+    @grads.setter
+    def grads(self, value: Params) -> None:
+        raise AttributeError(f"{type(self).__name__}'s grads are its layers': set each layer's grads instead")
+
+    @property
+    def buffers(self) -> Params:
         return _named(self.children, "buffers")
 
     @buffers.setter
-    def buffers(self, value):  # Layer.__init__ sets {}; a container's buffers are its children's
+    def buffers(self, value: Params) -> None:  # Layer.__init__ sets {}; a container's buffers are its children's
         pass
 
-    def parameters(self):
+    def parameters(self) -> Iterator[tuple[FloatArray, FloatArray]]:
         for child in self.children:
             yield from child.parameters()
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._children)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Layer:
         return self._children[index]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Layer]:
         return iter(self._children)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         inner = "".join(f"\n  ({i}): " + repr(child).replace("\n", "\n  ") for i, child in enumerate(self._children))
         return f"{type(self).__name__}({inner}\n)"
 
 
-def _named(children, attribute: str) -> dict:
+def _named(children: Iterable[Layer], attribute: str) -> Params:
     """Merge the children's params, grads or buffers dicts under dotted names: ``"0.w"``."""
     return {f"{i}.{name}": array
             for i, child in enumerate(children)
             for name, array in getattr(child, attribute).items()}
 
 
-def _leaves_and_containers(layer):
+def _leaves_and_containers(layer: Layer) -> Iterator[Layer]:
     yield layer
     for child in layer.children:
         yield from _leaves_and_containers(child)
 
 
-def _refuse_shared_layers(container) -> None:
+def _refuse_shared_layers(container: Layer) -> None:
     """One layer instance in two places would overwrite its own cache: refuse it, and say why."""
-    seen = {}
+    seen: dict[int, Layer] = {}
     for layer in _leaves_and_containers(container):
         if id(layer) in seen and layer is not container:
             raise ValueError(
@@ -116,33 +128,35 @@ class Sequential(_Container):
     (4, 1, 5, 5)
     """
 
-    def __init__(self, *layers):
+    def __init__(self, *layers: Layer) -> None:
         super().__init__(layers, "Sequential")
 
     @property
-    def layers(self) -> tuple:
+    def layers(self) -> tuple[Layer, ...]:
         return self.children
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x -> out through every layer in order."""
         self.cache = np.shape(x)  # only a marker that forward ran; each layer keeps its own cache
         if not self._children:
             return np.array(x, copy=True)
-        for layer in self._children:
-            x = layer.forward(x)
-        return x
+        out = self._children[0].forward(x)
+        for layer in self._children[1:]:
+            out = layer.forward(out)
+        return out
 
-    def backward(self, dout):
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout -> dx through every layer in reverse order; fills every layer's grads."""
         self.require_cache()
         if not self._children:
             return np.array(dout, copy=True)
-        for layer in reversed(self._children):
-            dout = layer.backward(dout)
-        return dout
+        dx = self._children[-1].backward(dout)
+        for layer in reversed(self._children[:-1]):
+            dx = layer.backward(dx)
+        return dx
 
-    def cost_node(self, in_shape, name):
-        nodes = []
+    def cost_node(self, in_shape: Shape3, name: str | None) -> Report:
+        nodes: list[LayerCost | Report] = []
         for label, layer in zip(self.child_names(name), self._children):
             nodes.append(layer.cost_node(in_shape, label))
             in_shape = nodes[-1].out_shape or in_shape  # an empty Sequential passes its input on
@@ -153,7 +167,7 @@ class Sequential(_Container):
         """The title of its cost report when it has no name of its own."""
         return type(self).__name__
 
-    def child_names(self, name) -> list:
+    def child_names(self, name: str | None) -> list[str]:
         """The names of the children's rows in a cost report: "0", "1", ... (prefixed with ``name``)."""
         return [f"{name}.{i}" if name else str(i) for i in range(len(self._children))]
 
@@ -178,15 +192,14 @@ class Concat(_Container):
     (1, 5, 8, 8)
     """
 
-    def __init__(self, *branches):
-        branches = check_branches(branches, type(self).__name__)
-        super().__init__(branches, type(self).__name__)
+    def __init__(self, *branches: Layer) -> None:
+        super().__init__(check_branches(branches, type(self).__name__), type(self).__name__)
 
     @property
-    def branches(self) -> tuple:
+    def branches(self) -> tuple[Layer, ...]:
         return self.children
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: (N, C_in, H, W) -> out: (N, sum of the branches' channels, H, W)."""
         outs = [branch.forward(x) for branch in self._children]
         shapes = [np.shape(o) for o in outs]
@@ -198,7 +211,7 @@ class Concat(_Container):
         self.cache = ([s[1] for s in shapes], out.shape, out.dtype)  # channels per branch, to split dout
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: (N, C_out, H, W) -> dx: (N, C_in, H, W), the sum of the branches' dx."""
         widths, out_shape, dtype = self.require_cache()
         dout = check_dout(dout, out_shape, dtype)
@@ -208,7 +221,7 @@ class Concat(_Container):
             dx = dx + branch.backward(piece)
         return dx
 
-    def cost_node(self, in_shape, name):
+    def cost_node(self, in_shape: Shape3, name: str | None) -> Report:
         branches = [branch.cost_node(in_shape, f"{name}.{i}" if name else str(i))
                     for i, branch in enumerate(self._children)]
         shapes = [b.out_shape or in_shape for b in branches]  # an empty branch passes its input on
@@ -248,7 +261,7 @@ class Residual(_Container):
     'add'
     """
 
-    def __init__(self, block, shortcut=None):
+    def __init__(self, block: Layer, shortcut: Layer | None = None) -> None:
         super().__init__([block] if shortcut is None else [block, shortcut], "Residual")
 
     @property
@@ -256,13 +269,13 @@ class Residual(_Container):
         return self._children[0]
 
     @property
-    def shortcut(self):
+    def shortcut(self) -> Layer | None:
         return self._children[1] if len(self._children) > 1 else None
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: (N, C_in, H, W) -> out: block(x) + shortcut(x), the block's shape."""
         out = self.block.forward(x)
-        other = x if self.shortcut is None else self.shortcut.forward(x)
+        other = np.asarray(x) if self.shortcut is None else self.shortcut.forward(x)
         if np.shape(out) != np.shape(other):
             what = "x (the identity shortcut)" if self.shortcut is None else f"the shortcut {self.shortcut!r}"
             hint = (" Give a projection shortcut, e.g. C.Conv2d(C_in, C_out, 1, stride=s, bias=False)."
@@ -273,15 +286,15 @@ class Residual(_Container):
         self.cache = (out.shape, out.dtype)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: shape of out -> dx: shape of x, the block's and the shortcut's input gradients summed."""
         out_shape, dtype = self.require_cache()
         dout = check_dout(dout, out_shape, dtype)
         dx = self.block.backward(dout)
         return dx + (dout if self.shortcut is None else self.shortcut.backward(dout))
 
-    def cost_node(self, in_shape, name):
-        def child(suffix):
+    def cost_node(self, in_shape: Shape3, name: str | None) -> Report:
+        def child(suffix: int | str) -> str:
             return f"{name}.{suffix}" if name else str(suffix)
         nodes = [self.block.cost_node(in_shape, child(0))]
         out_shape = nodes[0].out_shape or in_shape
@@ -300,7 +313,7 @@ class Residual(_Container):
 # ---------------------------------------------------------------- checks that belong here
 
 
-def check_layers(layers, owner: str) -> list:
+def check_layers(layers: Iterable[Any], owner: str) -> list[Layer]:
     """Return ``layers`` as a list if each is a layer (has forward and backward).
 
     (A layer used twice in one network is refused by the container itself, which

@@ -14,14 +14,33 @@ and a random ``dout``, never all ones, which can hide transposed gradients.
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable, Mapping
+from typing import Protocol
 
-from ._checks import check_callable, check_float64, check_float_array, check_real
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._checks import FloatArray, check_callable, check_float64, check_float_array, check_real
 
 __all__ = ["numerical_gradient", "rel_error", "check_layer"]
 
 
-def numerical_gradient(f, x, dout, eps=1e-6):
+class Checkable(Protocol):
+    """What ``check_layer`` needs of a layer: the Layer contract's forward, backward, params and grads."""
+
+    @property
+    def params(self) -> Mapping[str, FloatArray]: ...
+
+    @property
+    def grads(self) -> Mapping[str, FloatArray]: ...
+
+    def forward(self, x: ArrayLike) -> FloatArray: ...
+
+    def backward(self, dout: ArrayLike) -> FloatArray: ...
+
+
+def numerical_gradient(f: Callable[[NDArray[np.float64]], ArrayLike], x: NDArray[np.float64], dout: ArrayLike,
+                       eps: float = 1e-6) -> NDArray[np.float64]:
     """Central-difference gradient of ``sum(f(x) * dout)`` with respect to x.
 
     Parameters
@@ -71,7 +90,7 @@ def numerical_gradient(f, x, dout, eps=1e-6):
     return grad
 
 
-def rel_error(a, b, floor=1e-8):
+def rel_error(a: ArrayLike, b: ArrayLike, floor: float = 1e-8) -> float:
     """Largest relative error ``|a - b| / max(floor, |a| + |b|)`` over all entries.
 
     The floor keeps entries where both gradients are zero (a dead ReLU, say)
@@ -99,7 +118,7 @@ def rel_error(a, b, floor=1e-8):
     return float(np.max(np.abs(a - b) / np.maximum(floor, np.abs(a) + np.abs(b))))
 
 
-def check_layer(layer, x, seed=0, eps=1e-5):
+def check_layer(layer: Checkable, x: ArrayLike, seed: int = 0, eps: float = 1e-5) -> dict[str, float]:
     """Compare a layer's backward pass with numerical gradients.
 
     Parameters
@@ -140,9 +159,9 @@ def check_layer(layer, x, seed=0, eps=1e-5):
     >>> sorted(errors), all(e < 1e-7 for e in errors.values())
     (['b', 'w', 'x'], True)
     """
-    for name, param in layer.params.items():
-        check_float64(param, f"the layer's parameter {name!r}", "check_layer nudges it by eps",
-                      "Build the layer with dtype=np.float64 (the default).")
+    params = {name: check_float64(param, f"the layer's parameter {name!r}", "check_layer nudges it by eps",
+                                  "Build the layer with dtype=np.float64 (the default).")
+              for name, param in layer.params.items()}
     x = np.array(check_float_array(x, "x"), dtype=np.float64)  # our own copy: the caller's x is never touched
     out = layer.forward(x)
     dout = np.random.default_rng(seed).standard_normal(np.shape(out))
@@ -150,14 +169,14 @@ def check_layer(layer, x, seed=0, eps=1e-5):
     analytic = {"x": dx, **{name: grad.copy() for name, grad in layer.grads.items()}}
 
     numeric = {"x": numerical_gradient(layer.forward, x, dout, eps)}
-    for name, param in layer.params.items():
+    for name, param in params.items():
         numeric[name] = numerical_gradient(lambda _: layer.forward(x), param, dout, eps)
     return {name: rel_error(analytic[name], numeric[name]) for name in analytic}
 
 
 # ---------------------------------------------------------------- checks that belong here
 
-def check_real_array(value, name: str) -> np.ndarray:
+def check_real_array(value: ArrayLike, name: str) -> NDArray[np.float64]:
     """Return ``value`` as a float64 array if it holds real numbers (int, float or bool), else a TypeError."""
     try:
         array = np.asarray(value)
@@ -170,7 +189,7 @@ def check_real_array(value, name: str) -> np.ndarray:
 
 
 
-def check_writeable(array: np.ndarray, name: str, why: str) -> np.ndarray:
+def check_writeable(array: NDArray[np.float64], name: str, why: str) -> NDArray[np.float64]:
     """Return ``array`` if it can be written into (``why`` says who writes), else a ValueError."""
     if not array.flags.writeable:
         raise ValueError(f"{name} must be a writeable array ({why}); pass a copy: np.array({name})")
@@ -178,7 +197,7 @@ def check_writeable(array: np.ndarray, name: str, why: str) -> np.ndarray:
 
 
 
-def check_step(value, name: str, example: str) -> float:
+def check_step(value: object, name: str, example: str) -> float:
     """Return ``value`` as a float if it is a finite step > 0, such as a finite-difference nudge (``example``)."""
     value = check_real(value, name)
     if value <= 0:
@@ -187,7 +206,7 @@ def check_step(value, name: str, example: str) -> float:
 
 
 
-def check_loss_weights(dout: np.ndarray, out_shape: tuple) -> np.ndarray:
+def check_loss_weights(dout: FloatArray, out_shape: tuple[int, ...]) -> FloatArray:
     """Return ``dout`` if it has exactly the shape of f(x): the weights of the loss ``sum(f(x) * dout)``."""
     if dout.shape != out_shape:
         raise ValueError(f"dout must have the shape of f(x), {out_shape}, got {dout.shape}: it weights each "

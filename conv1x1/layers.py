@@ -68,7 +68,7 @@ class Layer:
     def __init__(self) -> None:
         self._params: Params | None = None   # drawn by init_params() on first use
         self._grads: Params | None = None
-        self.buffers: Params = {}
+        self._buffers: Params = {}
         self.cache: Any = None
         self.training = True
 
@@ -94,6 +94,15 @@ class Layer:
     def grads(self, value: Params) -> None:
         self._grads = dict(value)
 
+    @property
+    def buffers(self) -> Params:
+        """State that is saved but not trained, by name (batch norm's running statistics)."""
+        return self._buffers
+
+    @buffers.setter
+    def buffers(self, value: Params) -> None:
+        self._buffers = value
+
     def init_params(self) -> Params:
         """The initial parameters (drawn on first use). Layers without parameters return ``{}``."""
         return {}
@@ -108,7 +117,7 @@ class Layer:
         for name, param in self.params.items():
             yield param, grads[name]
 
-    def store_grads(self, **grads: FloatArray | None) -> None:
+    def store_grads(self, **grads: ArrayLike) -> None:
         """Write fresh gradients into ``self.grads`` in place (an optimiser's references stay live), shapes checked."""
         for name, value in grads.items():
             slot, shape = self.grads[name], np.shape(value)
@@ -260,7 +269,7 @@ class Conv1x1(_Conv):
     def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: (N, C_out, H_out, W_out) -> dx: (N, C_in, H, W); fills grads["w"] (and grads["b"])."""
         dx, dw, db = F.conv1x1_backward(dout, self.require_cache())
-        self.store_grads(w=dw, **({"b": db} if self.bias else {}))
+        self.store_grads(w=dw, **({} if db is None else {"b": db}))
         return dx
 
     def __repr__(self) -> str:
@@ -330,7 +339,7 @@ class Conv2d(_Conv):
     def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: (N, C_out, out_H, out_W) -> dx: (N, C_in, H, W); fills grads["w"] (and grads["b"])."""
         dx, dw, db = F.conv2d_backward(dout, self.require_cache())
-        self.store_grads(w=dw, **({"b": db} if self.bias else {}))
+        self.store_grads(w=dw, **({} if db is None else {"b": db}))
         return dx
 
     def __repr__(self) -> str:

@@ -19,9 +19,12 @@ And the literal loops the tests hold the other functions to:
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Iterator
 
-from ._checks import check_image_batch
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._checks import FloatArray, Pair, check_image_batch
 from .functional.conv2d import check_conv2d_args
 from .functional.pointwise import check_conv1x1_args
 from .functional.pooling import check_pool_args
@@ -30,7 +33,7 @@ __all__ = ["conv1x1_loops", "conv1x1_einsum", "conv1x1_as_dense", "conv2d_loops"
            "avgpool2d_loops"]
 
 
-def conv1x1_loops(x, w, b=None, groups=1):
+def conv1x1_loops(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None, groups: int = 1) -> FloatArray:
     """1x1 convolution with explicit loops over n, o and c.
 
     ``out[n, o] = sum_c w[o, c] * x[n, c] (+ b[o])`` where ``x[n, c]`` is a whole
@@ -63,7 +66,7 @@ def conv1x1_loops(x, w, b=None, groups=1):
     return out
 
 
-def conv1x1_einsum(x, w, b=None):
+def conv1x1_einsum(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None) -> FloatArray:
     """1x1 convolution as the literal einsum ``'oc,nchw->nohw'`` (plus the bias).
 
     Parameters
@@ -83,7 +86,7 @@ def conv1x1_einsum(x, w, b=None):
     return out
 
 
-def conv1x1_as_dense(x, w, b=None):
+def conv1x1_as_dense(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None) -> FloatArray:
     """1x1 convolution as one dense layer applied to every pixel's channel vector.
 
     Move channels last, (N, C_in, H, W) -> (N, H, W, C_in); flatten the pixels
@@ -109,7 +112,8 @@ def conv1x1_as_dense(x, w, b=None):
     return rows.reshape(n_images, height, width, w.shape[0]).transpose(0, 3, 1, 2)
 
 
-def conv2d_loops(x, w, b=None, stride=1, padding=0, groups=1):
+def conv2d_loops(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None, stride: int | Pair = 1,
+                 padding: int | Pair | str = 0, groups: int = 1) -> tuple[FloatArray, int]:
     """Direct KxK convolution with explicit loops over n, o and every output pixel.
 
     ``out[n, o, i, j] = sum(w[o] * xp[n, :, i*SH:i*SH+KH, j*SW:j*SW+KW]) + b[o]``: each output
@@ -151,7 +155,8 @@ def conv2d_loops(x, w, b=None, stride=1, padding=0, groups=1):
     return out, macs // max(n_images, 1)
 
 
-def maxpool2d_loops(x, kernel_size, stride=None, padding=0, ceil_mode=False):
+def maxpool2d_loops(x: ArrayLike, kernel_size: int | Pair, stride: int | Pair | None = None, padding: int | Pair = 0,
+                    ceil_mode: bool = False) -> FloatArray:
     """Max pooling with explicit loops over every output pixel.
 
     Parameters
@@ -174,7 +179,8 @@ def maxpool2d_loops(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     return out
 
 
-def _windows(x, kernel, stride, padding, out_h, out_w):
+def _windows(x: FloatArray, kernel: Pair, stride: Pair, padding: Pair, out_h: int,
+             out_w: int) -> Iterator[tuple[int, int, FloatArray]]:
     """Yield (i, j, the real part of output pixel (i, j)'s KH x KW window): the window clipped to x."""
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     for i in range(out_h):
@@ -183,7 +189,8 @@ def _windows(x, kernel, stride, padding, out_h, out_w):
             yield i, j, x[:, :, max(top, 0):top + kh, max(left, 0):left + kw]
 
 
-def avgpool2d_loops(x, kernel_size, stride=None, padding=0):
+def avgpool2d_loops(x: ArrayLike, kernel_size: int | Pair, stride: int | Pair | None = None,
+                    padding: int | Pair = 0) -> FloatArray:
     """Average pooling with explicit loops over every output pixel; padding counts as zeros (divisor KH*KW).
 
     Returns

@@ -7,9 +7,12 @@ described in ``conv1x1.cost``.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .._checks import (
     DEPTHWISE_HINT,
@@ -29,7 +32,7 @@ __all__ = ["LayerCost", "MacUnits", "conv_cost", "pool_cost", "elementwise_cost"
 KINDS = ("1x1", "kxk", "depthwise", "grouped", "fc", "other")
 
 
-def human(count) -> str:
+def human(count: float | None) -> str:
     """A count in human units: 120_422_400 -> '120.4M', 2_400 -> '2.4K', 37 -> '37'; None -> '?'.
 
     Exact integer arithmetic, so huge counts print without float noise (or overflow).
@@ -39,7 +42,8 @@ def human(count) -> str:
     >>> human(120_422_400), human(1000), human(999), human(10**30)
     ('120.4M', '1.0K', '999', '1.0e30')
     """
-    if check_count(count) is None:
+    check_count(count)
+    if count is None:
         return "?"
     if isinstance(count, (float, np.floating)):
         if not np.isfinite(count):
@@ -61,7 +65,7 @@ def human(count) -> str:
     return f"{sign}1.0e15"                                     # 999.95T and up round to 10**15
 
 
-def exact(count) -> str:
+def exact(count: int | None) -> str:
     """A count written out exactly with thousands separators: 120422400 -> '120,422,400'; None -> '?'.
 
     Python refuses to turn an int of more than ``sys.get_int_max_str_digits()``
@@ -91,7 +95,7 @@ def _digit_count(count: int) -> int:
     return digits
 
 
-def _num(value) -> str:
+def _num(value: int | None) -> str:
     """One factor of a formula: its digits, or '?' when unknown (never fails on huge numbers)."""
     if value is None:
         return "?"
@@ -101,27 +105,36 @@ def _num(value) -> str:
         return f"(a number of {_digit_count(value)} digits)"
 
 
-def _product(names, values, total) -> str:
+def _product(names: Sequence[str], values: Sequence[int | None], total: int | None) -> str:
     """``'H_out·W_out = 28·28 = 784'``: the named factors, then their values, then the product."""
     return f"{'·'.join(names)} = {'·'.join(_num(v) for v in values)} = {exact(total)}"
 
 
-def _elements(shape):
+Shape = tuple[Any, int, int]
+"""A (C, H, W) shape; C is None where a layer keeps whatever depth it gets."""
+
+
+def _elements(shape: Shape) -> int | None:
     """C*H*W of a (C, H, W) shape, or None when C is unknown."""
     channels, height, width = shape
     return None if channels is None else channels * height * width
+
+
+class _Counted(Protocol):
+    @property
+    def macs(self) -> int: ...
 
 
 class MacUnits:
     """What follows from ``macs`` alone, for a layer's row and for a report's total alike (both have ``macs``)."""
 
     @property
-    def flops(self) -> int:
+    def flops(self: _Counted) -> int:
         """Forward floating-point operations: 2 x MACs (a multiply and an add each)."""
         return 2 * self.macs
 
     @property
-    def backward_macs(self) -> int:
+    def backward_macs(self: _Counted) -> int:
         """MACs of the backward pass: input gradient + weight gradient, each as many as the forward."""
         return 2 * self.macs
 
@@ -172,8 +185,8 @@ class LayerCost(MacUnits):
 
     name: str
     kind: str
-    in_shape: tuple
-    out_shape: tuple
+    in_shape: Shape
+    out_shape: Shape
     params: int
     macs: int
     activations: int | None
@@ -189,15 +202,15 @@ class LayerCost(MacUnits):
     ops_formula: str = ""
 
 
-    def param_bytes(self, dtype=np.float32) -> int:
+    def param_bytes(self, dtype: DTypeLike = np.float32) -> int:
         """Bytes to store the parameters in ``dtype`` (4 per number for float32)."""
         return self.params * np.dtype(dtype).itemsize
 
-    def activation_bytes(self, dtype=np.float32) -> int:
+    def activation_bytes(self, dtype: DTypeLike = np.float32) -> int:
         """Bytes of the output in ``dtype`` for one image (0 if the depth is unknown)."""
         return (self.activations or 0) * np.dtype(dtype).itemsize
 
-    def traffic_bytes(self, dtype=np.float32, batch=1) -> int:
+    def traffic_bytes(self, dtype: DTypeLike = np.float32, batch: int = 1) -> int:
         """Compulsory memory traffic: itemsize x (batch x (input + output elements) + parameters).
 
         Each input element is read once, each output element written once, and the
@@ -216,7 +229,7 @@ class LayerCost(MacUnits):
                              "memory traffic is unknown: pass in_channels to cost(height, width, in_channels)")
         return check_float_dtype(dtype).itemsize * (batch * (inputs + outputs) + self.params)
 
-    def intensity(self, dtype=np.float32) -> float:
+    def intensity(self, dtype: DTypeLike = np.float32) -> float:
         """Arithmetic intensity: MACs per byte of compulsory traffic (``traffic_bytes``), one image.
 
         Examples
@@ -239,7 +252,7 @@ class LayerCost(MacUnits):
             lines.append(f"    other   {self.ops_formula}  (not in MACs)")
         return "\n".join(lines)
 
-    def row(self) -> dict:
+    def row(self) -> dict[str, Any]:
         """This layer as a flat dict of exact numbers (one row of a table)."""
         return {key: getattr(self, key) for key in ROW_KEYS}
 
@@ -250,7 +263,7 @@ ROW_KEYS = ("name", "kind", "category", "in_shape", "out_shape", "params", "macs
 OP_KEYS = ("bias_adds", "bn_ops", "activation_ops", "pooling_ops", "add_ops")
 
 
-def _shape(shape) -> str:
+def _shape(shape: Shape) -> str:
     return "(" + ", ".join(_num(s) for s in shape) + ")"
 
 
@@ -263,7 +276,7 @@ def _size_formula(height: int, width: int, kernel: Pair, stride: Pair, padding: 
     rounding = "ceil" if ceil_mode else "floor"
     square = kernel[0] == kernel[1] and stride[0] == stride[1] and padding[0] == padding[1]
 
-    def one(size, out, axis):
+    def one(size: int, out: int, axis: int) -> str:
         k, s, p = kernel[axis], stride[axis], padding[axis]
         text = f"{rounding}(({_num(size)} + 2·{p} - {k})/{s}) + 1"
         raw = (-(-(size + 2 * p - k) // s) if ceil_mode else (size + 2 * p - k) // s) + 1
@@ -293,8 +306,9 @@ def _window_kind(kind: str, kernel: Pair, stride: Pair) -> str:
     return f"{kind} {kernel[0]}x{kernel[1]}{strides}"
 
 
-def conv_cost(in_channels, out_channels, height, width, kernel_size, stride=1, padding=0, bias=True,
-              name=None, groups=1) -> LayerCost:
+def conv_cost(in_channels: int, out_channels: int, height: int, width: int, kernel_size: int | Pair,
+              stride: int | Pair = 1, padding: int | Pair | str = 0, bias: bool = True, name: str | None = None,
+              groups: int = 1) -> LayerCost:
     """Cost of a KH x KW convolution (grouped when ``groups > 1``) on one (C_in, H, W) image.
 
     Parameters
@@ -362,7 +376,9 @@ def conv_cost(in_channels, out_channels, height, width, kernel_size, stride=1, p
                      if bias else ""))
 
 
-def _no_params_row(name, kind, in_shape, out_shape, shape_formula, ops=None, ops_formula="", category="other"):
+def _no_params_row(name: str, kind: str, in_shape: Shape, out_shape: Shape, shape_formula: str,
+                   ops: dict[str, Any] | None = None, ops_formula: str = "",
+                   category: str = "other") -> LayerCost:
     """A row without parameters or MACs (pooling, activations, adds, concatenation)."""
     ops = ops or {}
     return LayerCost(name, kind, in_shape, out_shape, 0, 0, _elements(out_shape), category,
@@ -370,13 +386,14 @@ def _no_params_row(name, kind, in_shape, out_shape, shape_formula, ops=None, ops
                      shape_formula=shape_formula, ops_formula=ops_formula, **ops)
 
 
-def _elements_formula(label, shape, what="") -> str:
+def _elements_formula(label: str, shape: Shape, what: str = "") -> str:
     """``'activation ops = C·H·W = 16·28·28 = 12,544'``."""
     return f"{label} = " + _product(["C", "H", "W"], shape, _elements(shape)) + what
 
 
-def pool_cost(channels, height, width, kernel_size, stride=None, padding=0, name=None, ceil_mode=False,
-              kind="maxpool") -> LayerCost:
+def pool_cost(channels: int | None, height: int, width: int, kernel_size: int | Pair,
+              stride: int | Pair | None = None, padding: int | Pair | str = 0, name: str | None = None,
+              ceil_mode: bool = False, kind: str = "maxpool") -> LayerCost:
     """Cost of KH x KW max (or average) pooling: no parameters and no MACs (it compares, it does not multiply).
 
     ``kernel_size``, ``stride`` and ``padding`` are ints or (along H, along W)
@@ -406,7 +423,7 @@ def pool_cost(channels, height, width, kernel_size, stride=None, padding=0, name
                           _elements_formula("pooling ops", in_shape, " (input elements)"))
 
 
-def global_pool_cost(channels, height, width, name=None) -> LayerCost:
+def global_pool_cost(channels: int | None, height: int, width: int, name: str | None = None) -> LayerCost:
     """Global average pooling (C, H, W) -> (C, 1, 1): no parameters, no MACs; ``pooling_ops`` = C·H·W inputs."""
     height, width = check_positive_int(height, "height"), check_positive_int(width, "width")
     channels = None if channels is None else check_positive_int(channels, "channels")
@@ -416,7 +433,7 @@ def global_pool_cost(channels, height, width, name=None) -> LayerCost:
                           _elements_formula("pooling ops", in_shape, " (input elements)"))
 
 
-def elementwise_cost(kind, channels, height, width, name=None) -> LayerCost:
+def elementwise_cost(kind: str, channels: int | None, height: int, width: int, name: str | None = None) -> LayerCost:
     """Cost of an activation (or any shape-keeping map without parameters): no parameters, no MACs.
 
     ``activation_ops`` counts its elements (None when ``channels`` is unknown).
@@ -428,7 +445,7 @@ def elementwise_cost(kind, channels, height, width, name=None) -> LayerCost:
                           {"activation_ops": _elements(shape)}, _elements_formula("activation ops", shape))
 
 
-def batchnorm_cost(channels, height, width, name=None) -> LayerCost:
+def batchnorm_cost(channels: int, height: int, width: int, name: str | None = None) -> LayerCost:
     """Cost of batch norm: 2 parameters per channel (gamma, beta), no MACs (by the convention above).
 
     ``bn_ops`` counts its elements, C·H·W: one ``y = a·x + c`` each at inference.
@@ -444,14 +461,14 @@ def batchnorm_cost(channels, height, width, name=None) -> LayerCost:
                      ops_formula=_elements_formula("bn ops", shape, " (one y = a·x + c per element)"))
 
 
-def add_cost(shape, name="add") -> LayerCost:
+def add_cost(shape: Iterable[Any], name: str = "add") -> LayerCost:
     """A residual addition of two (C, H, W) maps: no parameters, no MACs; ``add_ops`` = C·H·W."""
     shape = tuple(shape)
     return _no_params_row(name, "add", shape, shape, "same as the input", {"add_ops": _elements(shape)},
                           _elements_formula("add ops", shape))
 
 
-def concat_cost(branches, name="concat") -> LayerCost:
+def concat_cost(branches: Iterable[Shape | Any], name: str = "concat") -> LayerCost:
     """Joining branch outputs along channels: no MACs; the output depth is the sum (None if one is unknown).
 
     Parameters
@@ -474,7 +491,7 @@ def concat_cost(branches, name="concat") -> LayerCost:
 
 # ---------------------------------------------------------------- checks that belong here
 
-def check_branch_shapes(branches) -> list:
+def check_branch_shapes(branches: Iterable[Shape | Any]) -> list[Shape]:
     """Return the (C, H, W) output shape of each branch to concatenate, checking they share H and W.
 
     A branch is a (C, H, W) tuple or anything with such an ``out_shape`` (a
@@ -496,7 +513,7 @@ def check_branch_shapes(branches) -> list:
 
 
 
-def check_count(count):
+def check_count(count: float | None) -> float | None:
     """Return ``count`` if it is None (unknown) or a number (int or float, NumPy's too; not a bool)."""
     if count is not None and (isinstance(count, (bool, np.bool_))
                               or not isinstance(count, (int, np.integer, float, np.floating))):

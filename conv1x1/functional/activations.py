@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from .._checks import check_cache, check_dout, check_float_array, check_real
+from .._checks import FloatArray, check_cache, check_dout, check_float_array, check_real
 
 __all__ = [
     "relu_forward", "relu_backward",
@@ -24,7 +25,7 @@ __all__ = [
 ]
 
 
-def relu_forward(x):
+def relu_forward(x: ArrayLike) -> tuple[FloatArray, FloatArray]:
     """ReLU: ``out = max(x, 0)``.
 
     Parameters
@@ -47,7 +48,7 @@ def relu_forward(x):
     return np.maximum(x, 0), x  # np.maximum propagates NaN
 
 
-def relu_backward(dout, cache):
+def relu_backward(dout: ArrayLike, cache: FloatArray) -> FloatArray:
     """ReLU backward: ``dx = dout`` where x > 0, else 0.
 
     At the kink x = 0 the gradient is taken as 0 (PyTorch's choice too); where x
@@ -71,11 +72,11 @@ def relu_backward(dout, cache):
 class LeakyReLUCache(NamedTuple):
     """The input of ``leaky_relu_forward`` and its slope for x <= 0."""
 
-    x: np.ndarray
+    x: FloatArray
     negative_slope: float
 
 
-def leaky_relu_forward(x, negative_slope=0.01):
+def leaky_relu_forward(x: ArrayLike, negative_slope: float = 0.01) -> tuple[FloatArray, LeakyReLUCache]:
     """Leaky ReLU: ``out = x`` where x > 0, ``negative_slope * x`` elsewhere.
 
     Parameters
@@ -100,7 +101,7 @@ def leaky_relu_forward(x, negative_slope=0.01):
     return out, LeakyReLUCache(x, slope)
 
 
-def leaky_relu_backward(dout, cache: LeakyReLUCache):
+def leaky_relu_backward(dout: ArrayLike, cache: LeakyReLUCache) -> FloatArray:
     """Leaky ReLU backward: ``dx = dout`` where x > 0, ``negative_slope * dout`` elsewhere.
 
     At the kink x = 0 the slope is ``negative_slope`` (PyTorch's choice too).
@@ -120,7 +121,7 @@ def leaky_relu_backward(dout, cache: LeakyReLUCache):
     return np.where(x > 0, dout, dout * slope)
 
 
-def sigmoid_forward(x):
+def sigmoid_forward(x: ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Logistic sigmoid ``out = 1 / (1 + exp(-x))``, computed without overflow.
 
     ``exp(-x)`` overflows for x = -1000. With ``z = exp(-|x|)``, which lies in
@@ -150,7 +151,7 @@ def sigmoid_forward(x):
     return out, out
 
 
-def sigmoid_backward(dout, cache):
+def sigmoid_backward(dout: ArrayLike, cache: FloatArray) -> FloatArray:
     """Sigmoid backward: ``dx = dout * s * (1 - s)`` with ``s = sigmoid(x)``.
 
     Parameters
@@ -168,7 +169,7 @@ def sigmoid_backward(dout, cache):
     return dout * s * (1 - s)
 
 
-def tanh_forward(x):
+def tanh_forward(x: ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Hyperbolic tangent ``out = tanh(x)``.
 
     Parameters
@@ -186,7 +187,7 @@ def tanh_forward(x):
     return out, out
 
 
-def tanh_backward(dout, cache):
+def tanh_backward(dout: ArrayLike, cache: FloatArray) -> FloatArray:
     """Tanh backward: ``dx = dout * (1 - tanh(x)**2)``.
 
     Parameters

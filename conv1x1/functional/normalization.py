@@ -64,26 +64,27 @@ def batchnorm_forward(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike, eps: floa
     x = check_image_batch(x, layout="(N, C, H, W)")
     channels = x.shape[1]
     eps = check_real(eps, "eps", minimum=0.0)
-    gamma, beta = (check_channel_vector(v, name, channels).astype(x.dtype, copy=False)
-                   for v, name in ((gamma, "gamma"), (beta, "beta")))
-    mean, var = check_mean_and_var(mean, var)
-    training = mean is None
-    if training:
+    gamma = check_channel_vector(gamma, "gamma", channels).astype(x.dtype, copy=False)
+    beta = check_channel_vector(beta, "beta", channels).astype(x.dtype, copy=False)
+    training = check_mean_and_var(mean, var)
+    mu: FloatArray                             # the per-channel mean and variance normalised with
+    sigma2: FloatArray
+    if mean is None or var is None:            # training: the batch's own statistics
         x = check_statistics_batch(x)
-        mean = x.mean(axis=(0, 2, 3))
-        centered = x - mean[:, None, None]
+        mu = x.mean(axis=(0, 2, 3))
+        centered = x - mu[:, None, None]
         m = x.shape[0] * x.shape[2] * x.shape[3]
-        var = (_channel_sum(centered, centered) / m).astype(x.dtype)   # biased: divided by m
+        sigma2 = (_channel_sum(centered, centered) / m).astype(x.dtype)   # biased: divided by m
     else:
-        mean, var = (check_channel_vector(v, name, channels).astype(x.dtype, copy=False)
-                     for v, name in ((mean, "mean"), (var, "var")))
-        centered = x - mean[:, None, None]
-    inv_std = 1.0 / np.sqrt(var + eps)
+        mu = check_channel_vector(mean, "mean", channels).astype(x.dtype, copy=False)
+        sigma2 = check_channel_vector(var, "var", channels).astype(x.dtype, copy=False)
+        centered = x - mu[:, None, None]
+    inv_std = 1.0 / np.sqrt(sigma2 + eps)
     x_hat = centered
     x_hat *= inv_std[:, None, None]            # x_hat = (x - mean) / sqrt(var + eps)
     out = gamma[:, None, None] * x_hat
     out += beta[:, None, None]                 # out = gamma * x_hat + beta
-    return out, BatchNormCache(x_hat, gamma, inv_std, training, mean, var)
+    return out, BatchNormCache(x_hat, gamma, inv_std, training, mu, sigma2)
 
 
 def batchnorm_backward(dout: ArrayLike, cache: BatchNormCache) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -179,12 +180,11 @@ def check_channel_vector(value: ArrayLike, name: str, channels: int) -> FloatArr
 
 
 
-def check_mean_and_var(mean: ArrayLike | None, var: ArrayLike | None) -> tuple[ArrayLike | None, ArrayLike | None]:
-    """Return ``(mean, var)`` if both are given (evaluation mode) or neither is (training mode)."""
+def check_mean_and_var(mean: ArrayLike | None, var: ArrayLike | None) -> bool:
+    """Return True (training mode) if neither mean nor var is given, False (evaluation mode) if both are."""
     if (mean is None) != (var is None):
         raise ValueError("pass both mean and var (evaluation mode) or neither (training mode)")
-    return mean, var
-
+    return mean is None
 
 
 def check_statistics_batch(x: FloatArray) -> FloatArray:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import (
     DEPTHWISE_HINT,
@@ -32,7 +33,7 @@ from .._checks import (
 __all__ = ["conv1x1_forward", "conv1x1_backward", "conv1x1", "Conv1x1Cache"]
 
 
-def conv1x1_forward(x: FloatArray, w: FloatArray, b: FloatArray | None = None, groups: int = 1,
+def conv1x1_forward(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None, groups: int = 1,
                     stride: int = 1) -> tuple[FloatArray, Conv1x1Cache]:
     """A 1x1 convolution, ``out[n] = w @ x[n] + b`` for each image ``x[n]`` seen as a (C_in, H*W) matrix.
 
@@ -64,17 +65,20 @@ def conv1x1_forward(x: FloatArray, w: FloatArray, b: FloatArray | None = None, g
     ((2, 32, 28, 28), 96.0)
     """
     x, w, b, groups, stride = check_conv1x1_args(x, w, b, groups, stride)
-    seen = x[:, :, ::stride, ::stride]                             # the pixels the filters see (a view)
+    seen = x[:, :, ::stride, ::stride]                  # the pixels the filters see (a view)
     n, c_in, height, width = seen.shape
-    x_g = by_group(seen.reshape(n, c_in, height * width), groups)  # (N, G, C_in/G, H*W)
-    out = np.matmul(by_group(w, groups), x_g)                      # (G, C_out/G, C_in/G) @ x_g
+    x_mat = seen.reshape(n, c_in, height * width)       # image n as a (C_in, H*W) matrix
+    if groups == 1:
+        out = np.matmul(w, x_mat)                       # (C_out, C_in) @ (N, C_in, H*W)
+    else:                                               # (G, C_out/G, C_in/G) @ (N, G, C_in/G, H*W)
+        out = np.matmul(by_group(w, groups), by_group(x_mat, groups))
     out = out.reshape(n, w.shape[0], height, width)
     if b is not None:
         out += b[:, None, None]
     return out, Conv1x1Cache(x, w, b is not None, groups, stride)
 
 
-def conv1x1_backward(dout: FloatArray, cache: Conv1x1Cache) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+def conv1x1_backward(dout: ArrayLike, cache: Conv1x1Cache) -> tuple[FloatArray, FloatArray, FloatArray | None]:
     """The gradients of ``out[n] = w @ x[n] + b``, group by group with groups::
 
         dx[n] = w.T @ dout[n]            (zero at the pixels a stride skipped)
@@ -105,10 +109,15 @@ def conv1x1_backward(dout: FloatArray, cache: Conv1x1Cache) -> tuple[FloatArray,
     seen = x[:, :, ::stride, ::stride]
     n, c_in, height, width = seen.shape
     dout = check_dout(dout, (n, w.shape[0], height, width), x.dtype)
-    dout_g = by_group(dout.reshape(n, w.shape[0], height * width), groups)   # (N, G, C_out/G, H*W)
-    x_g = by_group(seen.reshape(n, c_in, height * width), groups)            # (N, G, C_in/G, H*W)
-    dx_seen = np.matmul(by_group(w, groups).transpose(0, 2, 1), dout_g).reshape(seen.shape)
-    dw = np.matmul(dout_g, x_g.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
+    x_mat, dout_mat = seen.reshape(n, c_in, height * width), dout.reshape(n, w.shape[0], height * width)
+    if groups == 1:
+        dx_seen = np.matmul(w.T, dout_mat)                                  # dx[n] = w.T @ dout[n]
+        dw = np.matmul(dout_mat, x_mat.transpose(0, 2, 1)).sum(axis=0)     # sum_n dout[n] @ x[n].T
+    else:                                                                   # the same, group by group
+        w_g, dout_g, x_g = by_group(w, groups), by_group(dout_mat, groups), by_group(x_mat, groups)
+        dx_seen = np.matmul(w_g.transpose(0, 2, 1), dout_g)
+        dw = np.matmul(dout_g, x_g.transpose(0, 1, 3, 2)).sum(axis=0)
+    dx_seen, dw = dx_seen.reshape(seen.shape), dw.reshape(w.shape)
     db = dout.sum(axis=(0, 2, 3)) if has_bias else None
     if stride == 1:
         return dx_seen, dw, db
@@ -132,8 +141,8 @@ def by_group(a: FloatArray, groups: int) -> FloatArray:
     return a.reshape(*a.shape[:-2], groups, a.shape[-2] // groups, a.shape[-1])
 
 
-def check_conv1x1_args(x, w, b=None, groups=1, stride=1) -> tuple[FloatArray, FloatArray, FloatArray | None, int,
-                                                                   int]:
+def check_conv1x1_args(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None, groups: int = 1, stride: int = 1,
+                       ) -> tuple[FloatArray, FloatArray, FloatArray | None, int, int]:
     """Validate a 1x1 convolution's arguments; return x, w, b (in one float dtype), groups and stride."""
     w = check_float_array(w, "w")
     x = check_image_batch(x, channels=w.shape[1] if w.ndim == 2 and groups == 1 else None, owner="w")
@@ -143,7 +152,7 @@ def check_conv1x1_args(x, w, b=None, groups=1, stride=1) -> tuple[FloatArray, Fl
     return (*common_dtype(x, w, check_bias(b, w.shape[0])), groups, stride)
 
 
-def conv1x1(x: FloatArray, w: FloatArray, b: FloatArray | None = None, groups: int = 1, stride: int = 1) -> FloatArray:
+def conv1x1(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None, groups: int = 1, stride: int = 1) -> FloatArray:
     """A 1x1 convolution without the cache: ``conv1x1_forward(x, w, b, groups, stride)[0]``.
 
     Examples

@@ -18,13 +18,14 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from .._checks import check_cache, check_dout, check_groups, check_image_batch
+from .._checks import FloatArray, check_cache, check_dout, check_groups, check_image_batch
 
 __all__ = ["channel_shuffle_forward", "channel_shuffle_backward", "ChannelShuffleCache"]
 
 
-def _shuffle(x, rows, cols):
+def _shuffle(x: FloatArray, rows: int, cols: int) -> FloatArray:
     """Read the channel axis as a (rows, cols) table and transpose it, into a new array."""
     n, c, height, width = x.shape
     out = np.empty_like(x)
@@ -32,7 +33,7 @@ def _shuffle(x, rows, cols):
     return out
 
 
-def channel_shuffle_forward(x, groups):
+def channel_shuffle_forward(x: ArrayLike, groups: int) -> tuple[FloatArray, ChannelShuffleCache]:
     """Interleave the channel groups: output channel ``j * G + g`` is input channel ``g * (C/G) + j``.
 
     Parameters
@@ -59,7 +60,7 @@ def channel_shuffle_forward(x, groups):
     return _shuffle(x, groups, x.shape[1] // groups), ChannelShuffleCache(x.shape, groups, x.dtype)
 
 
-def channel_shuffle_backward(dout, cache):
+def channel_shuffle_backward(dout: ArrayLike, cache: ChannelShuffleCache) -> FloatArray:
     """The inverse permutation: ``dx`` is ``dout`` shuffled with C/G groups.
 
     Parameters
@@ -80,6 +81,6 @@ def channel_shuffle_backward(dout, cache):
 class ChannelShuffleCache(NamedTuple):
     """The input's shape, the number of groups and the dtype."""
 
-    x_shape: tuple
+    x_shape: tuple[int, ...]
     groups: int
     dtype: np.dtype
