@@ -5,6 +5,7 @@
     python -m conv1x1 cost --in 192 --out 32 --size 28 --explain
     python -m conv1x1 cost --in 192 --out 32 --size 28 --roofline
     python -m conv1x1 exercises       # exercises that check your own code: conv1x1.exercises.cli
+    python -m conv1x1 notebooks DIR   # every example as a Jupyter notebook in DIR (from a clone)
     python -m conv1x1 --help
 """
 
@@ -14,12 +15,14 @@ import argparse
 import inspect
 import json
 import sys
+from pathlib import Path
 
 from .. import __version__
 from ..cost import Report, bottleneck_comparison, conv_cost
 from ..exercises.cli import UsageError, silence_stdout
 from ..fast.timing import machine_peaks
 from ..models import MODELS
+from .notebooks import write_notebooks
 from .tour import tour
 
 FORMATS = ("text", "markdown", "html", "json", "csv")
@@ -201,9 +204,18 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example: python -m conv1x1 cost --in 192 --reduce 16 --out 32 --size 28 --kernel 5",
     )
     parser.add_argument("--version", action="version", version=f"conv1x1 {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{tour,cost,exercises}")
+    commands = parser.add_subparsers(dest="command", metavar="{tour,cost,exercises,notebooks}")
     commands.add_parser("tour", help="the tour (the default)")
     commands.add_parser("exercises", help="write the pieces yourself and have them checked (exercises --help)")
+    notebooks = commands.add_parser(
+        "notebooks", help="write every example as a Jupyter notebook (.ipynb) in DIR",
+        description="Write every example script of a clone's examples/ folder as a Jupyter notebook "
+                    "(nbformat 4.5) in DIR, with the links to the chapters made plain. Open them with "
+                    "`jupyter lab DIR`, or run one with `jupyter nbconvert --to notebook --execute FILE`.")
+    notebooks.add_argument("directory", metavar="DIR", type=Path, help="folder to write the notebooks in")
+    notebooks.add_argument("--examples", type=Path, metavar="PATH",
+                           help="the folder of example scripts (default: ./examples, or the clone's)")
+    notebooks.set_defaults(subparser=notebooks)
     cost = commands.add_parser(
         "cost", help="parameters, MACs and FLOPs of a convolution or a network (1 MAC = 2 FLOPs)",
         description="Count parameters, MACs and FLOPs (1 MAC = 2 FLOPs) of a KxK convolution (a 1x1 "
@@ -263,6 +275,8 @@ def main(argv=None) -> int:
             raise OSError(9, "standard output is closed")
         if args.command == "cost":
             _write(_cost_text(args) + "\n")
+        elif args.command == "notebooks":
+            _write(_notebooks_text(args) + "\n")
         else:
             tour()
         sys.stdout.flush()
@@ -296,6 +310,18 @@ def _cost_text(args) -> str:
         raise UsageError(str(error)) from None
     except TypeError as error:
         raise UsageError(str(error)) from None
+
+
+def _notebooks_text(args: argparse.Namespace) -> str:
+    """Write the notebooks; the lines to print: each notebook written, then how to open and run them."""
+    try:
+        written = write_notebooks(args.directory, args.examples)
+    except (FileNotFoundError, NotADirectoryError) as error:
+        raise UsageError(str(error)) from None
+    lines = [str(path) for path in written]
+    lines.append(f"{len(written)} notebooks written. Open them with `jupyter lab {args.directory}`, or run one "
+                 f"with `jupyter nbconvert --to notebook --execute {written[0]}`.")
+    return "\n".join(lines)
 
 
 def _write(text: str) -> None:
