@@ -105,7 +105,7 @@ def save(model, path, optimizer=None) -> None:
 def _read(path) -> dict:
     """Every array in the file, read into memory now (so a damaged member fails here)."""
     try:
-        with np.load(path, allow_pickle=False) as file:
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as file:   # closed even if unreadable
             return {key: file[key] for key in file.files}
     except FileNotFoundError:
         raise FileNotFoundError(f"no checkpoint at {os.fspath(path)!r}") from None
