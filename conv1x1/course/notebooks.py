@@ -163,7 +163,7 @@ def script_to_notebook(script: str, titles: Mapping[str, str] | None = None) -> 
     if docstring:
         cells.append(_cell("markdown", to_markdown(docstring.group(2), titles)))
         script = script[docstring.end():]
-    kind, block = "code", []
+    kind, block = "code", list[str]()
     for line in script.splitlines():
         if line.startswith("# %%"):
             _close(cells, kind, block, titles)
