@@ -405,6 +405,7 @@ def test_conv1x1_forward_refuses_a_non_float_w_or_b(dtype):
 
 
 @pytest.mark.usefixtures("both_paths")
+@pytest.mark.filterwarnings("ignore:Creating an ndarray from ragged nested sequences")   # NumPy < 1.24 warns first
 def test_conv1x1_forward_refuses_a_ragged_list():
     """The four-deep list is from issue 14, defect 8: errors that name the argument."""
     with pytest.raises(TypeError, match="x must be a floating-point array"):
