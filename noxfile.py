@@ -85,8 +85,12 @@ def oracle(session: nox.Session) -> None:
 
 @nox.session
 def types(session: nox.Session) -> None:
-    """mypy and pyright (configured in pyproject.toml) on the package and the typing test of the documented calls."""
+    """mypy and pyright (configured in pyproject.toml) on the package and the typing test of the documented calls.
+
+    PyTorch is installed so that pyright reads the bridge's torch.nn classes (mypy skips torch: pyproject.toml).
+    """
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "types"))
+    session.install(*TORCH)
     session.run("mypy")
     session.run("pyright")
 
