@@ -1,6 +1,11 @@
+#!/usr/bin/env python3
+# /// script
+# dependencies = ["nox>=2025.2.9"]
+# ///
 """The development loop as nox sessions: what CONTRIBUTING.md describes and what CI (.ci/run) runs.
 
-Run one with ``nox -s NAME`` (``pip install nox``); ``nox -l`` lists them. Each session builds its own
+Run one with ``nox -s NAME`` (``pip install nox``; or ``python noxfile.py -s NAME``); ``nox -l`` lists them,
+and ``nox`` alone runs lint, tests, types and build. Each session builds its own
 virtual environment, so it needs nothing installed but nox and the interpreters it names:
 
 - ``lint``: ruff, pinned as in ``.pre-commit-config.yaml``.
@@ -28,7 +33,6 @@ import nox
 
 nox.needs_version = ">=2025.2.9"      # nox.project.dependency_groups
 nox.options.default_venv_backend = "venv"
-nox.options.sessions = ["lint", "tests", "types", "build"]
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
@@ -67,14 +71,14 @@ def tests(session: nox.Session) -> None:
     _pytest(session)
 
 
-@nox.session
+@nox.session(default=False)
 def slow(session: nox.Session) -> None:
     """The tests marked ``slow``."""
     session.install("-e", ".[test]")
     _pytest(session, "-m", "slow")
 
 
-@nox.session
+@nox.session(default=False)
 def oracle(session: nox.Session) -> None:
     """The fast suite with PyTorch and torchvision as the oracle: a missing torch fails instead of skipping."""
     session.install("-e", ".[test]")
@@ -95,7 +99,7 @@ def types(session: nox.Session) -> None:
     session.run("pyright")
 
 
-@nox.session
+@nox.session(default=False)
 def docs(session: nox.Session) -> None:
     """The website (sphinx -W, every page in headless Chromium) and every example run as a notebook."""
     if shutil.which("chromium") is None:
@@ -116,7 +120,7 @@ def build(session: nox.Session) -> None:
     session.run("check-wheel-contents", *[path for path in dist if path.endswith(".whl")])
 
 
-@nox.session
+@nox.session(default=False)
 def sdist_tests(session: nox.Session) -> None:
     """The sdist unpacked far from this checkout, installed from itself, and its own fast suite run there."""
     tmp = Path(session.create_tmp()).resolve()
@@ -134,7 +138,7 @@ def sdist_tests(session: nox.Session) -> None:
     _pytest(session)
 
 
-@nox.session(python=_interpreter("3.10"))
+@nox.session(python=_interpreter("3.10"), default=False)
 def oldest(session: nox.Session) -> None:
     """The fast suite on the oldest supported pair: Python 3.10 and NumPy 1.23.5."""
     session.install("-e", ".[test]", OLDEST_NUMPY)
@@ -142,10 +146,14 @@ def oldest(session: nox.Session) -> None:
     _pytest(session)
 
 
-@nox.session(python=_interpreter("3.13"))
+@nox.session(python=_interpreter("3.13"), default=False)
 def newest(session: nox.Session) -> None:
     """The fast suite on Python 3.13 with the newest NumPy."""
     session.install("-e", ".[test]")
     session.install("--upgrade", "numpy")
     session.run("python", "-c", VERSIONS)
     _pytest(session)
+
+
+if __name__ == "__main__":
+    nox.main()
