@@ -160,10 +160,10 @@ def _model_report(args: argparse.Namespace) -> Report:
     """The cost of ``conv1x1.models.MODELS[args.model]`` built with ``--width-multiplier``."""
     if args.model not in MODELS:
         raise UsageError(f"unknown --model {args.model!r}; choose one of: {', '.join(sorted(MODELS))}")
-    if args.size is None and (args.height is None or args.width is None):
-        raise UsageError("give the input size: --size S (e.g. 224 for ImageNet models), or --height and --width")
     height = args.height if args.height is not None else args.size
     width = args.width if args.width is not None else args.size
+    if height is None or width is None:
+        raise UsageError("give the input size: --size S (e.g. 224 for ImageNet models), or --height and --width")
     kwargs: dict[str, Any] = {}
     accepted = inspect.signature(MODELS[args.model]).parameters
     for flag, key in (("--width-multiplier", "width_multiplier"), ("--stride-on", "stride_on"), ("--groups", "groups")):

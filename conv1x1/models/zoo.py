@@ -122,7 +122,8 @@ def mobilenet_v1(width_multiplier: float = 1.0, num_classes: int = 1000,
     def width(channels: int) -> int:
         return max(1, int(channels * alpha))
 
-    layers = list(zip(("conv1", "bn1", "relu1"), _conv_bn_relu(3, width(32), 3, 2, rng, dtype)))
+    stem = _conv_bn_relu(3, width(32), 3, 2, rng, dtype)
+    layers: list[tuple[str, Layer]] = list(zip(("conv1", "bn1", "relu1"), stem))
     plan = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
     c_in = width(32)
     for i, (c_out, stride) in enumerate(plan, start=2):
@@ -156,7 +157,7 @@ def resnet50(stride_on: Literal["3x3", "1x1"] = "3x3", num_classes: int = 1000,
     """
     num_classes = check_positive_int(num_classes, "num_classes")
     rng = check_rng(rng)
-    layers = list(zip(("conv1", "bn1", "relu1"), _conv_bn_relu(3, 64, 7, 2, rng, dtype)))
+    layers: list[tuple[str, Layer]] = list(zip(("conv1", "bn1", "relu1"), _conv_bn_relu(3, 64, 7, 2, rng, dtype)))
     layers.append(("maxpool", MaxPool2d(3, stride=2, padding=1)))
     c_in = 64
     for stage, (mid, blocks, stride) in enumerate([(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)], start=2):
@@ -256,7 +257,7 @@ def shufflenet_v1(groups: int = 3, width_multiplier: float = 1.0, num_classes: i
                                                                                              c_out - c_in))},
                        groups, f"shufflenet_v1 at width_multiplier {scale:g}", "groups")
     c_in = widths[0]
-    layers = list(zip(("conv1", "bn1", "relu1"), _conv_bn_relu(3, c_in, 3, 2, rng, dtype)))
+    layers: list[tuple[str, Layer]] = list(zip(("conv1", "bn1", "relu1"), _conv_bn_relu(3, c_in, 3, 2, rng, dtype)))
     layers.append(("maxpool", MaxPool2d(3, stride=2, padding=1)))
     for stage, units, c_out in zip((2, 3, 4), (4, 8, 4), widths[1:]):
         for j in range(units):

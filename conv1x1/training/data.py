@@ -40,7 +40,7 @@ def load_digits() -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     except ImportError as error:
         raise ImportError('load_digits needs scikit-learn: pip install "conv1x1[examples]" '
                           '(or pip install scikit-learn)') from error
-    digits = sklearn_load_digits()
+    digits: Any = sklearn_load_digits()      # a Bunch: .images (1797, 8, 8), .target (1797,)
     x = digits.images.astype(np.float64)[:, None, :, :] / 16.0
     return x, digits.target.astype(np.int64)
 
