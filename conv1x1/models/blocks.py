@@ -21,16 +21,17 @@ cost come from its layers; the weights are drawn on first use.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import numpy as np
-from numpy.typing import DTypeLike
 
 from .._checks import check_choice, check_positive_int, check_rng
 from ..containers import Concat, Residual, Sequential
 from ..layers import AvgPool2d, BatchNorm2d, ChannelShuffle, Conv1x1, Conv2d, Layer, ReLU
 
 __all__ = ["DepthwiseSeparable", "Bottleneck", "Fire", "ShuffleUnit"]
+
+FloatDType = type[np.floating[Any]] | np.dtype[Any]   # np.float32, np.float64, ... or np.dtype(...)
 
 
 class DepthwiseSeparable(Sequential):
@@ -60,7 +61,7 @@ class DepthwiseSeparable(Sequential):
     """
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1,
-                 rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float64) -> None:
+                 rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> None:
         c_in = check_positive_int(in_channels, "in_channels")
         c_out = check_positive_int(out_channels, "out_channels")
         rng = check_rng(rng)
@@ -108,7 +109,7 @@ class Bottleneck(Sequential):
 
     def __init__(self, in_channels: int, mid_channels: int, out_channels: int, stride: int = 1,
                  stride_on: Literal["3x3", "1x1"] = "3x3", rng: np.random.Generator | int | None = None,
-                 dtype: DTypeLike = np.float64) -> None:
+                 dtype: FloatDType = np.float64) -> None:
         c_in = check_positive_int(in_channels, "in_channels")
         mid = check_positive_int(mid_channels, "mid_channels")
         c_out = check_positive_int(out_channels, "out_channels")
@@ -160,7 +161,7 @@ class Fire(Sequential):
     """
 
     def __init__(self, in_channels: int, squeeze: int, expand1x1: int, expand3x3: int,
-                 rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float64) -> None:
+                 rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> None:
         c_in = check_positive_int(in_channels, "in_channels")
         s = check_positive_int(squeeze, "squeeze")
         e1, e3 = check_positive_int(expand1x1, "expand1x1"), check_positive_int(expand3x3, "expand3x3")
@@ -216,7 +217,7 @@ class ShuffleUnit(Sequential):
 
     def __init__(self, in_channels: int, out_channels: int, groups: int, stride: int = 1,
                  mid_channels: int | None = None, first_groups: int | None = None,
-                 rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float64) -> None:
+                 rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> None:
         c_in = check_positive_int(in_channels, "in_channels")
         c_out = check_positive_int(out_channels, "out_channels")
         groups = check_positive_int(groups, "groups")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import DTypeLike, NDArray
+from numpy.typing import NDArray
 
 from .._checks import check_flag, check_in_channels, check_positive_int, check_rng
 from ..containers import Concat, Sequential
@@ -22,8 +22,10 @@ from ..layers import Conv1x1, Conv2d, Layer, MaxPool2d, ReLU, input_error
 
 __all__ = ["Inception"]
 
+FloatDType = type[np.floating[Any]] | np.dtype[Any]   # np.float32, np.float64, ... or np.dtype(...)
 
-def _build(step: Step, bias: bool, rng: np.random.Generator, dtype: DTypeLike) -> Layer:
+
+def _build(step: Step, bias: bool, rng: np.random.Generator, dtype: FloatDType) -> Layer:
     """One layer from one step of a branch description ("same" padding for every convolution)."""
     if step[0] == "relu":
         return ReLU()
@@ -70,7 +72,7 @@ class Inception(Concat):
 
     def __init__(self, in_channels: int, n1x1: int, n3x3_reduce: int, n3x3: int, n5x5_reduce: int, n5x5: int,
                  pool_proj: int, reductions: bool = True, bias: bool = True,
-                 rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float64) -> None:
+                 rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> None:
         self.in_channels = check_positive_int(in_channels, "in_channels")
         values = (n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj)
         self.widths: dict[str, int] = {name: check_positive_int(v, name) for name, v in zip(WIDTH_NAMES, values)}

@@ -29,10 +29,9 @@ biases, batch norm's gamma and beta), as PyTorch's ``sum(p.numel())`` does.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-from numpy.typing import DTypeLike
 
 from .._checks import check_choice, check_positive_int, check_real, check_rng
 from ..containers import Sequential
@@ -42,6 +41,8 @@ from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit, check_gro
 from .inception import Inception
 
 __all__ = ["Network", "mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet", "MODELS"]
+
+FloatDType = type[np.floating[Any]] | np.dtype[Any]   # np.float32, np.float64, ... or np.dtype(...)
 
 
 class Network(Sequential):
@@ -86,14 +87,14 @@ class Network(Sequential):
 
 
 def _conv_bn_relu(c_in: int, c_out: int, k: int, stride: int, rng: np.random.Generator,
-                  dtype: DTypeLike) -> list[Layer]:
+                  dtype: FloatDType) -> list[Layer]:
     """A dense KxK convolution without bias, batch norm and ReLU (padding K // 2)."""
     return [Conv2d(c_in, c_out, k, stride=stride, padding=k // 2, bias=False, rng=rng, dtype=dtype),
             BatchNorm2d(c_out, dtype=dtype), ReLU()]
 
 
 def mobilenet_v1(width_multiplier: float = 1.0, num_classes: int = 1000,
-                 rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float64) -> Network:
+                 rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> Network:
     """MobileNet v1: a 3x3 convolution, 13 depthwise-separable blocks, global pooling, an FC layer.
 
     Table 1 of the paper, with every channel count times ``width_multiplier``
@@ -135,7 +136,7 @@ def mobilenet_v1(width_multiplier: float = 1.0, num_classes: int = 1000,
 
 
 def resnet50(stride_on: Literal["3x3", "1x1"] = "3x3", num_classes: int = 1000,
-             rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float64) -> Network:
+             rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> Network:
     """ResNet-50: a 7x7 convolution, a max pool, 16 bottleneck blocks in four stages, pooling, an FC layer.
 
     Parameters
@@ -170,7 +171,7 @@ def resnet50(stride_on: Literal["3x3", "1x1"] = "3x3", num_classes: int = 1000,
 
 
 def squeezenet1_0(num_classes: int = 1000,
-                  rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float64) -> Network:
+                  rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> Network:
     """SqueezeNet 1.0 with torchvision's geometry: 1,248,424 parameters for 1000 classes.
 
     conv1 (7x7/2, 96) -> max pool -> fire2-4 -> max pool -> fire5-8 -> max pool
@@ -208,7 +209,7 @@ SHUFFLENET_WIDTHS = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}  # Table 1: Stage 2
 
 
 def shufflenet_v1(groups: int = 3, width_multiplier: float = 1.0, num_classes: int = 1000,
-                  rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float64) -> Network:
+                  rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> Network:
     """ShuffleNet (v1) as in the paper's Table 1: a 3x3 convolution, a max pool, 16 ShuffleUnits, pooling, FC.
 
     conv1 (3x3/2, 24 channels) -> BN -> ReLU -> max pool 3x3/2 -> Stage 2 (4 units), Stage 3 (8 units),
@@ -285,7 +286,7 @@ GOOGLENET_MODULES = {  # Table 1: in_channels, #1x1, #3x3 reduce, #3x3, #5x5 red
 
 
 def googlenet(num_classes: int = 1000,
-              rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float64) -> Network:
+              rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> Network:
     """GoogLeNet as in the paper's Table 1 (no batch norm, no LRN, no auxiliary classifiers).
 
     conv 7x7/2 -> max pool -> conv 1x1 (reduce, 64) -> conv 3x3 (192) -> max pool -> inception 3a, 3b
