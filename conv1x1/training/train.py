@@ -31,7 +31,7 @@ from .._checks import check_non_negative_int, check_positive_int
 from .data import batches
 from .losses import softmax_cross_entropy
 
-__all__ = ["fit", "evaluate", "accuracy", "Evaluation", "EpochLog", "Model", "Optimizer", "LossFunction"]
+__all__ = ["fit", "evaluate", "accuracy", "Evaluation", "EpochLog"]
 
 LossFunction = Callable[[NDArray[Any], NDArray[Any]], tuple[float, NDArray[Any]]]   # (scores, y) -> (loss, dscores)
 S = TypeVar("S", bound=Sized)
