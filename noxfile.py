@@ -95,8 +95,14 @@ def types(session: nox.Session) -> None:
     """
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "types"))
     session.install(*TORCH)
-    session.run("mypy")
-    session.run("pyright")
+    failed = []
+    for checker in ("mypy", "pyright"):     # both run, so that one run shows every error
+        try:
+            session.run(checker)
+        except nox.command.CommandFailed:
+            failed.append(checker)
+    if failed:
+        session.error(f"{' and '.join(failed)} found errors")
 
 
 @nox.session(default=False)
