@@ -53,8 +53,11 @@ def _blocks(text, language):
 
 # -- running the snippets -------------------------------------------------------------------------------
 
-def _skip_without_optional_modules(blocks):
-    """Skip the page where it imports a module that is not a dependency and is not installed."""
+def _skip_without_optional_modules(blocks, request):
+    """Skip the page where it imports a module that is not a dependency and is not installed.
+
+    torchvision comes through tests/conftest.py's ``torchvision`` fixture (its ``import_torchvision``), which
+    imports it beside the CPU build of torch; a plain import fails there on its compiled operators."""
     for block in blocks:
         source = "\n".join(line[4:] if line.startswith((">>> ", "... ")) else line for line in block.splitlines())
         try:
@@ -65,7 +68,9 @@ def _skip_without_optional_modules(blocks):
             names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for name in names:
-                if name.split(".")[0] in OPTIONAL_MODULES:
+                if name.split(".")[0] == "torchvision":
+                    request.getfixturevalue("torchvision")
+                elif name.split(".")[0] in OPTIONAL_MODULES:
                     pytest.importorskip(name.split(".")[0])
         if "load_digits" in block:  # scikit-learn's digits, reached through conv1x1.training.data
             pytest.importorskip("sklearn")
@@ -123,11 +128,11 @@ def _run_doctest(block, namespace, where):
                         + checker.output_difference(example, buffer.getvalue(), doctest.ELLIPSIS))
 
 
-def run_page(path):
+def run_page(path, request):
     """Run every python block of a page in order, in one namespace of its own; return the namespace."""
     text = _text(path)
     blocks = _blocks(text, "python")
-    _skip_without_optional_modules(blocks)
+    _skip_without_optional_modules(blocks, request)
     namespace = {"__name__": f"docs_{path.stem}"}
     for number, block in enumerate(blocks, 1):
         where = f"{_name(path)}, python block {number}"
@@ -173,8 +178,8 @@ def test_every_page_checked_after_running_exists():
 
 @pytest.mark.parametrize("path", [pytest.param(path, marks=pytest.mark.slow) if path.name in SLOW_PAGES else path
                                   for path in PAGES_WITH_CODE], ids=_name)
-def test_page_python_blocks_run_and_print_what_they_say(path):
-    namespace = run_page(path)
+def test_page_python_blocks_run_and_print_what_they_say(path, request):
+    namespace = run_page(path, request)
     if path.name in AFTER_RUNNING:
         AFTER_RUNNING[path.name](namespace)
 

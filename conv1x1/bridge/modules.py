@@ -16,6 +16,8 @@ change what ``forward`` does with the children; the blocks (``DepthwiseSeparable
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -26,26 +28,26 @@ __all__ = ["Concat", "Residual", "DepthwiseSeparable", "Bottleneck", "Fire", "Sh
 class Concat(nn.Sequential):
     """``conv1x1.Concat``: every child (branch) sees x; their outputs are joined along channels."""
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([branch(x) for branch in self], dim=1)
 
 
 class Residual(nn.Sequential):
     """``conv1x1.Residual``: ``self[0](x) + x``, or ``self[0](x) + self[1](x)`` when there is a shortcut."""
 
-    def forward(self, x):
-        out = self[0](x)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self[0](x)
         return out + (self[1](x) if len(self) > 1 else x)
 
 
 class _Block(nn.Sequential):
     """A block of the library: its children in order, and ``config``, the arguments of its constructor."""
 
-    def __init__(self, *modules, config):
+    def __init__(self, *modules: nn.Module, config: Mapping[str, Any]) -> None:
         super().__init__(*modules)
         self.config = dict(config)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ", ".join(f"{name}={value!r}" for name, value in self.config.items())
 
 
@@ -68,11 +70,11 @@ class ShuffleUnit(_Block):
 class Inception(Concat):
     """``conv1x1.Inception`` (GoogLeNet): four branches joined along channels; ``config`` rebuilds it."""
 
-    def __init__(self, *branches, config):
+    def __init__(self, *branches: nn.Module, config: Mapping[str, Any]) -> None:
         super().__init__(*branches)
         self.config = dict(config)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ", ".join(f"{name}={value!r}" for name, value in self.config.items())
 
 
@@ -84,10 +86,10 @@ class Network(nn.Sequential):
     ``out.flatten(1)`` gives that shape).
     """
 
-    def __init__(self, name, named_modules, in_channels=3):
+    def __init__(self, name: str, named_modules: Iterable[tuple[str, nn.Module]], in_channels: int = 3) -> None:
         super().__init__(OrderedDict(named_modules))
         self.name = name
         self.in_channels = in_channels
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"name={self.name!r}, in_channels={self.in_channels}"

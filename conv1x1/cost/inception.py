@@ -18,16 +18,21 @@ the layers cannot disagree; pricing needs no layer and no weights.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._checks import check_flag, check_positive_int
-from .formulas import concat_cost, conv_cost, elementwise_cost, pool_cost
+from .formulas import LayerCost, concat_cost, conv_cost, elementwise_cost, pool_cost
 from .report import Comparison, Report
 
 __all__ = ["WIDTH_NAMES", "inception_branches", "inception_cost", "bottleneck_comparison"]
 
 WIDTH_NAMES = ("n1x1", "n3x3_reduce", "n3x3", "n5x5_reduce", "n5x5", "pool_proj")
 
+Step = tuple[Any, ...]   # ("conv", c_in, c_out, K), ("relu",) or ("pool",)
 
-def inception_branches(in_channels, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj, reductions=True):
+
+def inception_branches(in_channels: int, n1x1: int, n3x3_reduce: int, n3x3: int, n5x5_reduce: int, n5x5: int,
+                       pool_proj: int, reductions: bool = True) -> list[list[Step]]:
     """The four branches as lists of steps: ``("conv", c_in, c_out, K)``, ``("relu",)``, ``("pool",)``.
 
     Every convolution has "same" padding (K // 2); the pool is 3x3, stride 1,
@@ -50,18 +55,19 @@ def inception_branches(in_channels, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, 
             [("conv", c, n5x5, 5), ("relu",)], [("pool",)]]
 
 
-def _step_cost(step, in_shape, bias, name):
+def _step_cost(step: Step, in_shape: tuple[int, ...], bias: bool, name: str) -> LayerCost:
     """The LayerCost of one step of a branch on a (C, H, W) input."""
+    channels, height, width = in_shape
     if step[0] == "relu":
-        return elementwise_cost("relu", *in_shape, name=name)
+        return elementwise_cost("relu", channels, height, width, name=name)
     if step[0] == "pool":
-        return pool_cost(*in_shape, 3, stride=1, padding=1, name=name)
+        return pool_cost(channels, height, width, 3, stride=1, padding=1, name=name)
     _, c_in, c_out, k = step
-    return conv_cost(c_in, c_out, in_shape[1], in_shape[2], k, padding=k // 2, bias=bias, name=name)
+    return conv_cost(c_in, c_out, height, width, k, padding=k // 2, bias=bias, name=name)
 
 
-def inception_cost(in_channels, height, width, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj,
-                   bias=True, reductions=True) -> Report:
+def inception_cost(in_channels: int, height: int, width: int, n1x1: int, n3x3_reduce: int, n3x3: int,
+                   n5x5_reduce: int, n5x5: int, pool_proj: int, bias: bool = True, reductions: bool = True) -> Report:
     """Cost of a GoogLeNet Inception module for one image: the cost of ``Inception(...)`` itself.
 
     Returns a ``Report`` whose four children are the branches (each a ``Report``
@@ -79,23 +85,28 @@ def inception_cost(in_channels, height, width, n1x1, n3x3_reduce, n3x3, n5x5_red
     """
     in_channels = check_positive_int(in_channels, "in_channels")
     height, width = check_positive_int(height, "height"), check_positive_int(width, "width")
-    widths = [check_positive_int(v, name)
-              for name, v in zip(WIDTH_NAMES, (n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj))]
+    n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj = (
+        check_positive_int(v, name)
+        for name, v in zip(WIDTH_NAMES, (n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj)))
     reductions, bias = check_flag(reductions, "reductions"), check_flag(bias, "bias")
-    branches = []
-    for i, branch in enumerate(inception_branches(in_channels, *widths, reductions=reductions)):
-        shape, rows = (in_channels, height, width), []
+    description = inception_branches(in_channels, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj,
+                                     reductions=reductions)
+    branches: list[LayerCost | Report] = []
+    for i, branch in enumerate(description):
+        shape: tuple[int, ...] = (in_channels, height, width)
+        rows: list[LayerCost | Report] = []
         for j, step in enumerate(branch):
-            rows.append(_step_cost(step, shape, bias, f"{i}.{j}"))
-            shape = rows[-1].out_shape
+            row = _step_cost(step, shape, bias, f"{i}.{j}")
+            rows.append(row)
+            shape = row.out_shape
         branches.append(Report(rows, title=str(i)))
     concat = concat_cost([branch.out_shape for branch in branches])
     title = "Inception module with 1x1 reductions" if reductions else "naive Inception module (no 1x1 reductions)"
     return Report(branches + [concat], title=title)
 
 
-def bottleneck_comparison(in_channels, reduce_channels, out_channels, height, width, kernel_size=5,
-                          bias=True) -> Comparison:
+def bottleneck_comparison(in_channels: int, reduce_channels: int, out_channels: int, height: int, width: int,
+                          kernel_size: int = 5, bias: bool = True) -> Comparison:
     """A direct KxK "same" convolution versus a 1x1 reduction followed by the KxK convolution.
 
     Parameters

@@ -12,42 +12,49 @@ import csv
 import html
 import io
 import json
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .._checks import check_positive_int
 from .formulas import OP_KEYS, ROW_KEYS, LayerCost, exact, human
+
+if TYPE_CHECKING:
+    from .report import Comparison, Report
+    from .roofline import Prediction
+
 
 OP_HEADERS = {"bias_adds": "Bias adds", "bn_ops": "BN ops", "activation_ops": "Activation ops",
               "pooling_ops": "Pooling ops", "add_ops": "Add ops"}
 COUNT_KEYS = ("macs", "flops", "activations") + OP_KEYS   # the keys a batch multiplies (params stay)
 
 
-def units_note(batch=None) -> str:
+def units_note(batch: int | None = None) -> str:
     """The line under every table: per image or per batch, and what a MAC is."""
     per = "per image" if batch is None else f"per batch of {batch} (params: once)"
     return (f"{per}; 1 MAC = 1 multiply-accumulate = 2 FLOPs; MACs count convolutions and FC layers only\n"
             "(bias adds, batch norm, activations, pooling and residual adds are counted apart, never in MACs)")
 
 
-def check_batch(batch):
+def check_batch(batch: int | None) -> int | None:
     return None if batch is None else check_positive_int(batch, "batch")
 
 
-def check_depth(depth):
+def check_depth(depth: int | None) -> int | None:
     return None if depth is None else check_positive_int(depth, "depth")
 
 
-def shape_text(shape) -> str:
+def shape_text(shape: Sequence[int | None] | None) -> str:
     return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ")" if shape else ""
 
 
-def scaled(value, key, batch):
+def scaled(value: Any, key: str, batch: int | None) -> Any:
     """``value`` for a whole batch: counts times ``batch``; params, names and shapes unchanged."""
     if batch is None or key not in COUNT_KEYS or value is None:
         return value
     return value * batch
 
 
-def sum_text(values) -> str:
+def sum_text(values: Sequence[int]) -> str:
     """``'3,088 + 12,832 = 15,920'`` (non-zero terms; just the total past 8 terms)."""
     terms = [v for v in values if v]
     total = sum(values)
@@ -56,12 +63,13 @@ def sum_text(values) -> str:
     return exact(total)
 
 
-def text_table(headers, body, left=1, title="", total=None, note="") -> str:
+def text_table(headers: Sequence[str], body: Sequence[Sequence[str]], left: int = 1, title: str = "",
+               total: Sequence[str] | None = None, note: str = "") -> str:
     """Aligned columns: the first ``left`` left-aligned, the rest right-aligned."""
     everything = [headers, *body] + ([total] if total else [])
     widths = [max(len(row[i]) for row in everything) for i in range(len(headers))]
 
-    def line(cells):
+    def line(cells: Sequence[str]) -> str:
         return "  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
     rule = "-" * len(line(headers))
@@ -76,7 +84,7 @@ def text_table(headers, body, left=1, title="", total=None, note="") -> str:
 
 # ---------------------------------------------------------------- a report's columns and cells
 
-def columns(report):
+def columns(report: Report) -> list[tuple[str, str]]:
     """(header, key) of each column shown: the ops columns only where some row has such ops."""
     shown = [("Layer", "name"), ("Kind", "kind"), ("Output (C, H, W)", "out_shape"), ("Params", "params"),
              ("MACs", "macs"), ("FLOPs (= 2 x MACs)", "flops")]
@@ -84,7 +92,8 @@ def columns(report):
                     if any(getattr(layer, key) != 0 for layer in report.layers)]
 
 
-def cells(node, shown, batch, text=human):
+def cells(node: LayerCost | Report, shown: Sequence[tuple[str, str]], batch: int | None,
+          text: Callable[[Any], str] = human) -> list[str]:
     """One row of text cells for ``node`` (a LayerCost or a Report's subtotal)."""
     row = []
     for _, key in shown:
@@ -98,7 +107,7 @@ def cells(node, shown, batch, text=human):
     return row
 
 
-def summary(report, depth=None, batch=None) -> str:
+def summary(report: Report, depth: int | None = None, batch: int | None = None) -> str:
     """The text table of ``Report.summary``."""
     depth, batch = check_depth(depth), check_batch(batch)
     shown = columns(report)
@@ -114,7 +123,7 @@ def summary(report, depth=None, batch=None) -> str:
     return text_table([h for h, _ in shown], body, left=3, title=report.title, total=total, note=units_note(batch))
 
 
-def explain(report) -> str:
+def explain(report: Report) -> str:
     """Every row's working, then the totals written out."""
     lines = [f"{report.title}: the working, per image" if report.title else "The working, per image"]
     lines += [layer.explain() for layer in report.layers]
@@ -126,7 +135,7 @@ def explain(report) -> str:
     return "\n".join(lines)
 
 
-def by_kind_table(report) -> str:
+def by_kind_table(report: Report) -> str:
     """``report.by_kind()`` as a text table (kinds with neither MACs nor params left out)."""
     rows = [[kind, human(entry["params"]), f"{entry['params_share']:.1%}", human(entry["macs"]),
              f"{entry['macs_share']:.1%}"]
@@ -138,7 +147,7 @@ def by_kind_table(report) -> str:
 
 # ---------------------------------------------------------------- the other formats
 
-def to_csv(report, batch=None) -> str:
+def to_csv(report: Report, batch: int | None = None) -> str:
     """``report.to_dict()`` as CSV text (shapes written "(C, H, W)")."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -150,17 +159,17 @@ def to_csv(report, batch=None) -> str:
     return buffer.getvalue()
 
 
-def to_json(report, batch=None, indent=2) -> str:
+def to_json(report: Report, batch: int | None = None, indent: int | None = 2) -> str:
     """``report.tree()`` as JSON text."""
     return json.dumps(report.tree(batch), indent=indent, ensure_ascii=False)
 
 
-def to_markdown(report, depth=None, batch=None) -> str:
+def to_markdown(report: Report, depth: int | None = None, batch: int | None = None) -> str:
     """The summary table in Markdown (GitHub-flavoured): containers in bold, levels marked with "·"."""
     depth, batch = check_depth(depth), check_batch(batch)
     shown = columns(report)
 
-    def line(row):
+    def line(row: Sequence[str]) -> str:
         return "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |"
 
     lines = [f"**{report.title}**", ""] if report.title else []
@@ -174,7 +183,7 @@ def to_markdown(report, depth=None, batch=None) -> str:
     return "\n".join(lines + ["", units_note(batch)])
 
 
-def to_html(report, depth=None, batch=None) -> str:
+def to_html(report: Report, depth: int | None = None, batch: int | None = None) -> str:
     """HTML: one table per level, containers as collapsible ``<details>`` (open down to ``depth``)."""
     depth, batch = check_depth(depth), check_batch(batch)
     shown = columns(report)
@@ -183,7 +192,8 @@ def to_html(report, depth=None, batch=None) -> str:
             + f"<p><small>{html.escape(units_note(batch))}; hover a number for its working</small></p>")
 
 
-def _html_table(report, shown, depth, batch, level, caption=""):
+def _html_table(report: Report, shown: Sequence[tuple[str, str]], depth: int | None, batch: int | None, level: int,
+                caption: str = "") -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h, _ in shown)
     rows = []
     for child in report.children:
@@ -202,7 +212,8 @@ def _html_table(report, shown, depth, batch, level, caption=""):
             f"<tbody>{''.join(rows)}</tbody><tfoot>{total}</tfoot></table>")
 
 
-def _html_row(node, shown, batch, tag, name=None):
+def _html_row(node: LayerCost | Report, shown: Sequence[tuple[str, str]], batch: int | None, tag: str,
+              name: str | None = None) -> str:
     row = []
     for i, (_, key) in enumerate(shown):
         value = scaled(getattr(node, key), key, batch)
@@ -230,7 +241,7 @@ def _html_row(node, shown, batch, tag, name=None):
 
 # ---------------------------------------------------------------- comparisons and predictions
 
-def _comparison_rows(comparison):
+def _comparison_rows(comparison: Comparison) -> tuple[list[str], list[list[str]]]:
     headers = ["", "Params", "MACs", "FLOPs (= 2 x MACs)"]
     rows = [[report.title, human(report.params), f"{exact(report.macs)} ({human(report.macs)})",
              human(report.flops)] for report in (comparison.baseline, comparison.candidate)]
@@ -239,14 +250,14 @@ def _comparison_rows(comparison):
     return headers, rows
 
 
-def comparison_text(comparison) -> str:
+def comparison_text(comparison: Comparison) -> str:
     """The two totals and their ratio, then both reports' tables."""
     headers, rows = _comparison_rows(comparison)
     table = text_table(headers, rows, left=1, note="per image; 1 MAC = 2 FLOPs")
     return "\n\n".join([table, summary(comparison.baseline), summary(comparison.candidate)])
 
 
-def comparison_html(comparison) -> str:
+def comparison_html(comparison: Comparison) -> str:
     """The ratio table, then both reports side by side."""
     headers, rows = _comparison_rows(comparison)
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
@@ -255,7 +266,7 @@ def comparison_html(comparison) -> str:
             f'<div style="display:flex;gap:2em">{to_html(comparison.baseline)}{to_html(comparison.candidate)}</div>')
 
 
-def prediction_text(prediction) -> str:
+def prediction_text(prediction: Prediction) -> str:
     """A roofline prediction as a table: each layer's MACs, bytes, intensity, bound and time."""
     rows = prediction.rows
     body = [[row["path"], row["kind"], human(row["macs"]), human(row["bytes"]), f"{row['intensity']:.2f}",

@@ -10,21 +10,28 @@ one entry per leaf layer with its ``path`` in the tree, ready for
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
 from . import render, roofline
 from .formulas import KINDS, ROW_KEYS, LayerCost, MacUnits, exact
 
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
+    from .roofline import Peaks
+
 __all__ = ["Report", "Comparison"]
 
 
-def _sum(values):
+def _sum(values: Iterable[int | None]) -> int | None:
     """The sum, or None if any value is unknown (None)."""
-    values = list(values)
-    return None if any(v is None for v in values) else sum(values)
+    listed = list(values)
+    known = [v for v in listed if v is not None]
+    return sum(known) if len(known) == len(listed) else None
 
 
 class Report(MacUnits):
@@ -59,8 +66,8 @@ class Report(MacUnits):
     (128049152, 288512, 288512, 150528)
     """
 
-    def __init__(self, layers: Iterable = (), title: str = ""):
-        self.children = tuple(layers)
+    def __init__(self, layers: Iterable[LayerCost | Report] = (), title: str = "") -> None:
+        self.children: tuple[LayerCost | Report, ...] = tuple(layers)
         for child in self.children:
             if not isinstance(child, (LayerCost, Report)):
                 raise TypeError(f"a Report holds LayerCost rows or Reports, got {type(child).__name__}")
@@ -68,8 +75,8 @@ class Report(MacUnits):
 
     # -- totals
     @property
-    def layers(self) -> tuple:
-        rows = []
+    def layers(self) -> tuple[LayerCost, ...]:
+        rows: list[LayerCost] = []
         for child in self.children:
             rows.extend(child.layers if isinstance(child, Report) else [child])
         return tuple(rows)
@@ -102,26 +109,26 @@ class Report(MacUnits):
         return sum(layer.bias_adds for layer in self.layers)
 
     @property
-    def bn_ops(self):
+    def bn_ops(self) -> int | None:
         """N: batch-norm elements (one ``y = a·x + c`` each at inference)."""
         return _sum(layer.bn_ops for layer in self.layers)
 
     @property
-    def activation_ops(self):
+    def activation_ops(self) -> int | None:
         """R: elements of every activation layer's output."""
         return _sum(layer.activation_ops for layer in self.layers)
 
     @property
-    def pooling_ops(self):
+    def pooling_ops(self) -> int | None:
         """Pin + Gin: input elements of every pooling layer (K x K and global)."""
         return _sum(layer.pooling_ops for layer in self.layers)
 
     @property
-    def add_ops(self):
+    def add_ops(self) -> int | None:
         """A: elements of every residual addition."""
         return _sum(layer.add_ops for layer in self.layers)
 
-    def counts(self) -> dict:
+    def counts(self) -> dict[str, int | None]:
         """The counts of docs/cost.md ("Reading other counters"), under its symbols, for one image.
 
         ``M`` MACs; ``B = Bc + Bf`` bias adds of convolutions / of FC layers (a 1x1
@@ -151,25 +158,30 @@ class Report(MacUnits):
         }
 
     @property
-    def in_shape(self) -> tuple | None:
+    def in_shape(self) -> tuple[int, ...] | None:
         """The input shape of the first layer, or None for an empty report."""
         return self.layers[0].in_shape if self.layers else None
 
     @property
-    def out_shape(self) -> tuple | None:
+    def out_shape(self) -> tuple[int, ...] | None:
         """The output shape of the last layer, or None for an empty report."""
         return self.layers[-1].out_shape if self.layers else None
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.layers)
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> LayerCost: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[LayerCost, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> LayerCost | tuple[LayerCost, ...]:
         return self.layers[index]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[LayerCost]:
         return iter(self.layers)
 
-    def __add__(self, other):
+    def __add__(self, other: Report | LayerCost) -> Report:
         if isinstance(other, LayerCost):
             other = Report([other])
         if not isinstance(other, Report):
@@ -177,7 +189,7 @@ class Report(MacUnits):
         title = " + ".join(t for t in (self.title, other.title) if t)
         return Report(self.children + other.children, title)
 
-    def by_kind(self) -> dict:
+    def by_kind(self) -> dict[str, dict[str, float]]:
         """MACs and params by layer kind: ``{kind: {"macs", "params", "macs_share", "params_share"}}``.
 
         Kinds (``conv1x1.cost.KINDS``): "1x1" (pointwise), "kxk" (dense KxK),
@@ -185,7 +197,7 @@ class Report(MacUnits):
         map) and "other" (batch norm and anything else with parameters). Shares
         are fractions of the totals (0 when the total is 0).
         """
-        totals = {kind: {"macs": 0, "params": 0} for kind in KINDS}
+        totals: dict[str, dict[str, float]] = {kind: {"macs": 0, "params": 0} for kind in KINDS}
         for layer in self.layers:
             totals[layer.category]["macs"] += layer.macs
             totals[layer.category]["params"] += layer.params
@@ -199,7 +211,8 @@ class Report(MacUnits):
         return render.by_kind_table(self)
 
     # -- the tree, walked
-    def walk(self, depth=None, level=0, path=()):
+    def walk(self, depth: int | None = None, level: int = 0,
+             path: tuple[str, ...] = ()) -> Iterator[tuple[int, LayerCost | Report, tuple[str, ...], bool]]:
         """Yield ``(level, node, path, open)`` for each row shown, depth first; ``open`` for expanded reports."""
         for child in self.children:
             child_path = path + (child.name,)
@@ -211,7 +224,7 @@ class Report(MacUnits):
             else:
                 yield level, child, child_path, False
 
-    def rows(self, batch=None) -> list:
+    def rows(self, batch: int | None = None) -> list[dict[str, Any]]:
         """One dict of exact numbers per leaf layer, with its ``path`` in the tree ("1/1.2")."""
         batch = render.check_batch(batch)
         rows = []
@@ -221,7 +234,7 @@ class Report(MacUnits):
                 rows.append({"path": "/".join(path), **row})
         return rows
 
-    def to_dict(self, batch=None) -> dict:
+    def to_dict(self, batch: int | None = None) -> dict[str, list[Any]]:
         """Columns of exact numbers, one entry per leaf layer: ``pandas.DataFrame(report.to_dict())``.
 
         The ``path`` column names each layer's place in the tree (containers' titles
@@ -230,10 +243,10 @@ class Report(MacUnits):
         rows = self.rows(batch)
         return {key: [row[key] for row in rows] for key in ("path",) + ROW_KEYS}
 
-    def tree(self, batch=None) -> dict:
+    def tree(self, batch: int | None = None) -> dict[str, Any]:
         """The report as nested dicts: totals at every level, ``children`` below (exact ints)."""
         batch = render.check_batch(batch)
-        node = {"title": self.title, "per": "image" if batch is None else f"batch of {batch}",
+        node: dict[str, Any] = {"title": self.title, "per": "image" if batch is None else f"batch of {batch}",
                 "out_shape": self.out_shape}
         node.update({key: render.scaled(getattr(self, key), key, batch) for key in ("params",) + render.COUNT_KEYS})
         node["children"] = [child.tree(batch) if isinstance(child, Report)
@@ -242,7 +255,7 @@ class Report(MacUnits):
         return node
 
     # -- the formats (conv1x1.cost.render)
-    def summary(self, depth=None, batch=None) -> str:
+    def summary(self, depth: int | None = None, batch: int | None = None) -> str:
         """The table as text, with containers as indented subtotal rows down to ``depth`` levels.
 
         Parameters
@@ -271,10 +284,10 @@ class Report(MacUnits):
         """  # noqa: E501 (the table as printed)
         return render.summary(self, depth, batch)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.summary()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Report({len(self.layers)} layers, params={self.params:,}, macs={self.macs:,}, "
                 f"flops={self.flops:,})")
 
@@ -295,30 +308,30 @@ class Report(MacUnits):
         """
         return render.explain(self)
 
-    def to_csv(self, batch=None) -> str:
+    def to_csv(self, batch: int | None = None) -> str:
         """``to_dict()`` as CSV text (shapes written "(C, H, W)")."""
         return render.to_csv(self, batch)
 
-    def to_json(self, batch=None, indent=2) -> str:
+    def to_json(self, batch: int | None = None, indent: int | None = 2) -> str:
         """``tree()`` as JSON text."""
         return render.to_json(self, batch, indent)
 
-    def to_markdown(self, depth=None, batch=None) -> str:
+    def to_markdown(self, depth: int | None = None, batch: int | None = None) -> str:
         """The summary table in Markdown (GitHub-flavoured): containers in bold, levels marked with "·"."""
         return render.to_markdown(self, depth, batch)
 
-    def to_html(self, depth=None, batch=None) -> str:
+    def to_html(self, depth: int | None = None, batch: int | None = None) -> str:
         """HTML: one table per level, containers as collapsible ``<details>`` (open down to ``depth``).
 
         Hover a cell to see its working: the MACs, params and output-size formulas.
         """
         return render.to_html(self, depth, batch)
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         return self.to_html()
 
     # -- the roofline (conv1x1.cost.roofline)
-    def predict(self, peaks, dtype=np.float32, batch=1) -> roofline.Prediction:
+    def predict(self, peaks: Peaks, dtype: DTypeLike = np.float32, batch: int = 1) -> roofline.Prediction:
         """Each layer's roofline time on a machine with ``peaks`` (``conv1x1.fast.timing.machine_peaks()``).
 
         See ``conv1x1.cost.roofline.predict``: ``time = max(batch x MACs / GEMM rate,
@@ -351,7 +364,7 @@ class Comparison:
     def params_ratio(self) -> float:
         return self.baseline.params / self.candidate.params
 
-    def __str__(self):
+    def __str__(self) -> str:
         return render.comparison_text(self)
 
     def explain(self) -> str:
@@ -364,13 +377,13 @@ class Comparison:
         """Both reports as the two children of one ``Report`` (for the tree formats)."""
         return Report([self.baseline, self.candidate], title=f"{self.baseline.title} versus {self.candidate.title}")
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         return render.comparison_html(self)
 
 
 # ---------------------------------------------------------------- checks that belong here
 
-def check_str(value, name: str) -> str:
+def check_str(value: object, name: str) -> str:
     """Return ``value`` if it is a str, else a TypeError."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, got {type(value).__name__}")

@@ -14,14 +14,42 @@ when the first term is the larger, "memory"-bound otherwise; the intensity
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .._checks import check_float_dtype, check_positive_int
 from .render import prediction_text
 
-__all__ = ["Prediction", "predict"]
+if TYPE_CHECKING:
+    from .report import Report
+
+__all__ = ["Peaks", "Prediction", "predict"]
+
+
+class Peaks(Protocol):
+    """What a roofline needs of a machine (``conv1x1.fast.timing.MachinePeaks`` has it)."""
+
+    @property
+    def gmacs(self) -> Mapping[str, float]:
+        """The GEMM rate per dtype name ("float32", "float64"), in GMAC/s."""
+        ...
+
+    @property
+    def gb_per_second(self) -> float:
+        """Memory copy bandwidth, bytes read and written, in GB/s (1 GB = 1e9 bytes)."""
+        ...
+
+    def macs_per_second(self, dtype: DTypeLike) -> float:
+        """The GEMM rate for ``dtype``, in multiply-accumulates per second."""
+        ...
+
+    def ridge(self, dtype: DTypeLike) -> float:
+        """The intensity (MACs per byte) above which a layer is compute-bound."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -40,8 +68,8 @@ class Prediction:
     title : str
     """
 
-    rows: tuple
-    peaks: object
+    rows: tuple[dict[str, Any], ...]
+    peaks: Peaks
     dtype: str
     batch: int
     title: str = ""
@@ -49,19 +77,19 @@ class Prediction:
     @property
     def seconds(self) -> float:
         """The whole report's roofline time: the sum over its layers (they run one after another)."""
-        return sum(row["seconds"] for row in self.rows)
+        return float(sum(row["seconds"] for row in self.rows))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.rows)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.rows)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return prediction_text(self)
 
 
-def predict(report, peaks, dtype=np.float32, batch=1) -> Prediction:
+def predict(report: Report, peaks: Peaks, dtype: DTypeLike = np.float32, batch: int = 1) -> Prediction:
     """Each layer's roofline time on a machine with ``peaks`` (``conv1x1.fast.timing.machine_peaks()``).
 
     ``time = max(batch x MACs / GEMM rate, traffic bytes / copy bandwidth)``, with

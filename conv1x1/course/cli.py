@@ -5,6 +5,7 @@
     python -m conv1x1 cost --in 192 --out 32 --size 28 --explain
     python -m conv1x1 cost --in 192 --out 32 --size 28 --roofline
     python -m conv1x1 exercises       # exercises that check your own code: conv1x1.exercises.cli
+    python -m conv1x1 notebooks DIR   # every example as a Jupyter notebook in DIR (from a clone)
     python -m conv1x1 --help
 """
 
@@ -14,18 +15,22 @@ import argparse
 import inspect
 import json
 import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from .. import __version__
-from ..cost import Report, bottleneck_comparison, conv_cost
+from ..cost import Comparison, Report, bottleneck_comparison, conv_cost
 from ..exercises.cli import UsageError, silence_stdout
 from ..fast.timing import machine_peaks
 from ..models import MODELS
+from .notebooks import write_notebooks
 from .tour import tour
 
 FORMATS = ("text", "markdown", "html", "json", "csv")
 
 
-def cost_command(args) -> str:
+def cost_command(args: argparse.Namespace) -> str:
     """The text the cost command prints: a layer, the bottleneck comparison (--reduce) or a model (--model)."""
     _check_combinations(args)
     if args.model is not None:
@@ -44,7 +49,7 @@ def cost_command(args) -> str:
     return _render(report, args)
 
 
-def _roofline_text(reports, comparison, args) -> str:
+def _roofline_text(reports: list[Report], comparison: Comparison | None, args: argparse.Namespace) -> str:
     """Measure this machine, then each report's roofline prediction (and the predicted speed-up of two)."""
     peaks = machine_peaks()
     predictions = [r.predict(peaks, args.dtype, args.batch or 1) for r in reports]
@@ -59,7 +64,7 @@ def _roofline_text(reports, comparison, args) -> str:
     return "\n\n".join(text)
 
 
-def _comparison_text(comparison, args) -> str:
+def _comparison_text(comparison: Comparison, args: argparse.Namespace) -> str:
     """Two alternatives side by side, in the chosen format: never one total over both."""
     if args.format == "text" and args.depth is None and args.batch is None:
         return str(comparison)
@@ -73,7 +78,7 @@ def _comparison_text(comparison, args) -> str:
         f"\n\nMACs ratio (baseline / candidate): {comparison.macs_ratio:.2f}x")
 
 
-def _render(report, args) -> str:
+def _render(report: Report, args: argparse.Namespace) -> str:
     """One report in the chosen format."""
     if args.format == "text":
         return report.summary(depth=args.depth, batch=args.batch)
@@ -86,13 +91,13 @@ def _render(report, args) -> str:
     return report.to_csv(batch=args.batch).rstrip("\n")
 
 
-def _check_combinations(args) -> None:
+def _check_combinations(args: argparse.Namespace) -> None:
     """Refuse combinations that would silently do something else than asked."""
     _check_what(args)
     _check_how(args)
 
 
-def _check_what(args) -> None:
+def _check_what(args: argparse.Namespace) -> None:
     """A layer (--in, --out, ...) or a network (--model ...), never a mix of the two."""
     layer_flags = {"--in": args.in_channels, "--out": args.out_channels, "--reduce": args.reduce,
                    "--kernel": args.kernel, "--stride": args.stride, "--padding": args.padding,
@@ -111,7 +116,7 @@ def _check_what(args) -> None:
         raise UsageError("--reduce compares 'same' convolutions: leave out --stride and --padding")
 
 
-def _check_how(args) -> None:
+def _check_how(args: argparse.Namespace) -> None:
     """One way of showing it (--explain, --by-kind, --roofline), in a format that can show it."""
     chosen = [flag for flag, on in (("--explain", args.explain), ("--by-kind", args.by_kind),
                                     ("--roofline", args.roofline)) if on]
@@ -131,7 +136,7 @@ def _check_how(args) -> None:
     args.dtype = args.dtype or "float32"
 
 
-def _layer_report(args):
+def _layer_report(args: argparse.Namespace) -> tuple[Report, Comparison | None]:
     """(Report, None) for one convolution, or (None-free Report, Comparison) with --reduce."""
     height = args.height if args.height is not None else args.size
     width = args.width if args.width is not None else args.size
@@ -151,15 +156,15 @@ def _layer_report(args):
     return Report([layer], title=f"{kernel}x{kernel} convolution, {height}x{width}x{args.in_channels} input"), None
 
 
-def _model_report(args):
+def _model_report(args: argparse.Namespace) -> Report:
     """The cost of ``conv1x1.models.MODELS[args.model]`` built with ``--width-multiplier``."""
     if args.model not in MODELS:
         raise UsageError(f"unknown --model {args.model!r}; choose one of: {', '.join(sorted(MODELS))}")
-    if args.size is None and (args.height is None or args.width is None):
-        raise UsageError("give the input size: --size S (e.g. 224 for ImageNet models), or --height and --width")
     height = args.height if args.height is not None else args.size
     width = args.width if args.width is not None else args.size
-    kwargs = {}
+    if height is None or width is None:
+        raise UsageError("give the input size: --size S (e.g. 224 for ImageNet models), or --height and --width")
+    kwargs: dict[str, Any] = {}
     accepted = inspect.signature(MODELS[args.model]).parameters
     for flag, key in (("--width-multiplier", "width_multiplier"), ("--stride-on", "stride_on"), ("--groups", "groups")):
         value = getattr(args, key)
@@ -201,9 +206,18 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example: python -m conv1x1 cost --in 192 --reduce 16 --out 32 --size 28 --kernel 5",
     )
     parser.add_argument("--version", action="version", version=f"conv1x1 {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{tour,cost,exercises}")
+    commands = parser.add_subparsers(dest="command", metavar="{tour,cost,exercises,notebooks}")
     commands.add_parser("tour", help="the tour (the default)")
     commands.add_parser("exercises", help="write the pieces yourself and have them checked (exercises --help)")
+    notebooks = commands.add_parser(
+        "notebooks", help="write every example as a Jupyter notebook (.ipynb) in DIR",
+        description="Write every example script of a clone's examples/ folder as a Jupyter notebook "
+                    "(nbformat 4.5) in DIR, with the links to the chapters made plain. Open them with "
+                    "`jupyter lab DIR`, or run one with `jupyter nbconvert --to notebook --execute FILE`.")
+    notebooks.add_argument("directory", metavar="DIR", type=Path, help="folder to write the notebooks in")
+    notebooks.add_argument("--examples", type=Path, metavar="PATH",
+                           help="the folder of example scripts (default: ./examples, or the clone's)")
+    notebooks.set_defaults(subparser=notebooks)
     cost = commands.add_parser(
         "cost", help="parameters, MACs and FLOPs of a convolution or a network (1 MAC = 2 FLOPs)",
         description="Count parameters, MACs and FLOPs (1 MAC = 2 FLOPs) of a KxK convolution (a 1x1 "
@@ -250,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (2 for bad arguments, 1 if the output cannot be written)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["exercises"]:    # a command line of its own: conv1x1.exercises.cli
@@ -263,6 +277,8 @@ def main(argv=None) -> int:
             raise OSError(9, "standard output is closed")
         if args.command == "cost":
             _write(_cost_text(args) + "\n")
+        elif args.command == "notebooks":
+            _write(_notebooks_text(args) + "\n")
         else:
             tour()
         sys.stdout.flush()
@@ -278,7 +294,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def _cost_text(args) -> str:
+def _cost_text(args: argparse.Namespace) -> str:
     """``cost_command``'s text, with the library's refusals turned into usage errors (exit status 2)."""
     for flag, value in (("--depth", args.depth), ("--batch", args.batch)):
         if value is not None and value < 1:
@@ -296,6 +312,18 @@ def _cost_text(args) -> str:
         raise UsageError(str(error)) from None
     except TypeError as error:
         raise UsageError(str(error)) from None
+
+
+def _notebooks_text(args: argparse.Namespace) -> str:
+    """Write the notebooks; the lines to print: each notebook written, then how to open and run them."""
+    try:
+        written = write_notebooks(args.directory, args.examples)
+    except (FileNotFoundError, NotADirectoryError) as error:
+        raise UsageError(str(error)) from None
+    lines = [str(path) for path in written]
+    lines.append(f"{len(written)} notebooks written. Open them with `jupyter lab {args.directory}`, or run one "
+                 f"with `jupyter nbconvert --to notebook --execute {written[0]}`.")
+    return "\n".join(lines)
 
 
 def _write(text: str) -> None:

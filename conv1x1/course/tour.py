@@ -72,7 +72,7 @@ def tour() -> None:
     print("   and price your own layers: python -m conv1x1 cost --help")
 
 
-def _hwc(shape) -> str:
+def _hwc(shape: tuple[int, ...]) -> str:
     """(N, C, H, W) -> 'HxWxC', the way papers write feature-map sizes."""
     return f"{shape[2]}x{shape[3]}x{shape[1]}"
 

@@ -40,6 +40,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from .. import functional
 from ..functional.pointwise import conv1x1, conv1x1_backward, conv1x1_forward
@@ -56,11 +58,11 @@ FUNCTIONS = ("conv2d_forward", "conv2d_backward", "maxpool2d_forward", "maxpool2
 
 _lock = threading.Lock()
 _users = 0          # how many enabled() blocks are open, in every thread
-_plain = {}         # conv1x1.functional's functions as they were when the first block opened
+_plain: dict[str, Callable[..., Any]] = {}   # conv1x1.functional's functions as they were when the first block opened
 
 
 @contextlib.contextmanager
-def enabled():
+def enabled() -> Iterator[None]:
     """Run every layer on the engine room's functions inside the ``with`` block, the plain ones after it.
 
     The layers call their stateless function through the module ``conv1x1.functional``

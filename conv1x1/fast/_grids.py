@@ -11,7 +11,13 @@ strided views of the same size.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+FloatArray = NDArray[np.floating[Any]]   # an array of float16, float32 or float64
 
 # The depthwise route works a block of channels at a time (``_PhaseGrids.channels_per_block``). Its
 # buffers (input phases, output grid, one term; the backward adds gradient phases) take at most
@@ -21,6 +27,8 @@ import numpy as np
 # quick, and all the channels of a large layer at once leave the processor's cache; in between, on
 # MobileNet's 3x3 layers, the block size matters little. A small layer (MobileNet's and ShuffleNet's late
 # ones) runs fastest in one block of all its channels, hence the _SMALL_BYTES floor.
+Index = tuple[Any, ...]   # an index into a NumPy array: slices and Ellipsis
+
 _BLOCK_BYTES = 8 << 20
 _SMALL_BYTES = 1 << 20
 
@@ -52,7 +60,8 @@ class _PhaseGrids:
     Harmless unless they hold inf or NaN (0 * inf is NaN): hence ``conv2d._not_finite``.
     """
 
-    def __init__(self, x_shape, itemsize, k, stride, padding, out_hw):
+    def __init__(self, x_shape: tuple[int, ...], itemsize: int, k: int, stride: int, padding: int,
+                 out_hw: tuple[int, int]) -> None:
         self.n, self.channels, self.height, self.width = x_shape
         self.itemsize = itemsize
         self.stride, self.padding, self.out_hw = stride, padding, tuple(out_hw)
@@ -61,7 +70,8 @@ class _PhaseGrids:
         self.rows, self.cols = out_hw[0] + shift, out_hw[1] + shift
         self.spare = shift * self.cols + shift      # the last slice runs this far past the last grid
         # (p, q, phase index, offset, whether it is its phase's first) for each kernel offset
-        self.taps, seen = [], set()
+        self.taps: list[tuple[int, int, int, int, bool]] = []
+        seen: set[int] = set()
         for p in range(k):
             for q in range(k):
                 phase = (p % stride) * self.sides + q % stride
@@ -69,7 +79,7 @@ class _PhaseGrids:
                 seen.add(phase)
         self.block_channels = self.channels_per_block()
 
-    def channels_per_block(self):
+    def channels_per_block(self) -> int:
         """How many channels one block takes (see _BLOCK_BYTES): the buffers of one channel are
         ``phases + 2`` grids (phases, output grid, term) forward, ``2 * phases + 2`` backward."""
         phases = self.sides ** 2
@@ -79,41 +89,41 @@ class _PhaseGrids:
         by_memory = max(self.channels * output // 2, _SMALL_BYTES) // ((phases + 2) * grid)
         return max(1, min(self.channels, by_cache, by_memory))
 
-    def blocks(self):
+    def blocks(self) -> Iterator[slice]:
         """Yield slices of ``block_channels`` channels (the last one may be smaller)."""
         for first in range(0, self.channels, self.block_channels):
             yield slice(first, min(first + self.block_channels, self.channels))
 
-    def length(self, channels):
+    def length(self, channels: int) -> int:
         """Elements of the grids of ``channels`` channels: one grid per image and channel."""
         return channels * self.n * self.rows * self.cols
 
-    def buffer(self, dtype, phases, fill=0):
+    def buffer(self, dtype: DTypeLike, phases: bool, fill: float = 0) -> NDArray[Any]:
         """``fill`` for one block: ``(phases read, length + spare)`` phase grids, or one flat grid."""
         length = self.length(self.block_channels)
         return np.full((self.sides ** 2, length + self.spare) if phases else length, fill, dtype=dtype)
 
-    def grids(self, flat, channels):
+    def grids(self, flat: NDArray[Any], channels: int) -> NDArray[Any]:
         """The flat buffer's first ``channels`` channels as grids: (..., channels, N, rows, cols)."""
         return flat[..., :self.length(channels)].reshape(flat.shape[:-1] + (channels, self.n, self.rows, self.cols))
 
-    def split(self, x_block, phases):
+    def split(self, x_block: FloatArray, phases: FloatArray) -> None:
         """Copy x[:, block] (N, c, H, W) into its phase grids; grid pixels in the padding keep their fill."""
         grids = self.grids(phases, x_block.shape[1])
         for index, grid_part, x_part in self._phase_parts():
             grids[index][grid_part] = x_block[x_part].transpose(1, 0, 2, 3)
 
-    def merge(self, phases, x_block):
+    def merge(self, phases: FloatArray, x_block: FloatArray) -> None:
         """The inverse of ``split``: write the phase grids back to x[:, block] (N, c, H, W)."""
         grids = self.grids(phases, x_block.shape[1])
         for index, grid_part, x_part in self._phase_parts():
             x_block[x_part] = grids[index][grid_part].transpose(1, 0, 2, 3)
 
-    def output(self, flat, channels):
+    def output(self, flat: NDArray[Any], channels: int) -> NDArray[Any]:
         """The output pixels of a flat grid: (channels, N, out_H, out_W), the dropped rows and columns cut."""
         return self.grids(flat, channels)[..., :self.out_hw[0], :self.out_hw[1]]
 
-    def _phase_parts(self):
+    def _phase_parts(self) -> Iterator[tuple[int, Index, Index]]:
         """Per phase read: (index, its grid pixels inside x, those pixels of x)."""
         for a in range(self.sides):
             rows = _valid_range(self.height, self.rows, a, self.stride, self.padding)
@@ -124,7 +134,8 @@ class _PhaseGrids:
                            (slice(None), slice(None), rows[1], cols[1]))
 
 
-def _valid_range(size, out_size, offset, stride, padding):
+def _valid_range(size: int, out_size: int, offset: int, stride: int,
+                 padding: int) -> tuple[slice, slice] | None:
     """Indices i < out_size with ``0 <= i*stride + offset - padding < size``, and the input indices they read."""
     first = max(0, -(-(padding - offset) // stride))
     last = min(out_size, (size - 1 + padding - offset) // stride + 1)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from .._checks import check_cache, check_dout
 from ..functional import activations as plain_activations
 
 __all__ = ["relu_backward"]
 
+FloatArray = NDArray[np.floating[Any]]   # an array of float16, float32 or float64
 
-def relu_backward(dout, cache):
+
+def relu_backward(dout: FloatArray, cache: FloatArray) -> FloatArray:
     """``conv1x1.relu_backward``: ``dx = dout * (not x <= 0)``, one multiplication by a boolean mask.
 
     ``np.where(x <= 0, 0, dout)`` picks one of two values per element, a branch the

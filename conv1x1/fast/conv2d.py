@@ -9,9 +9,10 @@ hands to BLAS.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._checks import check_cache, check_dout
 from ..functional import conv2d as plain_conv2d
@@ -19,8 +20,12 @@ from ._grids import _PhaseGrids
 
 __all__ = ["conv2d_forward", "conv2d_backward", "DepthwiseCache"]
 
+FloatArray = NDArray[np.floating[Any]]   # an array of float16, float32 or float64
 
-def conv2d_forward(x, w, b=None, stride=1, padding=0, groups=1):
+
+def conv2d_forward(x: FloatArray, w: FloatArray, b: FloatArray | None = None, stride: int = 1,
+                   padding: int | Literal["same"] = 0,
+                   groups: int = 1) -> tuple[FloatArray, plain_conv2d.Conv2dCache | DepthwiseCache]:
     """``conv1x1.conv2d_forward``; a depthwise convolution (groups == C_in == C_out) on phase grids.
 
     The phase grids take square settings (K x K kernel, one stride, one padding);
@@ -35,7 +40,8 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, groups=1):
     return plain_conv2d.conv2d_forward(x, w, b, strides, pads, groups)
 
 
-def conv2d_backward(dout, cache):
+def conv2d_backward(dout: FloatArray, cache: plain_conv2d.Conv2dCache | DepthwiseCache
+                    ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
     """``conv1x1.conv2d_backward`` for either forward: a ``DepthwiseCache`` or the plain ``Conv2dCache``."""
     if isinstance(cache, DepthwiseCache):
         return _depthwise_backward(dout, cache)
@@ -49,20 +55,21 @@ class DepthwiseCache(NamedTuple):
     so only this module's ``conv2d_backward`` reads it: the plain one refuses it with a TypeError.
     """
 
-    x: np.ndarray
-    w: np.ndarray
+    x: FloatArray
+    w: FloatArray
     has_bias: bool
     stride: int
     padding: int
-    out_hw: tuple
+    out_hw: tuple[int, int]
 
     @property
     def groups(self) -> int:
         """A depthwise convolution has one group per channel."""
-        return self.x.shape[1]
+        return int(self.x.shape[1])
 
 
-def _depthwise_forward(x, w, b, stride, padding, out_hw):
+def _depthwise_forward(x: FloatArray, w: FloatArray, b: FloatArray | None, stride: int, padding: int,
+                       out_hw: tuple[int, int]) -> tuple[FloatArray, DepthwiseCache]:
     """A depthwise KxK convolution (``conv2d_forward`` with groups = C_in = C_out), on phase grids.
 
     Each channel has its own K x K filter ``w[c, 0]``::
@@ -104,10 +111,10 @@ def _depthwise_forward(x, w, b, stride, padding, out_hw):
                 grid[:length] += term[:length]
         bias = 0 if b is None else b[block, None, None, None]
         np.add(layout.output(grid, channels), bias, out=out[:, block].transpose(1, 0, 2, 3))
-    return out, DepthwiseCache(x, w, b is not None, stride, padding, tuple(out_hw))
+    return out, DepthwiseCache(x, w, b is not None, stride, padding, out_hw)
 
 
-def _depthwise_backward(dout, cache):
+def _depthwise_backward(dout: FloatArray, cache: DepthwiseCache) -> tuple[FloatArray, FloatArray, FloatArray | None]:
     """Backward pass of ``_depthwise_forward``, on the same phase grids, per kernel offset (p, q)::
 
         dx_pad[n, c, i*stride + p, j*stride + q] += w[c, 0, p, q] * dout[n, c, i, j]
@@ -156,7 +163,7 @@ def _depthwise_backward(dout, cache):
     return dx, dw, db
 
 
-def _not_finite(w, dw):
+def _not_finite(w: FloatArray, dw: FloatArray) -> bool:
     """Whether the phase-grid gradients may be wrong: its dropped columns have a zero dout,
     so they add ``0 * x = 0`` and ``0 * w = 0``, except where x or w holds inf or NaN (0 * inf is NaN).
     An inf or NaN that x holds there makes dw non-finite; one in w shows in w itself. Then the plain
@@ -164,7 +171,8 @@ def _not_finite(w, dw):
     return not (np.isfinite(dw).all() and np.isfinite(w).all())
 
 
-def _plain_gradients(x, w, dout, stride, padding, groups):
+def _plain_gradients(x: FloatArray, w: FloatArray, dout: FloatArray, stride: int, padding: int,
+                     groups: int) -> tuple[FloatArray, FloatArray]:
     """(dx, dw) by the plain im2col route, which reads real pixels only: for inputs holding inf or NaN."""
     dx, dw, _ = plain_conv2d.conv2d_backward(dout, plain_conv2d.conv2d_forward(x, w, None, stride, padding,
                                                                                 groups)[1])

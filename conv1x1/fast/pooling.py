@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from .._checks import as_pair, check_cache, check_dout, check_image_batch
 from ..functional import pooling as plain_pooling
@@ -10,8 +13,11 @@ from ._grids import _PhaseGrids
 
 __all__ = ["maxpool2d_forward", "maxpool2d_backward"]
 
+FloatArray = NDArray[np.floating[Any]]   # an array of float16, float32 or float64
 
-def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
+
+def maxpool2d_forward(x: FloatArray, kernel_size: int, stride: int | None = None, padding: int = 0,
+                      ceil_mode: bool = False) -> tuple[FloatArray, plain_pooling.MaxPool2dCache]:
     """``conv1x1.maxpool2d_forward`` on stride-phase grids: each window offset is a slice of one flat array.
 
     Channel block by channel block, the input is copied into its stride phases,
@@ -59,7 +65,7 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     return out, plain_pooling.MaxPool2dCache(x.shape, best, (k, k), (stride, stride), (padding, padding), x.dtype)
 
 
-def _first_equal(shifted, maximum, index):
+def _first_equal(shifted: list[FloatArray], maximum: FloatArray, index: NDArray[np.integer[Any]]) -> None:
     """``index[m]`` = the first t with ``shifted[t][m] == maximum[m]``, by whole-array steps (no branch per element)."""
     found = np.equal(shifted[0], maximum)
     hit = np.empty_like(found)
@@ -71,7 +77,7 @@ def _first_equal(shifted, maximum, index):
         index += hit * index.dtype.type(tap)    # in index's own dtype: uint8 for windows up to 16x16
 
 
-def maxpool2d_backward(dout, cache):
+def maxpool2d_backward(dout: FloatArray, cache: plain_pooling.MaxPool2dCache) -> FloatArray:
     """``conv1x1.maxpool2d_backward`` as one scatter-add: ``np.bincount`` over the flat index of each maximum."""
     x_shape, best, kernel, stride, padding, dtype = check_cache(cache, plain_pooling.MaxPool2dCache,
                                                                 "maxpool2d_backward", "maxpool2d_forward")

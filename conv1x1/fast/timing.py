@@ -7,17 +7,28 @@ and look at the spread before believing a ratio.
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 import tracemalloc
-from collections.abc import Callable
-from typing import NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .._checks import check_callable, check_float_dtype, check_non_negative_int, check_positive_int
 
 __all__ = ["Measurement", "measure", "median_times", "peak_over_output", "MachinePeaks", "machine_peaks"]
+
+
+class HasMacs(Protocol):
+    """A cost with a ``macs`` count (``Report``, ``LayerCost``)."""
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates."""
+        ...
 
 
 class Measurement(NamedTuple):
@@ -25,10 +36,10 @@ class Measurement(NamedTuple):
 
     seconds: float
     macs: int
-    times: tuple = ()
+    times: tuple[float, ...] = ()
 
     @property
-    def spread(self) -> tuple:
+    def spread(self) -> tuple[float, float]:
         """(fastest, slowest) seconds over the repeats."""
         return (min(self.times), max(self.times)) if self.times else (self.seconds, self.seconds)
 
@@ -42,13 +53,13 @@ class Measurement(NamedTuple):
         """Billions of FLOPs per second (2 per MAC)."""
         return 2 * self.gmacs_per_second
 
-    def __str__(self):
+    def __str__(self) -> str:
         low, high = self.spread
         return (f"{self.seconds * 1e3:.2f} ms (median; {low * 1e3:.2f}-{high * 1e3:.2f} ms), "
                 f"{self.gmacs_per_second:.1f} GMAC/s ({self.gflops_per_second:.1f} GFLOP/s)")
 
 
-def measure(fn: Callable[[], object], macs, repeat=5, warmup=1) -> Measurement:
+def measure(fn: Callable[[], object], macs: int | HasMacs, repeat: int = 5, warmup: int = 1) -> Measurement:
     """Time ``fn()`` (the median of ``repeat`` runs after ``warmup``) and relate it to its MACs.
 
     Parameters
@@ -71,7 +82,7 @@ def measure(fn: Callable[[], object], macs, repeat=5, warmup=1) -> Measurement:
     warmup = check_non_negative_int(warmup, "warmup")
     for _ in range(warmup):
         fn()
-    times = []
+    times: list[float] = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
@@ -79,7 +90,7 @@ def measure(fn: Callable[[], object], macs, repeat=5, warmup=1) -> Measurement:
     return Measurement(statistics.median(times), macs, tuple(times))
 
 
-def peak_over_output(forward: Callable[[], tuple]) -> float:
+def peak_over_output(forward: Callable[[], tuple[Any, Any]]) -> float:
     """Peak memory allocated (tracemalloc) during one ``forward()`` call, over the size of its output.
 
     ``forward`` returns ``(out, cache)``, as the library's ``*_forward`` functions do.
@@ -89,7 +100,7 @@ def peak_over_output(forward: Callable[[], tuple]) -> float:
     out, _cache = forward()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return peak / out.nbytes
+    return float(peak / out.nbytes)
 
 
 # Seconds to pause before timing a candidate from another library (``median_times(..., pause=)``):
@@ -101,7 +112,8 @@ def peak_over_output(forward: Callable[[], tuple]) -> float:
 LIBRARY_PAUSE = 0.25
 
 
-def median_times(candidates: dict, repeats: int, min_seconds: float = 0.02, pause=0.0) -> dict:
+def median_times(candidates: Mapping[str, Callable[[], object]], repeats: int, min_seconds: float = 0.02,
+                 pause: float | Mapping[str, float] = 0.0) -> dict[str, float]:
     """Median seconds per call of each candidate, over interleaved repeats.
 
     Each repeat runs every candidate once (in a loop long enough to last
@@ -115,7 +127,7 @@ def median_times(candidates: dict, repeats: int, min_seconds: float = 0.02, paus
     the next candidate; the untimed call then brings the processor and its caches
     back from the sleep, so each library is timed as if it ran alone.
     """
-    pauses = pause if isinstance(pause, dict) else dict.fromkeys(candidates, pause)
+    pauses = dict(pause) if isinstance(pause, Mapping) else dict.fromkeys(candidates, pause)
     if any(seconds < 0 for seconds in pauses.values()):
         raise ValueError(f"pause must be a number of seconds >= 0 (or a dict of them), got {pause!r}")
     loops = {}
@@ -125,7 +137,7 @@ def median_times(candidates: dict, repeats: int, min_seconds: float = 0.02, paus
         fn()
         one = time.perf_counter() - start
         loops[name] = max(1, int(min_seconds / max(one, 1e-9)))
-    times = {name: [] for name in candidates}
+    times: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(repeats):
         for name, fn in candidates.items():
             if pauses.get(name):
@@ -138,7 +150,7 @@ def median_times(candidates: dict, repeats: int, min_seconds: float = 0.02, paus
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def torch_pauses(candidates: dict) -> dict:
+def torch_pauses(candidates: Mapping[str, object]) -> dict[str, float]:
     """``median_times``'s ``pause`` for the benchmarks: ``LIBRARY_PAUSE`` before each candidate whose
     name starts with "torch" (PyTorch's, timed beside NumPy's), none before the others."""
     return {name: LIBRARY_PAUSE for name in candidates if name.startswith("torch")}
@@ -159,28 +171,28 @@ class MachinePeaks(NamedTuple):
         How they were measured, in words.
     """
 
-    gmacs: dict
+    gmacs: dict[str, float]
     gb_per_second: float
     how: str
 
-    def macs_per_second(self, dtype) -> float:
+    def macs_per_second(self, dtype: DTypeLike) -> float:
         """The GEMM rate for ``dtype`` in MACs per second; ValueError if it was not measured."""
         name = check_measured_dtype(check_float_dtype(dtype).name, self.gmacs)
         return self.gmacs[name] * 1e9
 
-    def ridge(self, dtype) -> float:
+    def ridge(self, dtype: DTypeLike) -> float:
         """The intensity (MACs per byte) above which a layer is compute-bound: peak / bandwidth."""
         return self.macs_per_second(dtype) / (self.gb_per_second * 1e9)
 
-    def __str__(self):
+    def __str__(self) -> str:
         rates = ", ".join(f"{name} {rate:.1f} GMAC/s" for name, rate in self.gmacs.items())
         return f"GEMM {rates}; memory copy {self.gb_per_second:.1f} GB/s ({self.how})"
 
 
-_PEAKS = {}
+_PEAKS: dict[str, MachinePeaks] = {}
 
 
-def machine_peaks(seconds=1.0) -> MachinePeaks:
+def machine_peaks(seconds: float = 1.0) -> MachinePeaks:
     """Measure this machine's GEMM rate (float32, float64) and copy bandwidth, once per process.
 
     Takes about ``seconds`` the first time (a third on each GEMM, a third on
@@ -194,10 +206,11 @@ def machine_peaks(seconds=1.0) -> MachinePeaks:
     if "peaks" not in _PEAKS:
         budget = float(seconds) / 3
         n, size = 1024, 2**24   # 1024x1024 GEMM: 1,073,741,824 MACs; copies of 2**24 float32 (64 MiB)
-        gmacs, runs = {}, []
+        gmacs: dict[str, float] = {}
+        runs: list[str] = []
         for dtype in (np.float32, np.float64):
             a = np.random.default_rng(0).standard_normal((n, n)).astype(dtype)
-            best, count = _best_time(lambda a=a: a @ a, budget)
+            best, count = _best_time(functools.partial(np.matmul, a, a), budget)   # a @ a
             gmacs[np.dtype(dtype).name] = n**3 / best / 1e9
             runs.append(f"{count} in {np.dtype(dtype).name}")
         src, dst = np.ones(size, np.float32), np.empty(size, np.float32)
@@ -209,10 +222,11 @@ def machine_peaks(seconds=1.0) -> MachinePeaks:
     return _PEAKS["peaks"]
 
 
-def _best_time(fn, budget: float) -> tuple:
+def _best_time(fn: Callable[[], object], budget: float) -> tuple[float, int]:
     """(fastest seconds, runs) of ``fn()`` called after one warm-up until ``budget`` seconds have passed (3+ runs)."""
     fn()
-    times, start = [], time.perf_counter()
+    times: list[float] = []
+    start = time.perf_counter()
     while len(times) < 3 or time.perf_counter() - start < budget:
         begin = time.perf_counter()
         fn()
@@ -222,7 +236,7 @@ def _best_time(fn, budget: float) -> tuple:
 
 # ---------------------------------------------------------------- checks that belong here
 
-def check_measured_dtype(dtype_name: str, measured) -> str:
+def check_measured_dtype(dtype_name: str, measured: Mapping[str, float]) -> str:
     """Return ``dtype_name`` (e.g. "float32") if it is a key of ``measured`` (rates per dtype), else ValueError."""
     if dtype_name not in measured:
         raise ValueError(f"no GEMM rate was measured for {dtype_name}; measured: {', '.join(measured)}")

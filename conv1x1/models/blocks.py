@@ -20,13 +20,18 @@ cost come from its layers; the weights are drawn on first use.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, Literal, cast
+
 import numpy as np
 
 from .._checks import check_choice, check_positive_int, check_rng
 from ..containers import Concat, Residual, Sequential
-from ..layers import AvgPool2d, BatchNorm2d, ChannelShuffle, Conv1x1, Conv2d, ReLU
+from ..layers import AvgPool2d, BatchNorm2d, ChannelShuffle, Conv1x1, Conv2d, Layer, ReLU
 
 __all__ = ["DepthwiseSeparable", "Bottleneck", "Fire", "ShuffleUnit"]
+
+FloatDType = type[np.floating[Any]] | np.dtype[Any]   # np.float32, np.float64, ... or np.dtype(...)
 
 
 class DepthwiseSeparable(Sequential):
@@ -55,18 +60,19 @@ class DepthwiseSeparable(Sequential):
     52283392
     """
 
-    def __init__(self, in_channels, out_channels, stride=1, rng=None, dtype=np.float64):
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1,
+                 rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> None:
         c_in = check_positive_int(in_channels, "in_channels")
         c_out = check_positive_int(out_channels, "out_channels")
         rng = check_rng(rng)
+        depthwise = Conv2d(c_in, c_in, 3, stride=stride, padding=1, groups=c_in, bias=False, rng=rng, dtype=dtype)
         super().__init__(
-            Conv2d(c_in, c_in, 3, stride=stride, padding=1, groups=c_in, bias=False, rng=rng, dtype=dtype),
-            BatchNorm2d(c_in, dtype=dtype), ReLU(),
+            depthwise, BatchNorm2d(c_in, dtype=dtype), ReLU(),
             Conv1x1(c_in, c_out, bias=False, rng=rng, dtype=dtype),
             BatchNorm2d(c_out, dtype=dtype), ReLU())
-        self.in_channels, self.out_channels, self.stride = c_in, c_out, self[0].stride
+        self.in_channels, self.out_channels, self.stride = c_in, c_out, depthwise.stride
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"DepthwiseSeparable({self.in_channels}, {self.out_channels}, stride={self.stride})"
 
 
@@ -101,8 +107,9 @@ class Bottleneck(Sequential):
     218365952
     """
 
-    def __init__(self, in_channels, mid_channels, out_channels, stride=1, stride_on="3x3", rng=None,
-                 dtype=np.float64):
+    def __init__(self, in_channels: int, mid_channels: int, out_channels: int, stride: int = 1,
+                 stride_on: Literal["3x3", "1x1"] = "3x3", rng: np.random.Generator | int | None = None,
+                 dtype: FloatDType = np.float64) -> None:
         c_in = check_positive_int(in_channels, "in_channels")
         mid = check_positive_int(mid_channels, "mid_channels")
         c_out = check_positive_int(out_channels, "out_channels")
@@ -116,7 +123,7 @@ class Bottleneck(Sequential):
                            Conv2d(mid, mid, 3, stride=s3, padding=1, bias=False, rng=rng, dtype=dtype),
                            BatchNorm2d(mid, dtype=dtype), ReLU(),
                            Conv1x1(mid, c_out, bias=False, rng=rng, dtype=dtype), BatchNorm2d(c_out, dtype=dtype))
-        shortcut = None
+        shortcut: Sequential | None = None
         if stride != 1 or c_in != c_out:
             projection = (Conv1x1(c_in, c_out, bias=False, rng=rng, dtype=dtype) if stride == 1
                           else Conv2d(c_in, c_out, 1, stride=stride, bias=False, rng=rng, dtype=dtype))
@@ -127,9 +134,9 @@ class Bottleneck(Sequential):
 
     @property
     def residual(self) -> Residual:
-        return self[0]
+        return cast(Residual, self[0])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Bottleneck({self.in_channels}, {self.mid_channels}, {self.out_channels}, stride={self.stride}, "
                 f"stride_on={self.stride_on!r})")
 
@@ -153,7 +160,8 @@ class Fire(Sequential):
     11920
     """
 
-    def __init__(self, in_channels, squeeze, expand1x1, expand3x3, rng=None, dtype=np.float64):
+    def __init__(self, in_channels: int, squeeze: int, expand1x1: int, expand3x3: int,
+                 rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> None:
         c_in = check_positive_int(in_channels, "in_channels")
         s = check_positive_int(squeeze, "squeeze")
         e1, e3 = check_positive_int(expand1x1, "expand1x1"), check_positive_int(expand3x3, "expand3x3")
@@ -165,7 +173,7 @@ class Fire(Sequential):
         self.in_channels, self.squeeze, self.expand1x1, self.expand3x3 = c_in, s, e1, e3
         self.out_channels = e1 + e3
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Fire({self.in_channels}, {self.squeeze}, {self.expand1x1}, {self.expand3x3})"
 
 
@@ -207,8 +215,9 @@ class ShuffleUnit(Sequential):
     7949760
     """
 
-    def __init__(self, in_channels, out_channels, groups, stride=1, mid_channels=None, first_groups=None, rng=None,
-                 dtype=np.float64):
+    def __init__(self, in_channels: int, out_channels: int, groups: int, stride: int = 1,
+                 mid_channels: int | None = None, first_groups: int | None = None,
+                 rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> None:
         c_in = check_positive_int(in_channels, "in_channels")
         c_out = check_positive_int(out_channels, "out_channels")
         groups = check_positive_int(groups, "groups")
@@ -217,8 +226,8 @@ class ShuffleUnit(Sequential):
         mid, first = check_shuffle_unit(c_in, c_out, groups, stride, mid_channels, first_groups)
         rng = check_rng(rng)
         branch_out = c_out if stride == 1 else c_out - c_in
-        layers = [Conv1x1(c_in, mid, bias=False, groups=first, rng=rng, dtype=dtype), BatchNorm2d(mid, dtype=dtype),
-                  ReLU()]
+        layers: list[Layer] = [Conv1x1(c_in, mid, bias=False, groups=first, rng=rng, dtype=dtype),
+                               BatchNorm2d(mid, dtype=dtype), ReLU()]
         if first > 1:
             layers.append(ChannelShuffle(first))
         layers += [Conv2d(mid, mid, 3, stride=stride, padding=1, groups=mid, bias=False, rng=rng, dtype=dtype),
@@ -226,12 +235,12 @@ class ShuffleUnit(Sequential):
                    Conv1x1(mid, branch_out, bias=False, groups=groups, rng=rng, dtype=dtype),
                    BatchNorm2d(branch_out, dtype=dtype)]
         branch = Sequential(*layers)
-        joined = Residual(branch) if stride == 1 else Concat(AvgPool2d(3, stride=2, padding=1), branch)
+        joined: Layer = Residual(branch) if stride == 1 else Concat(AvgPool2d(3, stride=2, padding=1), branch)
         super().__init__(joined, ReLU())
         self.in_channels, self.out_channels, self.mid_channels = c_in, c_out, mid
         self.groups, self.first_groups, self.stride = groups, first, stride
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         first = f", first_groups={self.first_groups}" if self.first_groups != self.groups else ""
         return (f"ShuffleUnit({self.in_channels}, {self.out_channels}, groups={self.groups}, stride={self.stride}"
                 f"{first})")
@@ -239,7 +248,8 @@ class ShuffleUnit(Sequential):
 
 # ---------------------------------------------------------------- checks that belong here
 
-def check_shuffle_unit(in_channels, out_channels, groups, stride, mid_channels=None, first_groups=None):
+def check_shuffle_unit(in_channels: int, out_channels: int, groups: int, stride: int,
+                       mid_channels: int | None = None, first_groups: int | None = None) -> tuple[int, int]:
     """Return ``(mid_channels, first_groups)`` of a ShuffleNet unit, defaults filled in (a quarter of
     ``out_channels``; ``groups``), once they and the widths are known to fit.
 
@@ -269,7 +279,7 @@ def check_shuffle_unit(in_channels, out_channels, groups, stride, mid_channels=N
     return mid_channels, first_groups
 
 
-def check_group_widths(widths, groups, context, name="groups"):
+def check_group_widths(widths: Mapping[str, int], groups: int, context: str, name: str = "groups") -> None:
     """Every width in ``widths`` (a dict: what -> channels) must be at least 1 and split into ``groups``."""
     empty = [f"{what} is {width}" for what, width in widths.items() if width < 1]
     if empty:

@@ -9,17 +9,23 @@ cannot disagree (a test checks that the layers' own cost equals it).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from .._checks import check_flag, check_in_channels, check_positive_int, check_rng
 from ..containers import Concat, Sequential
-from ..cost.inception import WIDTH_NAMES, inception_branches
-from ..layers import Conv1x1, Conv2d, MaxPool2d, ReLU, input_error
+from ..cost import LayerCost, Report
+from ..cost.inception import WIDTH_NAMES, Step, inception_branches
+from ..layers import Conv1x1, Conv2d, Layer, MaxPool2d, ReLU, input_error
 
 __all__ = ["Inception"]
 
+FloatDType = type[np.floating[Any]] | np.dtype[Any]   # np.float32, np.float64, ... or np.dtype(...)
 
-def _build(step, bias, rng, dtype):
+
+def _build(step: Step, bias: bool, rng: np.random.Generator, dtype: FloatDType) -> Layer:
     """One layer from one step of a branch description ("same" padding for every convolution)."""
     if step[0] == "relu":
         return ReLU()
@@ -64,15 +70,18 @@ class Inception(Concat):
     128049152
     """
 
-    def __init__(self, in_channels, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj, reductions=True,
-                 bias=True, rng=None, dtype=np.float64):
+    def __init__(self, in_channels: int, n1x1: int, n3x3_reduce: int, n3x3: int, n5x5_reduce: int, n5x5: int,
+                 pool_proj: int, reductions: bool = True, bias: bool = True,
+                 rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> None:
         self.in_channels = check_positive_int(in_channels, "in_channels")
         values = (n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj)
-        self.widths = {name: check_positive_int(v, name) for name, v in zip(WIDTH_NAMES, values)}
+        self.widths: dict[str, int] = {name: check_positive_int(v, name) for name, v in zip(WIDTH_NAMES, values)}
         self.reductions = check_flag(reductions, "reductions")
         bias = check_flag(bias, "bias")
         rng = check_rng(rng)
-        description = inception_branches(self.in_channels, *self.widths.values(), reductions=self.reductions)
+        w = self.widths
+        description = inception_branches(self.in_channels, w["n1x1"], w["n3x3_reduce"], w["n3x3"], w["n5x5_reduce"],
+                                         w["n5x5"], w["pool_proj"], reductions=self.reductions)
         super().__init__(*[Sequential(*[_build(step, bias, rng, dtype) for step in branch])
                            for branch in description])
 
@@ -82,18 +91,18 @@ class Inception(Concat):
         last = w["pool_proj"] if self.reductions else self.in_channels
         return w["n1x1"] + w["n3x3"] + w["n5x5"] + last
 
-    def forward(self, x):
+    def forward(self, x: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
         """x: (N, C_in, H, W) -> out: (N, out_channels, H, W)."""
         try:
             return super().forward(x)
         except ValueError as error:   # in the module's own words when x is the culprit
             raise input_error(self, x, self.in_channels, error) from None
 
-    def cost_node(self, in_shape, name):
+    def cost_node(self, in_shape: tuple[int, ...], name: str) -> LayerCost | Report:
         check_in_channels(self, in_shape[0], self.in_channels)
         return super().cost_node((self.in_channels,) + tuple(in_shape[1:]), name)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(str(value) for value in self.widths.values())
         naive = ", reductions=False" if not self.reductions else ""
         return f"Inception({self.in_channels}, {args}{naive})"

@@ -28,16 +28,21 @@ biases, batch norm's gamma and beta), as PyTorch's ``sum(p.numel())`` does.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
 import numpy as np
 
 from .._checks import check_choice, check_positive_int, check_real, check_rng
 from ..containers import Sequential
 from ..cost import Report
-from ..layers import BatchNorm2d, Conv1x1, Conv2d, GlobalAvgPool2d, MaxPool2d, ReLU
+from ..layers import BatchNorm2d, Conv1x1, Conv2d, GlobalAvgPool2d, Layer, MaxPool2d, ReLU
 from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit, check_group_widths
 from .inception import Inception
 
 __all__ = ["Network", "mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet", "MODELS"]
+
+FloatDType = type[np.floating[Any]] | np.dtype[Any]   # np.float32, np.float64, ... or np.dtype(...)
 
 
 class Network(Sequential):
@@ -55,20 +60,20 @@ class Network(Sequential):
         One per layer, in order; ``network[names.index("fc")]`` is the classifier.
     """
 
-    def __init__(self, name, named_layers, in_channels=3):
+    def __init__(self, name: str, named_layers: Sequence[tuple[str, Layer]], in_channels: int = 3) -> None:
         super().__init__(*[layer for _, layer in named_layers])
         self.name = name
         self.names = tuple(label for label, _ in named_layers)
         self.in_channels = in_channels
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{self.name}({len(self)} layers)"
 
-    def layer(self, name):
+    def layer(self, name: str) -> Layer:
         """The layer called ``name``."""
         return self[self.names.index(name)]
 
-    def cost(self, height=224, width=224, in_channels=None) -> Report:
+    def cost(self, height: int = 224, width: int = 224, in_channels: int | None = None) -> Report:
         """The cost of one (3, height, width) image: a Report with one child per named layer."""
         return super().cost(height, width, self.in_channels if in_channels is None else in_channels)
 
@@ -76,18 +81,20 @@ class Network(Sequential):
     def title(self) -> str:
         return self.name
 
-    def child_names(self, name) -> list:
+    def child_names(self, name: str) -> list[str]:
         """The layers' own names ("conv1", "fire2", ...): a network's rows are named as its paper names them."""
         return list(self.names)
 
 
-def _conv_bn_relu(c_in, c_out, k, stride, rng, dtype):
+def _conv_bn_relu(c_in: int, c_out: int, k: int, stride: int, rng: np.random.Generator,
+                  dtype: FloatDType) -> list[Layer]:
     """A dense KxK convolution without bias, batch norm and ReLU (padding K // 2)."""
     return [Conv2d(c_in, c_out, k, stride=stride, padding=k // 2, bias=False, rng=rng, dtype=dtype),
             BatchNorm2d(c_out, dtype=dtype), ReLU()]
 
 
-def mobilenet_v1(width_multiplier=1.0, num_classes=1000, rng=None, dtype=np.float64) -> Network:
+def mobilenet_v1(width_multiplier: float = 1.0, num_classes: int = 1000,
+                 rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> Network:
     """MobileNet v1: a 3x3 convolution, 13 depthwise-separable blocks, global pooling, an FC layer.
 
     Table 1 of the paper, with every channel count times ``width_multiplier``
@@ -113,10 +120,11 @@ def mobilenet_v1(width_multiplier=1.0, num_classes=1000, rng=None, dtype=np.floa
     num_classes = check_positive_int(num_classes, "num_classes")
     rng = check_rng(rng)
 
-    def width(channels):
+    def width(channels: int) -> int:
         return max(1, int(channels * alpha))
 
-    layers = list(zip(("conv1", "bn1", "relu1"), _conv_bn_relu(3, width(32), 3, 2, rng, dtype)))
+    stem = _conv_bn_relu(3, width(32), 3, 2, rng, dtype)
+    layers: list[tuple[str, Layer]] = list(zip(("conv1", "bn1", "relu1"), stem))
     plan = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
     c_in = width(32)
     for i, (c_out, stride) in enumerate(plan, start=2):
@@ -127,7 +135,8 @@ def mobilenet_v1(width_multiplier=1.0, num_classes=1000, rng=None, dtype=np.floa
     return Network(name, layers)
 
 
-def resnet50(stride_on="3x3", num_classes=1000, rng=None, dtype=np.float64) -> Network:
+def resnet50(stride_on: Literal["3x3", "1x1"] = "3x3", num_classes: int = 1000,
+             rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> Network:
     """ResNet-50: a 7x7 convolution, a max pool, 16 bottleneck blocks in four stages, pooling, an FC layer.
 
     Parameters
@@ -149,7 +158,7 @@ def resnet50(stride_on="3x3", num_classes=1000, rng=None, dtype=np.float64) -> N
     """
     num_classes = check_positive_int(num_classes, "num_classes")
     rng = check_rng(rng)
-    layers = list(zip(("conv1", "bn1", "relu1"), _conv_bn_relu(3, 64, 7, 2, rng, dtype)))
+    layers: list[tuple[str, Layer]] = list(zip(("conv1", "bn1", "relu1"), _conv_bn_relu(3, 64, 7, 2, rng, dtype)))
     layers.append(("maxpool", MaxPool2d(3, stride=2, padding=1)))
     c_in = 64
     for stage, (mid, blocks, stride) in enumerate([(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)], start=2):
@@ -161,7 +170,8 @@ def resnet50(stride_on="3x3", num_classes=1000, rng=None, dtype=np.float64) -> N
     return Network(f"resnet50 (stride on {stride_on})", layers)
 
 
-def squeezenet1_0(num_classes=1000, rng=None, dtype=np.float64) -> Network:
+def squeezenet1_0(num_classes: int = 1000,
+                  rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> Network:
     """SqueezeNet 1.0 with torchvision's geometry: 1,248,424 parameters for 1000 classes.
 
     conv1 (7x7/2, 96) -> max pool -> fire2-4 -> max pool -> fire5-8 -> max pool
@@ -178,11 +188,11 @@ def squeezenet1_0(num_classes=1000, rng=None, dtype=np.float64) -> Network:
     num_classes = check_positive_int(num_classes, "num_classes")
     rng = check_rng(rng)
 
-    def pool():
+    def pool() -> MaxPool2d:
         return MaxPool2d(3, stride=2, ceil_mode=True)
 
-    def fire(*widths):
-        return Fire(*widths, rng=rng, dtype=dtype)
+    def fire(in_channels: int, squeeze: int, expand1x1: int, expand3x3: int) -> Fire:
+        return Fire(in_channels, squeeze, expand1x1, expand3x3, rng=rng, dtype=dtype)
 
     layers = [("conv1", Conv2d(3, 96, 7, stride=2, rng=rng, dtype=dtype)), ("relu1", ReLU()), ("maxpool1", pool()),
               ("fire2", fire(96, 16, 64, 64)), ("fire3", fire(128, 16, 64, 64)), ("fire4", fire(128, 32, 128, 128)),
@@ -198,7 +208,8 @@ def squeezenet1_0(num_classes=1000, rng=None, dtype=np.float64) -> Network:
 SHUFFLENET_WIDTHS = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}  # Table 1: Stage 2's output channels per g
 
 
-def shufflenet_v1(groups=3, width_multiplier=1.0, num_classes=1000, rng=None, dtype=np.float64) -> Network:
+def shufflenet_v1(groups: int = 3, width_multiplier: float = 1.0, num_classes: int = 1000,
+                  rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> Network:
     """ShuffleNet (v1) as in the paper's Table 1: a 3x3 convolution, a max pool, 16 ShuffleUnits, pooling, FC.
 
     conv1 (3x3/2, 24 channels) -> BN -> ReLU -> max pool 3x3/2 -> Stage 2 (4 units), Stage 3 (8 units),
@@ -247,7 +258,7 @@ def shufflenet_v1(groups=3, width_multiplier=1.0, num_classes=1000, rng=None, dt
                                                                                              c_out - c_in))},
                        groups, f"shufflenet_v1 at width_multiplier {scale:g}", "groups")
     c_in = widths[0]
-    layers = list(zip(("conv1", "bn1", "relu1"), _conv_bn_relu(3, c_in, 3, 2, rng, dtype)))
+    layers: list[tuple[str, Layer]] = list(zip(("conv1", "bn1", "relu1"), _conv_bn_relu(3, c_in, 3, 2, rng, dtype)))
     layers.append(("maxpool", MaxPool2d(3, stride=2, padding=1)))
     for stage, units, c_out in zip((2, 3, 4), (4, 8, 4), widths[1:]):
         for j in range(units):
@@ -274,7 +285,8 @@ GOOGLENET_MODULES = {  # Table 1: in_channels, #1x1, #3x3 reduce, #3x3, #5x5 red
 }
 
 
-def googlenet(num_classes=1000, rng=None, dtype=np.float64) -> Network:
+def googlenet(num_classes: int = 1000,
+              rng: np.random.Generator | int | None = None, dtype: FloatDType = np.float64) -> Network:
     """GoogLeNet as in the paper's Table 1 (no batch norm, no LRN, no auxiliary classifiers).
 
     conv 7x7/2 -> max pool -> conv 1x1 (reduce, 64) -> conv 3x3 (192) -> max pool -> inception 3a, 3b
@@ -290,14 +302,13 @@ def googlenet(num_classes=1000, rng=None, dtype=np.float64) -> Network:
     num_classes = check_positive_int(num_classes, "num_classes")
     rng = check_rng(rng)
 
-    def pool():
+    def pool() -> MaxPool2d:
         return MaxPool2d(3, stride=2, ceil_mode=True)
 
-    layers = [("conv1", Conv2d(3, 64, 7, stride=2, padding=3, rng=rng, dtype=dtype)), ("relu1", ReLU()),
-              ("maxpool1", pool()),
-              ("conv2_reduce", Conv1x1(64, 64, rng=rng, dtype=dtype)), ("relu2_reduce", ReLU()),
-              ("conv2", Conv2d(64, 192, 3, padding=1, rng=rng, dtype=dtype)), ("relu2", ReLU()),
-              ("maxpool2", pool())]
+    layers: list[tuple[str, Layer]] = [
+        ("conv1", Conv2d(3, 64, 7, stride=2, padding=3, rng=rng, dtype=dtype)), ("relu1", ReLU()), ("maxpool1", pool()),
+        ("conv2_reduce", Conv1x1(64, 64, rng=rng, dtype=dtype)), ("relu2_reduce", ReLU()),
+        ("conv2", Conv2d(64, 192, 3, padding=1, rng=rng, dtype=dtype)), ("relu2", ReLU()), ("maxpool2", pool())]
     for name, widths in GOOGLENET_MODULES.items():
         layers.append((name, Inception(*widths, rng=rng, dtype=dtype)))
         if name in ("inception_3b", "inception_4e"):
@@ -306,13 +317,14 @@ def googlenet(num_classes=1000, rng=None, dtype=np.float64) -> Network:
     return Network("googlenet", layers)
 
 
-MODELS = {"mobilenet_v1": mobilenet_v1, "resnet50": resnet50, "squeezenet1_0": squeezenet1_0,
-          "shufflenet_v1": shufflenet_v1, "googlenet": googlenet}
+MODELS: dict[str, Callable[..., Network]] = {
+    "mobilenet_v1": mobilenet_v1, "resnet50": resnet50, "squeezenet1_0": squeezenet1_0,
+    "shufflenet_v1": shufflenet_v1, "googlenet": googlenet}
 
 
 # ---------------------------------------------------------------- checks that belong here
 
-def check_width_multiplier(value, papers="MobileNet's paper uses 1, 0.75, 0.5, 0.25") -> float:
+def check_width_multiplier(value: float, papers: str = "MobileNet's paper uses 1, 0.75, 0.5, 0.25") -> float:
     """Return a width multiplier (MobileNet's alpha, ShuffleNet's s) as a float if it is in (0, 1]."""
     alpha = check_real(value, "width_multiplier")
     if not 0 < alpha <= 1:

@@ -9,14 +9,18 @@ sees the same batches as one that never stopped.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from .._checks import check_non_negative_int, check_positive_int
 
 __all__ = ["load_digits", "train_test_split", "batches"]
 
 
-def load_digits():
+def load_digits() -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """The 1,797 handwritten digits of scikit-learn (UCI optical digits), as an image batch.
 
     Returns
@@ -36,12 +40,13 @@ def load_digits():
     except ImportError as error:
         raise ImportError('load_digits needs scikit-learn: pip install "conv1x1[examples]" '
                           '(or pip install scikit-learn)') from error
-    digits = sklearn_load_digits()
+    digits: Any = sklearn_load_digits()      # a Bunch: .images (1797, 8, 8), .target (1797,)
     x = digits.images.astype(np.float64)[:, None, :, :] / 16.0
     return x, digits.target.astype(np.int64)
 
 
-def train_test_split(x, y, test_fraction=0.2, seed=0):
+def train_test_split(x: NDArray[Any], y: NDArray[Any], test_fraction: float = 0.2,
+                     seed: int = 0) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]:
     """Split x and y into a training part and a test part by one seeded permutation.
 
     Parameters
@@ -75,7 +80,8 @@ def train_test_split(x, y, test_fraction=0.2, seed=0):
     return x[train], x[test], y[train], y[test]
 
 
-def batches(x, y, batch_size, seed=0, epoch=0):
+def batches(x: NDArray[Any], y: NDArray[Any], batch_size: int, seed: int = 0,
+            epoch: int = 0) -> Iterator[tuple[NDArray[Any], NDArray[Any]]]:
     """Yield shuffled mini-batches ``(x_batch, y_batch)`` covering every example once.
 
     Parameters
@@ -109,7 +115,8 @@ def batches(x, y, batch_size, seed=0, epoch=0):
     return _slices(x, y, order, batch_size)   # checked now, when called, not at the first next()
 
 
-def _slices(x, y, order, batch_size):
+def _slices(x: NDArray[Any], y: NDArray[Any], order: NDArray[np.intp],
+            batch_size: int) -> Iterator[tuple[NDArray[Any], NDArray[Any]]]:
     for start in range(0, len(order), batch_size):
         index = order[start:start + batch_size]
         yield x[index], y[index]
@@ -117,7 +124,7 @@ def _slices(x, y, order, batch_size):
 
 # ---------------------------------------------------------------- checks that belong here
 
-def check_examples(x, y) -> tuple:
+def check_examples(x: object, y: object) -> tuple[NDArray[Any], NDArray[Any]]:
     """Return ``(x, y)`` if x (N, ...) and y (N,) are arrays holding the same, non-zero number of examples."""
     if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
         raise TypeError(f"x and y must be ndarrays, got {type(x).__name__} and {type(y).__name__}")
@@ -131,7 +138,7 @@ def check_examples(x, y) -> tuple:
 
 
 
-def check_test_fraction(test_fraction, n: int):
+def check_test_fraction(test_fraction: float, n: int) -> float:
     """Return ``test_fraction`` (unconverted) if it is a number strictly between 0 and 1 that splits n examples.
 
     ``round(test_fraction * n)`` examples go to testing: both parts must be non-empty.

@@ -14,14 +14,18 @@ and every exponent is then <= 0.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_float_array
 
 __all__ = ["softmax_cross_entropy"]
 
 
-def softmax_cross_entropy(scores, y):
+def softmax_cross_entropy(scores: NDArray[np.floating[Any]],
+                          y: ArrayLike) -> tuple[float, NDArray[np.floating[Any]]]:
     """Mean softmax cross-entropy over a batch, and its gradient.
 
     Parameters
@@ -81,7 +85,7 @@ def softmax_cross_entropy(scores, y):
 
 # ---------------------------------------------------------------- checks that belong here
 
-def check_scores(scores: np.ndarray) -> np.ndarray:
+def check_scores(scores: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
     """Return class scores as (N, K): 2-D scores as they are, (N, K, 1, 1) ones reshaped (a view)."""
     if scores.ndim == 4 and scores.shape[2:] == (1, 1):
         return scores.reshape(scores.shape[0], scores.shape[1])
@@ -92,7 +96,7 @@ def check_scores(scores: np.ndarray) -> np.ndarray:
 
 
 
-def check_labels(y, n: int, k: int) -> np.ndarray:
+def check_labels(y: ArrayLike, n: int, k: int) -> NDArray[np.integer[Any]]:
     """y as a 1-D integer array of N labels in 0 .. K-1, or a clear error."""
     y = np.asarray(y)
     if y.dtype.kind not in "iu":

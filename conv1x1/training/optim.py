@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = ["SGD"]
+
+Pair = tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]   # (param, grad), as model.parameters() yields
 
 
 class SGD:
@@ -63,14 +68,15 @@ class SGD:
     array([[-0.1, -0.1]])
     """
 
-    def __init__(self, parameters, lr, momentum=0.0, weight_decay=0.0):
+    def __init__(self, parameters: Iterable[Pair], lr: float, momentum: float = 0.0,
+                 weight_decay: float = 0.0) -> None:
         self.lr = check_hyperparameter(lr, "lr", positive=True)
         self.momentum = check_hyperparameter(momentum, "momentum")
         self.weight_decay = check_hyperparameter(weight_decay, "weight_decay")
         self.pairs = check_param_pairs(parameters)
-        self.momentum_buffers = [None] * len(self.pairs)
+        self.momentum_buffers: list[NDArray[np.floating[Any]] | None] = [None] * len(self.pairs)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"SGD(lr={self.lr}, momentum={self.momentum}, weight_decay={self.weight_decay})"
 
     def step(self) -> None:
@@ -87,7 +93,7 @@ class SGD:
                 g = buf
             param -= self.lr * g
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, NDArray[np.floating[Any]]]:
         """The state a resumed run needs: ``{"momentum_buffer.<i>": copy of buffer i}``.
 
         Only existing buffers are listed (none before the first step, none without
@@ -96,14 +102,14 @@ class SGD:
         """
         return {f"momentum_buffer.{i}": buf.copy() for i, buf in enumerate(self.momentum_buffers) if buf is not None}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, NDArray[np.floating[Any]]]) -> None:
         """Replace the momentum buffers by those of ``state`` (from ``state_dict``).
 
         Every name, shape and dtype is checked first; on any mismatch a ValueError
         names it and nothing changes. Buffers missing from ``state`` become None
         (the state of an optimizer that has not stepped yet).
         """
-        buffers = [None] * len(self.pairs)
+        buffers: list[NDArray[np.floating[Any]] | None] = [None] * len(self.pairs)
         for name, value in state.items():
             prefix, _, index = name.partition(".")
             if prefix != "momentum_buffer" or not index.isdigit() or int(index) >= len(self.pairs):
@@ -122,7 +128,7 @@ class SGD:
 
 # ---------------------------------------------------------------- checks that belong here
 
-def check_hyperparameter(value, name: str, positive: bool = False) -> float:
+def check_hyperparameter(value: object, name: str, positive: bool = False) -> float:
     """Return a finite float >= 0 (> 0 with ``positive``) for a learning rate, momentum or weight decay."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
@@ -134,12 +140,13 @@ def check_hyperparameter(value, name: str, positive: bool = False) -> float:
 
 
 
-def check_param_pairs(parameters) -> list:
+def check_param_pairs(parameters: Iterable[object]) -> list[Pair]:
     """Return ``parameters`` as a list of (param, grad) float-array pairs of equal shapes, or raise."""
     if isinstance(parameters, np.ndarray):
         raise TypeError("parameters must be (param, grad) pairs, as model.parameters() yields them, "
                         "not a single array")
     pairs = list(parameters)   # a generator can be read only once: keep the pairs
+    checked: list[Pair] = []
     if not pairs:
         raise ValueError("parameters is empty: the model has nothing to train "
                          "(pass model.parameters() of a model with parameters)")
@@ -151,10 +158,11 @@ def check_param_pairs(parameters) -> list:
         for what, array in (("param", param), ("grad", grad)):
             if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
                 raise TypeError(f"the {what} of pair {i} must be a floating-point ndarray "
-                                "(updated in place), got " + getattr(array, "dtype", type(array)).__str__())
+                                f"(updated in place), got {getattr(array, 'dtype', type(array))}")
         if param.shape != grad.shape:
             raise ValueError(f"pair {i}: param has shape {param.shape} but grad has shape {grad.shape}")
         if param.dtype != grad.dtype:
             raise TypeError(f"pair {i}: param is {param.dtype} but grad is {grad.dtype}; a layer's gradients "
                             "have its parameters' dtype (build the layer with one dtype)")
-    return pairs
+        checked.append((param, grad))
+    return checked

@@ -21,15 +21,40 @@ from __future__ import annotations
 
 import math
 import time
-from typing import NamedTuple
+from collections.abc import Callable, Sized
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_non_negative_int, check_positive_int
 from .data import batches
 from .losses import softmax_cross_entropy
 
 __all__ = ["fit", "evaluate", "accuracy", "Evaluation", "EpochLog"]
+
+LossFunction = Callable[[NDArray[Any], NDArray[Any]], tuple[float, NDArray[Any]]]   # (scores, y) -> (loss, dscores)
+S = TypeVar("S", bound=Sized)
+
+
+class Model(Protocol):
+    """What ``fit`` and ``evaluate`` need of a model: a layer's ``forward`` and ``backward``."""
+
+    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        """The scores of a batch."""
+        ...
+
+    def backward(self, dout: NDArray[Any]) -> NDArray[Any]:
+        """Fill the gradients from the scores' gradient."""
+        ...
+
+
+class Optimizer(Protocol):
+    """What ``fit`` needs of an optimizer (``SGD`` has it)."""
+
+    def step(self) -> None:
+        """Update the parameters from their gradients."""
+        ...
 
 
 class Evaluation(NamedTuple):
@@ -55,7 +80,7 @@ class EpochLog(NamedTuple):
     seconds: float
 
 
-def accuracy(scores, y) -> float:
+def accuracy(scores: NDArray[np.floating[Any]], y: ArrayLike) -> float:
     """Fraction of rows whose highest score is at the true label.
 
     Parameters
@@ -75,14 +100,15 @@ def accuracy(scores, y) -> float:
     return float(np.mean(scores.argmax(axis=1) == np.asarray(y)))
 
 
-def _set_mode(model, training: bool) -> None:
+def _set_mode(model: object, training: bool) -> None:
     """model.train() / model.eval() if the model has them (layers gain them in a later version)."""
     method = getattr(model, "train" if training else "eval", None)
     if callable(method):
         method()
 
 
-def evaluate(model, x, y, loss_fn=softmax_cross_entropy, batch_size=500) -> Evaluation:
+def evaluate(model: Model, x: NDArray[Any], y: NDArray[Any], loss_fn: LossFunction = softmax_cross_entropy,
+             batch_size: int = 500) -> Evaluation:
     """Mean loss and accuracy of ``model`` on (x, y), in eval mode, without training it.
 
     Parameters
@@ -115,8 +141,9 @@ def evaluate(model, x, y, loss_fn=softmax_cross_entropy, batch_size=500) -> Eval
     return Evaluation(total_loss / len(x), total_correct / len(x))
 
 
-def fit(model, loss_fn, optimizer, x_train, y_train, epochs, batch_size=64, seed=0, test_data=None,
-        start_epoch=0, log=print) -> list:
+def fit(model: Model, loss_fn: LossFunction, optimizer: Optimizer, x_train: NDArray[Any], y_train: NDArray[Any],
+        epochs: int, batch_size: int = 64, seed: int = 0, test_data: tuple[NDArray[Any], NDArray[Any]] | None = None,
+        start_epoch: int = 0, log: Callable[[str], object] | None = print) -> list[EpochLog]:
     """Train ``model`` with mini-batch gradient descent; one line of progress per epoch.
 
     Parameters
@@ -171,7 +198,8 @@ def fit(model, loss_fn, optimizer, x_train, y_train, epochs, batch_size=64, seed
             losses.append(loss * len(yb))
             correct += accuracy(scores, yb) * len(yb)
             seen += len(yb)
-        test = evaluate(model, *test_data, loss_fn=loss_fn) if test_data is not None else Evaluation(math.nan, math.nan)
+        test = (evaluate(model, test_data[0], test_data[1], loss_fn=loss_fn) if test_data is not None
+                else Evaluation(math.nan, math.nan))
         entry = EpochLog(epoch, sum(losses) / seen, correct / seen, test.loss, test.accuracy,
                          time.perf_counter() - start)
         history.append(entry)
@@ -183,7 +211,7 @@ def fit(model, loss_fn, optimizer, x_train, y_train, epochs, batch_size=64, seed
 
 # ---------------------------------------------------------------- checks that belong here
 
-def check_example_counts(x, y) -> tuple:
+def check_example_counts(x: S, y: S) -> tuple[S, S]:
     """Return ``(x, y)`` if ``len(x) == len(y) > 0``; unlike ``check_examples``, any sized sequences will do."""
     if len(x) == 0 or len(x) != len(y):
         raise ValueError(f"x and y must hold the same, non-zero number of examples, got {len(x)} and {len(y)}")

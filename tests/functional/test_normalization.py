@@ -113,7 +113,7 @@ def test_batchnorm_float16_dx_stays_finite_when_dbeta_overflows_float16(rng):
     ones, zeros = np.ones(2), np.zeros(2)
     exact_dx = C.batchnorm_backward(dout, C.batchnorm_forward(x, ones, zeros)[1])[0]
     _, cache = C.batchnorm_forward(x.astype(np.float16), ones.astype(np.float16), zeros.astype(np.float16))
-    with pytest.warns(RuntimeWarning, match="overflow"):            # NumPy says so when dbeta becomes inf
+    with np.errstate(over="ignore"):    # dbeta's cast to float16 overflows (NumPy >= 1.24 warns there)
         dx, _, dbeta = C.batchnorm_backward(dout.astype(np.float16), cache)
     assert np.isinf(dbeta).all()
     assert np.isfinite(dx).all() and np.abs(dx - exact_dx).max() / np.abs(exact_dx).max() < 1e-2

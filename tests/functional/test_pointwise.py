@@ -380,6 +380,7 @@ def test_conv1x1_forward_refuses_a_non_float_w_or_b(dtype):
         C.conv1x1_forward(X, W, np.zeros(5, dtype=dtype))
 
 
+@pytest.mark.filterwarnings("ignore:Creating an ndarray from ragged nested sequences")   # NumPy < 1.24 warns first
 def test_conv1x1_forward_refuses_a_ragged_list():
     """Errors name the argument."""
     with pytest.raises(TypeError, match="x must be a floating-point array"):
