@@ -393,14 +393,14 @@ checkpoint.save(C.Conv1x1(3, 2, rng=1), path)
 
 def test_save_interrupted_by_sigterm_leaves_the_old_file_and_no_temporary_one(tmp_path):
     path = tmp_path / "model.npz"
-    child = subprocess.Popen([sys.executable, "-c", SLOW_SAVE, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout.readline().strip() == "writing"
-        child.send_signal(signal.SIGTERM)
-        assert child.wait(timeout=60) == -signal.SIGTERM
-    finally:
-        child.kill()
-        child.wait()
+    with subprocess.Popen([sys.executable, "-c", SLOW_SAVE, str(path)], cwd=ROOT, stdout=subprocess.PIPE,
+                          text=True) as child:
+        try:
+            assert child.stdout.readline().strip() == "writing"
+            child.send_signal(signal.SIGTERM)
+            assert child.wait(timeout=60) == -signal.SIGTERM
+        finally:
+            child.kill()
     assert os.listdir(tmp_path) == ["model.npz"]
     restored = C.Conv1x1(3, 2, rng=5)
     load(restored, path)
