@@ -911,7 +911,7 @@ class _Drop(Layer):
     def __init__(self, p: float, rng: np.random.Generator | int | None) -> None:
         super().__init__()
         self.p = check_drop_probability(p)
-        self.rng = check_rng(rng)
+        self.rng = np.random.default_rng(check_rng(rng).integers(2**63 - 1))   # its own stream of masks
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(p={self.p})"

@@ -10,7 +10,22 @@ table without allocating weights. ``MODELS`` maps each name to its builder.
 
 from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit
 from .inception import Inception
-from .zoo import MODELS, Network, googlenet, mobilenet_v1, resnet50, shufflenet_v1, squeezenet1_0
+from .modern import ConvNeXtBlock, InvertedResidual, MBConv, SqueezeExcite
+from .zoo import (
+    MODELS,
+    Network,
+    convnext_tiny,
+    efficientnet_b0,
+    googlenet,
+    mobilenet_v1,
+    mobilenet_v2,
+    nin,
+    resnet50,
+    shufflenet_v1,
+    squeezenet1_0,
+)
 
-__all__ = ["Network", "mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet", "MODELS",
-           "Bottleneck", "DepthwiseSeparable", "Fire", "ShuffleUnit", "Inception"]
+__all__ = ["Network", "mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet", "mobilenet_v2",
+           "efficientnet_b0", "convnext_tiny", "nin", "MODELS",
+           "Bottleneck", "DepthwiseSeparable", "Fire", "ShuffleUnit", "Inception", "SqueezeExcite", "InvertedResidual",
+           "MBConv", "ConvNeXtBlock"]
