@@ -43,25 +43,43 @@ never imports it); without it they raise an ImportError that says how to install
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ..containers import Concat, Residual, Sequential
 from ..layers import (
+    GELU,
     AvgPool2d,
     BatchNorm2d,
     ChannelShuffle,
     Conv1x1,
     Conv2d,
+    Dropout,
+    DropPath,
+    Flatten,
     GlobalAvgPool2d,
+    LayerNorm2d,
+    LayerScale,
     LeakyReLU,
+    Linear,
     MaxPool2d,
     ReLU,
+    ReLU6,
     Sigmoid,
+    SiLU,
     Tanh,
 )
-from ..models import Bottleneck, DepthwiseSeparable, Fire, Inception, Network, ShuffleUnit
+from ..models import (
+    Bottleneck,
+    ConvNeXtBlock,
+    DepthwiseSeparable,
+    Fire,
+    Inception,
+    InvertedResidual,
+    MBConv,
+    Network,
+    ShuffleUnit,
+    SqueezeExcite,
+)
 
 __all__ = ["to_torch", "from_torch", "INSTALL_HINT"]
 
@@ -80,7 +98,13 @@ BLOCK_ARGUMENTS = {  # what rebuilds each block: its constructor's arguments, re
     Bottleneck: ("in_channels", "mid_channels", "out_channels", "stride", "stride_on"),
     Fire: ("in_channels", "squeeze", "expand1x1", "expand3x3"),
     ShuffleUnit: ("in_channels", "out_channels", "groups", "stride", "mid_channels", "first_groups"),
+    SqueezeExcite: ("channels", "squeeze_channels", "activation"),
+    InvertedResidual: ("in_channels", "out_channels", "stride", "expand_ratio"),
+    MBConv: ("in_channels", "out_channels", "kernel_size", "stride", "expand_ratio", "drop_path"),
+    ConvNeXtBlock: ("channels", "layer_scale", "drop_path"),
 }
+BLOCKS = (DepthwiseSeparable, Bottleneck, Fire, ShuffleUnit, Inception, SqueezeExcite, InvertedResidual, MBConv,
+          ConvNeXtBlock)
 
 
 def _torch_modules():
@@ -213,8 +237,33 @@ def _leaf_to_torch(layer, path):
         return nn.LeakyReLU(layer.negative_slope)
     if isinstance(layer, ChannelShuffle):
         return nn.ChannelShuffle(layer.groups)
-    return {ReLU: nn.ReLU, Sigmoid: nn.Sigmoid, Tanh: nn.Tanh, GlobalAvgPool2d: lambda: nn.AdaptiveAvgPool2d(1)}[
-        type(layer)]()
+    if isinstance(layer, Dropout):
+        return nn.Dropout(layer.p)
+    if isinstance(layer, DropPath):
+        return _torch_modules()[1].DropPath(layer.p)
+    return {ReLU: nn.ReLU, Sigmoid: nn.Sigmoid, Tanh: nn.Tanh, GlobalAvgPool2d: lambda: nn.AdaptiveAvgPool2d(1),
+            ReLU6: nn.ReLU6, GELU: nn.GELU, SiLU: nn.SiLU, Flatten: nn.Flatten}[type(layer)]()
+
+
+def _linear_to_torch(layer, path):
+    nn, _ = _torch_modules()
+    module = nn.Linear(layer.in_features, layer.out_features, bias=layer.bias, dtype=_torch_dtype(layer.dtype))
+    _load(module, weight=layer.params["w"], **({"bias": layer.params["b"]} if layer.bias else {}))
+    return module
+
+
+def _layernorm_to_torch(layer, path):
+    _, tm = _torch_modules()
+    module = tm.LayerNorm2d(layer.num_channels, eps=layer.eps, dtype=_torch_dtype(layer.dtype))
+    _load(module, weight=layer.params["gamma"], bias=layer.params["beta"])
+    return module
+
+
+def _layer_scale_to_torch(layer, path):
+    _, tm = _torch_modules()
+    module = tm.LayerScale(layer.num_channels, dtype=_torch_dtype(layer.dtype))
+    _load(module, weight=layer.params["gamma"])
+    return module
 
 
 def _children_to_torch(layer, path):
@@ -256,7 +305,11 @@ TO_TORCH = {Conv1x1: _conv_to_torch, Conv2d: _conv_to_torch, BatchNorm2d: _batch
             ChannelShuffle: _leaf_to_torch, Sequential: _sequential_to_torch,
             Concat: _container_to_torch, Residual: _container_to_torch, Inception: _inception_to_torch,
             DepthwiseSeparable: _block_to_torch, Bottleneck: _block_to_torch, Fire: _block_to_torch,
-            ShuffleUnit: _block_to_torch, Network: _network_to_torch}
+            ShuffleUnit: _block_to_torch, Network: _network_to_torch,
+            Linear: _linear_to_torch, Flatten: _leaf_to_torch, ReLU6: _leaf_to_torch, GELU: _leaf_to_torch,
+            SiLU: _leaf_to_torch, Dropout: _leaf_to_torch, DropPath: _leaf_to_torch, LayerNorm2d: _layernorm_to_torch,
+            LayerScale: _layer_scale_to_torch, SqueezeExcite: _block_to_torch, InvertedResidual: _block_to_torch,
+            MBConv: _block_to_torch, ConvNeXtBlock: _block_to_torch}
 
 
 # -------------------------------------------------------------------------------------------- from PyTorch
@@ -339,8 +392,10 @@ def _converter(module):
     kind = type(module)
     if (kind.__module__, kind.__name__) in TORCHVISION:
         return TORCHVISION[kind.__module__, kind.__name__]
-    if kind in (tm.DepthwiseSeparable, tm.Bottleneck, tm.Fire, tm.ShuffleUnit, tm.Inception):
+    if kind in tuple(getattr(tm, cls.__name__) for cls in BLOCKS):
         return _block_from_torch
+    if kind in (tm.LayerNorm2d, tm.LayerScale, tm.DropPath):
+        return _leaf_from_torch
     if kind in (tm.Concat, tm.Residual):
         return _container_from_torch
     if kind is tm.Network:
@@ -353,7 +408,7 @@ def _converter(module):
 
 
 LEAVES = ("Conv2d", "BatchNorm2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "AvgPool2d",
-          "AdaptiveAvgPool2d", "ChannelShuffle", "Dropout", "Identity", "Flatten", "Linear")
+          "AdaptiveAvgPool2d", "ChannelShuffle", "Dropout", "Identity", "Flatten", "Linear", "ReLU6", "GELU", "SiLU")
 AFTER_FLATTEN = ("Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout", "Identity")
 
 
@@ -468,16 +523,49 @@ def _leaf_from_torch(module, path):
         return LeakyReLU(module.negative_slope)
     if kind is nn.ChannelShuffle:
         return ChannelShuffle(module.groups)
-    if kind in (nn.Flatten, nn.Linear):
-        raise ValueError(f"{path or '(top level)'}: {module!r} converts only inside an nn.Sequential, as a Flatten "
-                         "followed by Linear layers on a 1x1 map (a Linear there is a 1x1 convolution)")
-    if kind is nn.Dropout and module.training and module.p > 0:
-        warnings.warn(f"{path or '(top level)'}: {module!r} is in training mode, but the library has no dropout: "
-                      "it becomes the identity (what it is at evaluation), so training the converted model will "
-                      "not drop units. Call module.eval() before converting to silence this.", stacklevel=2)
-    if kind in (nn.Dropout, nn.Identity):
+    if kind is nn.Flatten:   # on its own; in an nn.Sequential before Linear layers, see _sequential_from_torch
+        _setting((module.start_dim, module.end_dim) == (1, -1), path, module, "only Flatten(start_dim=1, end_dim=-1)")
+        return Flatten()
+    if kind is nn.Linear:
+        w = _array(module.weight)
+        layer = Linear(module.in_features, module.out_features, bias=module.bias is not None, dtype=w.dtype)
+        layer.params = {"w": w, **({"b": _array(module.bias)} if module.bias is not None else {})}
+        return layer
+    return _new_leaf_from_torch(module, path)
+
+
+def _new_leaf_from_torch(module, path):
+    """Dropout, Identity, the activations, and the bridge's own LayerNorm2d, LayerScale and DropPath."""
+    nn, tm = _torch_modules()
+    kind = type(module)
+    if kind is nn.Dropout:
+        return Dropout(module.p)
+    if kind is nn.Identity:
         return Sequential()
-    return {nn.ReLU: ReLU, nn.Sigmoid: Sigmoid, nn.Tanh: Tanh}[kind]()
+    if kind is nn.GELU:
+        _setting(module.approximate == "none", path, module, "approximate='tanh': the library's GELU is the exact "
+                                                             "(erf) form")
+    if kind is tm.LayerNorm2d:
+        return _layernorm_from_torch(module, path)
+    if kind is tm.LayerScale:
+        weight = _array(module.weight)
+        layer = LayerScale(weight.shape[0], dtype=weight.dtype)
+        layer.params = {"gamma": weight}
+        return layer
+    if kind is tm.DropPath:
+        return DropPath(module.p)
+    return {nn.ReLU: ReLU, nn.Sigmoid: Sigmoid, nn.Tanh: Tanh, nn.ReLU6: ReLU6, nn.GELU: GELU, nn.SiLU: SiLU}[kind]()
+
+
+def _layernorm_from_torch(module, path):
+    """A LayerNorm over channels (torchvision's LayerNorm2d, or nn.LayerNorm on channels-last between Permutes)."""
+    _setting(len(module.normalized_shape) == 1, path, module, "a layer norm over one axis, the channels")
+    _setting(module.elementwise_affine and module.bias is not None, path, module,
+             "elementwise_affine=False or bias=False: the library's layer norm learns gamma and beta")
+    gamma = _array(module.weight)
+    layer = LayerNorm2d(module.normalized_shape[0], eps=module.eps, dtype=gamma.dtype)
+    layer.params = {"gamma": gamma, "beta": _array(module.bias)}
+    return layer
 
 
 def _sequential_from_torch(module, path, flattened=False):
@@ -520,13 +608,14 @@ def _block_from_torch(module, path):
     """One of to_torch's blocks: the library's block rebuilt from its config, holding the module's weights."""
     children = _children_from_torch(module, path)
     generic = Concat(*children) if type(module).__name__ == "Inception" else Sequential(*children)
-    block_class = {cls.__name__: cls for cls in (DepthwiseSeparable, Bottleneck, Fire, ShuffleUnit, Inception)}[
-        type(module).__name__]
+    block_class = {cls.__name__: cls for cls in BLOCKS}[type(module).__name__]
     return _as_block(block_class(**module.config, dtype=_dtype(generic)), generic)
 
 
 def _network_from_torch(module, path):
-    named = [(name, _from_torch(child, _join(path, name))) for name, child in module.named_children()]
+    names = getattr(module, "names", None) or [name for name, _ in module.named_children()]
+    named = [(label, _from_torch(child, _join(path, name)))
+             for label, (name, child) in zip(names, module.named_children())]
     return Network(module.name, named, in_channels=module.in_channels)
 
 
@@ -573,8 +662,10 @@ def _as_block(block, generic):
         if isinstance(target, (Conv1x1, Conv2d)):
             target.params = {name: array.reshape(target.weight_shape()) if name == "w" else array
                              for name, array in source.params.items()}
-        elif isinstance(target, BatchNorm2d):
-            target.params, target.buffers = source.params, source.buffers
+        elif not target.children and source.params:   # batch norm, layer norm, layer scale
+            target.params = source.params
+        if not target.children and source.buffers:
+            target.buffers = source.buffers
     return block
 
 
@@ -652,3 +743,152 @@ TORCHVISION = {("torchvision.models.resnet", "ResNet"): _tv_resnet,
                ("torchvision.models.resnet", "BasicBlock"): _tv_basic_block,
                ("torchvision.models.squeezenet", "SqueezeNet"): _tv_squeezenet,
                ("torchvision.models.squeezenet", "Fire"): _tv_fire}
+
+
+# ------------------------------------------------------------- torchvision: MobileNetV2, EfficientNet, ConvNeXt
+
+
+def _spliced(module, path):
+    """The layers of an nn.Sequential, with torchvision's Conv2dNormActivation children spliced in (one list)."""
+    layers = []
+    for name, child in module.named_children():
+        converted = _from_torch(child, _join(path, name))
+        is_plain = type(converted) is Sequential and len(converted) > 0
+        layers.extend(converted.children if is_plain else [converted])
+    return layers
+
+
+def _residual_block(layers, module, use_residual):
+    """The children a library block has: the layers, or one ``Residual`` of them (in the module's mode)."""
+    if not use_residual:
+        return layers
+    return [_made(Residual(_made(Sequential(*layers), module)), module)]
+
+
+def _tv_inverted_residual(module, path):
+    """torchvision's MobileNetV2 InvertedResidual: ``x + conv(x)`` when ``use_res_connect``, else ``conv(x)``."""
+    layers = _spliced(module.conv, _join(path, "conv"))
+    generic = _made(Sequential(*_residual_block(layers, module, module.use_res_connect)), module)
+    convs = [layer for layer in layers if isinstance(layer, (Conv1x1, Conv2d))]
+    c_in, hidden = convs[0].in_channels, convs[-1].in_channels
+    if hidden % c_in or len(convs) != (2 if hidden == c_in else 3):
+        return generic
+    candidate = InvertedResidual(c_in, module.out_channels, convs[-2].stride, hidden // c_in, dtype=_dtype(generic))
+    return _as_block(candidate, generic)
+
+
+def _tv_squeeze_excitation(module, path):
+    """torchvision's SqueezeExcitation: ``x * scale_activation(fc2(activation(fc1(avgpool(x)))))``."""
+    nn, _ = _torch_modules()
+    _setting(type(module.scale_activation) is nn.Sigmoid, path, module, "the library's gate is a sigmoid")
+    _setting(type(module.activation) in (nn.SiLU, nn.ReLU), path, module, "the activation must be SiLU or ReLU")
+    parts = {name: _from_torch(getattr(module, name), _join(path, name))
+             for name in ("avgpool", "fc1", "activation", "fc2", "scale_activation")}
+    fc1 = parts["fc1"]
+    activation = "silu" if type(module.activation) is nn.SiLU else "relu"
+    block = SqueezeExcite(fc1.in_channels, fc1.out_channels, activation=activation, dtype=_dtype(fc1))
+    return _as_block(block, _made(Sequential(*parts.values()), module))
+
+
+def _tv_stochastic_depth(module, path):
+    """torchvision's StochasticDepth in "row" mode (one draw per image) is the library's DropPath."""
+    _setting(module.mode == "row", path, module, 'only mode="row": the library drops whole images')
+    return DropPath(module.p)
+
+
+def _tv_mbconv(module, path):
+    """torchvision's MBConv: ``block(x)``, plus x after stochastic depth when ``use_res_connect``."""
+    layers = _spliced(module.block, _join(path, "block"))
+    if module.use_res_connect:
+        layers.append(_from_torch(module.stochastic_depth, _join(path, "stochastic_depth")))
+    generic = _made(Sequential(*_residual_block(layers, module, module.use_res_connect)), module)
+    convs = [layer for layer in layers if isinstance(layer, (Conv1x1, Conv2d)) and not layer.bias]
+    c_in, depthwise = convs[0].in_channels, convs[-2]
+    if depthwise.in_channels % c_in or depthwise.kernel_size not in (3, 5) or depthwise.stride not in (1, 2):
+        return generic
+    candidate = MBConv(c_in, module.out_channels, depthwise.kernel_size, depthwise.stride,
+                       depthwise.in_channels // c_in, module.stochastic_depth.p, dtype=_dtype(generic))
+    return _as_block(candidate, generic)
+
+
+def _tv_cnblock(module, path):
+    """torchvision's CNBlock: ``x + drop_path(layer_scale * block(x))``, its block a depthwise 7x7, a Permute to
+    channels-last, LayerNorm, Linear, GELU, Linear, and a Permute back. On the channels-last tensor each Linear
+    mixes the channels of one pixel: it is a 1x1 convolution, and becomes the library's ``Conv1x1``."""
+    nn, _ = _torch_modules()
+    children = list(module.block.named_children())
+    kinds = [type(child).__name__ for _, child in children]
+    _setting(kinds == ["Conv2d", "Permute", "LayerNorm", "Linear", "GELU", "Linear", "Permute"]
+             and list(children[1][1].dims) == [0, 2, 3, 1] and list(children[6][1].dims) == [0, 3, 1, 2],
+             path, module, f"a ConvNeXt block is Conv2d, Permute to channels-last, LayerNorm, Linear, GELU, Linear, "
+                           f"Permute back; got {kinds}")
+    where = {name: _join(path, f"block.{name}") for name, _ in children}
+    (n0, dw), (_, _), (n2, norm), (n3, fc1), (n4, gelu), (n5, fc2), _ = children
+    layers = [_from_torch(dw, where[n0]), _made(_layernorm_from_torch(norm, where[n2]), norm),
+              _made(_linear_from_torch(fc1), fc1), _from_torch(gelu, where[n4]), _made(_linear_from_torch(fc2), fc2)]
+    scale = _array(module.layer_scale)
+    _setting(scale.shape == (scale.shape[0], 1, 1), path, module, "layer_scale must have shape (C, 1, 1)")
+    gamma = _made(LayerScale(scale.shape[0], dtype=scale.dtype), module)
+    gamma.params = {"gamma": scale.reshape(-1)}
+    layers += [gamma, _from_torch(module.stochastic_depth, _join(path, "stochastic_depth"))]
+    generic = _made(Sequential(*_residual_block(layers, module, True)), module)
+    candidate = ConvNeXtBlock(scale.shape[0], drop_path=module.stochastic_depth.p, dtype=_dtype(generic))
+    return _as_block(candidate, generic)
+
+
+def _tv_layernorm2d(module, path):
+    return _layernorm_from_torch(module, path)
+
+
+def _tv_features_network(module, path, name, pooled):
+    """MobileNetV2, EfficientNet and ConvNeXt: ``features``, global average pooling, ``flatten``, ``classifier``.
+
+    Blocks inside a stage (an nn.Sequential of blocks) are named ``features.<stage>.<block>``; the classifier's
+    Flatten is left out and its Linear becomes a 1x1 convolution on the pooled 1x1 map.
+    """
+    nn, _ = _torch_modules()
+    named = []
+    for stage, child in module.features.named_children():
+        where = f"features.{stage}"
+        is_stage = type(child) is nn.Sequential and all(type(b).__name__ in STAGE_BLOCKS for b in child)
+        named += ([(f"{where}.{i}", block) for i, block in child.named_children()] if is_stage
+                  else [(where, child)])
+    layers = [(label, _from_torch(child, _join(path, label))) for label, child in named]
+    layers.append(("avgpool", _from_torch(module.avgpool, _join(path, "avgpool")) if pooled
+                   else _made(GlobalAvgPool2d(), module)))
+    for index, child in module.classifier.named_children():
+        where = _join(path, f"classifier.{index}")
+        if type(child) is nn.Linear:
+            layers.append((f"classifier.{index}", _made(_linear_from_torch(child), child)))
+        elif type(child) is not nn.Flatten:
+            layers.append((f"classifier.{index}", _from_torch(child, where)))
+    first = named[0][1]
+    conv = first if isinstance(first, nn.Conv2d) else first[0]
+    return Network(f"{name} (torchvision)", layers, in_channels=conv.in_channels)
+
+
+def _tv_mobilenet_v2(module, path):
+    return _tv_features_network(module, path, "mobilenet_v2", pooled=False)
+
+
+def _tv_efficientnet(module, path):
+    return _tv_features_network(module, path, "efficientnet", pooled=True)
+
+
+def _tv_convnext(module, path):
+    return _tv_features_network(module, path, "convnext", pooled=True)
+
+
+STAGE_BLOCKS = ("MBConv", "CNBlock")
+
+TORCHVISION.update({
+    ("torchvision.models.mobilenetv2", "MobileNetV2"): _tv_mobilenet_v2,
+    ("torchvision.models.mobilenetv2", "InvertedResidual"): _tv_inverted_residual,
+    ("torchvision.models.efficientnet", "EfficientNet"): _tv_efficientnet,
+    ("torchvision.models.efficientnet", "MBConv"): _tv_mbconv,
+    ("torchvision.ops.misc", "SqueezeExcitation"): _tv_squeeze_excitation,
+    ("torchvision.ops.stochastic_depth", "StochasticDepth"): _tv_stochastic_depth,
+    ("torchvision.models.convnext", "ConvNeXt"): _tv_convnext,
+    ("torchvision.models.convnext", "CNBlock"): _tv_cnblock,
+    ("torchvision.models.convnext", "LayerNorm2d"): _tv_layernorm2d,
+})

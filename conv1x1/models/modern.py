@@ -93,7 +93,7 @@ class SqueezeExcite(Sequential):
         super().__init__(GlobalAvgPool2d(), Conv1x1(c, s, rng=rng, dtype=dtype),
                          SiLU() if self.activation == "silu" else ReLU(), Conv1x1(s, c, rng=rng, dtype=dtype),
                          Sigmoid())
-        self.in_channels = self.out_channels = c
+        self.in_channels = self.out_channels = self.channels = c
         self.squeeze_channels = s
 
     def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:

@@ -124,6 +124,23 @@ BLOCKS = {  # name -> (library layer, input shape)
     "ShuffleUnit, stride 1": (lambda: C.ShuffleUnit(12, 12, groups=3, rng=1), (4, 12, 4, 4)),
     "ShuffleUnit, stride 2, first_groups 1": (lambda: C.ShuffleUnit(6, 18, groups=3, stride=2, first_groups=1,
                                                                     mid_channels=6, rng=1), (4, 6, 6, 6)),
+    "Linear": (lambda: C.Linear(6, 4, rng=1), (3, 6)),
+    "Flatten": (lambda: C.Flatten(), (3, 3, 2, 2)),
+    "ReLU6": (lambda: C.ReLU6(), (2, 3, 4, 4)),
+    "GELU": (lambda: C.GELU(), (2, 3, 4, 4)),
+    "SiLU": (lambda: C.SiLU(), (2, 3, 4, 4)),
+    "Dropout p=0": (lambda: C.Dropout(0.0), (2, 3, 4, 4)),
+    "DropPath p=0": (lambda: C.DropPath(0.0), (2, 3, 4, 4)),
+    "LayerNorm2d": (lambda: C.LayerNorm2d(3, eps=1e-5), (2, 3, 4, 4)),
+    "LayerScale": (lambda: C.LayerScale(3, init=0.5), (2, 3, 4, 4)),
+    "SqueezeExcite": (lambda: C.SqueezeExcite(6, 2, rng=1), (2, 6, 4, 4)),
+    "SqueezeExcite relu": (lambda: C.SqueezeExcite(6, 3, activation="relu", rng=1), (2, 6, 4, 4)),
+    "InvertedResidual, residual": (lambda: C.InvertedResidual(4, 4, expand_ratio=2, rng=1), (4, 4, 5, 5)),
+    "InvertedResidual, stride 2, t=1": (lambda: C.InvertedResidual(4, 6, stride=2, expand_ratio=1, rng=1),
+                                        (4, 4, 6, 6)),
+    "MBConv, residual": (lambda: C.MBConv(4, 4, 3, 1, 2, rng=1), (4, 4, 5, 5)),
+    "MBConv 5x5, stride 2": (lambda: C.MBConv(4, 6, 5, 2, 1, rng=1), (4, 4, 6, 6)),
+    "ConvNeXtBlock": (lambda: C.ConvNeXtBlock(4, layer_scale=0.5, rng=1), (2, 4, 5, 5)),
 }
 
 
