@@ -16,9 +16,13 @@ trainable ``nn.Parameter``s, so ``torch.optim`` trains it::
       Tanh, MaxPool2d, AvgPool2d
     GlobalAvgPool2d              nn.AdaptiveAvgPool2d(1)
     ChannelShuffle(g)            nn.ChannelShuffle(g)
+    Linear, Flatten, ReLU6,      the modules of the same names     Linear's w (O, F) is nn.Linear's weight
+      GELU, SiLU, Dropout
     Sequential                   nn.Sequential
     Concat, Residual, blocks,    conv1x1.bridge.modules' classes of the same names
-      Inception, Network
+      Inception, Network,        (LayerNorm2d and LayerScale hold gamma, beta as weight, bias)
+      LayerNorm2d, LayerScale,
+      DropPath, SqueezeExcite
 
 Shapes stay the library's: a network's classifier is a 1x1 convolution on the
 pooled 1x1 map, so both sides give scores of shape (N, K, 1, 1), where
@@ -28,10 +32,14 @@ torchvision's networks give (N, K) (``out.flatten(1)`` on the PyTorch side).
 ``nn.Sequential`` trees of ``Conv2d`` (any square kernel, stride, padding including
 ``"same"``, groups, bias), ``BatchNorm2d``, ``ReLU``, ``LeakyReLU``, ``Sigmoid``,
 ``Tanh``, ``MaxPool2d`` (``ceil_mode`` too), ``AvgPool2d``, ``AdaptiveAvgPool2d(1)``,
-``ChannelShuffle``, ``Flatten`` followed by ``Linear`` (a Linear on a 1x1 map is a
-1x1 convolution), ``Dropout``, ``Identity``; every module ``to_torch`` builds; and
-torchvision's ``ResNet`` (``Bottleneck`` and ``BasicBlock``) and ``SqueezeNet``
-(``Fire``). Round trips keep the classes: ``from_torch(to_torch(m))`` has ``m``'s
+``ChannelShuffle``, ``ReLU6``, ``GELU`` (exact), ``SiLU``, ``Flatten`` followed by ``Linear``
+(a Linear on a 1x1 map is a 1x1 convolution), ``Dropout``, ``Identity``; a ``Linear`` or
+``Flatten`` on its own; every module ``to_torch`` builds; and torchvision's ``ResNet``
+(``Bottleneck`` and ``BasicBlock``), ``SqueezeNet`` (``Fire``), ``MobileNetV2``
+(``InvertedResidual``), ``EfficientNet`` (``MBConv``, ``SqueezeExcitation``,
+``StochasticDepth``) and ``ConvNeXt`` (``CNBlock``, ``LayerNorm2d``: the block's
+``Linear`` layers on the channels-last tensor between its two ``Permute`` s become
+``Conv1x1`` s, the same numbers). Round trips keep the classes: ``from_torch(to_torch(m))`` has ``m``'s
 classes and weights (one exception: a ``Conv2d`` with a 1x1 kernel and padding 0
 comes back as the ``Conv1x1`` with the same stride, which computes the same).
 Anything else is refused with a TypeError naming its type and its path
@@ -89,9 +97,11 @@ INSTALL_HINT = ("PyTorch is not installed, and conv1x1.to_torch / conv1x1.from_t
                 "choose a build at https://pytorch.org/get-started/locally/")
 
 SUPPORTED = ("Sequential, Conv2d, BatchNorm2d, ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d, AvgPool2d, "
-             "AdaptiveAvgPool2d(1), ChannelShuffle, Flatten followed by Linear, Dropout, Identity, "
-             "conv1x1.bridge.modules' Concat, Residual, DepthwiseSeparable, Bottleneck, Fire, ShuffleUnit, Inception "
-             "and Network, torchvision's ResNet (Bottleneck, BasicBlock) and SqueezeNet (Fire)")
+             "AdaptiveAvgPool2d(1), ChannelShuffle, ReLU6, GELU, SiLU, Flatten, Linear, Dropout, Identity, "
+             "conv1x1.bridge.modules' Concat, Residual, DepthwiseSeparable, Bottleneck, Fire, ShuffleUnit, Inception, "
+             "LayerNorm2d, LayerScale, DropPath, SqueezeExcite, InvertedResidual, MBConv, ConvNeXtBlock and Network, "
+             "torchvision's ResNet (Bottleneck, BasicBlock), SqueezeNet (Fire), MobileNetV2 (InvertedResidual), "
+             "EfficientNet (MBConv, SqueezeExcitation, StochasticDepth) and ConvNeXt (CNBlock, LayerNorm2d)")
 
 BLOCK_ARGUMENTS = {  # what rebuilds each block: its constructor's arguments, read off the block
     DepthwiseSeparable: ("in_channels", "out_channels", "stride"),
@@ -323,19 +333,21 @@ def from_torch(module):
     module : torch.nn.Module
         Built from the modules listed in this module's docstring: ``nn.Sequential``
         trees of convolutions, batch norms, activations and pools, ``Flatten`` then
-        ``Linear``, what ``to_torch`` builds, and torchvision's ResNet and SqueezeNet.
+        ``Linear``, what ``to_torch`` builds, and torchvision's ResNet, SqueezeNet,
+        MobileNetV2, EfficientNet and ConvNeXt.
 
     Returns
     -------
     Layer
         The same classes ``to_torch`` maps from (``Conv2d`` with a 1x1 kernel and padding 0
         becomes ``Conv1x1``, strided too; ``Linear`` after ``Flatten`` becomes a
-        ``Conv1x1`` on the 1x1 map; ``Identity``, ``Flatten`` and ``Dropout`` become an
-        empty ``Sequential``, the identity, so the layers keep PyTorch's indices).
-        torchvision's ResNet and SqueezeNet become a ``conv1x1.models.Network`` named
-        after them, whose layers carry torchvision's names (``layer1.0``, ``features.3``),
-        its blocks ``Bottleneck`` and ``Fire``; priced with ``.cost(224, 224)`` like every
-        network. Each layer keeps its module's train/eval mode and dtype. Scores come out as
+        ``Conv1x1`` on the 1x1 map; ``Identity`` and that ``Flatten`` become an empty
+        ``Sequential``, the identity, so the layers keep PyTorch's indices; ``Dropout``
+        becomes the library's ``Dropout``). torchvision's networks become a
+        ``conv1x1.models.Network`` named after them, whose layers carry torchvision's names
+        (``layer1.0``, ``features.3``, ``features.2.1``), its blocks the library's
+        (``Bottleneck``, ``Fire``, ``InvertedResidual``, ``MBConv``, ``ConvNeXtBlock``);
+        priced with ``.cost(224, 224)`` like every network. Each layer keeps its module's train/eval mode and dtype. Scores come out as
         (N, K, 1, 1) where torchvision's come out as (N, K).
 
     Raises
@@ -349,14 +361,8 @@ def from_torch(module):
         If a supported module has a setting the library lacks (dilation, a non-square
         kernel, an even kernel with ``padding="same"``, ``AvgPool2d(ceil_mode=True)``,
         batch norm without affine weights or running statistics, a ``Linear`` without a
-        ``Flatten`` before it, ...), naming its path and the setting.
-
-    Warns
-    -----
-    UserWarning
-        For a ``Dropout`` in training mode (p > 0): the library has no dropout, so it is
-        converted as the identity, which is what it is at evaluation; training the
-        converted model therefore trains without dropout.
+        ``Flatten`` before it in an ``nn.Sequential``, the tanh approximation of GELU,
+        stochastic depth by batch, ...), naming its path and the setting.
 
     Examples
     --------
