@@ -347,8 +347,9 @@ def from_torch(module):
         ``conv1x1.models.Network`` named after them, whose layers carry torchvision's names
         (``layer1.0``, ``features.3``, ``features.2.1``), its blocks the library's
         (``Bottleneck``, ``Fire``, ``InvertedResidual``, ``MBConv``, ``ConvNeXtBlock``);
-        priced with ``.cost(224, 224)`` like every network. Each layer keeps its module's train/eval mode and dtype. Scores come out as
-        (N, K, 1, 1) where torchvision's come out as (N, K).
+        priced with ``.cost(224, 224)`` like every network. Each layer keeps its module's
+        train/eval mode and dtype. Scores come out as (N, K, 1, 1) where torchvision's come
+        out as (N, K).
 
     Raises
     ------
