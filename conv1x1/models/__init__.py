@@ -10,6 +10,7 @@ table without allocating weights. ``MODELS`` maps each name to its builder.
 
 from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit
 from .inception import Inception
+from .inception_v3 import AuxiliaryClassifier
 from .modern import ConvNeXtBlock, InvertedResidual, MBConv, SqueezeExcite
 from .zoo import (
     MODELS,
@@ -17,6 +18,7 @@ from .zoo import (
     convnext_tiny,
     efficientnet_b0,
     googlenet,
+    inception_v3,
     mobilenet_v1,
     mobilenet_v2,
     nin,
@@ -26,6 +28,6 @@ from .zoo import (
 )
 
 __all__ = ["Network", "mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet", "mobilenet_v2",
-           "efficientnet_b0", "convnext_tiny", "nin", "MODELS",
+           "efficientnet_b0", "convnext_tiny", "nin", "inception_v3", "MODELS",
            "Bottleneck", "DepthwiseSeparable", "Fire", "ShuffleUnit", "Inception", "SqueezeExcite", "InvertedResidual",
-           "MBConv", "ConvNeXtBlock"]
+           "MBConv", "ConvNeXtBlock", "AuxiliaryClassifier"]

@@ -33,7 +33,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import DTypeLike
 
-from .._checks import check_choice, check_positive_int, check_real, check_rng
+from .._checks import check_choice, check_flag, check_positive_int, check_real, check_rng
 from ..containers import Sequential
 from ..cost import Report
 from ..functional.dropout import check_drop_probability
@@ -52,12 +52,21 @@ from ..layers import (
 )
 from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit, check_group_widths
 from .inception import Inception
+from .inception_v3 import (
+    AuxiliaryClassifier,
+    basic_conv,
+    inception_a,
+    inception_b,
+    inception_c,
+    inception_d,
+    inception_e,
+)
 from .modern import ConvNeXtBlock, InvertedResidual, MBConv
 
 Seed = np.random.Generator | int | None
 
 __all__ = ["Network", "mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet", "mobilenet_v2",
-           "efficientnet_b0", "convnext_tiny", "nin", "MODELS"]
+           "efficientnet_b0", "convnext_tiny", "nin", "inception_v3", "MODELS"]
 
 
 class Network(Sequential):
@@ -542,9 +551,65 @@ def nin(num_classes: int = 10, in_channels: int = 1, widths: tuple[int, int] = (
     return Network(name, layers, in_channels=in_channels)
 
 
+def inception_v3(num_classes: int = 1000, aux_logits: bool = False, dropout: float = 0.5, rng: Seed = None,
+                 dtype: DTypeLike = np.float64) -> Network:
+    """Inception v3 for 299 x 299 images, as torchvision's ``inception_v3()`` builds it (``models.inception_v3``).
+
+    A stem of five convolutions and two max pools (299 -> 35), three ``inception_a`` modules,
+    the reduction ``inception_b`` (-> 17), four ``inception_c`` (c7 = 128, 160, 160, 192), the
+    reduction ``inception_d`` (-> 8), two ``inception_e``, global average pooling, dropout and the
+    FC layer. Without the auxiliary head: 23,834,568 parameters and 5,713,216,096 multiply-adds at
+    299 x 299, torchvision's counts (its documentation's 5.71 GFLOPS are these multiply-adds). With
+    it (``aux_logits=True``; trained with, evaluated without): 27,161,264 parameters, the head's
+    3,326,696 included, and 5,718,933,744 multiply-adds, the head's counted as if it ran. The
+    paper's abstract states "a computational cost of 5 billion multiply-adds per inference" and
+    "less than 25 million parameters": the parameters agree, the multiply-adds of this definition
+    are 14% more, and the paper lists no per-layer costs that would show where its count differs.
+
+    Layer names are torchvision's (``Conv2d_1a_3x3``, ``Mixed_6e``, ``AuxLogits``, ``fc``).
+
+    Parameters
+    ----------
+    num_classes : int, default 1000
+    aux_logits : bool, default False
+        Whether to build the auxiliary classifier after Mixed_6e (``AuxiliaryClassifier``).
+    dropout : float, default 0.5
+    rng : numpy.random.Generator, int or None
+    dtype : float16, float32 or float64, default float64
+
+    Examples
+    --------
+    >>> from conv1x1 import models
+    >>> report = models.inception_v3().cost(299, 299)
+    >>> report.params, report.macs, report.out_shape
+    (23834568, 5713216096, (1000, 1, 1))
+    """
+    num_classes = check_positive_int(num_classes, "num_classes")
+    aux_logits = check_flag(aux_logits, "aux_logits")
+    rng = check_rng(rng)
+
+    def conv(c_in: int, c_out: int, k: int, **settings: int) -> Sequential:
+        return basic_conv(c_in, c_out, k, rng, dtype, **settings)
+
+    layers: list[tuple[str, Layer]] = [
+        ("Conv2d_1a_3x3", conv(3, 32, 3, stride=2)), ("Conv2d_2a_3x3", conv(32, 32, 3)),
+        ("Conv2d_2b_3x3", conv(32, 64, 3, padding=1)), ("maxpool1", MaxPool2d(3, stride=2)),
+        ("Conv2d_3b_1x1", conv(64, 80, 1)), ("Conv2d_4a_3x3", conv(80, 192, 3)), ("maxpool2", MaxPool2d(3, stride=2)),
+        ("Mixed_5b", inception_a(192, 32, rng, dtype)), ("Mixed_5c", inception_a(256, 64, rng, dtype)),
+        ("Mixed_5d", inception_a(288, 64, rng, dtype)), ("Mixed_6a", inception_b(288, rng, dtype))]
+    layers += [(f"Mixed_6{letter}", inception_c(768, c7, rng, dtype))
+               for letter, c7 in zip("bcde", (128, 160, 160, 192))]
+    if aux_logits:
+        layers.append(("AuxLogits", AuxiliaryClassifier(768, num_classes, rng=rng, dtype=dtype)))
+    layers += [("Mixed_7a", inception_d(768, rng, dtype)), ("Mixed_7b", inception_e(1280, rng, dtype)),
+               ("Mixed_7c", inception_e(2048, rng, dtype)), ("avgpool", GlobalAvgPool2d()),
+               ("dropout", Dropout(dropout, rng=rng)), ("fc", Conv1x1(2048, num_classes, rng=rng, dtype=dtype))]
+    return Network("inception_v3" + (" (with the auxiliary head)" if aux_logits else ""), layers)
+
+
 MODELS = {"mobilenet_v1": mobilenet_v1, "resnet50": resnet50, "squeezenet1_0": squeezenet1_0,
           "shufflenet_v1": shufflenet_v1, "googlenet": googlenet, "mobilenet_v2": mobilenet_v2,
-          "efficientnet_b0": efficientnet_b0, "convnext_tiny": convnext_tiny, "nin": nin}
+          "efficientnet_b0": efficientnet_b0, "convnext_tiny": convnext_tiny, "nin": nin, "inception_v3": inception_v3}
 
 
 # ---------------------------------------------------------------- checks that belong here
