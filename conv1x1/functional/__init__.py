@@ -2,8 +2,11 @@
 
 One module per family, as CS231n's ``layers.py`` pairs them: ``pointwise`` (the
 1x1 convolution), ``conv2d`` (K x K, grouped and depthwise), ``pooling`` (max,
-average, global average), ``normalization`` (batch norm), ``activations``
-(ReLU, leaky ReLU, sigmoid, tanh) and ``shuffle`` (ShuffleNet's channel shuffle).
+average, global average), ``normalization`` (batch norm, layer norm over channels),
+``activations`` (ReLU, leaky ReLU, sigmoid, tanh, ReLU6, GELU, SiLU), ``shuffle``
+(ShuffleNet's channel shuffle), ``linear`` (the fully connected layer and flatten),
+``dropout`` (dropout and stochastic depth) and ``gate`` (squeeze-and-excitation's
+channel gate).
 The layers of ``conv1x1.layers`` call these functions through this module,
 once per forward and once per backward; ``conv1x1.fast.enabled()`` swaps them
 for the engine room's versions for a while.

@@ -10,12 +10,21 @@
   Network for Mobile Devices", arXiv:1707.01083 (Table 1; groups g and scale factor s).
 - ``googlenet``: Szegedy et al. 2014, "Going Deeper with Convolutions", arXiv:1409.4842 (Table 1): 5x5
   branches, biases, no batch norm, no local response normalisation, no auxiliary classifiers.
+- ``mobilenet_v2``: Sandler et al. 2018, "MobileNetV2: Inverted Residuals and Linear Bottlenecks",
+  arXiv:1801.04381 (Table 2), as torchvision defines it.
+- ``efficientnet_b0``: Tan and Le 2019, "EfficientNet: Rethinking Model Scaling for Convolutional Neural
+  Networks", arXiv:1905.11946 (Table 1), as torchvision defines it.
+- ``convnext_tiny``: Liu et al. 2022, "A ConvNet for the 2020s", arXiv:2201.03545, as torchvision defines it.
+- ``inception_v3``: Szegedy et al. 2016, "Rethinking the Inception Architecture for Computer Vision",
+  arXiv:1512.00567, as torchvision defines it (299 x 299 input).
+- ``nin``: the small Network in Network (Lin, Chen, Yan 2013, arXiv:1312.4400) of the digits examples.
 
 Every network ends in global average pooling and, where the paper has a fully
 connected classifier, a ``Conv1x1`` on the 1x1 map (an FC layer *is* a 1x1
 convolution on a 1x1 map, and ``by_kind`` files it under "fc"); the scores come
-out as (N, num_classes, 1, 1), without a flatten. Dropout is left out (it is
-the identity at evaluation and costs nothing).
+out as (N, num_classes, 1, 1), without a flatten. The networks of 2014-2017 leave
+dropout out (it is the identity at evaluation and costs nothing); today's keep it,
+and stochastic depth, where torchvision has them, so that they convert layer for layer.
 
 Weights are drawn on first use, so ``model.cost(224, 224)`` prices a network
 without allocating them: the cost comes from the same layer objects that run.
