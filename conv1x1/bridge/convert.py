@@ -77,6 +77,7 @@ from ..layers import (
     Tanh,
 )
 from ..models import (
+    AuxiliaryClassifier,
     Bottleneck,
     ConvNeXtBlock,
     DepthwiseSeparable,
@@ -112,9 +113,10 @@ BLOCK_ARGUMENTS = {  # what rebuilds each block: its constructor's arguments, re
     InvertedResidual: ("in_channels", "out_channels", "stride", "expand_ratio"),
     MBConv: ("in_channels", "out_channels", "kernel_size", "stride", "expand_ratio", "drop_path"),
     ConvNeXtBlock: ("channels", "layer_scale", "drop_path"),
+    AuxiliaryClassifier: ("in_channels", "num_classes"),
 }
 BLOCKS = (DepthwiseSeparable, Bottleneck, Fire, ShuffleUnit, Inception, SqueezeExcite, InvertedResidual, MBConv,
-          ConvNeXtBlock)
+          ConvNeXtBlock, AuxiliaryClassifier)
 
 
 def _torch_modules():
@@ -319,7 +321,7 @@ TO_TORCH = {Conv1x1: _conv_to_torch, Conv2d: _conv_to_torch, BatchNorm2d: _batch
             Linear: _linear_to_torch, Flatten: _leaf_to_torch, ReLU6: _leaf_to_torch, GELU: _leaf_to_torch,
             SiLU: _leaf_to_torch, Dropout: _leaf_to_torch, DropPath: _leaf_to_torch, LayerNorm2d: _layernorm_to_torch,
             LayerScale: _layer_scale_to_torch, SqueezeExcite: _block_to_torch, InvertedResidual: _block_to_torch,
-            MBConv: _block_to_torch, ConvNeXtBlock: _block_to_torch}
+            MBConv: _block_to_torch, ConvNeXtBlock: _block_to_torch, AuxiliaryClassifier: _block_to_torch}
 
 
 # -------------------------------------------------------------------------------------------- from PyTorch
@@ -899,3 +901,81 @@ TORCHVISION.update({
     ("torchvision.models.convnext", "CNBlock"): _tv_cnblock,
     ("torchvision.models.convnext", "LayerNorm2d"): _tv_layernorm2d,
 })
+
+
+# ------------------------------------------------------------------------------------ torchvision: Inception v3
+
+
+def _tv_basic_conv(module, path):
+    """torchvision's BasicConv2d: ``relu(bn(conv(x)))``, the ReLU a function call, here a layer of its own."""
+    def sub(name):
+        return _from_torch(getattr(module, name), _join(path, name))
+    return _made(Sequential(sub("conv"), sub("bn"), _made(ReLU(), module)), module)
+
+
+def _tv_inception_module(module, path):
+    """torchvision's InceptionA-E: branches of BasicConv2d (named ``branch...``) and a pooling, joined."""
+    def sub(name):
+        return _from_torch(getattr(module, name), _join(path, name))
+
+    def chain(*names):
+        return _made(Sequential(*[sub(name) for name in names]), module)
+
+    def pooled(name):   # F.avg_pool2d(x, 3, stride=1, padding=1), counting the padding, then the 1x1
+        return _made(Sequential(_made(AvgPool2d(3, 1, 1), module), sub(name)), module)
+
+    def split(a, b):    # InceptionE's 1x3 and 3x1 side by side
+        return _made(Concat(sub(a), sub(b)), module)
+
+    kind = type(module).__name__
+    if kind == "InceptionA":
+        branches = [sub("branch1x1"), chain("branch5x5_1", "branch5x5_2"),
+                    chain("branch3x3dbl_1", "branch3x3dbl_2", "branch3x3dbl_3"), pooled("branch_pool")]
+    elif kind == "InceptionB":
+        branches = [sub("branch3x3"), chain("branch3x3dbl_1", "branch3x3dbl_2", "branch3x3dbl_3"),
+                    _made(MaxPool2d(3, 2), module)]
+    elif kind == "InceptionC":
+        branches = [sub("branch1x1"), chain("branch7x7_1", "branch7x7_2", "branch7x7_3"),
+                    chain(*[f"branch7x7dbl_{i}" for i in range(1, 6)]), pooled("branch_pool")]
+    elif kind == "InceptionD":
+        branches = [chain("branch3x3_1", "branch3x3_2"), chain(*[f"branch7x7x3_{i}" for i in range(1, 5)]),
+                    _made(MaxPool2d(3, 2), module)]
+    else:
+        branches = [sub("branch1x1"),
+                    _made(Sequential(sub("branch3x3_1"), split("branch3x3_2a", "branch3x3_2b")), module),
+                    _made(Sequential(sub("branch3x3dbl_1"), sub("branch3x3dbl_2"),
+                                     split("branch3x3dbl_3a", "branch3x3dbl_3b")), module),
+                    pooled("branch_pool")]
+    return Concat(*branches)
+
+
+def _tv_inception_aux(module, path):
+    """torchvision's InceptionAux: avg pool 5x5/3, conv0 (1x1), conv1 (5x5), global average pool, fc."""
+    def sub(name):
+        return _from_torch(getattr(module, name), _join(path, name))
+    generic = _made(Sequential(_made(AvgPool2d(5, 3), module), sub("conv0"), sub("conv1"),
+                               _made(GlobalAvgPool2d(), module), _made(_linear_from_torch(module.fc), module.fc)),
+                    module)
+    head = AuxiliaryClassifier(module.conv0.conv.in_channels, module.fc.out_features, dtype=_dtype(generic))
+    return _as_block(head, generic)
+
+
+def _tv_inception3(module, path):
+    """torchvision's Inception3, in its forward's order (the auxiliary head, when present, after Mixed_6e)."""
+    _setting(not module.transform_input, path, module, "transform_input=True rescales the input channels first; "
+                                                       "build it with transform_input=False")
+    names = ["Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
+             "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
+             "Mixed_6e"] + (["AuxLogits"] if module.AuxLogits is not None else []) + [
+             "Mixed_7a", "Mixed_7b", "Mixed_7c", "avgpool", "dropout"]
+    layers = [(name, _from_torch(getattr(module, name), _join(path, name))) for name in names]
+    layers.append(("fc", _made(_linear_from_torch(module.fc), module.fc)))
+    aux = " (with the auxiliary head)" if module.AuxLogits is not None else ""
+    return Network(f"inception_v3{aux} (torchvision)", layers, in_channels=module.Conv2d_1a_3x3.conv.in_channels)
+
+
+TORCHVISION.update({("torchvision.models.inception", "Inception3"): _tv_inception3,
+                    ("torchvision.models.inception", "InceptionAux"): _tv_inception_aux,
+                    ("torchvision.models.inception", "BasicConv2d"): _tv_basic_conv,
+                    **{("torchvision.models.inception", f"Inception{letter}"): _tv_inception_module
+                       for letter in "ABCDE"}})

@@ -156,3 +156,12 @@ class MBConv(_Block):
 
 class ConvNeXtBlock(_Block):
     """``conv1x1.ConvNeXtBlock``: a ``Residual`` of dw 7x7, LayerNorm2d, 1x1, GELU, 1x1, LayerScale, DropPath."""
+
+
+class AuxiliaryClassifier(_Block):
+    """``conv1x1.models.AuxiliaryClassifier`` (Inception v3): returns x; in training, the head's output on x is kept
+    in ``logits`` (torchvision's ``InceptionAux``, whose network returns it beside the main output)."""
+
+    def forward(self, x):
+        self.logits = super().forward(x) if self.training else None
+        return x
