@@ -21,10 +21,15 @@ from __future__ import annotations
 import math
 import numbers
 import sys
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 FLOAT_DTYPES = "float16, float32 or float64"
+
+FloatArray = NDArray[np.floating[Any]]
+"""A floating-point ndarray (float16, float32 or float64): what every function here computes with."""
 
 
 # ---------------------------------------------------------------- arrays
@@ -108,9 +113,9 @@ def check_image_batch(x, channels: int | None = None, layout: str = "(N, C_in, H
 
 
 def check_weight(w, ndim: int, in_channels: int, groups: int = 1) -> np.ndarray:
-    """Return w as a float array (C_out, C_in // groups[, K, K]) matching x's C_in.
+    """Return w as a float array (C_out, C_in // groups[, KH, KW]) matching x's C_in.
 
-    One check for the 1x1 (``ndim=2``) and the KxK (``ndim=4``) convolutions.
+    One check for the 1x1 (``ndim=2``) and the KH x KW (``ndim=4``) convolutions.
     """
     w = check_float_array(w, "w")
     per_group = in_channels // groups
@@ -122,12 +127,10 @@ def check_weight(w, ndim: int, in_channels: int, groups: int = 1) -> np.ndarray:
         raise ValueError(f"w must be 2-D (C_out, C_in), got a {kh}x{kw} kernel of shape {w.shape}. "
                          "A kernel larger than 1x1 needs the direct convolution: conv1x1.conv2d_forward(x, w, b).")
     if ndim == 4 and w.ndim == 2:
-        raise ValueError(f"w must be 4-D (C_out, C_in, K, K), got shape {w.shape}. For a 1x1 convolution use "
+        raise ValueError(f"w must be 4-D (C_out, C_in, KH, KW), got shape {w.shape}. For a 1x1 convolution use "
                          f"conv1x1.conv1x1_forward(x, w, b), or w.reshape({w.shape[0]}, {w.shape[1]}, 1, 1) here.")
-    layout = "(C_out, C_in // groups)" if ndim == 2 else "(C_out, C_in // groups, K, K)"
+    layout = "(C_out, C_in // groups)" if ndim == 2 else "(C_out, C_in // groups, KH, KW)"
     check_ndim(w, ndim, "w", layout if groups > 1 else layout.replace(" // groups", ""))
-    if ndim == 4 and w.shape[2] != w.shape[3]:
-        raise ValueError(f"w must hold square K x K kernels, got {w.shape[2]}x{w.shape[3]} (w has shape {w.shape})")
     if w.shape[0] == 0:
         raise ValueError(f"w must have at least one filter (C_out >= 1), got shape {w.shape}")
     if w.shape[0] % groups:
@@ -287,32 +290,77 @@ def check_rng(rng) -> np.random.Generator:
 
 # ---------------------------------------------------------------- sliding windows
 
+Pair = tuple[int, int]
+"""A window setting along (height, width): ``(3, 3)``, or ``(1, 7)`` for Inception v3's 1x7 kernels."""
 
-def check_padding(padding, kernel_size: int, stride: int, name: str = "padding", most: int | None = None) -> int:
-    """Return the padding as an int; ``"same"`` means (K - 1) // 2 for odd K and stride 1.
 
-    ``most`` caps it where a rule exists (``kernel_size // 2`` for pooling, as in
-    PyTorch, so that every window holds a real element).
+def check_pair(value, name: str, minimum: int = 1) -> Pair:
+    """Return a kernel size, stride or padding as ``(along H, along W)``: an int n means ``(n, n)``.
+
+    A pair (a tuple or list of two whole numbers) keeps its order, as in PyTorch:
+    ``kernel_size=(5, 3)`` is 5 rows by 3 columns.
     """
+    kind = "positive" if minimum == 1 else "non-negative"
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be a {kind} integer or a pair (along H, along W), got {value!r} "
+                             f"({len(value)} values)")
+        return _whole_number(value[0], f"{name}[0]", minimum, kind), _whole_number(value[1], f"{name}[1]", minimum,
+                                                                                 kind)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a {kind} integer or a pair (along H, along W) of them, got {value!r} "
+                        f"({type(value).__name__})")
+    size = _whole_number(value, name, minimum, kind)
+    return size, size
+
+
+def as_pair(value: int | Pair) -> Pair:
+    """``(n, n)`` for an int n, the pair itself otherwise: for settings already checked."""
+    return (value, value) if isinstance(value, numbers.Integral) else (int(value[0]), int(value[1]))
+
+
+def compact(pair: Pair) -> int | Pair:
+    """The int n for a square ``(n, n)``, the pair otherwise: how a layer shows its settings (``kernel_size=3``)."""
+    return pair[0] if pair[0] == pair[1] else pair
+
+
+def _show(pair: Pair) -> str:
+    """A pair in a message as the user wrote it: ``3`` for (3, 3), ``(1, 7)`` otherwise."""
+    return str(compact(pair))
+
+
+def check_padding(padding, kernel_size: int | Pair, stride: int | Pair, name: str = "padding",
+                  pool: bool = False) -> Pair:
+    """Return the padding as ``(along H, along W)``; ``"same"`` means ``((KH - 1) // 2, (KW - 1) // 2)``.
+
+    ``"same"`` keeps the input size: it needs stride 1 and an odd kernel along
+    each axis (an even one cannot be centred on a pixel). Pooling (``pool=True``)
+    takes at most ``K // 2`` per axis, as in PyTorch, so that every window holds
+    a real element.
+    """
+    kernel, strides = as_pair(kernel_size), as_pair(stride)
     if isinstance(padding, str):
         if padding != "same":
-            raise ValueError(f'{name} must be a non-negative integer or "same", got {padding!r}')
-        if kernel_size % 2 == 0:
-            raise ValueError(f'{name}="same" needs an odd kernel size, got kernel_size={kernel_size}: '
-                             "an even kernel cannot be centred on a pixel")
-        if stride != 1:
-            raise ValueError(f'{name}="same" needs stride=1, got stride={stride}: a stride shrinks the output')
-        return (kernel_size - 1) // 2
-    padding = check_non_negative_int(padding, name)
-    if most is not None and padding > most:
-        raise ValueError(f"{name} must be at most {most} (kernel_size // 2) for kernel_size={kernel_size}, got "
-                         f"{padding}: a wider padding would make windows of nothing but padding")
-    return padding
+            raise ValueError(f"{name} must be a non-negative integer or a pair of them (along H, along W), or "
+                             f'"same", got {padding!r}')
+        if kernel[0] % 2 == 0 or kernel[1] % 2 == 0:
+            raise ValueError(f'{name}="same" needs an odd kernel size along each axis, got kernel_size='
+                             f"{_show(kernel)}: an even kernel cannot be centred on a pixel")
+        if strides != (1, 1):
+            raise ValueError(f'{name}="same" needs stride=1, got stride={_show(strides)}: a stride shrinks the '
+                             "output")
+        return (kernel[0] - 1) // 2, (kernel[1] - 1) // 2
+    pads = check_pair(padding, name, minimum=0)
+    if pool and (pads[0] > kernel[0] // 2 or pads[1] > kernel[1] // 2):
+        most = (kernel[0] // 2, kernel[1] // 2)
+        raise ValueError(f"{name} must be at most {_show(most)} (kernel_size // 2) for kernel_size={_show(kernel)}, "
+                         f"got {_show(pads)}: a wider padding would make windows of nothing but padding")
+    return pads
 
 
 def output_size(size: int, kernel_size: int, stride: int, padding: int, axis: str = "height",
                 ceil_mode: bool = False) -> int:
-    """``floor((size + 2 * padding - kernel_size) / stride) + 1`` (``ceil`` with ``ceil_mode``).
+    """``floor((size + 2 * padding - kernel_size) / stride) + 1`` along one axis (``ceil`` with ``ceil_mode``).
 
     With ``ceil_mode`` (PyTorch's rule for pooling) a last, partial window is kept
     only if it starts inside the input or its left padding, never in the right padding.
@@ -335,22 +383,34 @@ def check_has_pixels(height: int, width: int, why: str) -> None:
         raise ValueError(f"x has no pixels (height {height}, width {width}): {why}. An input needs at least 1 x 1.")
 
 
-def window_geometry(height, width, kernel_size, stride, padding, pool=False, ceil_mode=False):
-    """Validate a sliding window's settings and return ``(kernel, stride, padding, out_h, out_w)``.
+class Geometry(NamedTuple):
+    """A sliding window's checked settings, each ``(along H, along W)``, and the output size."""
 
-    Convolutions take a padding up to K - 1; pooling (``pool=True``) up to K // 2,
-    PyTorch's limit, so that every window holds at least one real element.
+    kernel: Pair
+    stride: Pair
+    padding: Pair
+    out_h: int
+    out_w: int
+
+
+def window_geometry(height: int, width: int, kernel_size: int | Pair, stride: int | Pair,
+                    padding: int | Pair | str, pool: bool = False, ceil_mode: bool = False) -> Geometry:
+    """Validate a sliding window's settings and return them as pairs with the output size.
+
+    Each setting is an int (the same along H and W) or a pair (along H, along W).
+    Convolutions take any padding up to the input plus the kernel; pooling
+    (``pool=True``) at most K // 2 per axis, PyTorch's limit, so that every window
+    holds at least one real element.
     """
-    kernel_size = check_positive_int(kernel_size, "kernel_size")
-    stride = check_positive_int(stride, "stride")
-    padding = check_padding(padding, kernel_size, stride, most=kernel_size // 2 if pool else None)
+    kernel = check_pair(kernel_size, "kernel_size")
+    strides = check_pair(stride, "stride")
+    pads = check_padding(padding, kernel, strides, pool=pool)
     check_has_pixels(height, width, "every window would hold padding only")
-    if padding > max(height, width) + kernel_size:
-        raise ValueError(f"padding {padding} is larger than the input ({height} x {width}) plus the kernel "
-                         f"({kernel_size}): the output would be almost all padding. Padding is added on each "
+    largest = max(height, width)
+    if pads[0] > largest + kernel[0] or pads[1] > largest + kernel[1]:
+        raise ValueError(f"padding {_show(pads)} is larger than the input ({height} x {width}) plus the kernel "
+                         f"({_show(kernel)}): the output would be almost all padding. Padding is added on each "
                          "side; a K x K convolution that keeps the size needs (K - 1) // 2.")
-    out_h = output_size(height, kernel_size, stride, padding, "height", ceil_mode)
-    out_w = output_size(width, kernel_size, stride, padding, "width", ceil_mode)
-    return kernel_size, stride, padding, out_h, out_w
-
-
+    out_h = output_size(height, kernel[0], strides[0], pads[0], "height", ceil_mode)
+    out_w = output_size(width, kernel[1], strides[1], pads[1], "width", ceil_mode)
+    return Geometry(kernel, strides, pads, out_h, out_w)

@@ -27,13 +27,17 @@ Containers (``Sequential``, ``Concat``, ``Residual``) live in ``conv1x1.containe
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
-from numpy.typing import DTypeLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from . import functional as F
 from ._checks import (
     DEPTHWISE_HINT,
+    FloatArray,
+    Pair,
+    as_pair,
     check_flag,
     check_float_array,
     check_float_dtype,
@@ -41,9 +45,11 @@ from ._checks import (
     check_image_batch,
     check_in_channels,
     check_padding,
+    check_pair,
     check_positive_int,
     check_real,
     check_rng,
+    compact,
 )
 from .cost.formulas import (
     LayerCost,
@@ -65,50 +71,49 @@ __all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh",
            "GlobalAvgPool2d", "BatchNorm2d", "ChannelShuffle", "Linear", "Flatten", "LayerNorm2d", "ReLU6", "GELU",
            "SiLU", "Dropout", "DropPath", "LayerScale"]
 
+Params = dict[str, FloatArray]
+Shape3 = tuple[Any, int, int]
+"""A (C, H, W) input shape for a cost query; C is None where a layer keeps whatever depth it gets."""
+
 
 class Layer:
-    """Base class: the params / grads / cache / forward / backward contract.
+    """Base class of the contract above: subclasses define ``forward``, ``backward`` and, with parameters,
+    ``init_params`` (called on first use)."""
 
-    Subclasses call ``super().__init__()``, implement ``forward`` and
-    ``backward``, and, if they have parameters, either set ``self.params`` in
-    ``__init__`` or override ``init_params`` (called on first use).
-    """
-
-    def __init__(self):
-        self._params = None   # drawn by init_params() on first use
-        self._grads = None
-        self.buffers: dict = {}
-        self.cache = None
+    def __init__(self) -> None:
+        self._params: Params | None = None   # drawn by init_params() on first use
+        self._grads: Params | None = None
+        self.buffers: Params = {}
+        self.cache: Any = None
         self.training = True
 
-    # -- parameters and gradients
     @property
-    def params(self) -> dict:
+    def params(self) -> Params:
         """Parameter arrays by name (live: updating them in place changes the layer)."""
         if self._params is None:
             self._params = self.init_params()
         return self._params
 
     @params.setter
-    def params(self, value: dict):
+    def params(self, value: Params) -> None:
         self._params, self._grads = dict(value), None
 
     @property
-    def grads(self) -> dict:
-        """Gradient arrays, one per parameter, same names and shapes; filled by ``backward``."""
+    def grads(self) -> Params:
+        """One gradient per parameter, same names and shapes, filled by ``backward``."""
         if self._grads is None:
             self._grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         return self._grads
 
     @grads.setter
-    def grads(self, value: dict):
+    def grads(self, value: Params) -> None:
         self._grads = dict(value)
 
-    def init_params(self) -> dict:
+    def init_params(self) -> Params:
         """The initial parameters (drawn on first use). Layers without parameters return ``{}``."""
         return {}
 
-    def parameters(self) -> Iterator[tuple]:
+    def parameters(self) -> Iterator[tuple[FloatArray, FloatArray]]:
         """Yield ``(param, grad)`` pairs of live arrays, e.g. for an SGD step::
 
             for p, g in model.parameters():
@@ -118,12 +123,8 @@ class Layer:
         for name, param in self.params.items():
             yield param, grads[name]
 
-    def store_grads(self, **grads) -> None:
-        """Write fresh gradients into ``self.grads`` in place, so references held by an optimiser stay live.
-
-        Each gradient must have its parameter's shape: a ValueError names the layer,
-        the gradient and both shapes (a transposed ``dw`` is the usual culprit).
-        """
+    def store_grads(self, **grads: FloatArray | None) -> None:
+        """Write fresh gradients into ``self.grads`` in place (an optimiser's references stay live), shapes checked."""
         for name, value in grads.items():
             slot, shape = self.grads[name], np.shape(value)
             if shape != slot.shape:
@@ -132,17 +133,16 @@ class Layer:
                                  f"params[{name!r}], {slot.shape}, got {shape}{hint}")
             slot[...] = value
 
-    # -- the pass
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> FloatArray:
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, x)")
 
-    def backward(self, dout):
+    def backward(self, dout: ArrayLike) -> FloatArray:
         raise NotImplementedError(f"{type(self).__name__} must define backward(self, dout)")
 
-    def __call__(self, x):
+    def __call__(self, x: ArrayLike) -> FloatArray:
         return self.forward(x)
 
-    def require_cache(self):
+    def require_cache(self) -> Any:
         """``self.cache``, or a RuntimeError explaining the order of calls if forward has not run."""
         if self.cache is None:
             raise RuntimeError(f"{type(self).__name__}.backward was called before forward: forward must run "
@@ -151,11 +151,11 @@ class Layer:
 
     # -- modes
     @property
-    def children(self) -> tuple:
+    def children(self) -> tuple[Layer, ...]:
         """The sub-layers (none for a leaf layer)."""
         return ()
 
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> Layer:
         """Set training mode (``mode=False``: evaluation) on this layer and every sub-layer; return self."""
         mode = check_flag(mode, "mode")
         self.training = mode
@@ -163,12 +163,12 @@ class Layer:
             child.train(mode)
         return self
 
-    def eval(self):
+    def eval(self) -> Layer:
         """Set evaluation mode (batch norm uses its running statistics); return self."""
         return self.train(False)
 
     # -- cost
-    def cost(self, height, width, in_channels=None) -> Report:
+    def cost(self, height: int, width: int, in_channels: int | None = None) -> Report:
         """Parameters, MACs and output sizes for one (in_channels, height, width) image.
 
         Layers that fix their input depth (convolutions, blocks) know ``in_channels``
@@ -185,7 +185,7 @@ class Layer:
         title = repr(self) if "\n" not in repr(self) else type(self).__name__
         return node if isinstance(node, Report) else Report([node], title=title)
 
-    def cost_node(self, in_shape: tuple, name) -> LayerCost | Report:
+    def cost_node(self, in_shape: Shape3, name: str | None) -> LayerCost | Report:
         """This layer's cost on a (C, H, W) input: a ``LayerCost`` row (a ``Report`` for containers)."""
         raise NotImplementedError(
             f"{type(self).__name__} has no cost: define cost_node(self, in_shape, name) returning a "
@@ -193,11 +193,8 @@ class Layer:
             "for a shape-keeping layer without parameters or MACs.")
 
 
-def input_error(layer, x, channels: int, error: ValueError) -> ValueError:
-    """What a layer raises when its function refused an input: in the layer's own words when x is the culprit.
-
-    Runs only after a failure, so the forward pass itself checks x once, inside its function.
-    """
+def input_error(layer: Layer, x: ArrayLike, channels: int, error: ValueError) -> Exception:
+    """The error a layer raises when its function refused an input: in the layer's own words when x is the culprit."""
     try:
         check_image_batch(x, channels, owner=repr(layer))
     except (ValueError, TypeError) as own:
@@ -208,99 +205,66 @@ def input_error(layer, x, channels: int, error: ValueError) -> ValueError:
 class _Conv(Layer):
     """What Conv1x1 and Conv2d share: sizes, groups, a He-normal weight drawn on first use, a zero bias."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, bias, rng, dtype, groups=1):
+    def __init__(self, in_channels: int, out_channels: int, bias: bool, rng: np.random.Generator | int | None,
+                 dtype: DTypeLike, groups: int) -> None:
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.out_channels = check_positive_int(out_channels, "out_channels")
         self.groups = check_groups(groups, self.in_channels, self.out_channels, hint=DEPTHWISE_HINT)
-        self.kernel_size = check_positive_int(kernel_size, "kernel_size")
-        self.stride = check_positive_int(stride, "stride")
-        self.padding = check_padding(padding, self.kernel_size, self.stride)
         self.bias = check_flag(bias, "bias")
         self.dtype = check_float_dtype(dtype)
         self.seed = int(check_rng(rng).integers(2**63 - 1))  # this layer's own seed, for init_params
 
-    def weight_shape(self) -> tuple:
+    def weight_shape(self) -> tuple[int, ...]:
         raise NotImplementedError
 
-    def init_params(self) -> dict:
-        """He initialisation: w ~ normal(0, sqrt(2 / fan_in)), fan_in = C_in / groups * K * K; b = 0.
-
-        He et al. 2015 ("Delving Deep into Rectifiers", arXiv:1502.01852) chose this
-        spread so that signals keep their size through many ReLU layers.
-        """
-        fan_in = self.in_channels // self.groups * self.kernel_size ** 2
+    def init_params(self) -> Params:
+        """He initialisation (He et al. 2015, arXiv:1502.01852): ``w ~ normal(0, sqrt(2 / fan_in))`` with
+        ``fan_in = C_in / groups * KH * KW``, which keeps signals their size through ReLU layers; ``b = 0``."""
         shape = self.weight_shape()
+        fan_in = int(np.prod(shape[1:]))
         try:
             w = np.random.default_rng(self.seed).standard_normal(shape) * np.sqrt(2.0 / fan_in)
         except (MemoryError, ValueError) as error:  # numpy: "array is too big", "Maximum allowed dimension"
-            raise ValueError(f"the weights of {self!r} do not fit in memory: shape {shape}, out_channels x "
-                             f"in_channels x K x K = {int(np.prod(shape, dtype=object)):,} numbers ({error})") from None
+            raise ValueError(f"the weights of {self!r} do not fit in memory: shape {shape}, out_channels x in_channels "
+                             f"x KH x KW = {int(np.prod(shape, dtype=object)):,} numbers ({error})") from None
         params = {"w": w.astype(self.dtype)}
         if self.bias:
             params["b"] = np.zeros(self.out_channels, dtype=self.dtype)
         return params
 
-    def store_conv_grads(self, dw, db) -> None:
-        """Write dw (and db, when the layer has a bias) into ``self.grads``."""
-        if self.bias:
-            self.store_grads(w=dw, b=db)
-        else:
-            self.store_grads(w=dw)
-
-    def cost_node(self, in_shape, name):
-        check_in_channels(self, in_shape[0], self.in_channels)
-        return conv_cost(self.in_channels, self.out_channels, in_shape[1], in_shape[2], self.kernel_size,
-                         self.stride, self.padding, self.bias, name=name or type(self).__name__, groups=self.groups)
-
 
 class Conv1x1(_Conv):
-    """A 1x1 convolution layer: ``out = einsum('oc,nchw->nohw', w, x) + b``; see ``conv1x1_forward``.
+    """A 1x1 convolution layer, ``out[n] = w @ x[n] + b`` at every pixel; see ``conv1x1_forward``.
 
     Parameters
     ----------
-    in_channels : int
-        C_in, the depth of the input.
-    out_channels : int
-        C_out, the number of filters: the depth of the output.
+    in_channels, out_channels : int
+        C_in, the input's depth, and C_out, the number of filters.
     bias : bool, default True
-        Whether to learn a bias ``b`` of shape (C_out,). Without it there is no "b" key.
     rng : numpy.random.Generator, int or None
-        Source of the He-normal initial weights (std = sqrt(2 / (C_in / groups))).
+        Seeds the He-normal weights w, shape (C_out, C_in // groups); b, shape (C_out,), starts at 0.
     dtype : float16, float32 or float64, default float64
-    groups : int, default 1
-        Channel groups that never mix (ShuffleNet's grouped 1x1); must divide C_in and C_out.
-    stride : int, default 1
-        Keep every ``stride``-th row and column (ResNet's projection shortcut):
-        H_out = ceil(H / stride). At stride 1, H and W stay the same.
-
-    Attributes
-    ----------
-    params : dict
-        ``{"w": (C_out, C_in // groups), "b": (C_out,)}``; ``b`` starts at zero.
-    grads : dict
-        Same keys and shapes, filled by ``backward``.
+    groups, stride : int, default 1
 
     Examples
     --------
     >>> import numpy as np, conv1x1 as C
-    >>> layer = C.Conv1x1(192, 32, rng=0)
-    >>> layer
-    Conv1x1(192, 32, bias=True)
-    >>> layer.forward(np.ones((1, 192, 28, 28))).shape
+    >>> C.Conv1x1(192, 32, rng=0).forward(np.ones((1, 192, 28, 28))).shape
     (1, 32, 28, 28)
-    >>> C.Conv1x1(256, 512, stride=2).forward(np.ones((1, 256, 56, 56))).shape   # ResNet's projection
-    (1, 512, 28, 28)
     """
 
-    def __init__(self, in_channels, out_channels, bias=True, rng=None, dtype=np.float64, groups=1, stride=1):
-        super().__init__(in_channels, out_channels, 1, stride, 0, bias, rng, dtype, groups)
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = True,
+                 rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float64, groups: int = 1,
+                 stride: int = 1) -> None:
+        super().__init__(in_channels, out_channels, bias, rng, dtype, groups)
+        self.kernel_size, self.stride, self.padding = 1, check_positive_int(stride, "stride"), 0
 
-    def weight_shape(self) -> tuple:
+    def weight_shape(self) -> tuple[int, ...]:
         return (self.out_channels, self.in_channels // self.groups)
 
-    def forward(self, x):
-        """x: (N, C_in, H, W) -> out: (N, C_out, H_out, W_out), H_out = W_out = H at stride 1."""
+    def forward(self, x: ArrayLike) -> FloatArray:
+        """x: (N, C_in, H, W) -> out: (N, C_out, H_out, W_out), H_out = H at stride 1."""
         params = self.params
         try:
             out, self.cache = F.conv1x1_forward(x, params["w"], params.get("b"), self.groups, self.stride)
@@ -308,39 +272,43 @@ class Conv1x1(_Conv):
             raise input_error(self, x, self.in_channels, error) from None
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: (N, C_out, H_out, W_out) -> dx: (N, C_in, H, W); fills grads["w"] (and grads["b"])."""
         dx, dw, db = F.conv1x1_backward(dout, self.require_cache())
-        self.store_conv_grads(dw, db)
+        self.store_grads(w=dw, **({"b": db} if self.bias else {}))
         return dx
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         groups = f", groups={self.groups}" if self.groups > 1 else ""
         stride = f", stride={self.stride}" if self.stride > 1 else ""
         return f"Conv1x1({self.in_channels}, {self.out_channels}{groups}{stride}, bias={self.bias})"
 
+    def cost_node(self, in_shape: Shape3, name: str | None) -> LayerCost:
+        check_in_channels(self, in_shape[0], self.in_channels)
+        return conv_cost(self.in_channels, self.out_channels, in_shape[1], in_shape[2], 1, self.stride, 0,
+                         self.bias, name=name or type(self).__name__, groups=self.groups)
+
 
 class Conv2d(_Conv):
-    """A direct KxK convolution layer; see ``conv2d_forward``.
+    """A convolution layer with KH x KW kernels, grouped or depthwise; see ``conv2d_forward``.
 
     Parameters
     ----------
     in_channels, out_channels : int
-    kernel_size : int
-        K, for square K x K kernels (K = 1 works too, with a (C_out, C_in, 1, 1) weight).
-    stride : int, default 1
-    padding : int or "same", default 0
+    kernel_size : int or (int, int)
+        K for K x K kernels, or (KH, KW).
+    stride : int or (int, int), default 1
+    padding : int, (int, int) or "same", default 0
+        ``"same"`` keeps H and W: stride 1 and an odd kernel along each axis.
     groups : int, default 1
         Must divide C_in and C_out; ``groups = in_channels`` is a depthwise convolution.
     bias : bool, default True
     rng : numpy.random.Generator, int or None
-        He-normal initial weights, std = sqrt(2 / (C_in / groups * K * K)).
+        Seeds the He-normal weights, std = sqrt(2 / (C_in / groups * KH * KW)).
     dtype : float16, float32 or float64, default float64
 
-    Attributes
-    ----------
-    params, grads : dict
-        ``{"w": (C_out, C_in // groups, K, K), "b": (C_out,)}``.
+    ``params`` is ``{"w": (C_out, C_in // groups, KH, KW), "b": (C_out,)}``; ``grads`` alike.
+    ``kernel_size``, ``stride`` and ``padding`` are kept as ints when square, else as (along H, along W).
 
     Examples
     --------
@@ -350,19 +318,22 @@ class Conv2d(_Conv):
     Conv2d(16, 32, kernel_size=5, stride=1, padding=2, bias=True)
     >>> layer.forward(np.zeros((1, 16, 28, 28))).shape
     (1, 32, 28, 28)
-    >>> C.Conv2d(16, 16, 3, padding=1, groups=16).params["w"].shape   # depthwise: one 3x3 filter per channel
-    (16, 1, 3, 3)
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, groups=1, bias=True, rng=None,
-                 dtype=np.float64):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias, rng, dtype, groups)
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Pair, stride: int | Pair = 1,
+                 padding: int | Pair | str = 0, groups: int = 1, bias: bool = True,
+                 rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float64) -> None:
+        super().__init__(in_channels, out_channels, bias, rng, dtype, groups)
+        kernel, strides = check_pair(kernel_size, "kernel_size"), check_pair(stride, "stride")
+        self.kernel_size: int | Pair = compact(kernel)
+        self.stride: int | Pair = compact(strides)
+        self.padding: int | Pair = compact(check_padding(padding, kernel, strides))
 
-    def weight_shape(self) -> tuple:
-        return (self.out_channels, self.in_channels // self.groups, self.kernel_size, self.kernel_size)
+    def weight_shape(self) -> tuple[int, ...]:
+        return (self.out_channels, self.in_channels // self.groups, *as_pair(self.kernel_size))
 
-    def forward(self, x):
-        """x: (N, C_in, H, W) -> out: (N, C_out, H_out, W_out)."""
+    def forward(self, x: ArrayLike) -> FloatArray:
+        """x: (N, C_in, H, W) -> out: (N, C_out, out_H, out_W)."""
         params = self.params
         try:
             out, self.cache = F.conv2d_forward(x, params["w"], params.get("b"), self.stride, self.padding,
@@ -371,25 +342,30 @@ class Conv2d(_Conv):
             raise input_error(self, x, self.in_channels, error) from None
         return out
 
-    def backward(self, dout):
-        """dout: (N, C_out, H_out, W_out) -> dx: (N, C_in, H, W); fills grads["w"] (and grads["b"])."""
+    def backward(self, dout: ArrayLike) -> FloatArray:
+        """dout: (N, C_out, out_H, out_W) -> dx: (N, C_in, H, W); fills grads["w"] (and grads["b"])."""
         dx, dw, db = F.conv2d_backward(dout, self.require_cache())
-        self.store_conv_grads(dw, db)
+        self.store_grads(w=dw, **({"b": db} if self.bias else {}))
         return dx
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         groups = f", groups={self.groups}" if self.groups > 1 else ""
         return (f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}{groups}, bias={self.bias})")
+
+    def cost_node(self, in_shape: Shape3, name: str | None) -> LayerCost:
+        check_in_channels(self, in_shape[0], self.in_channels)
+        return conv_cost(self.in_channels, self.out_channels, in_shape[1], in_shape[2], self.kernel_size,
+                         self.stride, self.padding, self.bias, name=name or type(self).__name__, groups=self.groups)
 
 
 class _Activation(Layer):
     """An element-wise layer: no parameters, the output has the input's shape."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
-    def cost_node(self, in_shape, name):
+    def cost_node(self, in_shape: Shape3, name: str | None) -> LayerCost:
         kind = type(self).__name__.lower()
         return elementwise_cost(kind, *in_shape, name=name or type(self).__name__)
 
@@ -397,12 +373,12 @@ class _Activation(Layer):
 class ReLU(_Activation):
     """``out = max(x, 0)``; see ``relu_forward``."""
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: any shape -> out: same shape."""
         out, self.cache = F.relu_forward(x)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: shape of out -> dx: dout where x > 0, else 0."""
         return F.relu_backward(dout, self.require_cache())
 
@@ -410,12 +386,12 @@ class ReLU(_Activation):
 class Sigmoid(_Activation):
     """``out = 1 / (1 + exp(-x))``, overflow-free; see ``sigmoid_forward``."""
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: any shape -> out: same shape, in (0, 1)."""
         out, self.cache = F.sigmoid_forward(x)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: shape of out -> dx = dout * out * (1 - out)."""
         return F.sigmoid_backward(dout, self.require_cache())
 
@@ -423,12 +399,12 @@ class Sigmoid(_Activation):
 class Tanh(_Activation):
     """``out = tanh(x)``; see ``tanh_forward``."""
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: any shape -> out: same shape, in (-1, 1)."""
         out, self.cache = F.tanh_forward(x)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: shape of out -> dx = dout * (1 - out**2)."""
         return F.tanh_backward(dout, self.require_cache())
 
@@ -436,43 +412,50 @@ class Tanh(_Activation):
 class LeakyReLU(_Activation):
     """``out = x`` for x > 0, ``negative_slope * x`` otherwise; see ``leaky_relu_forward``."""
 
-    def __init__(self, negative_slope=0.01):
+    def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
         self.negative_slope = check_real(negative_slope, "negative_slope")
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: any shape -> out: same shape."""
         out, self.cache = F.leaky_relu_forward(x, self.negative_slope)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: shape of out -> dx: dout where x > 0, negative_slope * dout elsewhere."""
         return F.leaky_relu_backward(dout, self.require_cache())
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"LeakyReLU(negative_slope={self.negative_slope})"
 
 
 class _Pool2d(Layer):
-    """What max and average pooling share: a K x K window, its stride (default K) and padding (at most K // 2)."""
+    """What max and average pooling share: a KH x KW window, its stride (default the window) and padding."""
 
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size: int | Pair, stride: int | Pair | None = None, padding: int | Pair = 0) -> None:
         super().__init__()
-        self.kernel_size = check_positive_int(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else check_positive_int(stride, "stride")
-        self.padding = check_padding(padding, self.kernel_size, self.stride, most=self.kernel_size // 2)
+        kernel = check_pair(kernel_size, "kernel_size")
+        strides = kernel if stride is None else check_pair(stride, "stride")
+        # An int for a square setting, else (along H, along W), as the user wrote it.
+        self.kernel_size: int | Pair = compact(kernel)
+        self.stride: int | Pair = compact(strides)
+        self.padding: int | Pair = compact(check_padding(padding, kernel, strides, pool=True))
+
+    def _settings(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class MaxPool2d(_Pool2d):
-    """Max pooling layer; see ``maxpool2d_forward``. No parameters.
+    """Max pooling layer, the maximum of every KH x KW window; see ``maxpool2d_forward``. No parameters.
 
     Parameters
     ----------
-    kernel_size : int
-    stride : int, optional
+    kernel_size : int or (int, int)
+        K for K x K windows, or (KH, KW).
+    stride : int or (int, int), optional
         Defaults to ``kernel_size``, as in PyTorch.
-    padding : int, default 0
-        At most ``kernel_size // 2``; padding never wins the max.
+    padding : int or (int, int), default 0
+        At most ``kernel_size // 2`` along each axis; padding never wins the max.
     ceil_mode : bool, default False
         Round the output size up (PyTorch's rule), as GoogLeNet and SqueezeNet do.
 
@@ -483,41 +466,40 @@ class MaxPool2d(_Pool2d):
     (1, 192, 28, 28)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False):
+    def __init__(self, kernel_size: int | Pair, stride: int | Pair | None = None, padding: int | Pair = 0,
+                 ceil_mode: bool = False) -> None:
         super().__init__(kernel_size, stride, padding)
         self.ceil_mode = check_flag(ceil_mode, "ceil_mode")
 
-    def __repr__(self):
-        ceil = ", ceil_mode=True" if self.ceil_mode else ""
-        return f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}{ceil})"
+    def __repr__(self) -> str:
+        return f"MaxPool2d({self._settings()}{', ceil_mode=True' if self.ceil_mode else ''})"
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: (N, C, H, W) -> out: (N, C, out_H, out_W)."""
         out, self.cache = F.maxpool2d_forward(x, self.kernel_size, self.stride, self.padding, self.ceil_mode)
         return out
 
-    def backward(self, dout):
-        """dout: (N, C, out_H, out_W) -> dx: (N, C, H, W)."""
+    def backward(self, dout: ArrayLike) -> FloatArray:
+        """dout: (N, C, out_H, out_W) -> dx: (N, C, H, W), each window's gradient at its maximum."""
         return F.maxpool2d_backward(dout, self.require_cache())
 
-    def cost_node(self, in_shape, name):
+    def cost_node(self, in_shape: Shape3, name: str | None) -> LayerCost:
         return pool_cost(*in_shape, self.kernel_size, self.stride, self.padding, name=name or "MaxPool2d",
                          ceil_mode=self.ceil_mode)
 
 
 class AvgPool2d(_Pool2d):
-    """Average pooling layer; see ``avgpool2d_forward``. No parameters.
-
-    Padding counts as zeros in every window's average (PyTorch's default,
-    ``count_include_pad=True``); there is no ``ceil_mode``.
+    """Average pooling layer, the mean of every KH x KW window with padding counted as zeros (PyTorch's
+    ``count_include_pad=True``); see ``avgpool2d_forward``. No parameters, no ``ceil_mode``.
 
     Parameters
     ----------
-    kernel_size : int
-    stride : int, optional
+    kernel_size : int or (int, int)
+        K for K x K windows, or (KH, KW).
+    stride : int or (int, int), optional
         Defaults to ``kernel_size``, as in PyTorch.
-    padding : int, default 0
-        At most ``kernel_size // 2``.
+    padding : int or (int, int), default 0
+        At most ``kernel_size // 2`` along each axis.
 
     Examples
     --------
@@ -526,22 +508,19 @@ class AvgPool2d(_Pool2d):
     (1, 24, 28, 28)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0):
-        super().__init__(kernel_size, stride, padding)
+    def __repr__(self) -> str:
+        return f"AvgPool2d({self._settings()})"
 
-    def __repr__(self):
-        return f"AvgPool2d(kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding})"
-
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: (N, C, H, W) -> out: (N, C, out_H, out_W)."""
         out, self.cache = F.avgpool2d_forward(x, self.kernel_size, self.stride, self.padding)
         return out
 
-    def backward(self, dout):
-        """dout: (N, C, out_H, out_W) -> dx: (N, C, H, W)."""
+    def backward(self, dout: ArrayLike) -> FloatArray:
+        """dout: (N, C, out_H, out_W) -> dx: (N, C, H, W), each window's gradient shared by its KH*KW places."""
         return F.avgpool2d_backward(dout, self.require_cache())
 
-    def cost_node(self, in_shape, name):
+    def cost_node(self, in_shape: Shape3, name: str | None) -> LayerCost:
         return pool_cost(*in_shape, self.kernel_size, self.stride, self.padding, name=name or "AvgPool2d",
                          kind="avgpool")
 
@@ -560,34 +539,33 @@ class GlobalAvgPool2d(Layer):
     (4, 10, 1, 1)
     """
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "GlobalAvgPool2d()"
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: (N, C, H, W) -> out: (N, C, 1, 1)."""
         out, self.cache = F.global_avg_pool_forward(x)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: (N, C, 1, 1) -> dx: (N, C, H, W)."""
         return F.global_avg_pool_backward(dout, self.require_cache())
 
-    def cost_node(self, in_shape, name):
+    def cost_node(self, in_shape: Shape3, name: str | None) -> LayerCost:
         return global_pool_cost(*in_shape, name=name or "GlobalAvgPool2d")
 
 
 class BatchNorm2d(Layer):
-    """Batch norm over the channels of (N, C, H, W) batches; see ``batchnorm_forward``.
+    """Batch norm over the channels of (N, C, H, W) batches, ``out = gamma * x_hat + beta``; see
+    ``batchnorm_forward``.
 
-    In training mode (the default, ``layer.train()``) it normalises with the
-    batch's statistics and updates its running estimates, PyTorch's rule::
+    In training mode (the default) it normalises with the batch's statistics and
+    updates its running estimates, PyTorch's rule (m = N*H*W)::
 
         running_mean = (1 - momentum) * running_mean + momentum * mean
         running_var  = (1 - momentum) * running_var  + momentum * var * m / (m - 1)
 
-    (the running variance is the unbiased estimate, m = N*H*W; the
-    normalisation itself uses the biased one). After ``layer.eval()`` it
-    normalises with the running estimates and leaves them alone.
+    After ``layer.eval()`` it normalises with the running estimates and leaves them alone.
 
     Parameters
     ----------
@@ -598,12 +576,8 @@ class BatchNorm2d(Layer):
         Weight of the newest batch in the running estimates.
     dtype : float16, float32 or float64, default float64
 
-    Attributes
-    ----------
-    params : dict
-        ``{"gamma": (C,), "beta": (C,)}``, starting at 1 and 0: trainable.
-    buffers : dict
-        ``{"running_mean": (C,), "running_var": (C,)}``, starting at 0 and 1: saved, not trained.
+    ``params`` is ``{"gamma": (C,), "beta": (C,)}`` (1 and 0 at first, trained); ``buffers`` is
+    ``{"running_mean": (C,), "running_var": (C,)}`` (0 and 1 at first, saved, not trained).
 
     Examples
     --------
@@ -614,7 +588,8 @@ class BatchNorm2d(Layer):
     (True, ['beta', 'gamma'], ['running_mean', 'running_var'])
     """
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, dtype=np.float64):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 dtype: DTypeLike = np.float64) -> None:
         super().__init__()
         self.num_features = check_positive_int(num_features, "num_features")
         self.eps = check_real(eps, "eps", minimum=0.0)
@@ -624,21 +599,21 @@ class BatchNorm2d(Layer):
                         "running_var": np.ones(self.num_features, dtype=self.dtype)}
 
     @property
-    def running_mean(self) -> np.ndarray:
+    def running_mean(self) -> FloatArray:
         return self.buffers["running_mean"]
 
     @property
-    def running_var(self) -> np.ndarray:
+    def running_var(self) -> FloatArray:
         return self.buffers["running_var"]
 
-    def init_params(self) -> dict:
+    def init_params(self) -> Params:
         return {"gamma": np.ones(self.num_features, dtype=self.dtype),
                 "beta": np.zeros(self.num_features, dtype=self.dtype)}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"BatchNorm2d({self.num_features}, eps={self.eps}, momentum={self.momentum})"
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: (N, C, H, W) -> out: (N, C, H, W)."""
         params = self.params
         running = (self.running_mean, self.running_var) if not self.training else (None, None)
@@ -654,13 +629,13 @@ class BatchNorm2d(Layer):
         self.running_var[...] = (1 - self.momentum) * self.running_var + self.momentum * self.cache.var * m / (m - 1)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: (N, C, H, W) -> dx: (N, C, H, W); fills grads["gamma"], grads["beta"]."""
         dx, dgamma, dbeta = F.batchnorm_backward(dout, self.require_cache())
         self.store_grads(gamma=dgamma, beta=dbeta)
         return dx
 
-    def cost_node(self, in_shape, name):
+    def cost_node(self, in_shape: Shape3, name: str | None) -> LayerCost:
         check_in_channels(self, in_shape[0], self.num_features)
         return batchnorm_cost(self.num_features, in_shape[1], in_shape[2], name=name or "BatchNorm2d")
 
@@ -679,23 +654,23 @@ class ChannelShuffle(Layer):
     array([0., 2., 4., 1., 3., 5.])
     """
 
-    def __init__(self, groups):
+    def __init__(self, groups: int) -> None:
         super().__init__()
         self.groups = check_positive_int(groups, "groups")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"ChannelShuffle({self.groups})"
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: (N, C, H, W) -> out: (N, C, H, W), channels interleaved."""
         out, self.cache = F.channel_shuffle_forward(x, self.groups)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: (N, C, H, W) -> dx: (N, C, H, W), the inverse permutation."""
         return F.channel_shuffle_backward(dout, self.require_cache())
 
-    def cost_node(self, in_shape, name):
+    def cost_node(self, in_shape: Shape3, name: str | None) -> LayerCost:
         if in_shape[0] is not None:
             check_groups(self.groups, in_shape[0])
         return elementwise_cost("channel shuffle", *in_shape, name=name or repr(self))
@@ -703,7 +678,7 @@ class ChannelShuffle(Layer):
 
 # ---------------------------------------------------------------- checks that belong here
 
-def check_unit_interval(value, name: str, meaning: str) -> float:
+def check_unit_interval(value: float, name: str, meaning: str) -> float:
     """Return ``value`` as a float if it is a real number in [0, 1] (``meaning`` says what it weighs)."""
     value = check_real(value, name, minimum=0.0)
     if value > 1:
@@ -743,7 +718,7 @@ class Linear(_Conv):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float64) -> None:
-        super().__init__(in_features, out_features, 1, 1, 0, bias, rng, dtype)
+        super().__init__(in_features, out_features, bias, rng, dtype, 1)
 
     @property
     def in_features(self) -> int:
@@ -768,7 +743,7 @@ class Linear(_Conv):
     def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
         """dout: (N, out_features) -> dx: (N, in_features); fills grads["w"] (and grads["b"])."""
         dx, dw, db = F.linear_backward(dout, self.require_cache())
-        self.store_conv_grads(dw, db)
+        self.store_grads(w=dw, **({"b": db} if self.bias else {}))
         return dx
 
     def cost_node(self, in_shape: tuple, name: str | None) -> LayerCost:

@@ -1,7 +1,7 @@
 """Slow and obvious implementations, to learn from and to test against.
 
-A ladder from the most literal to the fast path in ``conv1x1.core``; the tests
-prove that every rung gives the same numbers:
+A ladder for the 1x1 convolution, from the most literal rung to the library's
+function; the tests prove that every rung gives the same numbers:
 
 1. ``conv1x1_loops``: explicit Python loops over images, filters and channels.
 2. ``conv1x1_einsum``: the definition, one ``np.einsum('oc,nchw->nohw', ...)``.
@@ -9,10 +9,12 @@ prove that every rung gives the same numbers:
    matrix, channels back: the "fully connected layer at every pixel" view.
 4. ``conv1x1.conv1x1`` (the library): a matmul on the (N, C_in, H*W) view.
 
-(``conv1x1.fast`` holds the tuned versions; the tests hold every rung equal.)
+And the literal loops the tests hold the other functions to:
 
-And for the direct KxK convolution, ``conv2d_loops``: loops over images,
-filters and output pixels, the literal sum over each K x K x C_in window.
+- ``conv2d_loops``: loops over images, filters and output pixels, the sum over
+  each KH x KW x C_in window (it counts its multiply-adds too, for the cost formulas);
+- ``maxpool2d_loops`` and ``avgpool2d_loops``: loops over output pixels, the
+  maximum or the mean of each window.
 """
 
 from __future__ import annotations
@@ -110,8 +112,8 @@ def conv1x1_as_dense(x, w, b=None):
 def conv2d_loops(x, w, b=None, stride=1, padding=0, groups=1):
     """Direct KxK convolution with explicit loops over n, o and every output pixel.
 
-    ``out[n, o, i, j] = sum(w[o] * xp[n, :, i*s:i*s+K, j*s:j*s+K]) + b[o]``: each output
-    pixel is one filter laid over one K x K x C_in window of the padded input.
+    ``out[n, o, i, j] = sum(w[o] * xp[n, :, i*SH:i*SH+KH, j*SW:j*SW+KW]) + b[o]``: each output
+    pixel is one filter laid over one KH x KW x C_in window of the padded input.
     With groups, filter o's window covers only its group's C_in / G channels
     (one channel for a depthwise convolution, groups = C_in).
     Also counts the multiply-accumulates it performs, so the cost formulas can be
@@ -120,10 +122,10 @@ def conv2d_loops(x, w, b=None, stride=1, padding=0, groups=1):
     Parameters
     ----------
     x : ndarray, shape (N, C_in, H, W)
-    w : ndarray, shape (C_out, C_in // groups, K, K)
+    w : ndarray, shape (C_out, C_in // groups, KH, KW)
     b : ndarray, shape (C_out,), optional
-    stride : int, default 1
-    padding : int or "same", default 0
+    stride : int or (int, int), default 1
+    padding : int, (int, int) or "same", default 0
     groups : int, default 1
 
     Returns
@@ -132,8 +134,9 @@ def conv2d_loops(x, w, b=None, stride=1, padding=0, groups=1):
     macs : int
         Multiply-accumulates performed, for one image (N = 1).
     """
-    x, w, b, groups, (k, stride, padding, out_h, out_w) = check_conv2d_args(x, w, b, stride, padding, groups)
-    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    x, w, b, groups, ((kh, kw), (sh, sw), (ph, pw), out_h, out_w) = check_conv2d_args(x, w, b, stride, padding,
+                                                                                       groups)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     n_images, c_out, c_per_group = x.shape[0], w.shape[0], w.shape[1]
     out = np.zeros((n_images, c_out, out_h, out_w), dtype=x.dtype)
     macs = 0
@@ -142,7 +145,7 @@ def conv2d_loops(x, w, b=None, stride=1, padding=0, groups=1):
             first = (o // (c_out // groups)) * c_per_group  # the first input channel of o's group
             for i in range(out_h):
                 for j in range(out_w):
-                    window = xp[n, first:first + c_per_group, i * stride:i * stride + k, j * stride:j * stride + k]
+                    window = xp[n, first:first + c_per_group, i * sh:i * sh + kh, j * sw:j * sw + kw]
                     out[n, o, i, j] = np.sum(w[o] * window) + (b[o] if b is not None else 0)
                     macs += window.size
     return out, macs // max(n_images, 1)
@@ -154,9 +157,9 @@ def maxpool2d_loops(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     Parameters
     ----------
     x : ndarray, shape (N, C, H, W)
-    kernel_size : int
-    stride : int, optional (defaults to kernel_size)
-    padding : int, default 0 (padding never wins the max)
+    kernel_size : int or (int, int)
+    stride : int or (int, int), optional (defaults to kernel_size)
+    padding : int or (int, int), default 0 (padding never wins the max)
     ceil_mode : bool, default False
 
     Returns
@@ -171,16 +174,17 @@ def maxpool2d_loops(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     return out
 
 
-def _windows(x, k, stride, padding, out_h, out_w):
-    """Yield (i, j, the real part of output pixel (i, j)'s K x K window): the window clipped to x."""
+def _windows(x, kernel, stride, padding, out_h, out_w):
+    """Yield (i, j, the real part of output pixel (i, j)'s KH x KW window): the window clipped to x."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     for i in range(out_h):
         for j in range(out_w):
-            top, left = i * stride - padding, j * stride - padding
-            yield i, j, x[:, :, max(top, 0):top + k, max(left, 0):left + k]
+            top, left = i * sh - ph, j * sw - pw
+            yield i, j, x[:, :, max(top, 0):top + kh, max(left, 0):left + kw]
 
 
 def avgpool2d_loops(x, kernel_size, stride=None, padding=0):
-    """Average pooling with explicit loops over every output pixel; padding counts as zeros (divisor K*K).
+    """Average pooling with explicit loops over every output pixel; padding counts as zeros (divisor KH*KW).
 
     Returns
     -------
@@ -188,9 +192,9 @@ def avgpool2d_loops(x, kernel_size, stride=None, padding=0):
     """
     x = check_image_batch(x, layout="(N, C, H, W)")
     geometry = check_pool_args(kernel_size, stride, padding, False, x.shape)
-    k = geometry[0]
+    kh, kw = geometry.kernel
     out = np.empty(x.shape[:2] + geometry[3:], dtype=x.dtype)
     for i, j, window in _windows(x, *geometry):
         total = window.sum(axis=(2, 3), dtype=np.promote_types(x.dtype, np.float32))   # the padding adds 0
-        out[:, :, i, j] = total / (k * k)
+        out[:, :, i, j] = total / (kh * kw)
     return out

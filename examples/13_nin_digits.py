@@ -73,7 +73,7 @@ print(network("nin"))
 
 # %% [markdown]
 # Training: the same loop for all three (``conv1x1.training.train.fit``)
-# -------------------------------------------------------------
+# ----------------------------------------------------------------------
 #
 # SGD with momentum 0.9, learning rate 0.03, weight decay 1e-4, batches of 32, fixed seeds.
 

@@ -19,20 +19,17 @@ from conv1x1 import cost, gradcheck
 
 @pytest.mark.parametrize("value", [3, np.int64(3), np.float32(3.0), 3.0])
 def test_check_real_returns_a_python_float(value):
-    """From the second mutation run, over _validation.py."""
     result = V.check_real(value, "x")
     assert type(result) is float and result == 3.0
 
 
 def test_check_choice_returns_a_valid_choice_and_refuses_others():
-    """From the second mutation run, over _validation.py."""
     assert V.check_choice("1x1", "stride_on", ("1x1", "3x3"), "a kernel") == "1x1"
     with pytest.raises(ValueError, match="stride_on"):
         V.check_choice("2x2", "stride_on", ("1x1", "3x3"), "a kernel")
 
 
 def test_check_image_batch_hints_at_channels_last_and_a_missing_batch_axis():
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(ValueError, match="channels-last"):
         V.check_image_batch(np.ones((4, 4, 3)), channels=3)
     with pytest.raises(ValueError, match=r"x\[None\]"):
@@ -40,10 +37,29 @@ def test_check_image_batch_hints_at_channels_last_and_a_missing_batch_axis():
 
 
 def test_check_weight_refuses_integers_and_converts_a_list_of_floats():
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(TypeError, match="w"):
         V.check_weight(np.ones((2, 3), dtype=int), 2, 3)
     assert V.check_weight([[1.0, 2.0, 3.0]], 2, 3).shape == (1, 3)     # a list of floats is converted
+
+
+def test_check_pair_reads_an_int_as_square_and_a_pair_as_along_h_then_along_w():
+    assert V.check_pair(3, "kernel_size") == (3, 3)
+    assert V.check_pair([1, np.int64(7)], "kernel_size") == (1, 7)
+    assert all(type(n) is int for n in V.check_pair((np.int32(2), 5), "stride"))
+    assert V.check_pair((0, 2), "padding", minimum=0) == (0, 2)
+    with pytest.raises(ValueError, match=r"padding\[0\] must be a non-negative integer \(>= 0\), got -1"):
+        V.check_pair((-1, 2), "padding", minimum=0)
+    with pytest.raises(TypeError, match=r"kernel_size must be a positive integer or a pair \(along H, along W\) of "
+                                        r"them, got '3'"):
+        V.check_pair("3", "kernel_size")
+
+
+def test_window_geometry_returns_pairs_and_each_axis_its_own_output_size():
+    """d2l.ai, "Padding and Stride": a (3, 5) kernel, padding (0, 1), stride (3, 4) on 8 x 8 gives 2 x 2."""
+    geometry = V.window_geometry(8, 8, (3, 5), (3, 4), (0, 1))
+    assert geometry == ((3, 5), (3, 4), (0, 1), 2, 2)
+    assert (geometry.kernel, geometry.out_h, geometry.out_w) == ((3, 5), 2, 2)
+    assert V.window_geometry(17, 17, (1, 7), 1, "same").padding == (0, 3)
 
 
 _rng = np.random.default_rng(0)
@@ -63,6 +79,10 @@ CALLS = {
     "Conv1x1": (C.Conv1x1, dict(in_channels=3, out_channels=4, bias=True, rng=0, dtype=np.float64)),
     "Conv2d": (C.Conv2d, dict(in_channels=3, out_channels=4, kernel_size=3, stride=1, padding=1, bias=True, rng=0)),
     "MaxPool2d": (C.MaxPool2d, dict(kernel_size=3, stride=1, padding=1, ceil_mode=False)),
+    "Conv2d with pairs": (C.Conv2d, dict(in_channels=3, out_channels=4, kernel_size=(1, 3), stride=(2, 1),
+                                         padding=(0, 1), bias=True, rng=0)),
+    "avgpool2d_forward with pairs": (C.avgpool2d_forward, dict(x=X, kernel_size=(3, 2), stride=(1, 2),
+                                                               padding=(1, 0))),
     "LeakyReLU": (C.LeakyReLU, dict(negative_slope=0.1)),
     "Inception": (C.Inception, dict(in_channels=3, n1x1=2, n3x3_reduce=2, n3x3=2, n5x5_reduce=2, n5x5=2,
                                     pool_proj=2, reductions=True, bias=True, rng=0)),
@@ -118,8 +138,8 @@ def test_public_functions_answer_a_malformed_call_with_an_error_naming_the_argum
 
 
 def test_float_arrays_wider_than_float64_are_refused_with_their_dtype():
-    """Found by a malformed-input probe: float128 got in, and the fast max pooling's backward then failed
-    with NumPy's casting error; the messages promise float16, float32 or float64."""
+    """float128 is refused where it would reach NumPy's casting errors: the messages promise float16, float32 or
+    float64."""
     if np.dtype(np.longdouble).itemsize <= 8:
         pytest.skip("np.longdouble is float64 on this platform")
     with pytest.raises(TypeError, match=r"x must be a floating-point array \(float16, float32 or float64\), got "

@@ -25,7 +25,6 @@ def test_sequential_names_its_params_by_position_and_runs_in_order(rng):
 
 
 def test_container_params_grads_and_parameters_name_every_child(rng):
-    """From issue 10's mutation run over the layers and containers."""
     net = C.Sequential(C.Conv1x1(2, 3, rng=rng), C.ReLU(), C.BatchNorm2d(3))
     assert list(net.params) == ["0.w", "0.b", "2.gamma", "2.beta"]
     assert list(net.grads) == ["0.w", "0.b", "2.gamma", "2.beta"]
@@ -51,7 +50,6 @@ def test_sequential_parameters_let_plain_sgd_reduce_a_loss(rng):
 
 
 def test_sequential_train_and_eval_reach_every_child():
-    """From issue 10's mutation run over the layers and containers."""
     net = C.Sequential(C.Conv1x1(2, 2), C.Sequential(C.BatchNorm2d(2), C.ReLU()))
     net.eval()
     assert [layer.training for layer in (net, net[0], net[1], net[1][0], net[1][1])] == [False] * 5
@@ -60,7 +58,7 @@ def test_sequential_train_and_eval_reach_every_child():
 
 
 def test_empty_sequential_is_the_identity_and_returns_copies():
-    """From issue 14 (defect 9: it returned x itself) and issue 10's mutation run over the containers."""
+    """It returns a copy of x, not x itself, and passes dout back as a copy too."""
     net = C.Sequential()
     x = np.arange(4.0).reshape(1, 1, 2, 2)
     out = net.forward(x)
@@ -91,13 +89,12 @@ class _BackwardOnly:
 
 @pytest.mark.parametrize("layer", [_ForwardOnly(), _BackwardOnly(), object()])
 def test_containers_need_forward_and_backward(layer):
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(TypeError):
         C.Sequential(C.Conv1x1(3, 2, rng=0), layer)
 
 
 def test_containers_refuse_a_layer_used_twice():
-    """Its cache would be overwritten. Issue 14, defect 3; the last two cases are from issue 10's mutation run."""
+    """Its cache would be overwritten."""
     relu = C.ReLU()
     with pytest.raises(ValueError, match="appears twice.*cache"):
         C.Sequential(C.Conv1x1(2, 2), relu, C.Conv1x1(2, 2), relu)
@@ -118,8 +115,6 @@ def test_concat_needs_a_branch():
 @pytest.mark.parametrize("make", [lambda: C.Concat(C.Sequential()), lambda: C.Residual(C.Sequential())])
 def test_containers_check_and_cast_dout_themselves(make):
     """An empty Sequential checks nothing, so the container's own dout check is all there is.
-
-    From issue 10's mutation run over the layers and containers.
     """
     net = make()
     out = net.forward(np.ones((1, 2, 2, 2)))
@@ -142,7 +137,7 @@ def test_sequential_cost_matches_bottleneck_comparison_and_the_output_shape(rng)
 
 
 def test_container_costs_with_unknown_depth_or_empty_parts():
-    """Issue 14, defect 5: container costs."""
+    """Container costs."""
     report = C.Concat(C.ReLU(), C.MaxPool2d(3, 1, 1)).cost(4, 5)
     assert report.out_shape == (None, 4, 5) and report.macs == 0
     assert C.Sequential(C.Sequential(), C.ReLU()).cost(4, 5, in_channels=3).out_shape == (3, 4, 5)
@@ -151,7 +146,6 @@ def test_container_costs_with_unknown_depth_or_empty_parts():
 
 
 def test_container_cost_rows_are_named_by_their_path():
-    """From issue 10's mutation run over the layers and containers."""
     report = C.Sequential(C.Conv1x1(3, 3), C.BatchNorm2d(3), C.ChannelShuffle(3)).cost(4, 4, 3)
     assert [row.name for row in report.layers] == ["0", "1", "2"]
     report = C.Residual(C.Conv1x1(3, 3), C.Conv1x1(3, 3)).cost(4, 4, 3)
@@ -179,7 +173,6 @@ def _with_random_bias(layer, rng):
 
 
 def test_concat_backward_splits_dout_by_branch_width_and_sums_the_input_gradients(rng):
-    """From issue 10's mutation run over the layers and containers."""
     a = _with_random_bias(C.Conv1x1(3, 2, rng=rng), rng)
     b = _with_random_bias(C.Conv1x1(3, 4, rng=rng), rng)
     net = C.Concat(a, C.Sequential(b, C.ReLU()))
@@ -193,8 +186,7 @@ def test_concat_backward_splits_dout_by_branch_width_and_sums_the_input_gradient
 
 
 def test_concat_names_branches_of_different_sizes():
-    """Issue 14, defect 6. Tested three times before (issue 14, issue 10's mutation run): one test now, whose
-    second case differs in height only."""
+    """The error names each branch and its output shape; the second case differs in height only."""
     both = C.Concat(C.MaxPool2d(2), C.ReLU())
     with pytest.raises(ValueError, match=r"same N, H and W; got branch 0 \(MaxPool2d.*\(1, 2, 2, 2\).*branch 1 "
                                          r"\(ReLU\(\)\) -> \(1, 2, 4, 4\)"):
@@ -205,7 +197,6 @@ def test_concat_names_branches_of_different_sizes():
 
 
 def test_residual_adds_the_identity_or_the_shortcut_and_sums_the_gradients(rng):
-    """The random biases, the gradient checks and the shortcut are from issue 10's mutation run."""
     block = _with_random_bias(C.Conv1x1(3, 3, rng=rng), rng)
     res = C.Residual(block)
     x = rng.standard_normal((2, 3, 4, 4))
@@ -251,7 +242,6 @@ def test_residual_with_a_projection_passes_the_gradient_check_and_prices_the_add
 
 
 def test_residual_cost_adds_the_shortcut_and_refuses_a_mismatch():
-    """From issue 10's mutation run over the layers and containers."""
     res = C.Residual(C.Conv1x1(3, 5), C.Conv1x1(3, 5, bias=False))
     report = res.cost(4, 4, 3)
     assert report.macs == 2 * 16 * 5 * 3 and report.add_ops == 5 * 16 and report.out_shape == (5, 4, 4)

@@ -3,6 +3,8 @@ layer (Conv1x1, Conv2d, the activations, the poolings, BatchNorm2d, ChannelShuff
 initialisation, reprs, running statistics, dtypes, PyTorch, and the settings each refuses. The functions the
 layers call are tested in tests/functional/."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -62,7 +64,6 @@ def _randomise(layer, rng):
 
 @pytest.mark.parametrize("name", LAYERS)
 def test_layers_with_random_params_pass_the_gradient_check(rng, name):
-    """From issue 10's mutation run over the layers and containers."""
     layer = LAYERS[name](rng)
     _randomise(layer, rng)
     errors = check_layer(layer, rng.standard_normal((2, 4, 5, 5)))
@@ -84,8 +85,6 @@ def test_layer_params_are_live_arrays_and_an_update_changes_the_layer(rng):
 @pytest.mark.parametrize("name", LAYERS)
 def test_layer_grads_are_overwritten_not_accumulated_and_written_in_place(rng, name):
     """The documented choice (Layer.store_grads): each backward overwrites grads, in the same arrays.
-
-    From issue 10's mutation run over the layers and containers.
     """
     layer = LAYERS[name](rng)
     _randomise(layer, rng)
@@ -115,7 +114,6 @@ def test_layer_grads_are_overwritten_not_accumulated_and_written_in_place(rng, n
 
 
 def test_layer_setting_params_replaces_them_and_resets_the_grads(rng):
-    """From issue 10's mutation run over the layers and containers."""
     layer = C.Conv1x1(2, 3, rng=rng)
     layer.forward(rng.standard_normal((1, 2, 1, 1)))
     layer.backward(np.ones((1, 3, 1, 1)))
@@ -129,7 +127,6 @@ def test_layer_setting_params_replaces_them_and_resets_the_grads(rng):
 
 
 def test_layer_setting_grads_replaces_them(rng):
-    """From issue 10's mutation run over the layers and containers."""
     layer = C.Conv1x1(2, 3, rng=rng)
     g = {"w": np.ones((3, 2)), "b": np.ones(3)}
     layer.grads = g
@@ -138,7 +135,7 @@ def test_layer_setting_grads_replaces_them(rng):
 
 
 def test_layer_store_grads_with_a_wrong_shape_names_the_layer_the_gradient_and_both_shapes():
-    """A newcomer's transposed dw used to meet NumPy's "could not broadcast input array from shape (3,5) into (5,3)"."""
+    """A transposed dw is named as such, not left to NumPy's "could not broadcast input array" message."""
     layer = C.Conv1x1(3, 5)
     with pytest.raises(ValueError, match=r"Conv1x1\(3, 5, bias=True\)\.store_grads: the gradient 'w' must have the "
                                          r"shape of params\['w'\], \(5, 3\), got \(3, 5\) \(transposed\?\)"):
@@ -150,7 +147,6 @@ def test_layer_store_grads_with_a_wrong_shape_names_the_layer_the_gradient_and_b
 
 
 def test_layer_without_forward_or_backward_says_so():
-    """From issue 10's mutation run over the layers and containers."""
     layer = C.Layer()
     with pytest.raises(NotImplementedError, match="forward"):
         layer.forward(np.ones((1, 1, 1, 1)))
@@ -166,7 +162,7 @@ def test_layer_without_forward_or_backward_says_so():
 
 
 def test_layer_without_a_cost_says_how_to_give_it_one():
-    """Issue 14, defect 5: container costs."""
+    """Container costs."""
     class Mine(C.Layer):
         def forward(self, x):
             return x
@@ -186,7 +182,6 @@ def test_layer_backward_before_forward_is_a_runtime_error(layer):
 
 
 def test_layer_train_takes_only_a_flag():
-    """From issue 10's mutation run over the layers and containers."""
     layer = C.BatchNorm2d(2)
     for bad in ("no", 0.0, None):
         with pytest.raises(TypeError, match="mode"):
@@ -197,7 +192,6 @@ def test_layer_train_takes_only_a_flag():
 
 @pytest.mark.parametrize("make", [lambda: C.Sequential(), lambda: C.Conv1x1(3, 4), lambda: C.ReLU()])
 def test_layer_cost_checks_height_width_and_in_channels(make):
-    """From issue 10's mutation run over the layers and containers."""
     layer = make()
     for bad in [(0, 4), (4, 0), (-1, 4)]:
         with pytest.raises(ValueError):
@@ -214,7 +208,6 @@ def test_layer_cost_checks_height_width_and_in_channels(make):
 @pytest.mark.parametrize("layer, wrong", [(C.BatchNorm2d(4), 3), (C.Conv1x1(3, 4), 5), (C.Conv2d(3, 4, 3), 4),
                                           (C.ChannelShuffle(3), 4)])
 def test_layer_cost_refuses_an_input_depth_the_layer_cannot_take(layer, wrong):
-    """From issue 10's mutation run over the layers and containers."""
     with pytest.raises(ValueError):
         layer.cost(4, 4, wrong)
 
@@ -229,7 +222,6 @@ def test_layer_cost_params_equal_the_size_of_the_layer_arrays(layer):
 
 
 def test_layer_cost_of_shape_keeping_layers_counts_their_elements():
-    """From issue 10's mutation run over the layers and containers."""
     assert C.BatchNorm2d(4).cost(3, 5, 4).bn_ops == 60 and C.BatchNorm2d(4).cost(3, 5).params == 8
     shuffle = C.ChannelShuffle(3).cost(3, 5, 6)
     assert shuffle.out_shape == (6, 3, 5) and shuffle.activation_ops == 90
@@ -238,7 +230,6 @@ def test_layer_cost_of_shape_keeping_layers_counts_their_elements():
 
 
 def test_layer_reprs_and_cost_titles_name_the_settings():
-    """The groups, Conv2d and title lines are from issue 10's mutation run over the layers and containers."""
     assert repr(C.Conv1x1(192, 32)) == "Conv1x1(192, 32, bias=True)"
     assert repr(C.Conv1x1(4, 2, bias=False)) == "Conv1x1(4, 2, bias=False)"
     assert repr(C.ReLU()) == "ReLU()"
@@ -257,7 +248,6 @@ def test_layer_reprs_and_cost_titles_name_the_settings():
 
 @pytest.mark.parametrize("groups", [1, 2])
 def test_conv1x1_layer_adds_its_bias(rng, groups):
-    """From issue 10's mutation run over the layers and containers."""
     layer = _with_random_bias(C.Conv1x1(4, 6, rng=rng, groups=groups), rng)
     x = rng.standard_normal((2, 4, 3, 5))
     expected = reference.conv1x1_loops(x, layer.params["w"], layer.params["b"], groups)
@@ -276,8 +266,6 @@ def test_conv1x1_layer_keys_shapes_and_he_init():
 
 def test_conv_layers_weights_follow_he_initialisation():
     """He et al. 2015: std = sqrt(2 / fan_in), fan_in = C_in / groups * K * K.
-
-    From issue 10's mutation run over the layers and containers.
     """
     for layer, fan_in in [(C.Conv1x1(64, 256, rng=np.random.default_rng(0)), 64),
                           (C.Conv2d(32, 256, 3, rng=np.random.default_rng(1)), 32 * 9),
@@ -288,7 +276,7 @@ def test_conv_layers_weights_follow_he_initialisation():
 
 
 def test_conv1x1_layer_rng_makes_the_weights_reproducible():
-    """Another seed, other weights: from issue 10's mutation run over the layers and containers."""
+    """The same seed gives the same weights; another seed, other weights."""
     a = C.Conv1x1(3, 4, rng=np.random.default_rng(5)).params["w"]
     b = C.Conv1x1(3, 4, rng=np.random.default_rng(5)).params["w"]
     c = C.Conv1x1(3, 4, rng=np.random.default_rng(6)).params["w"]
@@ -298,8 +286,6 @@ def test_conv1x1_layer_rng_makes_the_weights_reproducible():
 
 def test_conv1x1_layers_from_200_seeds_have_200_different_weights():
     """Seeds come from [0, 2**63 - 1): 200 generators never give two layers the same weights.
-
-    From issue 10's mutation run over the layers and containers.
     """
     weights = {float(C.Conv1x1(1, 1, rng=np.random.default_rng(i)).params["w"][0, 0]) for i in range(200)}
     assert len(weights) == 200
@@ -308,7 +294,7 @@ def test_conv1x1_layers_from_200_seeds_have_200_different_weights():
 @pytest.mark.parametrize("rng_value, error", [(-1, ValueError), (1.5, TypeError), ("seed", TypeError),
                                               (True, TypeError)])
 def test_conv1x1_layer_refuses_a_bad_rng(rng_value, error):
-    """Issue 14, defect 8: errors that name the argument."""
+    """Errors that name the argument."""
     with pytest.raises(error, match="rng"):
         C.Conv1x1(3, 2, rng=rng_value)
 
@@ -322,7 +308,7 @@ def test_conv1x1_layer_refuses_a_random_state_and_a_non_bool_bias():
 
 @pytest.mark.parametrize("bias", ["no", None, 0, 1])
 def test_conv1x1_layer_refuses_a_bias_that_is_not_a_bool(bias):
-    """Issue 14, defect 9: nonsense that used to be accepted silently."""
+    """Nonsense is refused, not accepted silently."""
     with pytest.raises(TypeError, match="bias must be True or False"):
         C.Conv1x1(3, 4, bias=bias)
 
@@ -355,7 +341,6 @@ def test_conv1x1_layer_cost_names_itself_on_a_channel_mismatch():
 
 @pytest.mark.parametrize("name", LAYERS)
 def test_layers_in_float32_give_float32_gradients_for_a_float64_dout(rng, name):
-    """From issue 10's mutation run over the layers and containers."""
     builders = {"conv1x1": lambda: C.Conv1x1(4, 6, rng=rng, dtype=np.float32),
                 "conv1x1 grouped": lambda: C.Conv1x1(4, 6, rng=rng, dtype=np.float32, groups=2),
                 "conv2d": lambda: C.Conv2d(4, 6, 3, stride=2, padding=1, rng=rng, dtype=np.float32),
@@ -436,7 +421,6 @@ def test_conv2d_layer_has_he_weights_a_repr_and_needs_forward_first(rng):
 
 @pytest.mark.parametrize("k, stride, padding, groups", [(1, 1, 0, 1), (3, 1, 1, 1), (3, 2, 1, 2), (5, 2, 2, 4)])
 def test_conv2d_layer_adds_its_bias_and_uses_its_geometry(rng, k, stride, padding, groups):
-    """From issue 10's mutation run over the layers and containers."""
     layer = _with_random_bias(C.Conv2d(4, 8, k, stride=stride, padding=padding, groups=groups, rng=rng), rng)
     x = rng.standard_normal((2, 4, 7, 6))
     expected, _ = reference.conv2d_loops(x, layer.params["w"], layer.params["b"], stride, padding, groups)
@@ -444,7 +428,6 @@ def test_conv2d_layer_adds_its_bias_and_uses_its_geometry(rng, k, stride, paddin
 
 
 def test_conv2d_layer_without_bias_has_no_bias_and_matches_the_loops(rng):
-    """From issue 10's mutation run over the layers and containers."""
     layer = C.Conv2d(3, 5, 3, padding=1, bias=False, rng=rng)
     assert set(layer.params) == {"w"}
     x = rng.standard_normal((1, 3, 4, 4))
@@ -461,6 +444,58 @@ def test_conv2d_layer_checks_its_settings_at_construction():
         C.Conv2d(3, 4, 0)
 
 
+@pytest.mark.parametrize("make", [
+    lambda rng: C.Conv2d(3, 4, (1, 3), padding=(0, 1), rng=rng),
+    lambda rng: C.Conv2d(3, 2, (3, 1), padding="same", bias=False, rng=rng),
+    lambda rng: C.Conv2d(3, 3, (3, 2), stride=(2, 1), padding=(1, 0), groups=3, rng=rng),
+])
+def test_conv2d_layer_with_a_non_square_kernel_passes_the_gradient_check(rng, make):
+    errors = check_layer(make(rng), rng.standard_normal((2, 3, 6, 5)))
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_conv2d_layer_with_a_1x7_kernel_keeps_its_settings_as_pairs_and_its_weights_as_kh_by_kw(rng):
+    """Inception v3's 1x7: kernel_size, stride and padding read (along H, along W); a square one stays an int."""
+    layer = C.Conv2d(8, 16, (1, 7), padding=(0, 3), rng=rng)
+    assert (layer.kernel_size, layer.stride, layer.padding) == ((1, 7), 1, (0, 3))
+    assert layer.params["w"].shape == (16, 8, 1, 7)
+    assert abs(layer.params["w"].std() - np.sqrt(2 / 56)) < 0.1 * np.sqrt(2 / 56)   # fan_in = 8 * 1 * 7
+    assert repr(layer) == "Conv2d(8, 16, kernel_size=(1, 7), stride=1, padding=(0, 3), bias=True)"
+    assert C.Conv2d(8, 16, (1, 7), padding="same").padding == (0, 3)
+    assert C.Conv2d(8, 16, (3, 3), stride=(2, 2)).kernel_size == 3 and C.Conv2d(8, 16, 3, stride=(2, 2)).stride == 2
+    x = rng.standard_normal((2, 8, 17, 17))
+    np.testing.assert_array_equal(layer.forward(x), C.conv2d_forward(x, layer.params["w"], layer.params["b"],
+                                                                     padding=(0, 3))[0])
+    cost = layer.cost(17, 17)[0]
+    assert (cost.out_shape, cost.params, cost.macs) == ((16, 17, 17), 16 * 8 * 7 + 16, 17 * 17 * 16 * 8 * 7)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: C.Conv2d(3, 4, (2, 3), padding="same"), ValueError, "odd kernel size along each axis"),
+    (lambda: C.Conv2d(3, 4, (3, 0)), ValueError, "kernel_size[1] must be a positive integer"),
+    (lambda: C.Conv2d(3, 4, 3, stride=[1, 2, 1]), ValueError, "stride must be a positive integer or a pair"),
+    (lambda: C.Conv1x1(3, 4, stride=(1, 2)), TypeError, "stride must be a positive integer, got (1, 2)"),
+    (lambda: C.MaxPool2d((3, 1), padding=(1, 1)), ValueError, "padding must be at most (1, 0) (kernel_size // 2)"),
+    (lambda: C.AvgPool2d((2, 2.0)), TypeError, "kernel_size[1] must be a positive integer, got 2.0"),
+])
+def test_layers_refuse_bad_pairs_at_construction_naming_the_argument(make, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        make()
+
+
+def test_pool_layers_take_non_square_windows_as_d2l_does(rng):
+    """d2l.ai, "Pooling": MaxPool2d((2, 3), stride=(2, 3), padding=(0, 1)) on arange(16) as 4 x 4."""
+    layer = C.MaxPool2d((2, 3), stride=(2, 3), padding=(0, 1))
+    assert repr(layer) == "MaxPool2d(kernel_size=(2, 3), stride=(2, 3), padding=(0, 1))"
+    np.testing.assert_array_equal(layer.forward(np.arange(16.0).reshape(1, 1, 4, 4))[0, 0], [[5, 7], [13, 15]])
+    x = rng.permutation(60).reshape(1, 2, 5, 6) / 7.0
+    assert max(check_layer(layer, x).values()) < 1e-7
+    assert max(check_layer(C.AvgPool2d((3, 1), stride=(1, 2), padding=(1, 0)), x).values()) < 1e-7
+    assert C.MaxPool2d((2, 3)).stride == (2, 3)                      # the stride defaults to the window
+    cost = C.AvgPool2d((3, 1), stride=(1, 2), padding=(1, 0)).cost(5, 6, in_channels=2)[0]
+    assert cost.out_shape == (2, 5, 3) and cost.kind == "avgpool 3x1 /(1, 2)"
+
+
 def test_conv2d_depthwise_layer_weights_have_the_he_spread_of_their_fan_in():
     w = C.Conv2d(512, 512, 3, padding=1, groups=512, rng=0).params["w"]
     assert abs(w.std() - np.sqrt(2 / 9)) < 0.02   # fan_in = 1 channel * 3 * 3, not 512 * 9
@@ -474,7 +509,6 @@ def test_activation_layers_have_no_params():
 
 
 def test_leaky_relu_layer_uses_its_slope():
-    """From issue 10's mutation run over the functional pairs."""
     layer = C.LeakyReLU(0.5)
     out = layer.forward(np.array([[-2.0, 0.0, 3.0]]))
     np.testing.assert_array_equal(out, [[-1.0, 0.0, 3.0]])
@@ -482,7 +516,6 @@ def test_leaky_relu_layer_uses_its_slope():
 
 
 def test_leaky_relu_default_slope_is_0_01_as_in_pytorch():
-    """From issue 10's mutation run over the layers and containers."""
     x = np.array([-2.0, 3.0])
     np.testing.assert_allclose(C.LeakyReLU().forward(x), [-0.02, 3.0], rtol=1e-15)
     np.testing.assert_allclose(C.leaky_relu_forward(x)[0], [-0.02, 3.0], rtol=1e-15)
@@ -498,8 +531,7 @@ def test_maxpool_layer_has_no_params_a_repr_a_gradient_and_a_cost(rng):
 
 
 def test_maxpool_layer_refuses_padding_above_half_the_kernel():
-    """Issue 14, defect 9: nonsense that used to be accepted silently (the same rule as maxpool2d_forward's and
-    pool_cost's)."""
+    """The same rule as maxpool2d_forward's and pool_cost's: every window keeps a real element."""
     with pytest.raises(ValueError, match=r"padding must be at most 1"):
         C.MaxPool2d(3, 1, 2)
 
@@ -568,7 +600,7 @@ def test_batchnorm_layer_running_statistics_use_momentum_and_the_unbiased_varian
     np.testing.assert_allclose(layer.running_mean, mean, rtol=1e-12)
     np.testing.assert_allclose(layer.running_var, var, rtol=1e-12)
     assert layer.buffers["running_var"] is layer.running_var
-    # by hand (from issue 10's mutation run): mean 4, unbiased variance 20/3
+    # by hand: mean 4, unbiased variance 20/3
     layer = C.BatchNorm2d(1, momentum=0.25)
     x = np.array([1.0, 3.0, 5.0, 7.0]).reshape(2, 1, 1, 2)
     layer.forward(x)
@@ -590,7 +622,7 @@ def test_batchnorm_layer_in_eval_uses_the_running_statistics_and_leaves_them_alo
     np.testing.assert_allclose(out, expected, rtol=1e-12)
     np.testing.assert_array_equal(layer.running_mean, mean)
     assert _all_below(check_layer(layer, x))    # an affine map at evaluation: also gradient-checked
-    # by hand, and back to training (from issue 10's mutation run)
+    # by hand, and back to training
     layer = C.BatchNorm2d(2, eps=0.0)
     layer.params["gamma"][...] = [2.0, 3.0]
     layer.params["beta"][...] = [1.0, -1.0]
@@ -615,7 +647,6 @@ def test_batchnorm_layer_refuses_one_value_per_channel_in_training_but_not_in_ev
 
 
 def test_batchnorm_layer_momentum_above_one_is_refused_and_one_is_accepted():
-    """From issue 10's mutation run over the layers and containers."""
     with pytest.raises(ValueError, match="momentum"):
         C.BatchNorm2d(2, momentum=1.5)
     layer = C.BatchNorm2d(1, momentum=1.0)
@@ -627,13 +658,11 @@ def test_batchnorm_layer_momentum_above_one_is_refused_and_one_is_accepted():
 @pytest.mark.parametrize("momentum, error", [(-0.1, ValueError), (1.5, ValueError), ("0.1", TypeError),
                                              (True, TypeError), (float("nan"), ValueError)])
 def test_batchnorm_layer_momentum_must_be_a_number_in_zero_one(momentum, error):
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(error, match="momentum"):
         C.BatchNorm2d(3, momentum=momentum)
 
 
 def test_batchnorm_layer_momentum_becomes_a_float():
-    """From the second mutation run, over _validation.py."""
     assert type(C.BatchNorm2d(3, momentum=1).momentum) is float
 
 

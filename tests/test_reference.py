@@ -63,6 +63,22 @@ def test_reference_rungs_equal_conv1x1_on_random_shapes(shape, dtype, use_bias, 
 @pytest.mark.parametrize("x, error", [(np.zeros((2, 3, 3)), ValueError),
                                       (np.zeros((1, 1, 3, 3), dtype=int), TypeError)])
 def test_maxpool2d_loops_checks_its_input(x, error):
-    """Issue 14, defect 8: errors that name the argument."""
+    """Errors that name the argument."""
     with pytest.raises(error, match="x must be"):
         reference.maxpool2d_loops(x, 2)
+
+
+def test_the_loops_take_non_square_kernels_strides_and_paddings_as_torch_does(torch, rng):
+    """Each rung for a KH x KW window, read (along H, along W) as PyTorch reads it; float64, to 1e-10."""
+    x, w, b = rng.standard_normal((2, 4, 9, 8)), rng.standard_normal((6, 2, 1, 3)), rng.standard_normal(6)
+    tx = torch.tensor(x)
+    out, macs = reference.conv2d_loops(x, w, b, (2, 1), (0, 1), 2)
+    expected = torch.nn.functional.conv2d(tx, torch.tensor(w), torch.tensor(b), (2, 1), (0, 1), groups=2)
+    np.testing.assert_allclose(out, expected.numpy(), rtol=1e-10, atol=1e-10)
+    assert macs == 6 * 5 * 8 * 2 * 1 * 3                   # C_out·H_out·W_out·(C_in/groups)·KH·KW, one image
+    pooled = reference.maxpool2d_loops(x, (3, 2), (2, 1), (1, 0), ceil_mode=True)
+    expected = torch.nn.functional.max_pool2d(tx, (3, 2), (2, 1), (1, 0), ceil_mode=True)
+    np.testing.assert_array_equal(pooled, expected.numpy())
+    averaged = reference.avgpool2d_loops(x, (2, 3), (1, 2), (1, 1))
+    expected = torch.nn.functional.avg_pool2d(tx, (2, 3), (1, 2), (1, 1), count_include_pad=True)
+    np.testing.assert_allclose(averaged, expected.numpy(), rtol=1e-10, atol=1e-10)

@@ -29,13 +29,14 @@ pooled 1x1 map, so both sides give scores of shape (N, K, 1, 1), where
 torchvision's networks give (N, K) (``out.flatten(1)`` on the PyTorch side).
 
 ``from_torch`` goes the other way, for a module built from what the library has:
-``nn.Sequential`` trees of ``Conv2d`` (any square kernel, stride, padding including
-``"same"``, groups, bias), ``BatchNorm2d``, ``ReLU``, ``LeakyReLU``, ``Sigmoid``,
+``nn.Sequential`` trees of ``Conv2d`` (any kernel, stride and padding, square or not,
+``"same"`` too, groups, bias), ``BatchNorm2d``, ``ReLU``, ``LeakyReLU``, ``Sigmoid``,
 ``Tanh``, ``MaxPool2d`` (``ceil_mode`` too), ``AvgPool2d``, ``AdaptiveAvgPool2d(1)``,
 ``ChannelShuffle``, ``ReLU6``, ``GELU`` (exact), ``SiLU``, ``Flatten`` followed by ``Linear``
 (a Linear on a 1x1 map is a 1x1 convolution), ``Dropout``, ``Identity``; a ``Linear`` or
 ``Flatten`` on its own; every module ``to_torch`` builds; and torchvision's ``ResNet``
-(``Bottleneck`` and ``BasicBlock``), ``SqueezeNet`` (``Fire``), ``MobileNetV2``
+(``Bottleneck`` and ``BasicBlock``), ``SqueezeNet`` (``Fire``), ``Inception3`` (its
+``InceptionA``-``E`` and, when built, ``InceptionAux``), ``MobileNetV2``
 (``InvertedResidual``), ``EfficientNet`` (``MBConv``, ``SqueezeExcitation``,
 ``StochasticDepth``) and ``ConvNeXt`` (``CNBlock``, ``LayerNorm2d``: the block's
 ``Linear`` layers on the channels-last tensor between its two ``Permute`` s become
@@ -100,9 +101,10 @@ INSTALL_HINT = ("PyTorch is not installed, and conv1x1.to_torch / conv1x1.from_t
 SUPPORTED = ("Sequential, Conv2d, BatchNorm2d, ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d, AvgPool2d, "
              "AdaptiveAvgPool2d(1), ChannelShuffle, ReLU6, GELU, SiLU, Flatten, Linear, Dropout, Identity, "
              "conv1x1.bridge.modules' Concat, Residual, DepthwiseSeparable, Bottleneck, Fire, ShuffleUnit, Inception, "
-             "LayerNorm2d, LayerScale, DropPath, SqueezeExcite, InvertedResidual, MBConv, ConvNeXtBlock and Network, "
-             "torchvision's ResNet (Bottleneck, BasicBlock), SqueezeNet (Fire), MobileNetV2 (InvertedResidual), "
-             "EfficientNet (MBConv, SqueezeExcitation, StochasticDepth) and ConvNeXt (CNBlock, LayerNorm2d)")
+             "LayerNorm2d, LayerScale, DropPath, SqueezeExcite, InvertedResidual, MBConv, ConvNeXtBlock, "
+             "AuxiliaryClassifier and Network, torchvision's ResNet (Bottleneck, BasicBlock), SqueezeNet (Fire), "
+             "Inception3, MobileNetV2 (InvertedResidual), EfficientNet (MBConv, SqueezeExcitation, StochasticDepth) "
+             "and ConvNeXt (CNBlock, LayerNorm2d)")
 
 BLOCK_ARGUMENTS = {  # what rebuilds each block: its constructor's arguments, read off the block
     DepthwiseSeparable: ("in_channels", "out_channels", "stride"),
@@ -336,7 +338,7 @@ def from_torch(module):
         Built from the modules listed in this module's docstring: ``nn.Sequential``
         trees of convolutions, batch norms, activations and pools, ``Flatten`` then
         ``Linear``, what ``to_torch`` builds, and torchvision's ResNet, SqueezeNet,
-        MobileNetV2, EfficientNet and ConvNeXt.
+        Inception v3, MobileNetV2, EfficientNet and ConvNeXt.
 
     Returns
     -------
@@ -361,8 +363,8 @@ def from_torch(module):
         If ``module`` is not a ``torch.nn.Module``, or holds a module of a type the library
         has no counterpart for: ``features.3: Weird is not supported; supported: ...``.
     ValueError
-        If a supported module has a setting the library lacks (dilation, a non-square
-        kernel, an even kernel with ``padding="same"``, ``AvgPool2d(ceil_mode=True)``,
+        If a supported module has a setting the library lacks (dilation, an even kernel
+        with ``padding="same"``, ``AvgPool2d(ceil_mode=True)``,
         batch norm without affine weights or running statistics, a ``Linear`` without a
         ``Flatten`` before it in an ``nn.Sequential``, the tanh approximation of GELU,
         stochastic depth by batch, ...), naming its path and the setting.
@@ -436,13 +438,18 @@ def _array(tensor):
     return tensor.detach().cpu().numpy().copy()
 
 
+def _pair(value) -> tuple[int, int]:
+    """(along H, along W) from PyTorch's int-or-pair settings."""
+    return (int(value), int(value)) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
 def _square(value, name: str, path: str, module) -> int:
-    """An int from PyTorch's int-or-pair settings; the library's kernels, strides and paddings are square."""
-    pair = (value, value) if isinstance(value, int) else tuple(value)
+    """An int from an int-or-pair setting that the library keeps square (a torchvision block's stride)."""
+    pair = _pair(value)
     if pair[0] != pair[1]:
         raise ValueError(f"{path or '(top level)'}: {module!r} has {name}={value}: the library's {name} is the same "
-                         "along H and W (a square window)")
-    return int(pair[0])
+                         "along H and W here")
+    return pair[0]
 
 
 def _setting(ok: bool, path: str, module, what: str) -> None:
@@ -452,23 +459,21 @@ def _setting(ok: bool, path: str, module, what: str) -> None:
 
 
 def _conv_from_torch(module, path):
-    k = _square(module.kernel_size, "kernel_size", path, module)
-    stride = _square(module.stride, "stride", path, module)
-    _setting(_square(module.dilation, "dilation", path, module) == 1, path, module,
-             "the library's convolutions have dilation 1")
+    k, stride = _pair(module.kernel_size), _pair(module.stride)
+    _setting(_pair(module.dilation) == (1, 1), path, module, "the library's convolutions have dilation 1")
     _setting(module.padding_mode == "zeros", path, module, "the library pads with zeros (padding_mode='zeros')")
-    if isinstance(module.padding, str):   # "valid" is 0; "same" is K // 2 when K is odd (PyTorch needs stride 1)
-        _setting(module.padding == "valid" or k % 2 == 1, path, module,
+    if isinstance(module.padding, str):   # "valid" is 0; "same" is (K - 1) / 2 when K is odd (PyTorch: stride 1)
+        _setting(module.padding == "valid" or (k[0] % 2 == 1 and k[1] % 2 == 1), path, module,
                  'padding="same" with an even kernel pads one side more than the other; the library pads both '
                  "sides alike")
-        padding = 0 if module.padding == "valid" else k // 2
+        padding = (0, 0) if module.padding == "valid" else (k[0] // 2, k[1] // 2)
     else:
-        padding = _square(module.padding, "padding", path, module)
+        padding = _pair(module.padding)
     w = _array(module.weight)
     bias = module.bias is not None
     settings = dict(bias=bias, groups=module.groups, dtype=w.dtype)
-    if k == 1 and padding == 0:
-        layer = Conv1x1(module.in_channels, module.out_channels, stride=stride, **settings)
+    if k == (1, 1) and padding == (0, 0) and stride[0] == stride[1]:
+        layer = Conv1x1(module.in_channels, module.out_channels, stride=stride[0], **settings)
     else:
         layer = Conv2d(module.in_channels, module.out_channels, k, stride=stride, padding=padding, **settings)
     layer.params = {"w": w.reshape(layer.weight_shape()), **({"b": _array(module.bias)} if bias else {})}
@@ -498,19 +503,16 @@ def _batchnorm_from_torch(module, path):
 
 def _pool_from_torch(module, path):
     nn, _ = _torch_modules()
-    k = _square(module.kernel_size, "kernel_size", path, module)
-    stride = _square(module.stride, "stride", path, module)
-    padding = _square(module.padding, "padding", path, module)
+    k, stride, padding = _pair(module.kernel_size), _pair(module.stride), _pair(module.padding)
     if isinstance(module, nn.MaxPool2d):
-        _setting(_square(module.dilation, "dilation", path, module) == 1, path, module,
-                 "the library's max pooling has dilation 1")
+        _setting(_pair(module.dilation) == (1, 1), path, module, "the library's max pooling has dilation 1")
         _setting(not module.return_indices, path, module, "return_indices=True: the library returns the pooled "
                                                           "map only")
         return MaxPool2d(k, stride, padding, ceil_mode=module.ceil_mode)
     _setting(not module.ceil_mode, path, module, "ceil_mode=True: the library's average pooling rounds down")
-    _setting(module.count_include_pad or padding == 0, path, module,
+    _setting(module.count_include_pad or padding == (0, 0), path, module,
              "count_include_pad=False: the library counts padding as zeros in every window's average")
-    _setting(module.divisor_override is None, path, module, "divisor_override: the library divides by K * K")
+    _setting(module.divisor_override is None, path, module, "divisor_override: the library divides by KH * KW")
     return AvgPool2d(k, stride, padding)
 
 

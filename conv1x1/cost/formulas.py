@@ -13,11 +13,13 @@ import numpy as np
 
 from .._checks import (
     DEPTHWISE_HINT,
+    Pair,
     check_branches,
     check_flag,
     check_float_dtype,
     check_groups,
     check_positive_int,
+    compact,
     window_geometry,
 )
 
@@ -253,41 +255,56 @@ def _shape(shape) -> str:
     return "(" + ", ".join(_num(s) for s in shape) + ")"
 
 
-def _size_formula(height, width, k, stride, padding, out_h, out_w, ceil_mode=False) -> str:
-    """``'H_out = W_out = floor((H + 2p - K)/s) + 1 = floor((28 + 2·2 - 5)/1) + 1 = 28'``."""
-    rounding = "ceil" if ceil_mode else "floor"
+def _size_formula(height: int, width: int, kernel: Pair, stride: Pair, padding: Pair, out_h: int, out_w: int,
+                  ceil_mode: bool = False) -> str:
+    """``'H_out = W_out = floor((H + 2p - K)/s) + 1 = floor((28 + 2·2 - 5)/1) + 1 = 28'``.
 
-    def one(size, out):
-        text = f"{rounding}(({_num(size)} + 2·{padding} - {k})/{stride}) + 1"
-        raw = (-(-(size + 2 * padding - k) // stride) if ceil_mode else (size + 2 * padding - k) // stride) + 1
+    Settings that differ along H and W name each axis: ``KH``, ``sH``, ``pH`` and ``KW``, ``sW``, ``pW``.
+    """
+    rounding = "ceil" if ceil_mode else "floor"
+    square = kernel[0] == kernel[1] and stride[0] == stride[1] and padding[0] == padding[1]
+
+    def one(size, out, axis):
+        k, s, p = kernel[axis], stride[axis], padding[axis]
+        text = f"{rounding}(({_num(size)} + 2·{p} - {k})/{s}) + 1"
+        raw = (-(-(size + 2 * p - k) // s) if ceil_mode else (size + 2 * p - k) // s) + 1
         if raw != out:  # ceil_mode drops a last window that would start in the right padding
             text += " - 1 (a last window may not start in the padding)"
         return f"{text} = {_num(out)}"
 
-    if height == width:
-        return f"H_out = W_out = {rounding}((H + 2p - K)/s) + 1 = {one(height, out_h)}"
-    return (f"H_out = {rounding}((H + 2p - K)/s) + 1 = {one(height, out_h)}; "
-            f"W_out = {rounding}((W + 2p - K)/s) + 1 = {one(width, out_w)}")
+    if square and height == width:
+        return f"H_out = W_out = {rounding}((H + 2p - K)/s) + 1 = {one(height, out_h, 0)}"
+    h, w = ("", "") if square else ("H", "W")
+    return (f"H_out = {rounding}((H + 2p{h} - K{h})/s{h}) + 1 = {one(height, out_h, 0)}; "
+            f"W_out = {rounding}((W + 2p{w} - K{w})/s{w}) + 1 = {one(width, out_w, 1)}")
 
 
-def _conv_category(c_in, c_out, groups, k, height, width) -> str:
+def _conv_category(c_in: int, c_out: int, groups: int, kernel: Pair, height: int, width: int) -> str:
     """Which ``KINDS`` entry a convolution belongs to."""
     if groups > 1:
         return "depthwise" if groups == c_in else "grouped"
-    if k == 1:
+    if kernel == (1, 1):
         return "fc" if (height, width) == (1, 1) else "1x1"
     return "kxk"
 
 
+def _window_kind(kind: str, kernel: Pair, stride: Pair) -> str:
+    """``'conv 5x5'``, ``'maxpool 3x3 /2'``, ``'conv 1x7'``, ``'conv 3x3 /(2, 1)'``."""
+    strides = "" if stride == (1, 1) else f" /{compact(stride)}"
+    return f"{kind} {kernel[0]}x{kernel[1]}{strides}"
+
+
 def conv_cost(in_channels, out_channels, height, width, kernel_size, stride=1, padding=0, bias=True,
               name=None, groups=1) -> LayerCost:
-    """Cost of a KxK convolution (grouped when ``groups > 1``) on one (C_in, H, W) image.
+    """Cost of a KH x KW convolution (grouped when ``groups > 1``) on one (C_in, H, W) image.
 
     Parameters
     ----------
-    in_channels, out_channels, height, width, kernel_size : int
-    stride : int, default 1
-    padding : int or "same", default 0
+    in_channels, out_channels, height, width : int
+    kernel_size : int or (int, int)
+        K for a K x K kernel, or (KH, KW).
+    stride : int or (int, int), default 1
+    padding : int, (int, int) or "same", default 0
     bias : bool, default True
     name : str, optional
         Defaults to the kind, e.g. "conv 5x5".
@@ -298,8 +315,8 @@ def conv_cost(in_channels, out_channels, height, width, kernel_size, stride=1, p
     Returns
     -------
     LayerCost
-        ``params = C_out*(C_in/groups)*K*K (+ C_out)``,
-        ``macs = out_H*out_W*C_out*(C_in/groups)*K*K`` (bias adds not counted: they are ``bias_adds``),
+        ``params = C_out*(C_in/groups)*KH*KW (+ C_out)``,
+        ``macs = out_H*out_W*C_out*(C_in/groups)*KH*KW`` (bias adds not counted: they are ``bias_adds``),
         ``activations = C_out*out_H*out_W``, with the working in ``formula``,
         ``params_formula`` and ``shape_formula``.
 
@@ -312,31 +329,35 @@ def conv_cost(in_channels, out_channels, height, width, kernel_size, stride=1, p
     'H_out·W_out·C_out·C_in·K·K = 28·28·32·192·5·5 = 120,422,400'
     >>> conv_cost(32, 32, 112, 112, 3, padding=1, groups=32, bias=False).formula
     'H_out·W_out·C_out·(C_in/groups)·K·K = 112·112·32·1·3·3 = 3,612,672'
+    >>> conv_cost(128, 128, 17, 17, (1, 7), padding=(0, 3), bias=False).formula   # Inception v3's 1x7
+    'H_out·W_out·C_out·C_in·KH·KW = 17·17·128·128·1·7 = 33,144,832'
     """
     in_channels = check_positive_int(in_channels, "in_channels")
     out_channels = check_positive_int(out_channels, "out_channels")
     height, width = check_positive_int(height, "height"), check_positive_int(width, "width")
     groups = check_groups(groups, in_channels, out_channels, hint=DEPTHWISE_HINT)
     bias = check_flag(bias, "bias")
-    k, stride, padding, out_h, out_w = window_geometry(height, width, kernel_size, stride, padding)
+    (kh, kw), stride, padding, out_h, out_w = window_geometry(height, width, kernel_size, stride, padding)
     per_group = in_channels // groups
-    weights = out_channels * per_group * k * k
+    weights = out_channels * per_group * kh * kw
     params = weights + (out_channels if bias else 0)
     outputs = out_channels * out_h * out_w
-    category = _conv_category(in_channels, out_channels, groups, k, height, width)
+    category = _conv_category(in_channels, out_channels, groups, (kh, kw), height, width)
     kind = {"depthwise": "depthwise", "grouped": "grouped conv", "fc": "fc"}.get(category, "conv")
-    kind = f"{kind} {k}x{k}" + (f" /{stride}" if stride > 1 else "") + (f" g={groups}" if category == "grouped" else "")
+    kind = _window_kind(kind, (kh, kw), stride) + (f" g={groups}" if category == "grouped" else "")
     c_in = "(C_in/groups)" if groups > 1 else "C_in"
-    params_formula = f"C_out·{c_in}·K·K = {out_channels}·{per_group}·{k}·{k}"
+    k_names = ["K", "K"] if kh == kw else ["KH", "KW"]
+    params_formula = f"C_out·{c_in}·{'·'.join(k_names)} = {out_channels}·{per_group}·{kh}·{kw}"
     if bias:
-        params_formula = f"C_out·{c_in}·K·K + C_out = {out_channels}·{per_group}·{k}·{k} + {out_channels}"
+        params_formula = (f"C_out·{c_in}·{'·'.join(k_names)} + C_out = {out_channels}·{per_group}·{kh}·{kw} + "
+                          f"{out_channels}")
     return LayerCost(
         name or kind, kind, (in_channels, height, width), (out_channels, out_h, out_w), params,
         out_h * out_w * weights, outputs, category,
-        formula=_product(["H_out", "W_out", "C_out", c_in, "K", "K"],
-                         [out_h, out_w, out_channels, per_group, k, k], out_h * out_w * weights),
+        formula=_product(["H_out", "W_out", "C_out", c_in, *k_names],
+                         [out_h, out_w, out_channels, per_group, kh, kw], out_h * out_w * weights),
         params_formula=f"{params_formula} = {exact(params)}",
-        shape_formula=_size_formula(height, width, k, stride, padding, out_h, out_w),
+        shape_formula=_size_formula(height, width, (kh, kw), stride, padding, out_h, out_w),
         bias_adds=outputs if bias else 0,
         ops_formula=("bias adds = " + _product(["H_out", "W_out", "C_out"], [out_h, out_w, out_channels], outputs)
                      if bias else ""))
@@ -357,10 +378,12 @@ def _elements_formula(label, shape, what="") -> str:
 
 def pool_cost(channels, height, width, kernel_size, stride=None, padding=0, name=None, ceil_mode=False,
               kind="maxpool") -> LayerCost:
-    """Cost of K x K max (or average) pooling: no parameters and no MACs (it compares, it does not multiply).
+    """Cost of KH x KW max (or average) pooling: no parameters and no MACs (it compares, it does not multiply).
 
-    ``pooling_ops`` counts its input elements. ``channels`` may be None when
-    unknown (then ``activations`` and ``pooling_ops`` are None too).
+    ``kernel_size``, ``stride`` and ``padding`` are ints or (along H, along W)
+    pairs; ``stride`` defaults to ``kernel_size``. ``pooling_ops`` counts the input
+    elements. ``channels`` may be None when unknown (then ``activations`` and
+    ``pooling_ops`` are None too).
 
     Examples
     --------
@@ -373,13 +396,13 @@ def pool_cost(channels, height, width, kernel_size, stride=None, padding=0, name
     height, width = check_positive_int(height, "height"), check_positive_int(width, "width")
     stride = kernel_size if stride is None else stride
     ceil_mode = check_flag(ceil_mode, "ceil_mode")
-    k, stride, padding, out_h, out_w = window_geometry(height, width, kernel_size, stride, padding, pool=True,
-                                                       ceil_mode=ceil_mode)
+    kernel, stride, padding, out_h, out_w = window_geometry(height, width, kernel_size, stride, padding, pool=True,
+                                                            ceil_mode=ceil_mode)
     channels = None if channels is None else check_positive_int(channels, "channels")
-    kind = f"{kind} {k}x{k}" + (f" /{stride}" if stride > 1 else "")
+    kind = _window_kind(kind, kernel, stride)
     in_shape = (channels, height, width)
     return _no_params_row(name or kind, kind, in_shape, (channels, out_h, out_w),
-                          _size_formula(height, width, k, stride, padding, out_h, out_w, ceil_mode),
+                          _size_formula(height, width, kernel, stride, padding, out_h, out_w, ceil_mode),
                           {"pooling_ops": _elements(in_shape)},
                           _elements_formula("pooling ops", in_shape, " (input elements)"))
 

@@ -30,13 +30,16 @@ __all__ = ["conv2d_forward", "conv2d_backward", "DepthwiseCache"]
 def conv2d_forward(x, w, b=None, stride=1, padding=0, groups=1):
     """``conv1x1.conv2d_forward``; a depthwise convolution (groups == C_in == C_out) on phase grids.
 
-    Returns a ``DepthwiseCache`` for a depthwise convolution, the plain ``Conv2dCache`` otherwise.
+    The phase grids take square settings (K x K kernel, one stride, one padding);
+    any other convolution, non-square ones included, takes the plain function.
+    Returns a ``DepthwiseCache`` for the phase-grid route, the plain ``Conv2dCache`` otherwise.
     """
-    x, w, b, groups, (_, stride, padding, out_h, out_w) = plain_conv2d.check_conv2d_args(x, w, b, stride, padding,
-                                                                                         groups)
-    if groups > 1 and groups == x.shape[1] == w.shape[0]:
-        return _depthwise_forward(x, w, b, stride, padding, (out_h, out_w))
-    return plain_conv2d.conv2d_forward(x, w, b, stride, padding, groups)
+    x, w, b, groups, (kernel, strides, pads, out_h, out_w) = plain_conv2d.check_conv2d_args(x, w, b, stride,
+                                                                                            padding, groups)
+    square = kernel[0] == kernel[1] and strides[0] == strides[1] and pads[0] == pads[1]
+    if square and groups > 1 and groups == x.shape[1] == w.shape[0]:
+        return _depthwise_forward(x, w, b, strides[0], pads[0], (out_h, out_w))
+    return plain_conv2d.conv2d_forward(x, w, b, strides, pads, groups)
 
 
 def conv2d_backward(dout, cache):

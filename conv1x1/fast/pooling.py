@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_cache, check_dout, check_image_batch
+from .._checks import as_pair, check_cache, check_dout, check_image_batch
 from ..functional import pooling as plain_pooling
 from ._grids import _PhaseGrids
 
@@ -20,7 +20,8 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     sits) the first offset, in row-major order, whose slice equals it: ties keep
     the first, as PyTorch and the plain function do. A window with no real
     maximum (all -inf) points at its first real element. An x holding NaN takes
-    the plain function, whose rules for NaN (the last NaN wins) this one has not.
+    the plain function, whose rules for NaN (the last NaN wins) this one has not;
+    so do windows whose kernel, stride or padding differ along H and W.
 
     The plain function's strided views of every window offset ran NumPy's loops
     3-4x slower, and its ``best[better] = offset`` branches on every element:
@@ -30,10 +31,10 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     SqueezeNet 1.0's training step took 1.56x as long (``bench_networks.py --tricks``).
     """
     x = check_image_batch(x, layout="(N, C, H, W)")
-    k, stride, padding, out_h, out_w = plain_pooling.check_pool_args(kernel_size, stride, padding, ceil_mode,
-                                                                     x.shape)
-    if np.isnan(x).any():
-        return plain_pooling.maxpool2d_forward(x, k, stride, padding, ceil_mode)
+    (k, kw), (stride, sw), (padding, pw), out_h, out_w = plain_pooling.check_pool_args(kernel_size, stride, padding,
+                                                                                      ceil_mode, x.shape)
+    if np.isnan(x).any() or (k, stride, padding) != (kw, sw, pw):    # the phase grids take square windows only
+        return plain_pooling.maxpool2d_forward(x, (k, kw), (stride, sw), (padding, pw), ceil_mode)
     layout = _PhaseGrids(x.shape, x.itemsize, k, stride, padding, (out_h, out_w))
     n, c = x.shape[:2]
     out = np.empty((n, c, out_h, out_w), dtype=x.dtype)
@@ -54,7 +55,7 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     empty = out == -np.inf
     if empty.any():
         best[empty] = np.broadcast_to(plain_pooling.first_real(k, stride, padding, out_h, out_w), best.shape)[empty]
-    return out, plain_pooling.MaxPool2dCache(x.shape, best, k, stride, padding, x.dtype)
+    return out, plain_pooling.MaxPool2dCache(x.shape, best, (k, k), (stride, stride), (padding, padding), x.dtype)
 
 
 def _first_equal(shifted, maximum, index):
@@ -71,18 +72,19 @@ def _first_equal(shifted, maximum, index):
 
 def maxpool2d_backward(dout, cache):
     """``conv1x1.maxpool2d_backward`` as one scatter-add: ``np.bincount`` over the flat index of each maximum."""
-    x_shape, best, k, stride, padding, dtype = check_cache(cache, plain_pooling.MaxPool2dCache,
-                                                           "maxpool2d_backward", "maxpool2d_forward")
+    x_shape, best, kernel, stride, padding, dtype = check_cache(cache, plain_pooling.MaxPool2dCache,
+                                                                "maxpool2d_backward", "maxpool2d_forward")
+    (kh, kw), (sh, sw), (ph, pw) = as_pair(kernel), as_pair(stride), as_pair(padding)
     dout = check_dout(dout, best.shape, dtype)
     n, c, height, width = x_shape
     out_h, out_w = best.shape[2:]
-    _, _, padded_h, padded_w = plain_pooling.padded_shape(x_shape, k, stride, padding, (out_h, out_w))
+    _, _, padded_h, padded_w = plain_pooling.padded_shape(x_shape, (kh, kw), (sh, sw), (ph, pw), (out_h, out_w))
     # Flat index of each maximum in the padded input = start of its (n, c) plane
-    # + start of its window + its offset inside the window.
+    # + start of its window + its offset inside the window (best = p * KW + q).
     plane = np.arange(n * c).reshape(n, c, 1, 1) * (padded_h * padded_w)
-    window = (np.arange(out_h)[:, None] * padded_w + np.arange(out_w)[None, :]) * stride
-    inside = np.arange(k * k) // k * padded_w + np.arange(k * k) % k
+    window = np.arange(out_h)[:, None] * sh * padded_w + np.arange(out_w)[None, :] * sw
+    inside = np.arange(kh * kw) // kw * padded_w + np.arange(kh * kw) % kw
     flat_index = (plane + window + inside[best]).ravel()
     dx = np.bincount(flat_index, weights=dout.ravel(), minlength=n * c * padded_h * padded_w)
     dx = dx.reshape(n, c, padded_h, padded_w).astype(dtype, copy=False)  # bincount sums in float64
-    return dx[:, :, padding:padding + height, padding:padding + width]
+    return dx[:, :, ph:ph + height, pw:pw + width]

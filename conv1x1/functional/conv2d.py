@@ -1,26 +1,25 @@
-"""The direct KxK convolution, to compare the 1x1 convolution against.
+"""The convolution with KH x KW kernels, to compare the 1x1 convolution against.
 
-A KxK convolution looks at a K x K neighbourhood of every output pixel::
+It looks at a KH x KW neighbourhood of every output pixel::
 
-    out[n, o, i, j] = sum_{c, p, q} w[o, c, p, q] * xp[n, c, i*s + p, j*s + q] + b[o]
+    out[n, o, i, j] = sum_{c, p, q} w[o, c, p, q] * xp[n, c, i*SH + p, j*SW + q] + b[o]
 
-where ``xp`` is x zero-padded by ``padding`` on each side and ``s`` is the stride.
+where ``xp`` is x zero-padded on each side and (SH, SW) the stride.
 
 **im2col** turns this into the 1x1 convolution's matrix product: copy each
-K x K x C_in window of the input into one column of a matrix ``cols`` of shape
-(C_in*K*K, out_H*out_W) ("image to columns"); then ``out[n] = W @ cols[n]`` with
-``W = w.reshape(C_out, C_in*K*K)``. A 1x1 convolution needs no copy because its
-windows *are* the pixels; a KxK one pays a copy K*K times the input's size.
-(``conv1x1.fast`` avoids that copy at stride 1, and for depthwise convolutions
-at any stride; ``conv1x1.reference.conv2d_loops`` is the slow, literal version.)
+KH x KW x C_in window of the input into one column of a matrix ``cols`` of shape
+(C_in*KH*KW, out_H*out_W) ("image to columns"); then ``out[n] = W @ cols[n]`` with
+``W = w.reshape(C_out, C_in*KH*KW)``. A 1x1 convolution needs no copy because its
+windows *are* the pixels; a KH x KW one copies KH*KW times the input.
+``conv1x1.reference.conv2d_loops`` is the literal version.
 
 **Groups**: with ``groups = G`` the input channels split into G groups and each
 filter sees only its own group's C_in/G channels (AlexNet's two towers, ResNeXt,
 ShuffleNet). ``groups = C_in`` is the **depthwise** convolution of MobileNet:
-one K x K filter per channel. The rows of ``cols`` are ordered channel first,
-so group g's rows are one block and the product takes one more axis::
+one filter per channel. The rows of ``cols`` are ordered channel first, so group
+g's rows are one block and the product takes one more axis::
 
-    out[n, g] = w[g] @ cols[n, g]      # (G, C_out/G, C_in/G*K*K) @ (N, G, C_in/G*K*K, P)
+    out[n, g] = w[g] @ cols[n, g]      # (G, C_out/G, C_in/G*KH*KW) @ (N, G, C_in/G*KH*KW, P)
 """
 
 from __future__ import annotations
@@ -29,9 +28,14 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import ArrayLike
 
 from .._checks import (
     DEPTHWISE_HINT,
+    FloatArray,
+    Geometry,
+    Pair,
+    as_pair,
     check_bias,
     check_cache,
     check_dout,
@@ -47,72 +51,62 @@ from .pointwise import by_group
 __all__ = ["conv2d_forward", "conv2d_backward", "Conv2dCache", "im2col", "col2im"]
 
 
-def conv2d_forward(x, w, b=None, stride=1, padding=0, groups=1):
-    """Forward pass of a direct KxK convolution (cross-correlation, as in deep learning).
+def conv2d_forward(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None, stride: int | Pair = 1,
+                   padding: int | Pair | str = 0, groups: int = 1) -> tuple[FloatArray, Conv2dCache]:
+    """A convolution (cross-correlation, as in deep learning), ``out[n] = W @ cols[n] + b`` per image.
 
-    ``out[n, o, i, j] = sum_{c,p,q} w[o, c, p, q] * xp[n, c, i*stride + p, j*stride + q] + b[o]``,
-    computed as ``W @ cols[n]`` per image, with ``cols = im2col(x)``.
+    ``cols = im2col(x)`` holds every KH x KW x C_in window as a column and
+    ``W = w.reshape(C_out, C_in*KH*KW)``; group by group with groups.
 
     Parameters
     ----------
     x : ndarray, shape (N, C_in, H, W)
-    w : ndarray, shape (C_out, C_in // groups, K, K)
+    w : ndarray, shape (C_out, C_in // groups, KH, KW)
     b : ndarray, shape (C_out,), optional
-    stride : int, default 1
-    padding : int or "same", default 0
-        Zeros added on each side, at most K - 1. ``"same"`` keeps H and W (odd K and stride 1 only).
+    stride : int or (int, int), default 1
+        Along (H, W); an int is the same along both, as for padding.
+    padding : int, (int, int) or "same", default 0
+        Zeros added on each side. ``"same"`` keeps H and W (stride 1 and an odd kernel along each axis).
     groups : int, default 1
         Must divide C_in and C_out; ``groups = C_in`` is a depthwise convolution.
 
     Returns
     -------
     out : ndarray, shape (N, C_out, out_H, out_W)
-        ``out_H = floor((H + 2*padding - K) / stride) + 1``, likewise out_W.
+        ``out_H = floor((H + 2*padding_H - KH) / stride_H) + 1``, likewise out_W.
     cache : Conv2dCache
 
     Raises
     ------
     TypeError, ValueError
         For non-float arrays, wrong shapes, a kernel larger than the padded
-        input, a stride below 1, a bad padding or groups that do not divide the channels.
+        input, a bad stride or padding, or groups that do not divide the channels.
 
     Examples
     --------
     >>> import numpy as np, conv1x1 as C
     >>> out, _ = C.conv2d_forward(np.ones((1, 192, 28, 28)), np.ones((32, 192, 5, 5)), padding="same")
-    >>> out.shape
-    (1, 32, 28, 28)
-    >>> float(out[0, 0, 14, 14]), float(out[0, 0, 0, 0])  # 192*25 taps inside, 192*9 in the corner
-    (4800.0, 1728.0)
-    >>> out, _ = C.conv2d_forward(np.ones((1, 8, 5, 5)), np.ones((8, 1, 3, 3)), padding=1, groups=8)  # depthwise
-    >>> float(out[0, 3, 2, 2])  # one channel's 3x3 window: 9 taps, not 8 * 9
-    9.0
+    >>> out.shape, float(out[0, 0, 14, 14]), float(out[0, 0, 0, 0])  # 192*25 taps inside, 192*9 in the corner
+    ((1, 32, 28, 28), 4800.0, 1728.0)
     """
-    x, w, b, groups, (k, stride, padding, out_h, out_w) = check_conv2d_args(x, w, b, stride, padding, groups)
+    x, w, b, groups, (kernel, stride, padding, out_h, out_w) = check_conv2d_args(x, w, b, stride, padding, groups)
     n, c_out = x.shape[0], w.shape[0]
-    cols = im2col(x, k, stride, padding)               # (N, C_in*K*K, out_H*out_W)
-    w_mat = w.reshape(c_out, -1)                       # (C_out, C_in/G*K*K)
-    if groups == 1:
-        out = np.matmul(w_mat, cols)                   # (C_out, C_in*K*K) @ cols, per image
-    else:
-        out = np.matmul(by_group(w_mat, groups), by_group(cols, groups)).reshape(n, c_out, out_h * out_w)
+    cols = im2col(x, kernel, stride, padding)                             # (N, C_in*KH*KW, out_H*out_W)
+    out = np.matmul(by_group(w.reshape(c_out, -1), groups), by_group(cols, groups))
+    out = out.reshape(n, c_out, out_h, out_w)
     if b is not None:
-        out += b[:, None]
-    cache = Conv2dCache(x.shape, cols, w, b is not None, stride, padding, groups)
-    return out.reshape(n, c_out, out_h, out_w), cache
+        out += b[:, None, None]
+    return out, Conv2dCache(x.shape, cols, w, b is not None, stride, padding, groups)
 
 
-def conv2d_backward(dout, cache):
-    """Backward pass of the KxK convolution.
+def conv2d_backward(dout: ArrayLike, cache: Conv2dCache) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+    """The gradients of ``out[n] = W @ cols[n] + b``, as for the 1x1 convolution, then col2im::
 
-    With ``out[n] = W @ cols[n] + b`` per image (``W = w.reshape(C_out, C_in*K*K)``),
-    the same three formulas as the 1x1 convolution, then col2im::
+        dcols[n] = W.T @ dout[n]            -> dx = col2im(dcols)
+        dw       = sum_n dout[n] @ cols[n].T   (reshaped to (C_out, C_in // groups, KH, KW))
+        db       = dout summed over (n, i, j)
 
-        dcols[n] = W.T @ dout[n]          -> dx = col2im(dcols)
-        dw       = sum_n dout[n] @ cols[n].T   (reshaped to (C_out, C_in, K, K))
-        db       = dout.sum((0, 2, 3))
-
-    With groups, the first two hold group by group (``W[g]``, ``cols[n, g]``, ``dout[n, g]``).
+    group by group with groups.
 
     Parameters
     ----------
@@ -123,25 +117,28 @@ def conv2d_backward(dout, cache):
     Returns
     -------
     dx : ndarray, shape (N, C_in, H, W)
-    dw : ndarray, shape (C_out, C_in // groups, K, K)
+    dw : ndarray, shape (C_out, C_in // groups, KH, KW)
     db : ndarray, shape (C_out,), or None without a bias
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> out, cache = C.conv2d_forward(np.ones((1, 1, 3, 3)), np.ones((1, 1, 3, 3)), padding=1)
+    >>> C.conv2d_backward(np.ones(out.shape), cache)[0][0, 0]     # how many windows hold each pixel
+    array([[4., 6., 4.],
+           [6., 9., 6.],
+           [4., 6., 4.]])
     """
     x_shape, cols, w, has_bias, stride, padding, groups = check_cache(cache, Conv2dCache, "conv2d_backward",
                                                                       "conv2d_forward")
-    n, c_out, k = x_shape[0], w.shape[0], w.shape[2]
-    out_hw = _out_hw(x_shape, k, stride, padding)
-    dout = check_dout(dout, (n, c_out, *out_hw), cols.dtype).reshape(n, c_out, out_hw[0] * out_hw[1])
-    w_mat = w.reshape(c_out, -1)
-    if groups == 1:
-        dcols = np.matmul(w_mat.T, dout)
-        dw = np.matmul(dout, cols.transpose(0, 2, 1)).sum(axis=0)
-    else:
-        w_g, dout_g, cols_g = by_group(w_mat, groups), by_group(dout, groups), by_group(cols, groups)
-        dcols = np.matmul(w_g.transpose(0, 2, 1), dout_g).reshape(cols.shape)
-        dw = np.matmul(dout_g, cols_g.transpose(0, 1, 3, 2)).sum(axis=0)
-    dx = col2im(dcols, x_shape, k, stride, padding)
-    db = dout.sum(axis=(0, 2)) if has_bias else None
-    return dx, dw.reshape(w.shape), db
+    n, c_out, kernel = x_shape[0], w.shape[0], (w.shape[2], w.shape[3])
+    out_h, out_w = _out_hw(x_shape, kernel, stride, padding)
+    dout = check_dout(dout, (n, c_out, out_h, out_w), cols.dtype)
+    dout_g = by_group(dout.reshape(n, c_out, out_h * out_w), groups)      # (N, G, C_out/G, P)
+    dcols = np.matmul(by_group(w.reshape(c_out, -1), groups).transpose(0, 2, 1), dout_g).reshape(cols.shape)
+    dw = np.matmul(dout_g, by_group(cols, groups).transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
+    db = dout.sum(axis=(0, 2, 3)) if has_bias else None
+    return col2im(dcols, x_shape, kernel, stride, padding), dw, db
 
 
 class Conv2dCache(NamedTuple):
@@ -151,90 +148,101 @@ class Conv2dCache(NamedTuple):
     ----------
     x_shape : tuple
         (N, C_in, H, W), the shape of the unpadded input.
-    cols : ndarray, shape (N, C_in*K*K, out_H*out_W)
+    cols : ndarray, shape (N, C_in*KH*KW, out_H*out_W)
         The im2col matrix of every image.
-    w : ndarray, shape (C_out, C_in // groups, K, K)
+    w : ndarray, shape (C_out, C_in // groups, KH, KW)
     has_bias : bool
-    stride, padding, groups : int
-
-    A cache built by hand without ``groups`` means 1.
+    stride, padding : (int, int)
+        Along (H, W); a cache built by hand may hold an int, the same along both.
+    groups : int
+        1 when a cache built by hand leaves it out.
     """
 
-    x_shape: tuple
-    cols: np.ndarray
-    w: np.ndarray
+    x_shape: tuple[int, ...]
+    cols: FloatArray
+    w: FloatArray
     has_bias: bool
-    stride: int
-    padding: int
+    stride: int | Pair
+    padding: int | Pair
     groups: int = 1
 
 
-def im2col(x: np.ndarray, kernel_size: int, stride: int, padding: int) -> np.ndarray:
-    """Gather every K x K x C_in window of the zero-padded input into a column.
+def im2col(x: np.ndarray, kernel_size: int | Pair, stride: int | Pair, padding: int | Pair) -> np.ndarray:
+    """Gather every KH x KW x C_in window of the zero-padded input into a column.
 
     Parameters
     ----------
     x : ndarray, shape (N, C_in, H, W)
+    kernel_size, stride, padding : int or (int, int)
+        Along (H, W); an int is the same along both.
 
     Returns
     -------
-    cols : ndarray, shape (N, C_in*K*K, out_H*out_W)
-        ``cols[n, (c, p, q), (i, j)] = xp[n, c, i*stride + p, j*stride + q]``, rows ordered
-        like the columns of ``w.reshape(C_out, C_in*K*K)``.
+    cols : ndarray, shape (N, C_in*KH*KW, out_H*out_W)
+        ``cols[n, (c, p, q), (i, j)] = xp[n, c, i*SH + p, j*SW + q]``, rows ordered
+        like the columns of ``w.reshape(C_out, C_in*KH*KW)``.
     """
-    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    # A view of shape (N, C, out_H, out_W, K, K): no copy yet.
-    windows = sliding_window_view(xp, (kernel_size, kernel_size), axis=(2, 3))[:, :, ::stride, ::stride]
+    (kh, kw), (sh, sw), (ph, pw) = as_pair(kernel_size), as_pair(stride), as_pair(padding)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    # A view of shape (N, C, out_H, out_W, KH, KW): no copy yet.
+    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
     n, c, out_h, out_w = windows.shape[:4]
-    # The one copy: reorder to (N, C, K, K, out_H, out_W) and flatten to columns.
-    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kernel_size * kernel_size, out_h * out_w)
+    # The one copy: reorder to (N, C, KH, KW, out_H, out_W) and flatten to columns.
+    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, out_h * out_w)
 
 
-def col2im(dcols: np.ndarray, x_shape: tuple, kernel_size: int, stride: int, padding: int) -> np.ndarray:
+def col2im(dcols: np.ndarray, x_shape: tuple[int, ...], kernel_size: int | Pair, stride: int | Pair,
+           padding: int | Pair) -> np.ndarray:
     """The adjoint of ``im2col``: add every column entry back to the pixel it came from.
 
-    A pixel belongs to up to K*K windows, so its gradient is a sum. The loop runs
-    over the K*K kernel offsets only; each step adds a whole strided slice.
+    A pixel belongs to up to KH*KW windows, so its gradient is a sum. The loop runs
+    over the KH*KW kernel offsets only; each step adds a whole strided slice.
 
     Parameters
     ----------
-    dcols : ndarray, shape (N, C_in*K*K, out_H*out_W)
+    dcols : ndarray, shape (N, C_in*KH*KW, out_H*out_W)
     x_shape : tuple
         (N, C_in, H, W) of the input that ``im2col`` read.
+    kernel_size, stride, padding : int or (int, int)
 
     Returns
     -------
     dx : ndarray, shape (N, C_in, H, W)
     """
+    (kh, kw), (sh, sw), (ph, pw) = as_pair(kernel_size), as_pair(stride), as_pair(padding)
     n, c, height, width = x_shape
-    out_h, out_w = _out_hw(x_shape, kernel_size, stride, padding)
-    dxp = np.zeros((n, c, height + 2 * padding, width + 2 * padding), dtype=dcols.dtype)
-    dcols = dcols.reshape(n, c, kernel_size, kernel_size, out_h, out_w)
-    for p in range(kernel_size):
-        for q in range(kernel_size):
-            dxp[:, :, p:p + stride * out_h:stride, q:q + stride * out_w:stride] += dcols[:, :, p, q]
-    return dxp[:, :, padding:padding + height, padding:padding + width]  # explicit ends: padding may be 0
+    out_h, out_w = _out_hw(x_shape, (kh, kw), (sh, sw), (ph, pw))
+    dxp = np.zeros((n, c, height + 2 * ph, width + 2 * pw), dtype=dcols.dtype)
+    dcols = dcols.reshape(n, c, kh, kw, out_h, out_w)
+    for p in range(kh):
+        for q in range(kw):
+            dxp[:, :, p:p + sh * out_h:sh, q:q + sw * out_w:sw] += dcols[:, :, p, q]
+    return dxp[:, :, ph:ph + height, pw:pw + width]  # explicit ends: padding may be 0
 
 
-def _out_hw(x_shape, kernel_size, stride, padding) -> tuple:
+def _out_hw(x_shape: tuple[int, ...], kernel_size: int | Pair, stride: int | Pair,
+            padding: int | Pair) -> tuple[int, int]:
     """(out_H, out_W) of a valid convolution geometry."""
-    return tuple((size + 2 * padding - kernel_size) // stride + 1 for size in x_shape[2:])
+    (kh, kw), (sh, sw), (ph, pw) = as_pair(kernel_size), as_pair(stride), as_pair(padding)
+    return (x_shape[2] + 2 * ph - kh) // sh + 1, (x_shape[3] + 2 * pw - kw) // sw + 1
 
 
-def check_conv2d_args(x, w, b, stride, padding, groups=1):
-    """Validate a KxK convolution's arguments.
+def check_conv2d_args(x: ArrayLike, w: ArrayLike, b: ArrayLike | None, stride: int | Pair,
+                      padding: int | Pair | str, groups: int = 1,
+                      ) -> tuple[FloatArray, FloatArray, FloatArray | None, int, Geometry]:
+    """Validate a convolution's arguments.
 
     Returns
     -------
     x, w, b : ndarray
         In one common floating dtype.
     groups : int
-    geometry : tuple
-        ``(K, stride, padding, out_H, out_W)`` with padding as an int.
+    geometry : Geometry
+        ``(kernel, stride, padding, out_H, out_W)``, the first three as (along H, along W) pairs.
     """
     w = check_float_array(w, "w")
     x = check_image_batch(x, channels=w.shape[1] if w.ndim == 4 and groups == 1 else None, owner="w")
     groups = check_groups(groups, x.shape[1], hint=DEPTHWISE_HINT)
     w = check_weight(w, 4, x.shape[1], groups)
-    geometry = window_geometry(x.shape[2], x.shape[3], w.shape[2], stride, padding)
+    geometry = window_geometry(x.shape[2], x.shape[3], (w.shape[2], w.shape[3]), stride, padding)
     return (*common_dtype(x, w, check_bias(b, w.shape[0])), groups, geometry)

@@ -18,16 +18,17 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
-from .._checks import check_cache, check_dout, check_float_array, check_image_batch, check_real
+from .._checks import FloatArray, check_cache, check_dout, check_float_array, check_image_batch, check_real
 
 __all__ = ["batchnorm_forward", "batchnorm_backward", "BatchNormCache", "layernorm2d_forward", "layernorm2d_backward",
            "LayerNormCache"]
 
 
-def batchnorm_forward(x, gamma, beta, eps=1e-5, mean=None, var=None):
-    """Forward pass of batch norm over the channels of an image batch.
+def batchnorm_forward(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike, eps: float = 1e-5, mean: ArrayLike | None = None,
+                      var: ArrayLike | None = None) -> tuple[FloatArray, BatchNormCache]:
+    """Batch norm over the channels of an image batch: ``out = gamma * (x - mean) / sqrt(var + eps) + beta``.
 
     Parameters
     ----------
@@ -80,14 +81,14 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5, mean=None, var=None):
         centered = x - mean[:, None, None]
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = centered
-    x_hat *= inv_std[:, None, None]            # x_hat = (x - mean) / sqrt(var + eps), in place: one array fewer
+    x_hat *= inv_std[:, None, None]            # x_hat = (x - mean) / sqrt(var + eps)
     out = gamma[:, None, None] * x_hat
     out += beta[:, None, None]                 # out = gamma * x_hat + beta
     return out, BatchNormCache(x_hat, gamma, inv_std, training, mean, var)
 
 
-def batchnorm_backward(dout, cache):
-    """Backward pass of batch norm.
+def batchnorm_backward(dout: ArrayLike, cache: BatchNormCache) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The gradients of batch norm.
 
     With m = N*H*W values per channel and sums over (n, h, w)::
 
@@ -108,6 +109,14 @@ def batchnorm_backward(dout, cache):
     -------
     dx : ndarray, shape (N, C, H, W)
     dgamma, dbeta : ndarray, shape (C,)
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> out, cache = C.batchnorm_forward(np.array([1.0, 3.0]).reshape(2, 1, 1, 1), np.ones(1), np.zeros(1), eps=0.0)
+    >>> dx, dgamma, dbeta = C.batchnorm_backward(np.ones(out.shape), cache)   # a shift of out is lost in x_hat
+    >>> dx.ravel(), dgamma, dbeta
+    (array([0., 0.]), array([0.]), array([2.]))
     """
     x_hat, gamma, inv_std, training, _, _ = check_cache(cache, BatchNormCache, "batchnorm_backward",
                                                         "batchnorm_forward")
@@ -125,7 +134,7 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma.astype(dtype), dbeta.astype(dtype)
 
 
-def _channel_sum(a, b=None):
+def _channel_sum(a: FloatArray, b: FloatArray | None = None) -> FloatArray:
     """Per channel, the sum over (n, h, w) of ``a`` (or of ``a * b``, without making the product array).
 
     Accumulated in at least float32, as PyTorch does: a float16 sum overflows past 65504 long before
@@ -152,17 +161,17 @@ class BatchNormCache(NamedTuple):
         The statistics used (the batch's biased variance in training).
     """
 
-    x_hat: np.ndarray
-    gamma: np.ndarray
-    inv_std: np.ndarray
+    x_hat: FloatArray
+    gamma: FloatArray
+    inv_std: FloatArray
     training: bool
-    mean: np.ndarray
-    var: np.ndarray
+    mean: FloatArray
+    var: FloatArray
 
 
 # ---------------------------------------------------------------- checks that belong here
 
-def check_channel_vector(value, name: str, channels: int) -> np.ndarray:
+def check_channel_vector(value: ArrayLike, name: str, channels: int) -> FloatArray:
     """Return ``value`` as a float array of shape (channels,): one number per channel (batch norm's gamma, mean...)."""
     value = check_float_array(value, name)
     if value.shape != (channels,):
@@ -171,7 +180,7 @@ def check_channel_vector(value, name: str, channels: int) -> np.ndarray:
 
 
 
-def check_mean_and_var(mean, var) -> tuple:
+def check_mean_and_var(mean: ArrayLike | None, var: ArrayLike | None) -> tuple[ArrayLike | None, ArrayLike | None]:
     """Return ``(mean, var)`` if both are given (evaluation mode) or neither is (training mode)."""
     if (mean is None) != (var is None):
         raise ValueError("pass both mean and var (evaluation mode) or neither (training mode)")
@@ -179,7 +188,7 @@ def check_mean_and_var(mean, var) -> tuple:
 
 
 
-def check_statistics_batch(x: np.ndarray) -> np.ndarray:
+def check_statistics_batch(x: FloatArray) -> FloatArray:
     """Return x (N, C, H, W) if it holds more than one value per channel, so batch statistics exist."""
     m = x.shape[0] * x.shape[2] * x.shape[3]
     if m < 2:

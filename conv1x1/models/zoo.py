@@ -618,7 +618,7 @@ def inception_v3(num_classes: int = 1000, aux_logits: bool = False, dropout: flo
 
 MODELS = {"mobilenet_v1": mobilenet_v1, "resnet50": resnet50, "squeezenet1_0": squeezenet1_0,
           "shufflenet_v1": shufflenet_v1, "googlenet": googlenet, "mobilenet_v2": mobilenet_v2,
-          "efficientnet_b0": efficientnet_b0, "convnext_tiny": convnext_tiny, "nin": nin}
+          "efficientnet_b0": efficientnet_b0, "convnext_tiny": convnext_tiny, "nin": nin, "inception_v3": inception_v3}
 
 
 # ---------------------------------------------------------------- checks that belong here

@@ -63,7 +63,6 @@ CONVS = [  # (C_in, C_out, H, W, K, stride, padding, groups, bias)
 
 @pytest.mark.parametrize("c_in, c_out, h, w, k, stride, padding, groups, bias", CONVS)
 def test_conv_cost_equals_an_independent_count(rng, c_in, c_out, h, w, k, stride, padding, groups, bias):
-    """From issue 10's mutation run over cost.py and report.py."""
     layer = C.Conv2d(c_in, c_out, k, stride=stride, padding=padding, groups=groups, bias=bias, rng=rng)
     x = rng.standard_normal((1, c_in, h, w))
     out = layer.forward(x)
@@ -141,22 +140,62 @@ def test_conv_cost_formulas_word_for_word():
 
 
 def test_conv_cost_shape_formula_of_a_square_input_names_both_sides_at_once():
-    """From the second mutation run, over cost.py."""
     # 5x5 input, K=3, no padding, stride 1: (5 + 0 - 3) // 1 + 1 = 3
     row = conv_cost(2, 4, 5, 5, 3)
     assert row.shape_formula == "H_out = W_out = floor((H + 2p - K)/s) + 1 = floor((5 + 2·0 - 3)/1) + 1 = 3"
 
 
 def test_conv_cost_shape_formula_of_a_non_square_input_gives_each_side():
-    """From the second mutation run, over cost.py."""
     # H: (5 - 3) // 1 + 1 = 3; W: (7 - 3) // 1 + 1 = 5
     row = conv_cost(2, 4, 5, 7, 3)
     assert row.shape_formula == ("H_out = floor((H + 2p - K)/s) + 1 = floor((5 + 2·0 - 3)/1) + 1 = 3; "
                                  "W_out = floor((W + 2p - K)/s) + 1 = floor((7 + 2·0 - 3)/1) + 1 = 5")
 
 
+NON_SQUARE_CONVS = [  # (C_in, C_out, H, W, kernel, stride, padding, groups)
+    (4, 6, 9, 8, (1, 7), 1, (0, 3), 1), (4, 6, 9, 8, (7, 1), 1, (3, 0), 1), (3, 4, 8, 8, (5, 3), 1, (2, 1), 1),
+    (4, 8, 9, 7, (3, 2), (2, 1), (1, 0), 2), (6, 6, 7, 9, (1, 3), (3, 2), (0, 1), 6),
+    (3, 4, 6, 7, (3, 5), 1, "same", 1),
+]
+
+
+@pytest.mark.parametrize("c_in, c_out, h, w, kernel, stride, padding, groups", NON_SQUARE_CONVS)
+def test_conv_cost_of_a_non_square_kernel_counts_kh_times_kw_as_the_loops_do(rng, c_in, c_out, h, w, kernel, stride,
+                                                                             padding, groups):
+    """MACs = H_out·W_out·C_out·(C_in/groups)·KH·KW, as the loop reference counts them; the output shape is the
+    convolution's; params are the layer's arrays."""
+    layer = C.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, groups=groups, rng=rng)
+    x = rng.standard_normal((1, c_in, h, w))
+    out, loop_macs = reference.conv2d_loops(x, layer.params["w"], layer.params["b"], stride, padding, groups)
+    row = conv_cost(c_in, c_out, h, w, kernel, stride, padding, groups=groups)
+    assert row.macs == loop_macs and row.out_shape == out.shape[1:]
+    assert row.params == sum(p.size for p in layer.params.values())
+    factors, shown = _numbers_of(row.formula)
+    assert math.prod(factors) == shown == row.macs and row.formula.startswith("H_out·W_out·C_out·")
+    assert "·KH·KW = " in row.formula and "·KH·KW" in row.params_formula
+    for part in row.shape_formula.split("; "):      # H and W, each worked with its own settings
+        numeric, value = part.split(" = ")[-2:]
+        assert eval(numeric.replace("·", "*"), {"floor": math.floor}) == int(value)  # noqa: S307 - our own text
+    assert [int(part.split(" = ")[-1]) for part in row.shape_formula.split("; ")] == list(out.shape[2:])
+
+
+def test_conv_cost_names_a_non_square_kernel_and_stride_in_its_kind():
+    assert conv_cost(8, 8, 17, 17, (1, 7), padding=(0, 3)).kind == "conv 1x7"
+    assert conv_cost(8, 8, 17, 17, (3, 3), stride=(2, 1)).kind == "conv 3x3 /(2, 1)"
+    assert conv_cost(8, 8, 17, 17, (3, 3), stride=(2, 2)).kind == "conv 3x3 /2"
+    assert conv_cost(8, 8, 17, 17, (7, 1), padding=(3, 0), groups=8).kind == "depthwise 7x1"
+    assert conv_cost(8, 8, 17, 17, (1, 7), padding=(0, 3)).category == "kxk"
+
+
+def test_pool_cost_of_a_non_square_window_gives_each_side_its_own_working():
+    """d2l.ai's MaxPool2d((2, 3), stride=(2, 3), padding=(0, 1)) on 4 x 4: 2 x 2 out."""
+    row = pool_cost(1, 4, 4, (2, 3), stride=(2, 3), padding=(0, 1))
+    assert row.out_shape == (1, 2, 2) and row.kind == "maxpool 2x3 /(2, 3)"
+    assert row.shape_formula == ("H_out = floor((H + 2pH - KH)/sH) + 1 = floor((4 + 2·0 - 2)/2) + 1 = 2; "
+                                 "W_out = floor((W + 2pW - KW)/sW) + 1 = floor((4 + 2·1 - 3)/3) + 1 = 2")
+
+
 def test_conv_cost_categories():
-    """From issue 10's mutation run over cost.py and report.py."""
     assert conv_cost(8, 8, 4, 4, 1).category == "1x1"
     assert conv_cost(8, 8, 1, 1, 1).category == "fc"
     assert conv_cost(8, 8, 4, 4, 3).category == "kxk"
@@ -168,13 +207,11 @@ def test_conv_cost_categories():
 
 
 def test_conv_cost_kind_names_a_stride_of_two():
-    """From the second mutation run, over cost.py."""
     assert conv_cost(2, 4, 8, 8, 3, stride=2, padding=1).kind == "conv 3x3 /2"
     assert conv_cost(2, 4, 8, 8, 3, stride=1, padding=1).kind == "conv 3x3"
 
 
 def test_conv_cost_accepts_numpy_bools():
-    """From the second mutation run, over cost.py."""
     # params = C_out*C_in*K*K (+ C_out) = 4*2 (+ 4)
     assert conv_cost(2, 4, 5, 5, 1, bias=np.True_).params == 12
     assert conv_cost(2, 4, 5, 5, 1, bias=np.False_).params == 8
@@ -182,7 +219,7 @@ def test_conv_cost_accepts_numpy_bools():
 
 @pytest.mark.parametrize("bias", ["no", None, 0, 1])
 def test_conv_cost_refuses_a_bias_that_is_not_a_bool(bias):
-    """Issue 14, defect 9 (nonsense that used to be accepted silently), and the second mutation run, over cost.py."""
+    """Nonsense is refused, not read as true or false."""
     with pytest.raises(TypeError, match="bias must be True or False"):
         conv_cost(3, 4, 5, 5, 3, bias=bias)
     with pytest.raises(TypeError, match="bias must be True or False"):
@@ -209,14 +246,12 @@ def test_conv_cost_refuses_bad_sizes(args, kwargs, error, match):
 
 @pytest.mark.parametrize("groups, error", [(0, ValueError), (-2, ValueError), (2.0, TypeError), (True, TypeError)])
 def test_conv_cost_refuses_groups_that_are_not_a_positive_int(groups, error):
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(error, match="groups"):
         conv_cost(4, 4, 3, 3, 1, groups=groups)
 
 
 @pytest.mark.parametrize("kernel_size", [2, 4])
 def test_conv_cost_same_padding_needs_an_odd_kernel(kernel_size):
-    """From the second mutation run, over _validation.py."""
     from conv1x1.cost import conv_cost
     with pytest.raises(ValueError, match="odd kernel size"):
         conv_cost(3, 4, 5, 5, kernel_size, padding="same")
@@ -227,14 +262,12 @@ def test_conv_cost_same_padding_needs_an_odd_kernel(kernel_size):
                                                     ("SAME", 1, "non-negative integer or"),
                                                     ("same", 2, "needs stride=1")])
 def test_conv_cost_refuses_string_paddings_other_than_same(padding, stride, match):
-    """From the second mutation run, over _validation.py."""
     from conv1x1.cost import conv_cost
     with pytest.raises(ValueError, match=match):
         conv_cost(3, 4, 5, 5, 3, stride=stride, padding=padding)
 
 
 def test_conv_cost_padding_up_to_input_plus_kernel_is_allowed():
-    """From the second mutation run, over _validation.py."""
     from conv1x1.cost import conv_cost
     # 1x1 input, K=1: padding 2 = 1 + 1 is the largest allowed; (1 + 2*2 - 1)//1 + 1 = 5
     assert conv_cost(1, 1, 1, 1, 1, padding=2).out_shape == (1, 5, 5)
@@ -254,7 +287,6 @@ def test_pool_cost_and_relu_cost_rows_hold_no_macs():
 @pytest.mark.parametrize("k, stride, padding, ceil_mode", [(2, None, 0, False), (3, 2, 1, False), (3, 2, 0, True),
                                                            (3, 1, 1, False), (2, 3, 1, True)])
 def test_pool_cost_counts_outputs_as_activations_and_inputs_as_pooling_ops(rng, k, stride, padding, ceil_mode):
-    """From issue 10's mutation run over cost.py and report.py."""
     x = rng.standard_normal((1, 3, 7, 8))
     out, _ = C.maxpool2d_forward(x, k, stride, padding, ceil_mode)
     row = pool_cost(3, 7, 8, k, stride, padding, ceil_mode=ceil_mode)
@@ -267,14 +299,12 @@ def test_pool_cost_counts_outputs_as_activations_and_inputs_as_pooling_ops(rng, 
 
 
 def test_pool_cost_floors_by_default_like_pytorch():
-    """From the second mutation run, over cost.py."""
     # nn.MaxPool2d(2) on 5x5 (ceil_mode=False by default): (5 - 2) // 2 + 1 = 2; ceil would give 3
     assert pool_cost(3, 5, 5, 2).out_shape == (3, 2, 2)
     assert pool_cost(3, 5, 5, 2, ceil_mode=True).out_shape == (3, 3, 3)
 
 
 def test_pool_cost_shape_formula_in_ceil_mode_without_a_dropped_window():
-    """From the second mutation run, over cost.py."""
     # nn.MaxPool2d(2, ceil_mode=True) on 5: ceil((5 - 2)/2) + 1 = 3; the last window starts at 4 < 5: kept
     row = pool_cost(1, 5, 5, 2, stride=2, ceil_mode=True)
     assert row.out_shape == (1, 3, 3)
@@ -282,7 +312,6 @@ def test_pool_cost_shape_formula_in_ceil_mode_without_a_dropped_window():
 
 
 def test_pool_cost_shape_formula_in_ceil_mode_with_a_dropped_window():
-    """From the second mutation run, over cost.py."""
     # nn.MaxPool2d(2, 2, padding=1, ceil_mode=True) on 5: ceil((5 + 2 - 2)/2) + 1 = 4, but window 4 would
     # start at 3*2 = 6 >= 5 + 1 (in the right padding): PyTorch drops it, 3 remain
     row = pool_cost(1, 5, 5, 2, stride=2, padding=1, ceil_mode=True)
@@ -292,7 +321,6 @@ def test_pool_cost_shape_formula_in_ceil_mode_with_a_dropped_window():
 
 
 def test_pool_cost_shape_formula_in_ceil_mode_with_padding_and_every_window_kept():
-    """From the second mutation run, over cost.py."""
     # nn.MaxPool2d(2, 2, padding=1, ceil_mode=True) on 6: ceil((6 + 2 - 2)/2) + 1 = 4; window 4 starts at 6 < 6 + 1
     row = pool_cost(1, 6, 6, 2, stride=2, padding=1, ceil_mode=True)
     assert row.out_shape == (1, 4, 4)
@@ -300,31 +328,27 @@ def test_pool_cost_shape_formula_in_ceil_mode_with_padding_and_every_window_kept
 
 
 def test_pool_cost_kind_names_a_stride_of_two():
-    """From the second mutation run, over cost.py."""
     assert pool_cost(3, 4, 4, 2).kind == "maxpool 2x2 /2"              # stride defaults to the kernel size
     assert pool_cost(3, 4, 4, 3, stride=1, padding=1).kind == "maxpool 3x3"
     assert pool_cost(3, 9, 9, 3, stride=3, kind="avgpool").kind == "avgpool 3x3 /3"
 
 
 def test_pool_cost_padding_at_most_half_the_kernel():
-    """From the second mutation run, over cost.py."""
     # PyTorch's rule for pooling: padding <= K // 2 (3 // 2 = 1), so every window holds a real element
     assert pool_cost(3, 5, 5, 3, stride=1, padding=1).out_shape == (3, 5, 5)
     with pytest.raises(ValueError, match="padding must be at most 1"):
         pool_cost(3, 5, 5, 3, stride=1, padding=2)
-    with pytest.raises(ValueError, match="padding must be at most 1"):      # issue 14, defect 9
+    with pytest.raises(ValueError, match="padding must be at most 1"):
         pool_cost(3, 8, 8, 3, 1, 2)
 
 
 @pytest.mark.parametrize("height, width", [(4.0, 4), (4, 4.0), (True, 4)])
 def test_pool_cost_refuses_non_integer_sizes(height, width):
-    """From the second mutation run, over cost.py."""
     with pytest.raises(TypeError):
         pool_cost(3, height, width, 2)
 
 
 def test_global_pool_elementwise_batchnorm_add_and_concat_cost_counts():
-    """From issue 10's mutation run over cost.py and report.py."""
     g = global_pool_cost(5, 3, 4)
     assert (g.out_shape, g.activations, g.pooling_ops, g.macs, g.params) == ((5, 1, 1), 5, 60, 0, 0)
     e = elementwise_cost("relu", 5, 3, 4)
@@ -346,13 +370,11 @@ def test_global_pool_elementwise_batchnorm_add_and_concat_cost_counts():
 
 
 def test_batchnorm_cost_names_default_and_given():
-    """From the second mutation run, over cost.py."""
     assert cost.batchnorm_cost(4, 2, 2).name == "batchnorm"
     assert cost.batchnorm_cost(4, 2, 2, name="bn1").name == "bn1"
 
 
 def test_add_cost_returns_tuple_shapes_for_a_list():
-    """From the second mutation run, over cost.py."""
     row = add_cost([2, 3, 4])
     assert row.in_shape == (2, 3, 4) and row.out_shape == (2, 3, 4)
     assert isinstance(row.in_shape, tuple) and isinstance(row.out_shape, tuple)
@@ -364,13 +386,11 @@ def test_concat_cost_shows_its_sum():
 
 
 def test_concat_cost_of_one_branch():
-    """From the second mutation run, over cost.py."""
     assert cost.concat_cost([(3, 4, 5)]).out_shape == (3, 4, 5)
 
 
 @pytest.mark.parametrize("branches", ["", b"", "abc", 5, None])
 def test_concat_cost_refuses_branches_that_are_not_a_sequence_of_shapes(branches):
-    """From the second mutation run, over _validation.py."""
     from conv1x1.cost import concat_cost
     with pytest.raises(TypeError, match="branches"):
         concat_cost(branches)
@@ -378,14 +398,12 @@ def test_concat_cost_refuses_branches_that_are_not_a_sequence_of_shapes(branches
 
 @pytest.mark.parametrize("branches", [[(3, 4)], [(3, 4, 4, 1)], [5], [(3, 4, 4), "abc"]])
 def test_concat_cost_refuses_branches_that_are_not_c_h_w(branches):
-    """From the second mutation run, over _validation.py."""
     from conv1x1.cost import concat_cost
     with pytest.raises(TypeError, match=r"branches\["):
         concat_cost(branches)
 
 
 def test_concat_cost_refuses_branches_of_different_sizes():
-    """From the second mutation run, over _validation.py."""
     from conv1x1.cost import concat_cost
     with pytest.raises(ValueError, match="share H and W"):
         concat_cost([(3, 4, 4), (3, 5, 5)])
@@ -394,7 +412,6 @@ def test_concat_cost_refuses_branches_of_different_sizes():
 
 
 def test_every_cost_function_checks_its_arguments():
-    """From issue 10's mutation run over cost.py and report.py."""
     with pytest.raises(TypeError, match="ceil_mode"):
         pool_cost(3, 8, 8, 2, ceil_mode="yes")
     for bad in (0, 2.0):
@@ -414,13 +431,12 @@ def test_every_cost_function_checks_its_arguments():
     (lambda: cost.human("12"), TypeError, "count"),
 ])
 def test_concat_cost_and_human_name_their_arguments(call, error, match):
-    """Issue 14, defect 8: errors that name the argument."""
+    """Errors that name the argument."""
     with pytest.raises(error, match=match):
         call()
 
 
 def test_unknown_depth_rows_say_unknown():
-    """From issue 10's mutation run over cost.py and report.py."""
     row = pool_cost(None, 8, 8, 2)
     assert row.out_shape == (None, 4, 4) and row.activations is None and row.pooling_ops is None
     with pytest.raises(ValueError, match="unknown depth"):
@@ -430,7 +446,6 @@ def test_unknown_depth_rows_say_unknown():
 
 
 def test_layer_cost_is_immutable():
-    """From the second mutation run, over cost.py."""
     import dataclasses
     row = conv_cost(2, 4, 5, 5, 1)
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -445,7 +460,6 @@ def test_layer_cost_bytes_for_a_dtype():
 
 
 def test_layer_cost_activation_bytes_are_zero_when_the_depth_is_unknown():
-    """From the second mutation run, over cost.py."""
     assert cost.elementwise_cost("relu", None, 4, 4).activation_bytes() == 0
     assert cost.elementwise_cost("relu", 3, 4, 4).activation_bytes(np.float32) == 3 * 4 * 4 * 4
     assert cost.elementwise_cost("relu", 3, 4, 4).activation_bytes(np.float64) == 3 * 4 * 4 * 8
@@ -453,7 +467,6 @@ def test_layer_cost_activation_bytes_are_zero_when_the_depth_is_unknown():
 
 @pytest.mark.parametrize("batch, error", [(0, ValueError), (-1, ValueError), (2.0, TypeError), (True, TypeError)])
 def test_layer_cost_traffic_bytes_checks_batch(batch, error):
-    """From the second mutation run, over cost.py."""
     with pytest.raises(error, match="batch"):
         conv_cost(2, 4, 5, 5, 1).traffic_bytes(np.float32, batch=batch)
 
@@ -461,7 +474,6 @@ def test_layer_cost_traffic_bytes_checks_batch(batch, error):
 @pytest.mark.parametrize("in_shape, out_shape", [((None, 4, 4), (3, 4, 4)), ((3, 4, 4), (None, 4, 4)),
                                                  ((None, 4, 4), (None, 4, 4))])
 def test_layer_cost_traffic_bytes_are_unknown_when_either_depth_is_unknown(in_shape, out_shape):
-    """From the second mutation run, over cost.py."""
     row = cost.LayerCost("x", "relu", in_shape, out_shape, 0, 0, None)
     with pytest.raises(ValueError, match="unknown depth"):
         row.traffic_bytes()
@@ -486,7 +498,6 @@ def test_layer_cost_intensity_of_a_small_1x1_is_lower_than_of_the_5x5_it_feeds()
 
 
 def test_layer_cost_explain_has_an_other_line_only_for_layers_with_other_counts():
-    """From the second mutation run, over cost.py."""
     # bias adds = H_out*W_out*C_out = 1*1*4 = 4
     with_bias = conv_cost(2, 4, 1, 1, 1).explain()
     assert with_bias.splitlines()[-1] == "    other   bias adds = H_out·W_out·C_out = 1·1·4 = 4  (not in MACs)"
@@ -508,20 +519,16 @@ def test_layer_cost_explain_has_an_other_line_only_for_layers_with_other_counts(
     (5 * 10 ** 15, "5.0e15"), (15 * 10 ** 14, "1.5e15"), (99 * 10 ** 14, "9.9e15"), (10 ** 16, "1.0e16"),
 ])
 def test_human_writes_counts_with_one_decimal_and_a_unit(count, text):
-    """Four lists of cases before, merged: most are from issue 10's mutation run over cost.py and report.py (the
-    carries too), the scientific ones from the second mutation run, over cost.py."""
     assert human(count) == text
 
 
 @pytest.mark.parametrize("count", ["12", True, np.True_, [1], b"1"])
 def test_human_refuses_counts_that_are_not_numbers(count):
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(TypeError, match="count"):
         human(count)
 
 
 def test_exact_writes_commas():
-    """From issue 10's mutation run over cost.py and report.py."""
     assert exact(4_816_896) == "4,816,896"
     assert exact(0) == "0"
 
@@ -535,7 +542,6 @@ def test_human_and_exact_print_huge_counts_or_say_how_long_they_are():
 
 
 def test_unknown_and_huge_numbers_print_as_words_not_errors():
-    """From issue 10's mutation run over cost.py and report.py."""
     assert "(?, 8, 8)" in pool_cost(None, 8, 8, 2).explain() and "None" not in pool_cost(None, 8, 8, 2).explain()
     assert exact(10**5000) == "(a number of 5001 digits)"
     assert exact(-10**5000) == "(a number of 5001 digits)"
@@ -555,14 +561,12 @@ def deadline():
 
 
 def test_human_and_exact_of_numbers_where_log10_is_off(deadline):
-    """From the second mutation run, over cost.py."""
     assert human(10 ** 512) == "1.0e512"           # log10(10**512) < 512 in floating point
     assert human(10 ** 2048) == "1.0e2048"
     assert cost.exact(10 ** 5000 - 1) == "(a number of 5000 digits)"   # log10 rounds up to 5000.0
 
 
 def test_num_of_a_number_too_long_to_print():
-    """From the second mutation run, over cost.py."""
     assert formulas._num(10 ** 5000) == "(a number of 5001 digits)"
     assert formulas._num(None) == "?" and formulas._num(12) == "12"
 
@@ -573,7 +577,6 @@ DIGIT_CASES = [(k, d) for k in (1, 2, 15, 16, 17, 22, 23, 300, 511, 512, 513, 10
 
 @pytest.mark.parametrize("k, d", DIGIT_CASES)
 def test_digit_count_of_numbers_around_powers_of_ten(k, d, deadline):
-    """From the second mutation run, over cost.py."""
     # math.log10 rounds 10**k - 1 up to k for k >= 15 and 10**512 down below 512: both corrections are needed
     expected = k + 1 if d >= 0 else k
     assert formulas._digit_count(10 ** k + d) == expected
@@ -582,7 +585,6 @@ def test_digit_count_of_numbers_around_powers_of_ten(k, d, deadline):
 
 @pytest.mark.parametrize("n, digits", [(0, 1), (1, 1), (9, 1), (10, 2), (123456, 6)])
 def test_digit_count_of_small_numbers(n, digits):
-    """From the second mutation run, over cost.py."""
     assert formulas._digit_count(n) == digits
 
 

@@ -20,7 +20,6 @@ def test_activations_equal_their_formulas():
 
 
 def test_sigmoid_and_tanh_on_hand_values():
-    """From issue 10's mutation run over the functional pairs."""
     x = np.array([-800.0, -1.0, 0.0, 1.0, 800.0])
     s, cache = C.sigmoid_forward(x)
     expected = np.array([0.0, 1 / (1 + np.e), 0.5, 1 / (1 + np.exp(-1.0)), 1.0])
@@ -60,8 +59,6 @@ def test_activations_backward_matches_numerical_gradients(rng, name, shape):
 
 def test_relu_gradient_at_exactly_zero_is_zero():
     """Convention (relu_backward's docstring, PyTorch's too): at x = 0 the gradient is 0.
-
-    From issue 10's mutation run over the functional pairs.
     """
     x = np.array([-1.0, 0.0, -0.0, 2.0, np.nan])
     _, cache = C.relu_forward(x)
@@ -71,8 +68,6 @@ def test_relu_gradient_at_exactly_zero_is_zero():
 
 def test_leaky_relu_gradient_at_exactly_zero_is_the_slope():
     """Convention (leaky_relu_backward's docstring, PyTorch's too): at x = 0 the slope is negative_slope.
-
-    From issue 10's mutation run over the functional pairs.
     """
     x = np.array([-1.0, 0.0, -0.0, 2.0])
     out, cache = C.leaky_relu_forward(x, 0.25)
@@ -140,7 +135,7 @@ def test_activations_backward_checks_the_shape_of_dout(pair):
 
 @pytest.mark.parametrize("backward", [C.relu_backward, C.leaky_relu_backward, C.sigmoid_backward, C.tanh_backward])
 def test_activations_backward_names_a_wrong_cache(backward):
-    """Issue 14, defect 8: errors that name the argument."""
+    """Errors that name the argument."""
     with pytest.raises(TypeError, match=r"cache must be the \w+ returned by \w+_forward"):
         backward(np.zeros(3), None)
 
@@ -184,8 +179,8 @@ def test_activations_equal_torch(torch, rng, name):
 @pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("name", ["relu_backward", "sigmoid_backward", "tanh_backward"])
 def test_activation_backward_refuses_an_integer_cache(name):
-    """Found by a malformed-input probe: an integer cache cast dout to integers, e.g. relu_backward gave
-    [0, 2] for dout [0.5, 2.7], a silently truncated gradient."""
+    """An integer cache would cast dout to integers, e.g. relu_backward would give [0, 2] for dout [0.5, 2.7],
+    a silently truncated gradient."""
     with pytest.raises(TypeError, match=r"cache must be a floating-point array .* got dtype int"):
         getattr(C.functional, name)(np.array([0.5, 2.7]), np.array([1, 2]))
 

@@ -66,7 +66,6 @@ def _pair(name):
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("forward_dtype, dout_dtype", [(np.float64, np.float32), (np.float32, np.float64)])
 def test_every_pair_gives_its_gradients_in_the_forward_dtype(name, forward_dtype, dout_dtype):
-    """From issue 10's mutation run over the functional pairs."""
     _, forward, backward, x = _pair(name)
     out, cache = forward(x.astype(forward_dtype))
     assert out.dtype == forward_dtype
@@ -80,7 +79,6 @@ def test_every_pair_gives_its_gradients_in_the_forward_dtype(name, forward_dtype
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_pair_refuses_a_dout_of_the_wrong_shape(name):
-    """From issue 10's mutation run over the functional pairs."""
     _, forward, backward, x = _pair(name)
     out, cache = forward(x)
     for shape in [out.shape[:-1] + (out.shape[-1] + 1,), (out.shape[0] + 1,) + out.shape[1:], out.shape[:-1]]:
@@ -90,7 +88,6 @@ def test_every_pair_refuses_a_dout_of_the_wrong_shape(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_pair_takes_array_likes_and_modifies_no_input(name):
-    """From issue 10's mutation run over the functional pairs."""
     _, forward, backward, x = _pair(name)
     x_before = x.copy()
     out, cache = forward(x)
@@ -108,8 +105,6 @@ def test_every_pair_takes_array_likes_and_modifies_no_input(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_every_pair_backward_is_the_gradient_of_forward(name):
     """Central differences in float64 on every pair, random non-zero biases and dout; bound 1e-7.
-
-    From issue 10's mutation run over the functional pairs.
     """
     _, forward, backward, x = _pair(name)
     x = x + 0.05 * np.sign(x)  # keep away from the ReLU kink, where central differences are not a gradient
@@ -123,13 +118,13 @@ def test_every_pair_backward_is_the_gradient_of_forward(name):
                                       C.global_avg_pool_backward])
 @pytest.mark.parametrize("cache", [None, (1, 2), "cache"])
 def test_backward_names_a_wrong_cache(backward, cache):
-    """Issue 14, defect 8: errors that name the argument."""
+    """Errors that name the argument."""
     with pytest.raises(TypeError, match=r"cache must be the \w+Cache returned by \w+_forward"):
         backward(np.zeros((1, 1, 1, 1)), cache)
 
 
 def test_conv1x1_and_maxpool2d_give_no_warning_on_nan_input():
-    """Issue 14, defect 9: nonsense that used to be accepted silently."""
+    """Nonsense is refused, not accepted silently."""
     x = np.full((1, 2, 3, 3), np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

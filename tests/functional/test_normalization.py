@@ -20,7 +20,6 @@ def test_batchnorm_forward_normalises_each_channel(rng):
 
 
 def test_batchnorm_training_normalises_with_the_biased_variance():
-    """From issue 10's mutation run over the functional pairs."""
     x = np.array([1.0, 3.0, 5.0, 7.0]).reshape(2, 1, 1, 2)   # mean 4, biased variance 5
     out, cache = C.batchnorm_forward(x, np.array([1.0]), np.array([0.0]), eps=0.0)
     np.testing.assert_allclose(out.ravel(), np.array([-3.0, -1.0, 1.0, 3.0]) / np.sqrt(5.0), rtol=1e-15)
@@ -29,7 +28,6 @@ def test_batchnorm_training_normalises_with_the_biased_variance():
 
 
 def test_batchnorm_default_eps_is_pytorchs_1e_minus_5(rng):
-    """From issue 10's mutation run over the functional pairs."""
     x = rng.standard_normal((3, 2, 2, 2)) * 1e-2          # a small variance, so eps shows in the result
     gamma, beta = rng.standard_normal(2), rng.standard_normal(2)
     out, _ = C.batchnorm_forward(x, gamma, beta)
@@ -42,7 +40,6 @@ def test_batchnorm_default_eps_is_pytorchs_1e_minus_5(rng):
 
 
 def test_batchnorm_with_given_statistics_is_an_affine_map_of_them():
-    """From issue 10's mutation run over the functional pairs."""
     x = np.array([1.0, 3.0, -2.0, 6.0]).reshape(1, 2, 1, 2)
     gamma, beta = np.array([2.0, 0.5]), np.array([1.0, -1.0])
     mean, var = np.array([1.0, 2.0]), np.array([4.0, 16.0])
@@ -56,7 +53,6 @@ def test_batchnorm_with_given_statistics_is_an_affine_map_of_them():
 
 @pytest.mark.parametrize("shape", [(1, 2, 2, 1), (1, 2, 1, 2), (2, 2, 1, 1)])
 def test_batchnorm_training_needs_two_values_per_channel_counted_over_n_h_and_w(shape):
-    """From issue 10's mutation run over the functional pairs."""
     x = np.arange(4.0).reshape(shape)          # two values per channel however they are laid out
     out, _ = C.batchnorm_forward(x, np.ones(2), np.zeros(2), eps=0.0)
     per_channel = np.sort(out.transpose(1, 0, 2, 3).reshape(2, -1), axis=1)   # (a, a + d) -> (-1, 1)
@@ -99,8 +95,6 @@ def test_batchnorm_in_float16_sums_in_float32_like_pytorch(rng):
 def test_batchnorm_backward_sums_float16_gradients_in_float32():
     """dbeta = sum of dout per channel: 4096 ones are exactly 4096 in float16, but a float16 running sum
     sticks at 2048 (2048 + 1 rounds back to 2048). _channel_sum's docstring: accumulated in at least float32.
-
-    From the third mutation run, over the ShuffleNet commit and the depthwise route.
     """
     x = np.random.default_rng(2).standard_normal((4096, 2, 1, 1)).astype(np.float16)
     out, cache = C.batchnorm_forward(x, np.ones(2), np.zeros(2))
@@ -126,7 +120,6 @@ def test_batchnorm_float16_dx_stays_finite_when_dbeta_overflows_float16(rng):
 
 
 def test_batchnorm_needs_both_statistics_or_neither():
-    """From issue 10's mutation run over the functional pairs."""
     x = np.ones((2, 1, 1, 1))
     with pytest.raises(ValueError):
         C.batchnorm_forward(x, np.ones(1), np.zeros(1), 1e-5, np.zeros(1), None)
@@ -139,7 +132,6 @@ def test_batchnorm_needs_both_statistics_or_neither():
 
 
 def test_batchnorm_checks_eps_and_the_statistics():
-    """From issue 10's mutation run over the functional pairs."""
     x, one, zero = np.ones((2, 2, 1, 1)), np.ones(2), np.zeros(2)
     with pytest.raises(ValueError, match="eps"):
         C.batchnorm_forward(x, one, zero, eps=-1e-5)
@@ -165,7 +157,7 @@ def test_batchnorm_refuses_bad_arguments(call, error, message):
 
 
 def test_batchnorm_with_no_channels_gives_empty_outputs():
-    """Found by a malformed-input probe: zero channels divided by zero when counting values per channel."""
+    """Zero channels give empty outputs, not a division by zero when counting the values per channel."""
     out, cache = C.batchnorm_forward(np.ones((2, 0, 3, 3)), np.ones(0), np.ones(0))
     assert out.shape == (2, 0, 3, 3)
     dx, dgamma, dbeta = C.batchnorm_backward(out, cache)

@@ -62,7 +62,6 @@ def test_conv1x1_is_the_forward_without_cache(rng):
 @pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("groups", [1, 2])
 def test_conv1x1_with_a_bias_equals_the_loops(rng, groups):
-    """From issue 10's mutation run over the functional pairs."""
     x = rng.standard_normal((2, 4, 3, 2))
     w = rng.standard_normal((6, 4 // groups))
     b = rng.standard_normal(6)
@@ -206,7 +205,6 @@ def test_conv1x1_keeps_the_dtype_forward_and_backward(rng, dtype, use_bias):
 
 @pytest.mark.parametrize("b_dtype, out_dtype", [(np.float64, np.float64), (np.float32, np.float32)])
 def test_conv1x1_forward_bias_takes_part_in_dtype_promotion(b_dtype, out_dtype):
-    """From the second mutation run, over _validation.py."""
     # NumPy promotion: float32 with float64 gives float64
     x, w = np.ones((1, 3, 2, 2), np.float32), np.ones((2, 3), np.float32)
     out, _ = C.conv1x1_forward(x, w, np.zeros(2, b_dtype))
@@ -362,14 +360,12 @@ def test_conv1x1_forward_refuses_groups_that_do_not_divide_the_channels(w, group
 
 
 def test_conv1x1_forward_refuses_filters_that_do_not_split_into_groups():
-    """From the second mutation run, over _validation.py."""
     # 4 input channels in 2 groups of 2, but 3 filters cannot be split into 2 groups
     with pytest.raises(ValueError, match="groups"):
         C.conv1x1_forward(np.ones((1, 4, 2, 2)), np.ones((3, 2)), groups=2)
 
 
 def test_conv1x1_forward_refuses_a_grouped_weight_of_the_wrong_depth():
-    """From the second mutation run, over _validation.py."""
     # 4 input channels in 2 groups: each filter must see 4 // 2 = 2 channels, not 3
     with pytest.raises(ValueError, match="input channels per filter"):
         C.conv1x1_forward(np.ones((1, 4, 2, 2)), np.ones((2, 3)), groups=2)
@@ -379,7 +375,7 @@ def test_conv1x1_forward_refuses_a_grouped_weight_of_the_wrong_depth():
                                            (2.0, TypeError), (True, TypeError), ("2", TypeError)])
 def test_conv1x1_forward_refuses_groups_that_are_not_a_positive_int(groups, error):
     """A bool, a float or a str is the wrong kind of object (TypeError), a number below 1 a wrong value
-    (ValueError). The exact kinds of error are from the second mutation run, over _validation.py."""
+    (ValueError)."""
     with pytest.raises(error, match="groups must be a positive integer"):
         C.conv1x1_forward(np.ones((1, 4, 2, 2)), np.ones((4, 4)), groups=groups)
 
@@ -406,7 +402,7 @@ def test_conv1x1_forward_refuses_a_non_float_w_or_b(dtype):
 
 @pytest.mark.usefixtures("both_paths")
 def test_conv1x1_forward_refuses_a_ragged_list():
-    """The four-deep list is from issue 14, defect 8: errors that name the argument."""
+    """Errors name the argument."""
     with pytest.raises(TypeError, match="x must be a floating-point array"):
         C.conv1x1_forward([[1.0, 2.0], [3.0]], W)
     with pytest.raises(TypeError, match="x must be a floating-point array"):
@@ -415,7 +411,7 @@ def test_conv1x1_forward_refuses_a_ragged_list():
 
 @pytest.mark.usefixtures("both_paths")
 def test_conv1x1_forward_refuses_a_masked_array_rather_than_drop_its_mask():
-    """Issue 14, defect 9: nonsense that used to be accepted silently."""
+    """Nonsense is refused, not accepted silently."""
     x = np.ma.masked_array(np.zeros((1, 2, 2, 2)), mask=False)
     with pytest.raises(TypeError, match="masked array.*filled"):
         C.conv1x1_forward(x, np.zeros((1, 2)))
@@ -476,7 +472,6 @@ def test_conv1x1_forward_refuses_other_ranks_of_w(shape):
 
 
 def test_conv1x1_forward_refuses_a_weight_with_no_filters():
-    """From the second mutation run, over _validation.py."""
     with pytest.raises(ValueError, match="at least one filter"):
         C.conv1x1_forward(np.ones((1, 3, 2, 2)), np.ones((0, 3)))
 
@@ -496,7 +491,6 @@ def test_conv1x1_backward_refuses_an_integer_dout():
 
 
 def test_conv1x1_backward_refuses_a_plain_tuple_as_cache():
-    """From the second mutation run, over _validation.py."""
     x, w, b = np.ones((1, 3, 2, 2)), np.ones((2, 3)), np.zeros(2)
     out, cache = C.conv1x1_forward(x, w, b)
     with pytest.raises(TypeError, match="cache"):

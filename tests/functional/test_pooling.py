@@ -1,6 +1,8 @@
 """conv1x1.functional.pooling: max, average and global average pooling against the loops, central differences,
 hand-worked windows (ties, padding, -inf, NaN) and PyTorch; hand-built caches; and the inputs they refuse."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -42,7 +44,6 @@ def test_maxpool2d_backward_matches_numerical_gradients(rng, k, stride, padding)
 @pytest.mark.parametrize("k, stride, padding, ceil_mode", [(2, 2, 0, False), (3, 2, 1, False), (3, 2, 1, True),
                                                            (3, 1, 1, False), (2, 3, 1, True), (3, 3, 0, True)])
 def test_maxpool2d_equals_the_loops_and_routes_dout_to_the_winner(rng, k, stride, padding, ceil_mode):
-    """From issue 10's mutation run over the functional pairs."""
     x = rng.permutation(2 * 3 * 7 * 8).reshape(2, 3, 7, 8).astype(np.float64)  # distinct values: one winner each
     out, cache = C.maxpool2d_forward(x, k, stride, padding, ceil_mode)
     np.testing.assert_array_equal(out, reference.maxpool2d_loops(x, k, stride, padding, ceil_mode))
@@ -57,7 +58,7 @@ def test_maxpool2d_equals_the_loops_and_routes_dout_to_the_winner(rng, k, stride
 
 @pytest.mark.usefixtures("both_paths")
 def test_maxpool2d_backward_sends_a_tie_to_the_first_maximum_in_row_major_order():
-    """PyTorch's rule. Written three times before (issue 14's defect 4, issue 10's mutation run): one test now."""
+    """PyTorch's rule."""
     _out, cache = C.maxpool2d_forward(np.full((1, 1, 2, 2), 5.0), 2)
     dx = C.maxpool2d_backward(np.array([[[[7.0]]]]), cache)
     np.testing.assert_array_equal(dx[0, 0], [[7.0, 0.0], [0.0, 0.0]])
@@ -74,7 +75,7 @@ def test_maxpool2d_backward_adds_the_gradients_of_overlapping_windows():
 
 @pytest.mark.usefixtures("both_paths")
 def test_maxpool2d_padding_never_wins_even_on_negative_inputs():
-    """The padding is -inf, not 0. The stride-2 case, with its gradient, is from issue 10's mutation run."""
+    """The padding is -inf, not 0, at stride 1 and 2, with the gradient."""
     x = -np.ones((1, 1, 2, 2))   # all negative: zero padding would win, -inf never does
     out, _ = C.maxpool2d_forward(x, 3, stride=1, padding=1)
     np.testing.assert_array_equal(out, x)
@@ -87,7 +88,7 @@ def test_maxpool2d_padding_never_wins_even_on_negative_inputs():
 
 @pytest.mark.usefixtures("both_paths")
 def test_maxpool2d_backward_of_an_all_minus_inf_window_goes_to_a_real_element():
-    """Issue 14, defect 4: max pooling on special values, as PyTorch."""
+    """Max pooling on special values, as PyTorch."""
     x = np.full((1, 1, 3, 3), -np.inf)
     out, cache = C.maxpool2d_forward(x, 3, 1, 1)
     dx = C.maxpool2d_backward(np.ones_like(out), cache)
@@ -102,7 +103,7 @@ def test_maxpool2d_backward_of_an_all_minus_inf_window_goes_to_a_real_element():
 
 @pytest.mark.usefixtures("both_paths")
 def test_maxpool2d_takes_the_last_nan_of_a_window():
-    """Issue 14, defect 4: max pooling on special values, as PyTorch."""
+    """Max pooling on special values, as PyTorch."""
     x = np.array([[[[np.nan, 1.0], [np.nan, 2.0]]]])
     out, cache = C.maxpool2d_forward(x, 2)
     dx = C.maxpool2d_backward(np.full((1, 1, 1, 1), 5.0), cache)
@@ -257,8 +258,7 @@ def test_avgpool2d_cache_built_by_hand_gives_the_gradient_of_the_forwards_cache(
 
 def test_avgpool2d_backward_refuses_a_hand_built_cache_with_a_padding_the_forward_refuses():
     """The backward checks the cache's geometry by pooling's rule (padding at most K // 2), as the forward does.
-    Issue 18's sample of mutants found that checking it by the convolution's rule (``pool=False``, padding up to
-    K - 1) passed every test: only a cache built by hand can hold such a padding."""
+    Only a cache built by hand can hold a padding the convolution's rule takes (up to K - 1) and pooling's refuses."""
     by_hand = AvgPool2dCache((1, 1, 4, 4), 3, 1, 2, np.dtype(np.float64))
     with pytest.raises(ValueError, match=r"padding must be at most 1 \(kernel_size // 2\)"):
         C.avgpool2d_backward(np.ones((1, 1, 4, 4)), by_hand)
@@ -296,7 +296,6 @@ def test_global_avg_pool_backward_matches_numerical_gradients(rng):
 
 
 def test_global_avg_pool_backward_spreads_dout_evenly():
-    """From issue 10's mutation run over the functional pairs."""
     x = np.arange(24.0).reshape(1, 2, 3, 4)
     out, cache = C.global_avg_pool_forward(x)
     np.testing.assert_array_equal(out.ravel(), [5.5, 17.5])
@@ -317,7 +316,7 @@ def test_global_avg_pool_keeps_the_dtype_leaves_x_alone_and_propagates_nan(rng):
 
 @pytest.mark.usefixtures("both_paths")
 def test_maxpool_on_an_empty_batch_gives_empty_outputs():
-    """Found by a malformed-input probe: the fast max pooling divided by zero on a batch of 0 images."""
+    """A batch of 0 images gives empty outputs on both paths, not a division by zero."""
     out, cache = C.functional.maxpool2d_forward(np.zeros((0, 4, 5, 5)), 2)
     assert out.shape == (0, 4, 2, 2)
     assert C.functional.maxpool2d_backward(np.ones_like(out), cache).shape == (0, 4, 5, 5)
@@ -330,7 +329,85 @@ def test_maxpool_on_an_empty_batch_gives_empty_outputs():
     lambda x: C.global_avg_pool_forward(x),
 ])
 def test_an_input_without_pixels_is_refused_not_pooled_from_padding(call):
-    """Found by a malformed-input probe: with H = 0 the windows held padding only, giving -inf (max)
-    and zeros (average), and the global average a NaN mean with a warning."""
+    """With H = 0 the windows would hold padding only, giving -inf (max) and zeros (average), and the global
+    average a NaN mean with a warning."""
     with pytest.raises(ValueError, match=r"x has no pixels"):
         call(np.ones((1, 2, 0, 3)))
+
+
+# ---------------------------------------------------------------- non-square windows, strides and paddings
+
+NON_SQUARE_POOLS = [  # (kernel, stride, padding, ceil_mode)
+    ((2, 3), (2, 3), (0, 1), False), ((3, 1), 1, (1, 0), False), ((1, 3), (2, 1), 0, False),
+    ((3, 2), None, (1, 1), True), ((2, 4), (1, 3), (1, 2), True), (3, (2, 1), 1, False),
+]
+
+
+@pytest.mark.parametrize("kernel, stride, padding, ceil_mode", NON_SQUARE_POOLS)
+@pytest.mark.parametrize("module", [C, fast], ids=["plain", "fast"])
+def test_maxpool2d_with_non_square_settings_equals_torch(torch, rng, module, kernel, stride, padding, ceil_mode):
+    """Windows, strides and paddings that differ along H and W, read as PyTorch reads them; float64, to 1e-10.
+    The inputs have no ties (a permutation), so the gradient has one place to go."""
+    x = rng.permutation(2 * 3 * 9 * 8).reshape(2, 3, 9, 8) / 10.0
+    out, cache = module.maxpool2d_forward(x, kernel, stride, padding, ceil_mode)
+    dout = rng.standard_normal(out.shape)
+    tx = torch.tensor(x, requires_grad=True)
+    tout = torch.nn.functional.max_pool2d(tx, kernel, stride, padding, ceil_mode=ceil_mode)
+    tout.backward(torch.tensor(dout))
+    _close(out, tout)
+    _close(module.maxpool2d_backward(dout, cache), tx.grad)
+    np.testing.assert_array_equal(out, maxpool2d_loops(x, kernel, stride, padding, ceil_mode))
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [pool[:3] for pool in NON_SQUARE_POOLS if not pool[3]])
+def test_avgpool2d_with_non_square_settings_equals_torch_and_the_loops(torch, rng, kernel, stride, padding):
+    """Average pooling divides every window by KH*KW, padding included (``count_include_pad=True``)."""
+    x = rng.standard_normal((2, 3, 9, 8))
+    out, cache = C.avgpool2d_forward(x, kernel, stride, padding)
+    dout = rng.standard_normal(out.shape)
+    tx = torch.tensor(x, requires_grad=True)
+    tout = torch.nn.functional.avg_pool2d(tx, kernel, stride, padding, count_include_pad=True)
+    tout.backward(torch.tensor(dout))
+    _close(out, tout)
+    _close(C.avgpool2d_backward(dout, cache), tx.grad)
+    np.testing.assert_allclose(out, reference.avgpool2d_loops(x, kernel, stride, padding), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.usefixtures("both_paths")
+@pytest.mark.parametrize("kernel, stride, padding, ceil_mode", NON_SQUARE_POOLS)
+def test_pooling_with_non_square_settings_matches_central_differences(rng, kernel, stride, padding, ceil_mode):
+    """float64 central differences (eps = 1e-3 on inputs 0.1 apart, so no window changes its winner), bound 1e-7."""
+    x = rng.permutation(2 * 9 * 8).reshape(1, 2, 9, 8) / 10.0
+    out, cache = C.maxpool2d_forward(x, kernel, stride, padding, ceil_mode)
+    dout = rng.standard_normal(out.shape)
+    expected = numerical_gradient(lambda v: C.maxpool2d_forward(v, kernel, stride, padding, ceil_mode)[0],
+                                  x.copy(), dout, 1e-3)
+    assert rel_error(C.maxpool2d_backward(dout, cache), expected) < 1e-7
+    if not ceil_mode:
+        out, cache = C.avgpool2d_forward(x, kernel, stride, padding)
+        dout = rng.standard_normal(out.shape)
+        expected = numerical_gradient(lambda v: C.avgpool2d_forward(v, kernel, stride, padding)[0], x.copy(), dout,
+                                      1e-3)
+        assert rel_error(C.avgpool2d_backward(dout, cache), expected) < 1e-7
+
+
+@pytest.mark.usefixtures("both_paths")
+def test_maxpool2d_with_a_2x3_window_gives_d2ls_answer():
+    """d2l.ai, "Pooling": ``nn.MaxPool2d((2, 3), stride=(2, 3), padding=(0, 1))`` on arange(16) as 4 x 4."""
+    out, _ = C.maxpool2d_forward(np.arange(16.0).reshape(1, 1, 4, 4), (2, 3), stride=(2, 3), padding=(0, 1))
+    np.testing.assert_array_equal(out[0, 0], [[5.0, 7.0], [13.0, 15.0]])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: C.maxpool2d_forward(np.zeros((1, 1, 6, 6)), (3, 2), padding=(1, 2)),
+     "padding must be at most 1 (kernel_size // 2) for kernel_size=(3, 2), got (1, 2)"),
+    (lambda: C.avgpool2d_forward(np.zeros((1, 1, 6, 6)), (2, 2, 2)),
+     "kernel_size must be a positive integer or a pair (along H, along W), got (2, 2, 2) (3 values)"),
+    (lambda: C.maxpool2d_forward(np.zeros((1, 1, 6, 6)), (2, 0)),
+     "kernel_size[1] must be a positive integer (>= 1), got 0"),
+    (lambda: C.avgpool2d_forward(np.zeros((1, 1, 6, 6)), 2, stride=(1, True)),
+     "stride[1] must be a positive integer, got True"),
+])
+def test_pooling_refuses_bad_pairs_naming_the_argument(call, message):
+    with pytest.raises((TypeError, ValueError), match=re.escape(message)):
+        call()

@@ -7,7 +7,6 @@ import conv1x1 as C
 
 
 def test_channel_shuffle_interleaves_the_groups_and_backward_undoes_it():
-    """The groups of two channels are from issue 10's mutation run over the functional pairs."""
     x = np.arange(12.0).reshape(1, 12, 1, 1)
     out, cache = C.channel_shuffle_forward(x, 3)   # groups of 4: 0-3 | 4-7 | 8-11
     assert out.ravel().tolist() == [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]
