@@ -26,7 +26,7 @@ def test_mobilenet_v1_width_multiplier_must_be_a_number_in_zero_one(alpha, error
 
 def test_models_registry_and_bad_arguments():
     assert set(models.MODELS) == {"mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet",
-                                  "mobilenet_v2", "efficientnet_b0", "convnext_tiny", "nin"}
+                                  "mobilenet_v2", "efficientnet_b0", "convnext_tiny", "nin", "inception_v3"}
     with pytest.raises(ValueError, match="width_multiplier"):
         models.mobilenet_v1(1.5)
     with pytest.raises(ValueError, match="stride_on"):
@@ -60,16 +60,20 @@ def test_models_build_and_price_fast_small_and_without_drawing_weights(name):
     assert _unallocated(model) and report.out_shape == (classes, 1, 1)
 
 
+SIZE = {"inception_v3": 107}   # a small image for each network: 64 x 64, or more where 64 leaves no pixels
+
+
 @pytest.mark.parametrize("name", sorted(models.MODELS))
 def test_models_run_forward_and_backward_on_a_small_image(rng, name):
     model = models.MODELS[name](num_classes=10, rng=0)
-    x = rng.standard_normal((1, model.in_channels, 64, 64))
+    size = SIZE.get(name, 64)
+    x = rng.standard_normal((1, model.in_channels, size, size))
     out = model.forward(x)
     assert out.shape == (1, 10, 1, 1)
     dx = model.backward(rng.standard_normal(out.shape))
     assert dx.shape == x.shape and np.isfinite(dx).all()
     assert all(np.isfinite(g).all() for _, g in model.parameters())
-    assert model.cost(64, 64).params == sum(p.size for p, _ in model.parameters())  # cost counts what runs
+    assert model.cost(size, size).params == sum(p.size for p, _ in model.parameters())  # cost counts what runs
 
 
 @pytest.mark.parametrize("name", sorted(models.MODELS))
@@ -77,7 +81,7 @@ def test_models_layers_in_and_out_channels_are_the_channels_their_forward_passes
     """Every named layer's in_channels, out_channels (a block's too) and num_features against the arrays that
     go in and come out of it in a forward pass, and the network's in_channels against its input (issue 18)."""
     model = models.MODELS[name](num_classes=10, rng=0)
-    x = rng.standard_normal((1, model.in_channels, 64, 64))
+    x = rng.standard_normal((1, model.in_channels, SIZE.get(name, 64), SIZE.get(name, 64)))
     checked = 0
     for label, layer in zip(model.names, model, strict=True):
         out = layer.forward(x)
