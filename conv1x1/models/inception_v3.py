@@ -19,6 +19,8 @@ Each module is a ``Concat`` of ``Sequential`` branches; a branch's split end (``
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
@@ -26,13 +28,20 @@ from .._checks import check_float_array, check_positive_int, check_rng
 from ..containers import Concat, Sequential
 from ..cost.formulas import identity_cost
 from ..cost.report import Report
-from ..layers import AvgPool2d, BatchNorm2d, Conv1x1, Conv2d, GlobalAvgPool2d, MaxPool2d, ReLU
+from ..layers import AvgPool2d, BatchNorm2d, Conv1x1, Conv2d, GlobalAvgPool2d, Layer, MaxPool2d, ReLU
 
 __all__ = ["basic_conv", "inception_a", "inception_b", "inception_c", "inception_d", "inception_e",
            "AuxiliaryClassifier"]
 
 Seed = np.random.Generator | int | None
 Pair = int | tuple[int, int]
+T = TypeVar("T", bound=Layer)
+
+
+def _widths(layer: T, in_channels: int, out_channels: int) -> T:
+    """``layer`` with the depths it takes and gives as attributes, as every block of the library has them."""
+    layer.in_channels, layer.out_channels = in_channels, out_channels
+    return layer
 
 
 def basic_conv(c_in: int, c_out: int, kernel_size: Pair, rng: np.random.Generator, dtype: DTypeLike,
@@ -40,7 +49,7 @@ def basic_conv(c_in: int, c_out: int, kernel_size: Pair, rng: np.random.Generato
     """torchvision's ``BasicConv2d``: a convolution without bias, batch norm (eps 1e-3) and ReLU."""
     conv = (Conv1x1(c_in, c_out, bias=False, rng=rng, dtype=dtype) if kernel_size == 1 and stride == 1
             else Conv2d(c_in, c_out, kernel_size, stride=stride, padding=padding, bias=False, rng=rng, dtype=dtype))
-    return Sequential(conv, BatchNorm2d(c_out, eps=1e-3, dtype=dtype), ReLU())
+    return _widths(Sequential(conv, BatchNorm2d(c_out, eps=1e-3, dtype=dtype), ReLU()), c_in, c_out)
 
 
 def _pool_branch(c_in: int, c_out: int, rng: np.random.Generator, dtype: DTypeLike) -> Sequential:
@@ -50,20 +59,20 @@ def _pool_branch(c_in: int, c_out: int, rng: np.random.Generator, dtype: DTypeLi
 def inception_a(c_in: int, pool_features: int, rng: Seed = None, dtype: DTypeLike = np.float64) -> Concat:
     """Figure 5 (Mixed_5b-d): 64 + 64 + 96 + ``pool_features`` channels out, H and W kept."""
     rng = check_rng(rng)
-    return Concat(basic_conv(c_in, 64, 1, rng, dtype),
+    return _widths(Concat(basic_conv(c_in, 64, 1, rng, dtype),
                   Sequential(basic_conv(c_in, 48, 1, rng, dtype), basic_conv(48, 64, 5, rng, dtype, padding=2)),
                   Sequential(basic_conv(c_in, 64, 1, rng, dtype), basic_conv(64, 96, 3, rng, dtype, padding=1),
                              basic_conv(96, 96, 3, rng, dtype, padding=1)),
-                  _pool_branch(c_in, pool_features, rng, dtype))
+                  _pool_branch(c_in, pool_features, rng, dtype)), c_in, 224 + pool_features)
 
 
 def inception_b(c_in: int, rng: Seed = None, dtype: DTypeLike = np.float64) -> Concat:
     """Mixed_6a, the grid reduction 35x35 -> 17x17: 384 + 96 channels and the max-pooled input."""
     rng = check_rng(rng)
-    return Concat(basic_conv(c_in, 384, 3, rng, dtype, stride=2),
+    return _widths(Concat(basic_conv(c_in, 384, 3, rng, dtype, stride=2),
                   Sequential(basic_conv(c_in, 64, 1, rng, dtype), basic_conv(64, 96, 3, rng, dtype, padding=1),
                              basic_conv(96, 96, 3, rng, dtype, stride=2)),
-                  MaxPool2d(3, stride=2))
+                  MaxPool2d(3, stride=2)), c_in, 480 + c_in)
 
 
 def inception_c(c_in: int, c7: int, rng: Seed = None, dtype: DTypeLike = np.float64) -> Concat:
@@ -76,22 +85,23 @@ def inception_c(c_in: int, c7: int, rng: Seed = None, dtype: DTypeLike = np.floa
     def column(a: int, b: int) -> Sequential:  # 7x1: one column
         return basic_conv(a, b, (7, 1), rng, dtype, padding=(3, 0))
 
-    return Concat(basic_conv(c_in, 192, 1, rng, dtype),
+    return _widths(Concat(basic_conv(c_in, 192, 1, rng, dtype),
                   Sequential(basic_conv(c_in, c7, 1, rng, dtype), row(c7, c7), column(c7, 192)),
                   Sequential(basic_conv(c_in, c7, 1, rng, dtype), column(c7, c7), row(c7, c7), column(c7, c7),
                              row(c7, 192)),
-                  _pool_branch(c_in, 192, rng, dtype))
+                  _pool_branch(c_in, 192, rng, dtype)), c_in, 768)
 
 
 def inception_d(c_in: int, rng: Seed = None, dtype: DTypeLike = np.float64) -> Concat:
     """Mixed_7a, the grid reduction 17x17 -> 8x8: 320 + 192 channels and the max-pooled input."""
     rng = check_rng(rng)
-    return Concat(Sequential(basic_conv(c_in, 192, 1, rng, dtype), basic_conv(192, 320, 3, rng, dtype, stride=2)),
+    return _widths(Concat(Sequential(basic_conv(c_in, 192, 1, rng, dtype),
+                                     basic_conv(192, 320, 3, rng, dtype, stride=2)),
                   Sequential(basic_conv(c_in, 192, 1, rng, dtype),
                              basic_conv(192, 192, (1, 7), rng, dtype, padding=(0, 3)),
                              basic_conv(192, 192, (7, 1), rng, dtype, padding=(3, 0)),
                              basic_conv(192, 192, 3, rng, dtype, stride=2)),
-                  MaxPool2d(3, stride=2))
+                  MaxPool2d(3, stride=2)), c_in, 512 + c_in)
 
 
 def inception_e(c_in: int, rng: Seed = None, dtype: DTypeLike = np.float64) -> Concat:
@@ -102,11 +112,11 @@ def inception_e(c_in: int, rng: Seed = None, dtype: DTypeLike = np.float64) -> C
         return Concat(basic_conv(c, 384, (1, 3), rng, dtype, padding=(0, 1)),
                       basic_conv(c, 384, (3, 1), rng, dtype, padding=(1, 0)))
 
-    return Concat(basic_conv(c_in, 320, 1, rng, dtype),
+    return _widths(Concat(basic_conv(c_in, 320, 1, rng, dtype),
                   Sequential(basic_conv(c_in, 384, 1, rng, dtype), split(384)),
                   Sequential(basic_conv(c_in, 448, 1, rng, dtype), basic_conv(448, 384, 3, rng, dtype, padding=1),
                              split(384)),
-                  _pool_branch(c_in, 192, rng, dtype))
+                  _pool_branch(c_in, 192, rng, dtype)), c_in, 2048)
 
 
 class AuxiliaryClassifier(Sequential):
