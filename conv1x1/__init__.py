@@ -54,6 +54,8 @@ from .functional import (
                          avgpool2d_forward,
                          batchnorm_backward,
                          batchnorm_forward,
+                         channel_gate_backward,
+                         channel_gate_forward,
                          channel_shuffle_backward,
                          channel_shuffle_forward,
                          conv1x1,
@@ -61,39 +63,74 @@ from .functional import (
                          conv1x1_forward,
                          conv2d_backward,
                          conv2d_forward,
+                         drop_path_backward,
+                         drop_path_forward,
+                         dropout_backward,
+                         dropout_forward,
+                         flatten_backward,
+                         flatten_forward,
+                         gelu_backward,
+                         gelu_forward,
                          global_avg_pool_backward,
                          global_avg_pool_forward,
+                         layernorm2d_backward,
+                         layernorm2d_forward,
                          leaky_relu_backward,
                          leaky_relu_forward,
+                         linear_backward,
+                         linear_forward,
                          maxpool2d_backward,
                          maxpool2d_forward,
+                         relu6_backward,
+                         relu6_forward,
                          relu_backward,
                          relu_forward,
                          sigmoid_backward,
                          sigmoid_forward,
+                         silu_backward,
+                         silu_forward,
                          tanh_backward,
                          tanh_forward,
 )
 from .layers import (
+                         GELU,
                          AvgPool2d,
                          BatchNorm2d,
                          ChannelShuffle,
                          Conv1x1,
                          Conv2d,
+                         Dropout,
+                         DropPath,
+                         Flatten,
                          GlobalAvgPool2d,
                          Layer,
+                         LayerNorm2d,
+                         LayerScale,
                          LeakyReLU,
+                         Linear,
                          MaxPool2d,
                          ReLU,
+                         ReLU6,
                          Sigmoid,
+                         SiLU,
                          Tanh,
 )
 
 if TYPE_CHECKING:
     from . import bridge, course, exercises, fast, models, training
     from .bridge import from_torch, to_torch
-    from .models import Bottleneck, DepthwiseSeparable, Fire, Inception, ShuffleUnit
-    from .training import SGD, load, save, softmax_cross_entropy
+    from .models import (
+        Bottleneck,
+        ConvNeXtBlock,
+        DepthwiseSeparable,
+        Fire,
+        Inception,
+        InvertedResidual,
+        MBConv,
+        ShuffleUnit,
+        SqueezeExcite,
+    )
+    from .training import SGD, Adam, AdamW, load, save, softmax_cross_entropy
 
 __version__ = "0.2.0"
 
@@ -101,7 +138,8 @@ __version__ = "0.2.0"
 _SUBPACKAGES = ("bridge", "course", "exercises", "fast", "models", "training")
 _LAZY_NAMES = {
     "Bottleneck": "models", "DepthwiseSeparable": "models", "Fire": "models", "Inception": "models",
-    "ShuffleUnit": "models",
+    "ShuffleUnit": "models", "SqueezeExcite": "models", "InvertedResidual": "models", "MBConv": "models",
+    "ConvNeXtBlock": "models", "Adam": "training", "AdamW": "training",
     "softmax_cross_entropy": "training", "SGD": "training", "save": "training", "load": "training",
     "to_torch": "bridge", "from_torch": "bridge",
 }
@@ -132,7 +170,14 @@ __all__ = [
     "Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
     "BatchNorm2d", "ChannelShuffle", "Sequential", "Concat", "Residual",
     "Inception", "DepthwiseSeparable", "Bottleneck", "Fire", "ShuffleUnit",
-    "softmax_cross_entropy", "SGD", "save", "load", "to_torch", "from_torch",
+    "linear_forward", "linear_backward", "flatten_forward", "flatten_backward",
+    "layernorm2d_forward", "layernorm2d_backward", "relu6_forward", "relu6_backward",
+    "gelu_forward", "gelu_backward", "silu_forward", "silu_backward",
+    "dropout_forward", "dropout_backward", "drop_path_forward", "drop_path_backward",
+    "channel_gate_forward", "channel_gate_backward",
+    "Linear", "Flatten", "LayerNorm2d", "ReLU6", "GELU", "SiLU", "Dropout", "DropPath", "LayerScale",
+    "SqueezeExcite", "InvertedResidual", "MBConv", "ConvNeXtBlock",
+    "softmax_cross_entropy", "SGD", "Adam", "AdamW", "save", "load", "to_torch", "from_torch",
     "cost", "functional", "gradcheck", "reference", "report",
     "bridge", "course", "exercises", "fast", "models", "training",
 ]

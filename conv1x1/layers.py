@@ -26,11 +26,11 @@ Containers (``Sequential``, ``Concat``, ``Residual``) live in ``conv1x1.containe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, DTypeLike
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from . import functional as F
 from ._checks import (
@@ -39,6 +39,7 @@ from ._checks import (
     Pair,
     as_pair,
     check_flag,
+    check_float_array,
     check_float_dtype,
     check_groups,
     check_image_batch,
@@ -50,11 +51,25 @@ from ._checks import (
     check_rng,
     compact,
 )
-from .cost.formulas import LayerCost, batchnorm_cost, conv_cost, elementwise_cost, global_pool_cost, pool_cost
+from .cost.formulas import (
+    LayerCost,
+    batchnorm_cost,
+    channel_scale_cost,
+    conv_cost,
+    elementwise_cost,
+    flatten_cost,
+    global_pool_cost,
+    identity_cost,
+    layernorm_cost,
+    linear_cost,
+    pool_cost,
+)
 from .cost.report import Report
+from .functional.dropout import check_drop_probability
 
 __all__ = ["Layer", "Conv1x1", "Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "AvgPool2d",
-           "GlobalAvgPool2d", "BatchNorm2d", "ChannelShuffle"]
+           "GlobalAvgPool2d", "BatchNorm2d", "ChannelShuffle", "Linear", "Flatten", "LayerNorm2d", "ReLU6", "GELU",
+           "SiLU", "Dropout", "DropPath", "LayerScale"]
 
 Params = dict[str, FloatArray]
 Shape3 = tuple[Any, int, int]
@@ -678,3 +693,339 @@ def check_unit_interval(value: float, name: str, meaning: str) -> float:
     if value > 1:
         raise ValueError(f"{name} must be between 0 and 1 ({meaning}), got {value}")
     return value
+
+
+
+
+# ---------------------------------------------------------------- the pieces of today's networks
+
+class Linear(_Conv):
+    """A fully connected layer on (N, F) rows: ``out = x @ w.T + b``; see ``linear_forward``.
+
+    The 1x1 convolution's other name: ``Conv1x1(F, O)`` on an (N, F, 1, 1) map computes
+    the same numbers with the same (O, F) weight, and both cost F·O MACs per example.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    bias : bool, default True
+    rng : numpy.random.Generator, int or None
+        He-normal initial weights, std = sqrt(2 / in_features).
+    dtype : float16, float32 or float64, default float64
+
+    Attributes
+    ----------
+    params, grads : dict
+        ``{"w": (out_features, in_features), "b": (out_features,)}``, PyTorch's ``nn.Linear`` layout.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> C.Linear(512, 10).forward(np.zeros((4, 512))).shape
+    (4, 10)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float64) -> None:
+        super().__init__(in_features, out_features, bias, rng, dtype, 1)
+
+    @property
+    def in_features(self) -> int:
+        return self.in_channels
+
+    @property
+    def out_features(self) -> int:
+        return self.out_channels
+
+    def weight_shape(self) -> tuple:
+        return (self.out_channels, self.in_channels)
+
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+        """x: (N, in_features) -> out: (N, out_features)."""
+        params = self.params
+        try:
+            out, self.cache = F.linear_forward(x, params["w"], params.get("b"))
+        except ValueError as error:
+            raise ValueError(f"{self!r}: {error}") from None
+        return out
+
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+        """dout: (N, out_features) -> dx: (N, in_features); fills grads["w"] (and grads["b"])."""
+        dx, dw, db = F.linear_backward(dout, self.require_cache())
+        self.store_grads(w=dw, **({"b": db} if self.bias else {}))
+        return dx
+
+    def cost_node(self, in_shape: tuple, name: str | None) -> LayerCost:
+        """One example's F features arrive as (F, 1, 1), the shape ``Flatten`` gives."""
+        if in_shape[0] is not None and tuple(in_shape) != (self.in_features, 1, 1):
+            raise ValueError(f"{self!r} takes {self.in_features} features, as (F, 1, 1) after a Flatten, got an "
+                             f"input of shape {tuple(in_shape)}")
+        return linear_cost(self.in_features, self.out_features, self.bias, name=name or "Linear")
+
+    def __repr__(self) -> str:
+        return f"Linear({self.in_features}, {self.out_features}, bias={self.bias})"
+
+
+class Flatten(Layer):
+    """(N, C, H, W) -> (N, C*H*W), before a ``Linear``; see ``flatten_forward``. No parameters.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> head = C.Sequential(C.GlobalAvgPool2d(), C.Flatten(), C.Linear(32, 10))
+    >>> head.forward(np.zeros((4, 32, 7, 7))).shape
+    (4, 10)
+    """
+
+    def __repr__(self) -> str:
+        return "Flatten()"
+
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+        """x: (N, C, H, W) -> out: (N, C*H*W)."""
+        out, self.cache = F.flatten_forward(x)
+        return out
+
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+        """dout: (N, C*H*W) -> dx: (N, C, H, W)."""
+        return F.flatten_backward(dout, self.require_cache())
+
+    def cost_node(self, in_shape: tuple, name: str | None) -> LayerCost:
+        return flatten_cost(*in_shape, name=name or "Flatten")
+
+
+class LayerNorm2d(Layer):
+    """Layer norm over the channels of every pixel (ConvNeXt's); see ``layernorm2d_forward``.
+
+    The same computation in training and at evaluation: no running statistics.
+
+    Parameters
+    ----------
+    num_channels : int
+    eps : float, default 1e-6
+    dtype : float16, float32 or float64, default float64
+
+    Attributes
+    ----------
+    params, grads : dict
+        ``{"gamma": (C,), "beta": (C,)}``, starting at 1 and 0.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> out = C.LayerNorm2d(3).forward(np.random.default_rng(0).standard_normal((2, 3, 4, 4)) + 5)
+    >>> bool(np.allclose(out.mean(axis=1), 0))        # every pixel's channels: mean 0
+    True
+    """
+
+    def __init__(self, num_channels: int, eps: float = 1e-6, dtype: DTypeLike = np.float64) -> None:
+        super().__init__()
+        self.num_channels = check_positive_int(num_channels, "num_channels")
+        self.eps = check_real(eps, "eps", minimum=0.0)
+        self.dtype = check_float_dtype(dtype)
+
+    def init_params(self) -> dict:
+        return {"gamma": np.ones(self.num_channels, dtype=self.dtype),
+                "beta": np.zeros(self.num_channels, dtype=self.dtype)}
+
+    def __repr__(self) -> str:
+        return f"LayerNorm2d({self.num_channels}, eps={self.eps})"
+
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+        """x: (N, C, H, W) -> out: (N, C, H, W)."""
+        params = self.params
+        try:
+            out, self.cache = F.layernorm2d_forward(x, params["gamma"], params["beta"], self.eps)
+        except ValueError as error:
+            raise input_error(self, x, self.num_channels, error) from None
+        return out
+
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+        """dout: (N, C, H, W) -> dx: (N, C, H, W); fills grads["gamma"], grads["beta"]."""
+        dx, dgamma, dbeta = F.layernorm2d_backward(dout, self.require_cache())
+        self.store_grads(gamma=dgamma, beta=dbeta)
+        return dx
+
+    def cost_node(self, in_shape: tuple, name: str | None) -> LayerCost:
+        check_in_channels(self, in_shape[0], self.num_channels)
+        return layernorm_cost(self.num_channels, in_shape[1], in_shape[2], name=name or "LayerNorm2d")
+
+
+class ReLU6(_Activation):
+    """``out = min(max(x, 0), 6)`` (MobileNetV2); see ``relu6_forward``."""
+
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+        """x: any shape -> out: same shape, in [0, 6]."""
+        out, self.cache = F.relu6_forward(x)
+        return out
+
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+        """dout: shape of out -> dx: dout where 0 < x < 6, else 0."""
+        return F.relu6_backward(dout, self.require_cache())
+
+
+class GELU(_Activation):
+    """``out = x * Phi(x)``, the exact (erf) form, PyTorch's default (ConvNeXt); see ``gelu_forward``."""
+
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+        """x: any shape -> out: same shape."""
+        out, self.cache = F.gelu_forward(x)
+        return out
+
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+        """dout: shape of out -> dx = dout * (Phi(x) + x * phi(x))."""
+        return F.gelu_backward(dout, self.require_cache())
+
+
+class SiLU(_Activation):
+    """``out = x * sigmoid(x)``, also called swish (EfficientNet); see ``silu_forward``."""
+
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+        """x: any shape -> out: same shape."""
+        out, self.cache = F.silu_forward(x)
+        return out
+
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+        """dout: shape of out -> dx = dout * s * (1 + x * (1 - s)), s = sigmoid(x)."""
+        return F.silu_backward(dout, self.require_cache())
+
+
+class _Drop(Layer):
+    """What Dropout and DropPath share: p, a Generator for the masks, and the identity at evaluation."""
+
+    def __init__(self, p: float, rng: np.random.Generator | int | None) -> None:
+        super().__init__()
+        self.p = check_drop_probability(p)
+        self.rng = np.random.default_rng(check_rng(rng).integers(2**63 - 1))   # its own stream of masks
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(p={self.p})"
+
+    def _masked(self, x: NDArray[np.floating], forward: Callable) -> NDArray[np.floating]:
+        if not self.training or self.p == 0:
+            x = check_float_array(x, "x")
+            self.cache = "identity"
+            return x
+        out, self.cache = forward(x, self.p, self.rng)
+        return out
+
+    def _unmasked(self, dout: NDArray[np.floating], backward: Callable) -> NDArray[np.floating]:
+        cache = self.require_cache()
+        return check_float_array(dout, "dout") if isinstance(cache, str) else backward(dout, cache)
+
+    def cost_node(self, in_shape: tuple, name: str | None) -> LayerCost:
+        return identity_cost(type(self).__name__.lower(), *in_shape, name=name or repr(self))
+
+
+class Dropout(_Drop):
+    """Dropout: in training each element is zeroed with probability p and the rest scaled by 1 / (1 - p);
+    the identity after ``eval()``. See ``dropout_forward``. No parameters.
+
+    Parameters
+    ----------
+    p : float in [0, 1], default 0.5
+    rng : numpy.random.Generator, int or None
+        The source of every mask this layer draws (a seed makes training repeatable).
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> layer = C.Dropout(0.5, rng=0)
+    >>> sorted(set(layer.forward(np.ones(10)).tolist()))
+    [0.0, 2.0]
+    >>> layer.eval().forward(np.ones(3))
+    array([1., 1., 1.])
+    """
+
+    def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
+        super().__init__(p, rng)
+
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+        """x: any shape -> out: same shape."""
+        return self._masked(x, F.dropout_forward)
+
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+        """dout: shape of out -> dx = dout * mask (dout itself at evaluation)."""
+        return self._unmasked(dout, F.dropout_backward)
+
+
+class DropPath(_Drop):
+    """Stochastic depth: in training each image's x is zeroed with probability p, else scaled by 1 / (1 - p);
+    the identity after ``eval()``. See ``drop_path_forward``. No parameters.
+
+    At the end of a residual branch it makes a dropped image skip the block
+    (EfficientNet's MBConv, ConvNeXt's block; torchvision's ``StochasticDepth(p, "row")``).
+
+    Parameters
+    ----------
+    p : float in [0, 1]
+    rng : numpy.random.Generator, int or None
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> out = C.DropPath(0.5, rng=1).forward(np.ones((6, 2, 3, 3)))
+    >>> sorted(set(out.reshape(6, -1).max(axis=1).tolist()))   # whole images: dropped, or kept and doubled
+    [0.0, 2.0]
+    """
+
+    def __init__(self, p: float, rng: np.random.Generator | int | None = None) -> None:
+        super().__init__(p, rng)
+
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+        """x: (N, ...) -> out: same shape."""
+        return self._masked(x, F.drop_path_forward)
+
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+        """dout: shape of out -> dx = dout * each image's mask value (dout itself at evaluation)."""
+        return self._unmasked(dout, F.drop_path_backward)
+
+
+class LayerScale(Layer):
+    """A learned scale per channel, ``out = x * gamma[c]`` (ConvNeXt's layer scale, ``gamma`` starting at 1e-6).
+
+    The channel gate with the same gate for every image: ``channel_gate_forward(x, s)``
+    with ``s[n] = gamma``, so ``dgamma`` is the gate's ``ds`` summed over the batch.
+
+    Parameters
+    ----------
+    num_channels : int
+    init : float, default 1e-6
+        The starting value of every scale (small: a new block starts close to the identity shortcut).
+    dtype : float16, float32 or float64, default float64
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> C.LayerScale(2, init=0.5).forward(np.ones((1, 2, 1, 1))).ravel()
+    array([0.5, 0.5])
+    """
+
+    def __init__(self, num_channels: int, init: float = 1e-6, dtype: DTypeLike = np.float64) -> None:
+        super().__init__()
+        self.num_channels = check_positive_int(num_channels, "num_channels")
+        self.init = check_real(init, "init")
+        self.dtype = check_float_dtype(dtype)
+
+    def init_params(self) -> dict:
+        return {"gamma": np.full(self.num_channels, self.init, dtype=self.dtype)}
+
+    def __repr__(self) -> str:
+        return f"LayerScale({self.num_channels})"
+
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+        """x: (N, C, H, W) -> out: (N, C, H, W)."""
+        x = check_image_batch(x, self.num_channels, owner=repr(self))
+        gamma = self.params["gamma"]
+        out, self.cache = F.channel_gate_forward(x, np.broadcast_to(gamma, (x.shape[0], self.num_channels)))
+        return out
+
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+        """dout: (N, C, H, W) -> dx: (N, C, H, W); fills grads["gamma"]."""
+        dx, ds = F.channel_gate_backward(dout, self.require_cache())
+        self.store_grads(gamma=ds.sum(axis=0))
+        return dx
+
+    def cost_node(self, in_shape: tuple, name: str | None) -> LayerCost:
+        check_in_channels(self, in_shape[0], self.num_channels)
+        return channel_scale_cost("layer scale", self.num_channels, in_shape[1], in_shape[2],
+                                  params=self.num_channels, name=name or "LayerScale")

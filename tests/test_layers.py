@@ -756,3 +756,110 @@ def test_channel_shuffle_layer_lets_every_output_group_see_every_input_group(rng
     without = C.Sequential(grouped(0), grouped(1))
     np.testing.assert_array_equal(sees(without), np.arange(channels) < channels // 3)
     assert sees(with_shuffle).sum() == reached
+
+
+# ---------------------------------------------------------------- the pieces of today's networks
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: C.Linear(6, 4, rng=0), (3, 6)),
+    (lambda: C.Linear(6, 4, bias=False, rng=0), (3, 6)),
+    (lambda: C.Flatten(), (2, 3, 2, 2)),
+    (lambda: C.LayerNorm2d(4), (2, 4, 3, 3)),
+    (lambda: C.ReLU6(), (2, 3, 4, 4)),
+    (lambda: C.GELU(), (2, 3, 4, 4)),
+    (lambda: C.SiLU(), (2, 3, 4, 4)),
+    (lambda: C.LayerScale(3, init=0.5), (2, 3, 4, 4)),
+    (lambda: C.Dropout(0.3, rng=0).eval(), (2, 3, 4, 4)),
+    (lambda: C.DropPath(0.3, rng=0).eval(), (2, 3, 4, 4)),
+], ids=["Linear", "Linear no bias", "Flatten", "LayerNorm2d", "ReLU6", "GELU", "SiLU", "LayerScale",
+        "Dropout eval", "DropPath eval"])
+def test_new_layers_pass_the_gradient_check(rng, make, shape):
+    """Central differences in float64; bound: relative error < 1e-7 for the input and every parameter."""
+    layer = make()
+    for param in layer.params.values():                 # away from the starting ones and zeros
+        param[...] = rng.standard_normal(param.shape)
+    errors = check_layer(layer, rng.uniform(-3, 9, shape) + 0.05)
+    assert errors and all(e < BOUND for e in errors.values()), errors
+
+
+@pytest.mark.parametrize("make, module, shape", [
+    (lambda: C.Linear(6, 4, rng=0), lambda nn: nn.Linear(6, 4), (3, 6)),
+    (lambda: C.LayerNorm2d(4), None, (2, 4, 3, 3)),
+    (lambda: C.GELU(), lambda nn: nn.GELU(), (2, 3, 4, 4)),
+    (lambda: C.SiLU(), lambda nn: nn.SiLU(), (2, 3, 4, 4)),
+    (lambda: C.ReLU6(), lambda nn: nn.ReLU6(), (2, 3, 4, 4)),
+    (lambda: C.Flatten(), lambda nn: nn.Flatten(), (2, 3, 4, 4)),
+], ids=["Linear", "LayerNorm2d", "GELU", "SiLU", "ReLU6", "Flatten"])
+def test_new_layers_equal_pytorch_to_1e_minus_10(torch, rng, make, module, shape):
+    layer = make()
+    for param in layer.params.values():
+        param[...] = rng.standard_normal(param.shape)
+    if module is None:   # ConvNeXt's LayerNorm2d: a LayerNorm over channels-last
+        gamma, beta = (torch.tensor(layer.params[k], requires_grad=True) for k in ("gamma", "beta"))
+
+        def theirs(t):
+            return torch.nn.functional.layer_norm(t.permute(0, 2, 3, 1), (4,), gamma, beta, 1e-6).permute(0, 3, 1, 2)
+        torch_params = {"gamma": gamma, "beta": beta}
+    else:
+        theirs = module(torch.nn).double()
+        with torch.no_grad():
+            for name, tensor in (("w", "weight"), ("b", "bias")):
+                if name in layer.params:
+                    getattr(theirs, tensor).copy_(torch.tensor(layer.params[name]))
+        torch_params = {name: getattr(theirs, tensor) for name, tensor in (("w", "weight"), ("b", "bias"))
+                        if name in layer.params}
+    x = rng.standard_normal(shape)
+    tx = torch.tensor(x, requires_grad=True)
+    tout = theirs(tx)
+    out = layer.forward(x)
+    dout = rng.standard_normal(out.shape)
+    tout.backward(torch.tensor(dout))
+    np.testing.assert_allclose(out, tout.detach().numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(layer.backward(dout), tx.grad.numpy(), rtol=0, atol=1e-10)
+    for name, tensor in torch_params.items():
+        np.testing.assert_allclose(layer.grads[name], tensor.grad.numpy(), rtol=0, atol=1e-10)
+
+
+def test_linear_is_a_1x1_convolution_on_a_1x1_map(rng):
+    linear, conv = C.Linear(8, 3, rng=0), C.Conv1x1(8, 3, rng=0)
+    assert np.array_equal(linear.params["w"], conv.params["w"])     # same seed, same (O, F) weight
+    x = rng.standard_normal((4, 8))
+    np.testing.assert_allclose(linear.forward(x), conv.forward(x[:, :, None, None])[:, :, 0, 0], rtol=1e-14)
+    assert (linear.cost(1, 1, 8).macs, linear.cost(1, 1, 8).params) == (conv.cost(1, 1).macs, conv.cost(1, 1).params)
+
+
+def test_flatten_then_linear_is_priced_as_an_fc_layer():
+    report = C.Sequential(C.GlobalAvgPool2d(), C.Flatten(), C.Linear(32, 10)).cost(7, 7, 32)
+    assert report.out_shape == (10, 1, 1) and report.macs == 320 and report.params == 330
+    assert report.by_kind()["fc"]["macs"] == 320
+    with pytest.raises(ValueError, match=r"takes 32 features, as \(F, 1, 1\) after a Flatten"):
+        C.Sequential(C.Flatten(), C.Linear(32, 10)).cost(7, 7, 32)
+
+
+def test_linear_refuses_an_image_batch_naming_itself():
+    with pytest.raises(ValueError, match=r"^Linear\(4, 2, bias=True\): x must be 2-D \(N, F\)"):
+        C.Linear(4, 2).forward(np.zeros((1, 4, 1, 1)))
+
+
+@pytest.mark.parametrize("kind", [C.Dropout, C.DropPath])
+def test_dropout_layers_are_the_identity_in_eval_and_seeded_in_training(rng, kind):
+    layer = kind(0.5, rng=0)
+    x = rng.standard_normal((8, 3, 4, 4))
+    out = layer.forward(x)
+    dout = rng.standard_normal(x.shape)
+    mask = out / x
+    np.testing.assert_allclose(layer.backward(dout), dout * mask, rtol=1e-12)    # the same mask, backward
+    assert set(np.round(np.unique(mask), 12)) == {0.0, 2.0}
+    again = kind(0.5, rng=0).forward(x)
+    assert np.array_equal(out, again)                                             # the seed repeats the run
+    assert not np.array_equal(layer.forward(x), out)                             # the next call draws anew
+    layer.eval()
+    assert np.array_equal(layer.forward(x), x) and np.array_equal(layer.backward(dout), dout)
+    assert layer.cost(4, 4, 3).activation_ops == 0 and layer.cost(4, 4, 3).macs == 0
+
+
+def test_layer_scale_and_layernorm_cost_their_channels():
+    assert C.LayerScale(96).cost(56, 56).params == 96
+    assert C.LayerScale(96).params["gamma"][0] == 1e-6                   # ConvNeXt's starting scale
+    row = C.LayerNorm2d(96).cost(56, 56).layers[0]
+    assert (row.params, row.macs, row.bn_ops) == (192, 0, 96 * 56 * 56)

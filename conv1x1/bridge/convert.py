@@ -16,22 +16,31 @@ trainable ``nn.Parameter``s, so ``torch.optim`` trains it::
       Tanh, MaxPool2d, AvgPool2d
     GlobalAvgPool2d              nn.AdaptiveAvgPool2d(1)
     ChannelShuffle(g)            nn.ChannelShuffle(g)
+    Linear, Flatten, ReLU6,      the modules of the same names     Linear's w (O, F) is nn.Linear's weight
+      GELU, SiLU, Dropout
     Sequential                   nn.Sequential
     Concat, Residual, blocks,    conv1x1.bridge.modules' classes of the same names
-      Inception, Network
+      Inception, Network,        (LayerNorm2d and LayerScale hold gamma, beta as weight, bias)
+      LayerNorm2d, LayerScale,
+      DropPath, SqueezeExcite
 
 Shapes stay the library's: a network's classifier is a 1x1 convolution on the
 pooled 1x1 map, so both sides give scores of shape (N, K, 1, 1), where
 torchvision's networks give (N, K) (``out.flatten(1)`` on the PyTorch side).
 
 ``from_torch`` goes the other way, for a module built from what the library has:
-``nn.Sequential`` trees of ``Conv2d`` (any square kernel, stride, padding including
-``"same"``, groups, bias), ``BatchNorm2d``, ``ReLU``, ``LeakyReLU``, ``Sigmoid``,
+``nn.Sequential`` trees of ``Conv2d`` (any kernel, stride and padding, square or not,
+``"same"`` too, groups, bias), ``BatchNorm2d``, ``ReLU``, ``LeakyReLU``, ``Sigmoid``,
 ``Tanh``, ``MaxPool2d`` (``ceil_mode`` too), ``AvgPool2d``, ``AdaptiveAvgPool2d(1)``,
-``ChannelShuffle``, ``Flatten`` followed by ``Linear`` (a Linear on a 1x1 map is a
-1x1 convolution), ``Dropout``, ``Identity``; every module ``to_torch`` builds; and
-torchvision's ``ResNet`` (``Bottleneck`` and ``BasicBlock``) and ``SqueezeNet``
-(``Fire``). Round trips keep the classes: ``from_torch(to_torch(m))`` has ``m``'s
+``ChannelShuffle``, ``ReLU6``, ``GELU`` (exact), ``SiLU``, ``Flatten`` followed by ``Linear``
+(a Linear on a 1x1 map is a 1x1 convolution), ``Dropout``, ``Identity``; a ``Linear`` or
+``Flatten`` on its own; every module ``to_torch`` builds; and torchvision's ``ResNet``
+(``Bottleneck`` and ``BasicBlock``), ``SqueezeNet`` (``Fire``), ``Inception3`` (its
+``InceptionA``-``E`` and, when built, ``InceptionAux``), ``MobileNetV2``
+(``InvertedResidual``), ``EfficientNet`` (``MBConv``, ``SqueezeExcitation``,
+``StochasticDepth``) and ``ConvNeXt`` (``CNBlock``, ``LayerNorm2d``: the block's
+``Linear`` layers on the channels-last tensor between its two ``Permute`` s become
+``Conv1x1`` s, the same numbers). Round trips keep the classes: ``from_torch(to_torch(m))`` has ``m``'s
 classes and weights (one exception: a ``Conv2d`` with a 1x1 kernel and padding 0
 comes back as the ``Conv1x1`` with the same stride, which computes the same).
 Anything else is refused with a TypeError naming its type and its path
@@ -43,25 +52,44 @@ never imports it); without it they raise an ImportError that says how to install
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ..containers import Concat, Residual, Sequential
 from ..layers import (
+    GELU,
     AvgPool2d,
     BatchNorm2d,
     ChannelShuffle,
     Conv1x1,
     Conv2d,
+    Dropout,
+    DropPath,
+    Flatten,
     GlobalAvgPool2d,
+    LayerNorm2d,
+    LayerScale,
     LeakyReLU,
+    Linear,
     MaxPool2d,
     ReLU,
+    ReLU6,
     Sigmoid,
+    SiLU,
     Tanh,
 )
-from ..models import Bottleneck, DepthwiseSeparable, Fire, Inception, Network, ShuffleUnit
+from ..models import (
+    AuxiliaryClassifier,
+    Bottleneck,
+    ConvNeXtBlock,
+    DepthwiseSeparable,
+    Fire,
+    Inception,
+    InvertedResidual,
+    MBConv,
+    Network,
+    ShuffleUnit,
+    SqueezeExcite,
+)
 
 __all__ = ["to_torch", "from_torch", "INSTALL_HINT"]
 
@@ -71,16 +99,26 @@ INSTALL_HINT = ("PyTorch is not installed, and conv1x1.to_torch / conv1x1.from_t
                 "choose a build at https://pytorch.org/get-started/locally/")
 
 SUPPORTED = ("Sequential, Conv2d, BatchNorm2d, ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d, AvgPool2d, "
-             "AdaptiveAvgPool2d(1), ChannelShuffle, Flatten followed by Linear, Dropout, Identity, "
-             "conv1x1.bridge.modules' Concat, Residual, DepthwiseSeparable, Bottleneck, Fire, ShuffleUnit, Inception "
-             "and Network, torchvision's ResNet (Bottleneck, BasicBlock) and SqueezeNet (Fire)")
+             "AdaptiveAvgPool2d(1), ChannelShuffle, ReLU6, GELU, SiLU, Flatten, Linear, Dropout, Identity, "
+             "conv1x1.bridge.modules' Concat, Residual, DepthwiseSeparable, Bottleneck, Fire, ShuffleUnit, Inception, "
+             "LayerNorm2d, LayerScale, DropPath, SqueezeExcite, InvertedResidual, MBConv, ConvNeXtBlock, "
+             "AuxiliaryClassifier and Network, torchvision's ResNet (Bottleneck, BasicBlock), SqueezeNet (Fire), "
+             "Inception3, MobileNetV2 (InvertedResidual), EfficientNet (MBConv, SqueezeExcitation, StochasticDepth) "
+             "and ConvNeXt (CNBlock, LayerNorm2d)")
 
 BLOCK_ARGUMENTS = {  # what rebuilds each block: its constructor's arguments, read off the block
     DepthwiseSeparable: ("in_channels", "out_channels", "stride"),
     Bottleneck: ("in_channels", "mid_channels", "out_channels", "stride", "stride_on"),
     Fire: ("in_channels", "squeeze", "expand1x1", "expand3x3"),
     ShuffleUnit: ("in_channels", "out_channels", "groups", "stride", "mid_channels", "first_groups"),
+    SqueezeExcite: ("channels", "squeeze_channels", "activation"),
+    InvertedResidual: ("in_channels", "out_channels", "stride", "expand_ratio"),
+    MBConv: ("in_channels", "out_channels", "kernel_size", "stride", "expand_ratio", "drop_path"),
+    ConvNeXtBlock: ("channels", "layer_scale", "drop_path"),
+    AuxiliaryClassifier: ("in_channels", "num_classes"),
 }
+BLOCKS = (DepthwiseSeparable, Bottleneck, Fire, ShuffleUnit, Inception, SqueezeExcite, InvertedResidual, MBConv,
+          ConvNeXtBlock, AuxiliaryClassifier)
 
 
 def _torch_modules():
@@ -213,8 +251,33 @@ def _leaf_to_torch(layer, path):
         return nn.LeakyReLU(layer.negative_slope)
     if isinstance(layer, ChannelShuffle):
         return nn.ChannelShuffle(layer.groups)
-    return {ReLU: nn.ReLU, Sigmoid: nn.Sigmoid, Tanh: nn.Tanh, GlobalAvgPool2d: lambda: nn.AdaptiveAvgPool2d(1)}[
-        type(layer)]()
+    if isinstance(layer, Dropout):
+        return nn.Dropout(layer.p)
+    if isinstance(layer, DropPath):
+        return _torch_modules()[1].DropPath(layer.p)
+    return {ReLU: nn.ReLU, Sigmoid: nn.Sigmoid, Tanh: nn.Tanh, GlobalAvgPool2d: lambda: nn.AdaptiveAvgPool2d(1),
+            ReLU6: nn.ReLU6, GELU: nn.GELU, SiLU: nn.SiLU, Flatten: nn.Flatten}[type(layer)]()
+
+
+def _linear_to_torch(layer, path):
+    nn, _ = _torch_modules()
+    module = nn.Linear(layer.in_features, layer.out_features, bias=layer.bias, dtype=_torch_dtype(layer.dtype))
+    _load(module, weight=layer.params["w"], **({"bias": layer.params["b"]} if layer.bias else {}))
+    return module
+
+
+def _layernorm_to_torch(layer, path):
+    _, tm = _torch_modules()
+    module = tm.LayerNorm2d(layer.num_channels, eps=layer.eps, dtype=_torch_dtype(layer.dtype))
+    _load(module, weight=layer.params["gamma"], bias=layer.params["beta"])
+    return module
+
+
+def _layer_scale_to_torch(layer, path):
+    _, tm = _torch_modules()
+    module = tm.LayerScale(layer.num_channels, dtype=_torch_dtype(layer.dtype))
+    _load(module, weight=layer.params["gamma"])
+    return module
 
 
 def _children_to_torch(layer, path):
@@ -256,7 +319,11 @@ TO_TORCH = {Conv1x1: _conv_to_torch, Conv2d: _conv_to_torch, BatchNorm2d: _batch
             ChannelShuffle: _leaf_to_torch, Sequential: _sequential_to_torch,
             Concat: _container_to_torch, Residual: _container_to_torch, Inception: _inception_to_torch,
             DepthwiseSeparable: _block_to_torch, Bottleneck: _block_to_torch, Fire: _block_to_torch,
-            ShuffleUnit: _block_to_torch, Network: _network_to_torch}
+            ShuffleUnit: _block_to_torch, Network: _network_to_torch,
+            Linear: _linear_to_torch, Flatten: _leaf_to_torch, ReLU6: _leaf_to_torch, GELU: _leaf_to_torch,
+            SiLU: _leaf_to_torch, Dropout: _leaf_to_torch, DropPath: _leaf_to_torch, LayerNorm2d: _layernorm_to_torch,
+            LayerScale: _layer_scale_to_torch, SqueezeExcite: _block_to_torch, InvertedResidual: _block_to_torch,
+            MBConv: _block_to_torch, ConvNeXtBlock: _block_to_torch, AuxiliaryClassifier: _block_to_torch}
 
 
 # -------------------------------------------------------------------------------------------- from PyTorch
@@ -296,20 +363,23 @@ def from_torch(module):
     module : torch.nn.Module
         Built from the modules listed in this module's docstring: ``nn.Sequential``
         trees of convolutions, batch norms, activations and pools, ``Flatten`` then
-        ``Linear``, what ``to_torch`` builds, and torchvision's ResNet and SqueezeNet.
+        ``Linear``, what ``to_torch`` builds, and torchvision's ResNet, SqueezeNet,
+        Inception v3, MobileNetV2, EfficientNet and ConvNeXt.
 
     Returns
     -------
     Layer
         The same classes ``to_torch`` maps from (``Conv2d`` with a 1x1 kernel and padding 0
         becomes ``Conv1x1``, strided too; ``Linear`` after ``Flatten`` becomes a
-        ``Conv1x1`` on the 1x1 map; ``Identity``, ``Flatten`` and ``Dropout`` become an
-        empty ``Sequential``, the identity, so the layers keep PyTorch's indices).
-        torchvision's ResNet and SqueezeNet become a ``conv1x1.models.Network`` named
-        after them, whose layers carry torchvision's names (``layer1.0``, ``features.3``),
-        its blocks ``Bottleneck`` and ``Fire``; priced with ``.cost(224, 224)`` like every
-        network. Each layer keeps its module's train/eval mode and dtype. Scores come out as
-        (N, K, 1, 1) where torchvision's come out as (N, K).
+        ``Conv1x1`` on the 1x1 map; ``Identity`` and that ``Flatten`` become an empty
+        ``Sequential``, the identity, so the layers keep PyTorch's indices; ``Dropout``
+        becomes the library's ``Dropout``). torchvision's networks become a
+        ``conv1x1.models.Network`` named after them, whose layers carry torchvision's names
+        (``layer1.0``, ``features.3``, ``features.2.1``), its blocks the library's
+        (``Bottleneck``, ``Fire``, ``InvertedResidual``, ``MBConv``, ``ConvNeXtBlock``);
+        priced with ``.cost(224, 224)`` like every network. Each layer keeps its module's
+        train/eval mode and dtype. Scores come out as (N, K, 1, 1) where torchvision's come
+        out as (N, K).
 
     Raises
     ------
@@ -319,21 +389,15 @@ def from_torch(module):
         If ``module`` is not a ``torch.nn.Module``, or holds a module of a type the library
         has no counterpart for: ``features.3: Weird is not supported; supported: ...``.
     ValueError
-        If a supported module has a setting the library lacks (dilation, a non-square
-        kernel, an even kernel with ``padding="same"``, ``AvgPool2d(ceil_mode=True)``,
+        If a supported module has a setting the library lacks (dilation, an even kernel
+        with ``padding="same"``, ``AvgPool2d(ceil_mode=True)``,
         batch norm without affine weights or running statistics, a ``Linear`` without a
-        ``Flatten`` before it, ...), naming its path and the setting; or if something makes a
+        ``Flatten`` before it in an ``nn.Sequential``, the tanh approximation of GELU,
+        stochastic depth by batch, ...), naming its path and the setting; or if something makes a
         module compute other than its layers: a forward hook or pre-hook (the module's, a
         submodule's or a global one), a ``forward`` set on an instance, or the ``weight_orig``,
         ``weight_g`` / ``weight_v`` parameters of the old ``weight_norm``, ``spectral_norm`` and
         ``prune`` utilities.
-
-    Warns
-    -----
-    UserWarning
-        For a ``Dropout`` in training mode (p > 0): the library has no dropout, so it is
-        converted as the identity, which is what it is at evaluation; training the
-        converted model therefore trains without dropout.
 
     Examples
     --------
@@ -370,8 +434,10 @@ def _converter(module):
     kind = type(module)
     if (kind.__module__, kind.__name__) in TORCHVISION:
         return TORCHVISION[kind.__module__, kind.__name__]
-    if kind in (tm.DepthwiseSeparable, tm.Bottleneck, tm.Fire, tm.ShuffleUnit, tm.Inception):
+    if kind in tuple(getattr(tm, cls.__name__) for cls in BLOCKS):
         return _block_from_torch
+    if kind in (tm.LayerNorm2d, tm.LayerScale, tm.DropPath):
+        return _leaf_from_torch
     if kind in (tm.Concat, tm.Residual):
         return _container_from_torch
     if kind is tm.Network:
@@ -384,7 +450,7 @@ def _converter(module):
 
 
 LEAVES = ("Conv2d", "BatchNorm2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxPool2d", "AvgPool2d",
-          "AdaptiveAvgPool2d", "ChannelShuffle", "Dropout", "Identity", "Flatten", "Linear")
+          "AdaptiveAvgPool2d", "ChannelShuffle", "Dropout", "Identity", "Flatten", "Linear", "ReLU6", "GELU", "SiLU")
 AFTER_FLATTEN = ("Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout", "Identity")
 
 
@@ -403,13 +469,18 @@ def _array(tensor):
     return tensor.detach().cpu().numpy().copy()
 
 
+def _pair(value) -> tuple[int, int]:
+    """(along H, along W) from PyTorch's int-or-pair settings."""
+    return (int(value), int(value)) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
 def _square(value, name: str, path: str, module) -> int:
-    """An int from PyTorch's int-or-pair settings; the library's kernels, strides and paddings are square."""
-    pair = (value, value) if isinstance(value, int) else tuple(value)
+    """An int from an int-or-pair setting that the library keeps square (a torchvision block's stride)."""
+    pair = _pair(value)
     if pair[0] != pair[1]:
         raise ValueError(f"{path or '(top level)'}: {module!r} has {name}={value}: the library's {name} is the same "
-                         "along H and W (a square window)")
-    return int(pair[0])
+                         "along H and W here")
+    return pair[0]
 
 
 def _setting(ok: bool, path: str, module, what: str) -> None:
@@ -419,23 +490,21 @@ def _setting(ok: bool, path: str, module, what: str) -> None:
 
 
 def _conv_from_torch(module, path):
-    k = _square(module.kernel_size, "kernel_size", path, module)
-    stride = _square(module.stride, "stride", path, module)
-    _setting(_square(module.dilation, "dilation", path, module) == 1, path, module,
-             "the library's convolutions have dilation 1")
+    k, stride = _pair(module.kernel_size), _pair(module.stride)
+    _setting(_pair(module.dilation) == (1, 1), path, module, "the library's convolutions have dilation 1")
     _setting(module.padding_mode == "zeros", path, module, "the library pads with zeros (padding_mode='zeros')")
-    if isinstance(module.padding, str):   # "valid" is 0; "same" is K // 2 when K is odd (PyTorch needs stride 1)
-        _setting(module.padding == "valid" or k % 2 == 1, path, module,
+    if isinstance(module.padding, str):   # "valid" is 0; "same" is (K - 1) / 2 when K is odd (PyTorch: stride 1)
+        _setting(module.padding == "valid" or (k[0] % 2 == 1 and k[1] % 2 == 1), path, module,
                  'padding="same" with an even kernel pads one side more than the other; the library pads both '
                  "sides alike")
-        padding = 0 if module.padding == "valid" else k // 2
+        padding = (0, 0) if module.padding == "valid" else (k[0] // 2, k[1] // 2)
     else:
-        padding = _square(module.padding, "padding", path, module)
+        padding = _pair(module.padding)
     w = _array(module.weight)
     bias = module.bias is not None
     settings = dict(bias=bias, groups=module.groups, dtype=w.dtype)
-    if k == 1 and padding == 0:
-        layer = Conv1x1(module.in_channels, module.out_channels, stride=stride, **settings)
+    if k == (1, 1) and padding == (0, 0) and stride[0] == stride[1]:
+        layer = Conv1x1(module.in_channels, module.out_channels, stride=stride[0], **settings)
     else:
         layer = Conv2d(module.in_channels, module.out_channels, k, stride=stride, padding=padding, **settings)
     layer.params = {"w": w.reshape(layer.weight_shape()), **({"b": _array(module.bias)} if bias else {})}
@@ -465,19 +534,16 @@ def _batchnorm_from_torch(module, path):
 
 def _pool_from_torch(module, path):
     nn, _ = _torch_modules()
-    k = _square(module.kernel_size, "kernel_size", path, module)
-    stride = _square(module.stride, "stride", path, module)
-    padding = _square(module.padding, "padding", path, module)
+    k, stride, padding = _pair(module.kernel_size), _pair(module.stride), _pair(module.padding)
     if isinstance(module, nn.MaxPool2d):
-        _setting(_square(module.dilation, "dilation", path, module) == 1, path, module,
-                 "the library's max pooling has dilation 1")
+        _setting(_pair(module.dilation) == (1, 1), path, module, "the library's max pooling has dilation 1")
         _setting(not module.return_indices, path, module, "return_indices=True: the library returns the pooled "
                                                           "map only")
         return MaxPool2d(k, stride, padding, ceil_mode=module.ceil_mode)
     _setting(not module.ceil_mode, path, module, "ceil_mode=True: the library's average pooling rounds down")
-    _setting(module.count_include_pad or padding == 0, path, module,
+    _setting(module.count_include_pad or padding == (0, 0), path, module,
              "count_include_pad=False: the library counts padding as zeros in every window's average")
-    _setting(module.divisor_override is None, path, module, "divisor_override: the library divides by K * K")
+    _setting(module.divisor_override is None, path, module, "divisor_override: the library divides by KH * KW")
     return AvgPool2d(k, stride, padding)
 
 
@@ -499,16 +565,49 @@ def _leaf_from_torch(module, path):
         return LeakyReLU(module.negative_slope)
     if kind is nn.ChannelShuffle:
         return ChannelShuffle(module.groups)
-    if kind in (nn.Flatten, nn.Linear):
-        raise ValueError(f"{path or '(top level)'}: {module!r} converts only inside an nn.Sequential, as a Flatten "
-                         "followed by Linear layers on a 1x1 map (a Linear there is a 1x1 convolution)")
-    if kind is nn.Dropout and module.training and module.p > 0:
-        warnings.warn(f"{path or '(top level)'}: {module!r} is in training mode, but the library has no dropout: "
-                      "it becomes the identity (what it is at evaluation), so training the converted model will "
-                      "not drop units. Call module.eval() before converting to silence this.", stacklevel=2)
-    if kind in (nn.Dropout, nn.Identity):
+    if kind is nn.Flatten:   # on its own; in an nn.Sequential before Linear layers, see _sequential_from_torch
+        _setting((module.start_dim, module.end_dim) == (1, -1), path, module, "only Flatten(start_dim=1, end_dim=-1)")
+        return Flatten()
+    if kind is nn.Linear:
+        w = _array(module.weight)
+        layer = Linear(module.in_features, module.out_features, bias=module.bias is not None, dtype=w.dtype)
+        layer.params = {"w": w, **({"b": _array(module.bias)} if module.bias is not None else {})}
+        return layer
+    return _new_leaf_from_torch(module, path)
+
+
+def _new_leaf_from_torch(module, path):
+    """Dropout, Identity, the activations, and the bridge's own LayerNorm2d, LayerScale and DropPath."""
+    nn, tm = _torch_modules()
+    kind = type(module)
+    if kind is nn.Dropout:
+        return Dropout(module.p)
+    if kind is nn.Identity:
         return Sequential()
-    return {nn.ReLU: ReLU, nn.Sigmoid: Sigmoid, nn.Tanh: Tanh}[kind]()
+    if kind is nn.GELU:
+        _setting(module.approximate == "none", path, module, "approximate='tanh': the library's GELU is the exact "
+                                                             "(erf) form")
+    if kind is tm.LayerNorm2d:
+        return _layernorm_from_torch(module, path)
+    if kind is tm.LayerScale:
+        weight = _array(module.weight)
+        layer = LayerScale(weight.shape[0], dtype=weight.dtype)
+        layer.params = {"gamma": weight}
+        return layer
+    if kind is tm.DropPath:
+        return DropPath(module.p)
+    return {nn.ReLU: ReLU, nn.Sigmoid: Sigmoid, nn.Tanh: Tanh, nn.ReLU6: ReLU6, nn.GELU: GELU, nn.SiLU: SiLU}[kind]()
+
+
+def _layernorm_from_torch(module, path):
+    """A LayerNorm over channels (torchvision's LayerNorm2d, or nn.LayerNorm on channels-last between Permutes)."""
+    _setting(len(module.normalized_shape) == 1, path, module, "a layer norm over one axis, the channels")
+    _setting(module.elementwise_affine and module.bias is not None, path, module,
+             "elementwise_affine=False or bias=False: the library's layer norm learns gamma and beta")
+    gamma = _array(module.weight)
+    layer = LayerNorm2d(module.normalized_shape[0], eps=module.eps, dtype=gamma.dtype)
+    layer.params = {"gamma": gamma, "beta": _array(module.bias)}
+    return layer
 
 
 def _sequential_from_torch(module, path, flattened=False):
@@ -551,13 +650,14 @@ def _block_from_torch(module, path):
     """One of to_torch's blocks: the library's block rebuilt from its config, holding the module's weights."""
     children = _children_from_torch(module, path)
     generic = Concat(*children) if type(module).__name__ == "Inception" else Sequential(*children)
-    block_class = {cls.__name__: cls for cls in (DepthwiseSeparable, Bottleneck, Fire, ShuffleUnit, Inception)}[
-        type(module).__name__]
+    block_class = {cls.__name__: cls for cls in BLOCKS}[type(module).__name__]
     return _as_block(block_class(**module.config, dtype=_dtype(generic)), generic)
 
 
 def _network_from_torch(module, path):
-    named = [(name, _from_torch(child, _join(path, name))) for name, child in module.named_children()]
+    names = getattr(module, "names", None) or [name for name, _ in module.named_children()]
+    named = [(label, _from_torch(child, _join(path, name)))
+             for label, (name, child) in zip(names, module.named_children())]
     return Network(module.name, named, in_channels=module.in_channels)
 
 
@@ -604,8 +704,10 @@ def _as_block(block, generic):
         if isinstance(target, (Conv1x1, Conv2d)):
             target.params = {name: array.reshape(target.weight_shape()) if name == "w" else array
                              for name, array in source.params.items()}
-        elif isinstance(target, BatchNorm2d):
-            target.params, target.buffers = source.params, source.buffers
+        elif not target.children and source.params:   # batch norm, layer norm, layer scale
+            target.params = source.params
+        if not target.children and source.buffers:
+            target.buffers = source.buffers
     return block
 
 
@@ -683,3 +785,230 @@ TORCHVISION = {("torchvision.models.resnet", "ResNet"): _tv_resnet,
                ("torchvision.models.resnet", "BasicBlock"): _tv_basic_block,
                ("torchvision.models.squeezenet", "SqueezeNet"): _tv_squeezenet,
                ("torchvision.models.squeezenet", "Fire"): _tv_fire}
+
+
+# ------------------------------------------------------------- torchvision: MobileNetV2, EfficientNet, ConvNeXt
+
+
+def _spliced(module, path):
+    """The layers of an nn.Sequential, with torchvision's Conv2dNormActivation children spliced in (one list)."""
+    layers = []
+    for name, child in module.named_children():
+        converted = _from_torch(child, _join(path, name))
+        is_plain = type(converted) is Sequential and len(converted) > 0
+        layers.extend(converted.children if is_plain else [converted])
+    return layers
+
+
+def _residual_block(layers, module, use_residual):
+    """The children a library block has: the layers, or one ``Residual`` of them (in the module's mode)."""
+    if not use_residual:
+        return layers
+    return [_made(Residual(_made(Sequential(*layers), module)), module)]
+
+
+def _tv_inverted_residual(module, path):
+    """torchvision's MobileNetV2 InvertedResidual: ``x + conv(x)`` when ``use_res_connect``, else ``conv(x)``."""
+    layers = _spliced(module.conv, _join(path, "conv"))
+    generic = _made(Sequential(*_residual_block(layers, module, module.use_res_connect)), module)
+    convs = [layer for layer in layers if isinstance(layer, (Conv1x1, Conv2d))]
+    c_in, hidden = convs[0].in_channels, convs[-1].in_channels
+    if hidden % c_in or len(convs) != (2 if hidden == c_in else 3):
+        return generic
+    candidate = InvertedResidual(c_in, module.out_channels, convs[-2].stride, hidden // c_in, dtype=_dtype(generic))
+    return _as_block(candidate, generic)
+
+
+def _tv_squeeze_excitation(module, path):
+    """torchvision's SqueezeExcitation: ``x * scale_activation(fc2(activation(fc1(avgpool(x)))))``."""
+    nn, _ = _torch_modules()
+    _setting(type(module.scale_activation) is nn.Sigmoid, path, module, "the library's gate is a sigmoid")
+    _setting(type(module.activation) in (nn.SiLU, nn.ReLU), path, module, "the activation must be SiLU or ReLU")
+    parts = {name: _from_torch(getattr(module, name), _join(path, name))
+             for name in ("avgpool", "fc1", "activation", "fc2", "scale_activation")}
+    fc1 = parts["fc1"]
+    activation = "silu" if type(module.activation) is nn.SiLU else "relu"
+    block = SqueezeExcite(fc1.in_channels, fc1.out_channels, activation=activation, dtype=_dtype(fc1))
+    return _as_block(block, _made(Sequential(*parts.values()), module))
+
+
+def _tv_stochastic_depth(module, path):
+    """torchvision's StochasticDepth in "row" mode (one draw per image) is the library's DropPath."""
+    _setting(module.mode == "row", path, module, 'only mode="row": the library drops whole images')
+    return DropPath(module.p)
+
+
+def _tv_mbconv(module, path):
+    """torchvision's MBConv: ``block(x)``, plus x after stochastic depth when ``use_res_connect``."""
+    layers = _spliced(module.block, _join(path, "block"))
+    if module.use_res_connect:
+        layers.append(_from_torch(module.stochastic_depth, _join(path, "stochastic_depth")))
+    generic = _made(Sequential(*_residual_block(layers, module, module.use_res_connect)), module)
+    convs = [layer for layer in layers if isinstance(layer, (Conv1x1, Conv2d)) and not layer.bias]
+    c_in, depthwise = convs[0].in_channels, convs[-2]
+    if depthwise.in_channels % c_in or depthwise.kernel_size not in (3, 5) or depthwise.stride not in (1, 2):
+        return generic
+    candidate = MBConv(c_in, module.out_channels, depthwise.kernel_size, depthwise.stride,
+                       depthwise.in_channels // c_in, module.stochastic_depth.p, dtype=_dtype(generic))
+    return _as_block(candidate, generic)
+
+
+def _tv_cnblock(module, path):
+    """torchvision's CNBlock: ``x + drop_path(layer_scale * block(x))``, its block a depthwise 7x7, a Permute to
+    channels-last, LayerNorm, Linear, GELU, Linear, and a Permute back. On the channels-last tensor each Linear
+    mixes the channels of one pixel: it is a 1x1 convolution, and becomes the library's ``Conv1x1``."""
+    nn, _ = _torch_modules()
+    children = list(module.block.named_children())
+    kinds = [type(child).__name__ for _, child in children]
+    _setting(kinds == ["Conv2d", "Permute", "LayerNorm", "Linear", "GELU", "Linear", "Permute"]
+             and list(children[1][1].dims) == [0, 2, 3, 1] and list(children[6][1].dims) == [0, 3, 1, 2],
+             path, module, f"a ConvNeXt block is Conv2d, Permute to channels-last, LayerNorm, Linear, GELU, Linear, "
+                           f"Permute back; got {kinds}")
+    where = {name: _join(path, f"block.{name}") for name, _ in children}
+    (n0, dw), (_, _), (n2, norm), (n3, fc1), (n4, gelu), (n5, fc2), _ = children
+    layers = [_from_torch(dw, where[n0]), _made(_layernorm_from_torch(norm, where[n2]), norm),
+              _made(_linear_from_torch(fc1), fc1), _from_torch(gelu, where[n4]), _made(_linear_from_torch(fc2), fc2)]
+    scale = _array(module.layer_scale)
+    _setting(scale.shape == (scale.shape[0], 1, 1), path, module, "layer_scale must have shape (C, 1, 1)")
+    gamma = _made(LayerScale(scale.shape[0], dtype=scale.dtype), module)
+    gamma.params = {"gamma": scale.reshape(-1)}
+    layers += [gamma, _from_torch(module.stochastic_depth, _join(path, "stochastic_depth"))]
+    generic = _made(Sequential(*_residual_block(layers, module, True)), module)
+    candidate = ConvNeXtBlock(scale.shape[0], drop_path=module.stochastic_depth.p, dtype=_dtype(generic))
+    return _as_block(candidate, generic)
+
+
+def _tv_layernorm2d(module, path):
+    return _layernorm_from_torch(module, path)
+
+
+def _tv_features_network(module, path, name, pooled):
+    """MobileNetV2, EfficientNet and ConvNeXt: ``features``, global average pooling, ``flatten``, ``classifier``.
+
+    Blocks inside a stage (an nn.Sequential of blocks) are named ``features.<stage>.<block>``; the classifier's
+    Flatten is left out and its Linear becomes a 1x1 convolution on the pooled 1x1 map.
+    """
+    nn, _ = _torch_modules()
+    named = []
+    for stage, child in module.features.named_children():
+        where = f"features.{stage}"
+        is_stage = type(child) is nn.Sequential and all(type(b).__name__ in STAGE_BLOCKS for b in child)
+        named += ([(f"{where}.{i}", block) for i, block in child.named_children()] if is_stage
+                  else [(where, child)])
+    layers = [(label, _from_torch(child, _join(path, label))) for label, child in named]
+    layers.append(("avgpool", _from_torch(module.avgpool, _join(path, "avgpool")) if pooled
+                   else _made(GlobalAvgPool2d(), module)))
+    for index, child in module.classifier.named_children():
+        where = _join(path, f"classifier.{index}")
+        if type(child) is nn.Linear:
+            layers.append((f"classifier.{index}", _made(_linear_from_torch(child), child)))
+        elif type(child) is not nn.Flatten:
+            layers.append((f"classifier.{index}", _from_torch(child, where)))
+    first = named[0][1]
+    conv = first if isinstance(first, nn.Conv2d) else first[0]
+    return Network(f"{name} (torchvision)", layers, in_channels=conv.in_channels)
+
+
+def _tv_mobilenet_v2(module, path):
+    return _tv_features_network(module, path, "mobilenet_v2", pooled=False)
+
+
+def _tv_efficientnet(module, path):
+    return _tv_features_network(module, path, "efficientnet", pooled=True)
+
+
+def _tv_convnext(module, path):
+    return _tv_features_network(module, path, "convnext", pooled=True)
+
+
+STAGE_BLOCKS = ("MBConv", "CNBlock")
+
+TORCHVISION.update({
+    ("torchvision.models.mobilenetv2", "MobileNetV2"): _tv_mobilenet_v2,
+    ("torchvision.models.mobilenetv2", "InvertedResidual"): _tv_inverted_residual,
+    ("torchvision.models.efficientnet", "EfficientNet"): _tv_efficientnet,
+    ("torchvision.models.efficientnet", "MBConv"): _tv_mbconv,
+    ("torchvision.ops.misc", "SqueezeExcitation"): _tv_squeeze_excitation,
+    ("torchvision.ops.stochastic_depth", "StochasticDepth"): _tv_stochastic_depth,
+    ("torchvision.models.convnext", "ConvNeXt"): _tv_convnext,
+    ("torchvision.models.convnext", "CNBlock"): _tv_cnblock,
+    ("torchvision.models.convnext", "LayerNorm2d"): _tv_layernorm2d,
+})
+
+
+# ------------------------------------------------------------------------------------ torchvision: Inception v3
+
+
+def _tv_basic_conv(module, path):
+    """torchvision's BasicConv2d: ``relu(bn(conv(x)))``, the ReLU a function call, here a layer of its own."""
+    def sub(name):
+        return _from_torch(getattr(module, name), _join(path, name))
+    return _made(Sequential(sub("conv"), sub("bn"), _made(ReLU(), module)), module)
+
+
+def _tv_inception_module(module, path):
+    """torchvision's InceptionA-E: branches of BasicConv2d (named ``branch...``) and a pooling, joined."""
+    def sub(name):
+        return _from_torch(getattr(module, name), _join(path, name))
+
+    def chain(*names):
+        return _made(Sequential(*[sub(name) for name in names]), module)
+
+    def pooled(name):   # F.avg_pool2d(x, 3, stride=1, padding=1), counting the padding, then the 1x1
+        return _made(Sequential(_made(AvgPool2d(3, 1, 1), module), sub(name)), module)
+
+    def split(a, b):    # InceptionE's 1x3 and 3x1 side by side
+        return _made(Concat(sub(a), sub(b)), module)
+
+    kind = type(module).__name__
+    if kind == "InceptionA":
+        branches = [sub("branch1x1"), chain("branch5x5_1", "branch5x5_2"),
+                    chain("branch3x3dbl_1", "branch3x3dbl_2", "branch3x3dbl_3"), pooled("branch_pool")]
+    elif kind == "InceptionB":
+        branches = [sub("branch3x3"), chain("branch3x3dbl_1", "branch3x3dbl_2", "branch3x3dbl_3"),
+                    _made(MaxPool2d(3, 2), module)]
+    elif kind == "InceptionC":
+        branches = [sub("branch1x1"), chain("branch7x7_1", "branch7x7_2", "branch7x7_3"),
+                    chain(*[f"branch7x7dbl_{i}" for i in range(1, 6)]), pooled("branch_pool")]
+    elif kind == "InceptionD":
+        branches = [chain("branch3x3_1", "branch3x3_2"), chain(*[f"branch7x7x3_{i}" for i in range(1, 5)]),
+                    _made(MaxPool2d(3, 2), module)]
+    else:
+        branches = [sub("branch1x1"),
+                    _made(Sequential(sub("branch3x3_1"), split("branch3x3_2a", "branch3x3_2b")), module),
+                    _made(Sequential(sub("branch3x3dbl_1"), sub("branch3x3dbl_2"),
+                                     split("branch3x3dbl_3a", "branch3x3dbl_3b")), module),
+                    pooled("branch_pool")]
+    return Concat(*branches)
+
+
+def _tv_inception_aux(module, path):
+    """torchvision's InceptionAux: avg pool 5x5/3, conv0 (1x1), conv1 (5x5), global average pool, fc."""
+    def sub(name):
+        return _from_torch(getattr(module, name), _join(path, name))
+    generic = _made(Sequential(_made(AvgPool2d(5, 3), module), sub("conv0"), sub("conv1"),
+                               _made(GlobalAvgPool2d(), module), _made(_linear_from_torch(module.fc), module.fc)),
+                    module)
+    head = AuxiliaryClassifier(module.conv0.conv.in_channels, module.fc.out_features, dtype=_dtype(generic))
+    return _as_block(head, generic)
+
+
+def _tv_inception3(module, path):
+    """torchvision's Inception3, in its forward's order (the auxiliary head, when present, after Mixed_6e)."""
+    _setting(not module.transform_input, path, module, "transform_input=True rescales the input channels first; "
+                                                       "build it with transform_input=False")
+    names = ["Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
+             "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
+             "Mixed_6e"] + (["AuxLogits"] if module.AuxLogits is not None else []) + [
+             "Mixed_7a", "Mixed_7b", "Mixed_7c", "avgpool", "dropout"]
+    layers = [(name, _from_torch(getattr(module, name), _join(path, name))) for name in names]
+    layers.append(("fc", _made(_linear_from_torch(module.fc), module.fc)))
+    aux = " (with the auxiliary head)" if module.AuxLogits is not None else ""
+    return Network(f"inception_v3{aux} (torchvision)", layers, in_channels=module.Conv2d_1a_3x3.conv.in_channels)
+
+
+TORCHVISION.update({("torchvision.models.inception", "Inception3"): _tv_inception3,
+                    ("torchvision.models.inception", "InceptionAux"): _tv_inception_aux,
+                    ("torchvision.models.inception", "BasicConv2d"): _tv_basic_conv,
+                    **{("torchvision.models.inception", f"Inception{letter}"): _tv_inception_module
+                       for letter in "ABCDE"}})

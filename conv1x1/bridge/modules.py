@@ -22,7 +22,8 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["Concat", "Residual", "DepthwiseSeparable", "Bottleneck", "Fire", "ShuffleUnit", "Inception", "Network"]
+__all__ = ["Concat", "Residual", "DepthwiseSeparable", "Bottleneck", "Fire", "ShuffleUnit", "Inception", "Network",
+           "LayerNorm2d", "LayerScale", "DropPath", "SqueezeExcite", "InvertedResidual", "MBConv", "ConvNeXtBlock"]
 
 
 class Concat(nn.Sequential):
@@ -87,9 +88,82 @@ class Network(nn.Sequential):
     """
 
     def __init__(self, name: str, named_modules: Iterable[tuple[str, nn.Module]], in_channels: int = 3) -> None:
-        super().__init__(OrderedDict(named_modules))
+        named_modules = list(named_modules)
+        # PyTorch's module names cannot hold a dot: torchvision's "features.1.0" is kept as "features_1_0",
+        # and the library's names in ``names``
+        super().__init__(OrderedDict((label.replace(".", "_"), module) for label, module in named_modules))
         self.name = name
+        self.names = [label for label, _ in named_modules]
         self.in_channels = in_channels
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, in_channels={self.in_channels}"
+
+
+# ---------------------------------------------------------------- the modules of today's networks
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """``conv1x1.LayerNorm2d``: ``nn.LayerNorm`` over the channels of every pixel of an (N, C, H, W) tensor."""
+
+    def forward(self, x):
+        x = x.permute(0, 2, 3, 1)
+        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class LayerScale(nn.Module):
+    """``conv1x1.LayerScale``: ``x * weight[c]``, one learned scale per channel."""
+
+    def __init__(self, channels, dtype=None):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels, dtype=dtype))
+
+    def forward(self, x):
+        return x * self.weight[:, None, None]
+
+
+class DropPath(nn.Module):
+    """``conv1x1.DropPath``: stochastic depth, each image zeroed with probability p in training, else scaled by
+    ``1 / (1 - p)``; the identity at evaluation (torchvision's ``StochasticDepth(p, "row")``)."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.empty((x.shape[0],) + (1,) * (x.ndim - 1), dtype=x.dtype).bernoulli_(1 - self.p)
+        return x * keep / (1 - self.p) if self.p < 1 else x * keep
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class SqueezeExcite(_Block):
+    """``conv1x1.SqueezeExcite``: ``x * self(x)``, the children (pool, 1x1, act, 1x1, sigmoid) giving the gate."""
+
+    def forward(self, x):
+        return x * super().forward(x)
+
+
+class InvertedResidual(_Block):
+    """``conv1x1.InvertedResidual`` (MobileNetV2): its layers, or a ``Residual`` of them."""
+
+
+class MBConv(_Block):
+    """``conv1x1.MBConv`` (EfficientNet): its layers, or a ``Residual`` of them ending in a ``DropPath``."""
+
+
+class ConvNeXtBlock(_Block):
+    """``conv1x1.ConvNeXtBlock``: a ``Residual`` of dw 7x7, LayerNorm2d, 1x1, GELU, 1x1, LayerScale, DropPath."""
+
+
+class AuxiliaryClassifier(_Block):
+    """``conv1x1.models.AuxiliaryClassifier`` (Inception v3): returns x; in training, the head's output on x is kept
+    in ``logits`` (torchvision's ``InceptionAux``, whose network returns it beside the main output)."""
+
+    def forward(self, x):
+        self.logits = super().forward(x) if self.training else None
+        return x

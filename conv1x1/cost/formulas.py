@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -27,7 +27,8 @@ from .._checks import (
 )
 
 __all__ = ["LayerCost", "MacUnits", "conv_cost", "pool_cost", "elementwise_cost", "concat_cost", "batchnorm_cost",
-           "add_cost", "global_pool_cost", "human", "exact", "KINDS", "ROW_KEYS", "OP_KEYS"]
+           "add_cost", "global_pool_cost", "human", "exact", "KINDS", "ROW_KEYS", "OP_KEYS", "linear_cost",
+           "layernorm_cost", "channel_scale_cost", "identity_cost", "flatten_cost"]
 
 KINDS = ("1x1", "kxk", "depthwise", "grouped", "fc", "other")
 
@@ -519,3 +520,75 @@ def check_count(count: float | None) -> float | None:
                               or not isinstance(count, (int, np.integer, float, np.floating))):
         raise TypeError(f"count must be a number or None, got {count!r} ({type(count).__name__})")
     return count
+
+
+# ---------------------------------------------------------------- the pieces of today's networks
+
+def linear_cost(in_features: int, out_features: int, bias: bool = True, name: str | None = None) -> LayerCost:
+    """Cost of a fully connected layer on one example's F features: a 1x1 convolution on a 1x1 map.
+
+    ``macs = F·O`` and ``params = F·O (+ O)``, exactly ``conv_cost(F, O, 1, 1, 1)``'s
+    (category "fc"): a Linear layer and a 1x1 convolution count alike.
+
+    Examples
+    --------
+    >>> row = linear_cost(1280, 1000)
+    >>> row.macs, row.params, row.kind, row.category, row.out_shape
+    (1280000, 1281000, 'linear', 'fc', (1000, 1, 1))
+    """
+    row = conv_cost(in_features, out_features, 1, 1, 1, bias=bias)
+    return replace(row, name=name or "linear", kind="linear")
+
+
+def layernorm_cost(channels: int, height: int, width: int, name: str | None = None) -> LayerCost:
+    """Cost of layer norm over the channels of every pixel: 2 parameters per channel, no MACs.
+
+    Its C·H·W elements are counted with batch norm's (``bn_ops``, the normalisation
+    elements): unlike batch norm's, its statistics are the pixel's own, so at inference
+    it cannot be folded into the convolution before it.
+
+    Examples
+    --------
+    >>> row = layernorm_cost(96, 56, 56)
+    >>> row.params, row.macs, row.bn_ops
+    (192, 0, 301056)
+    """
+    row = batchnorm_cost(channels, height, width, name=name or "layernorm")
+    return replace(row, kind="layernorm",
+                   ops_formula=_elements_formula("norm ops", row.in_shape, " (statistics over C at every pixel)"))
+
+
+def channel_scale_cost(kind: str, channels: int | None, height: int, width: int, params: int = 0,
+                       name: str | None = None) -> LayerCost:
+    """A per-channel multiply (SE's gate, ConvNeXt's layer scale): one multiply per element, no MACs.
+
+    Its C·H·W multiplies are counted as element-wise operations (``activation_ops``), as
+    an activation's are: they are not multiply-adds of a convolution. ``params`` is the
+    layer scale's C (0 for the gate, whose scales are computed).
+
+    Examples
+    --------
+    >>> channel_scale_cost("layer scale", 96, 56, 56, params=96).activation_ops
+    301056
+    """
+    row = elementwise_cost(kind, channels, height, width, name=name)
+    if not params:
+        return row
+    return replace(row, params=params, params_formula=f"C = {exact(params)} (one scale per channel)")
+
+
+def identity_cost(kind: str, channels: int | None, height: int, width: int, name: str | None = None) -> LayerCost:
+    """Dropout and stochastic depth: the identity at evaluation, so no parameters, MACs or operations."""
+    height, width = check_positive_int(height, "height"), check_positive_int(width, "width")
+    shape = (None if channels is None else check_positive_int(channels, "channels"), height, width)
+    return _no_params_row(name or kind, kind, shape, shape, "same as the input",
+                          ops_formula="0 (the identity at evaluation)")
+
+
+def flatten_cost(channels: int | None, height: int, width: int, name: str | None = None) -> LayerCost:
+    """Flatten (C, H, W) -> (C·H·W, 1, 1): the features of one example as a column, no cost."""
+    height, width = check_positive_int(height, "height"), check_positive_int(width, "width")
+    in_shape = (None if channels is None else check_positive_int(channels, "channels"), height, width)
+    features = _elements(in_shape)
+    return _no_params_row(name or "flatten", "flatten", in_shape, (features, 1, 1),
+                          f"F = C·H·W = {_num(channels)}·{height}·{width} = {_num(features)}")

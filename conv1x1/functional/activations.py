@@ -10,10 +10,11 @@ returns ``dx`` with the shape and dtype of ``x``. They work on arrays of any sha
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from .._checks import FloatArray, check_cache, check_dout, check_float_array, check_real
 
@@ -22,6 +23,7 @@ __all__ = [
     "leaky_relu_forward", "leaky_relu_backward",
     "sigmoid_forward", "sigmoid_backward",
     "tanh_forward", "tanh_backward",
+    "relu6_forward", "relu6_backward", "gelu_forward", "gelu_backward", "silu_forward", "silu_backward",
 ]
 
 
@@ -203,3 +205,168 @@ def tanh_backward(dout: ArrayLike, cache: FloatArray) -> FloatArray:
     t = check_cache(cache, np.ndarray, "tanh_backward", "tanh_forward")
     dout = check_dout(dout, t.shape, t.dtype)
     return dout * (1 - t * t)
+
+
+# ---------------------------------------------------------------- the activations of today's networks
+
+def relu6_forward(x: NDArray[np.floating]) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
+    """ReLU6 (MobileNetV2): ``out = min(max(x, 0), 6)``.
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+
+    Returns
+    -------
+    out : ndarray, same shape and dtype as x
+    cache : ndarray
+        The input x.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> C.relu6_forward(np.array([-1.0, 3.0, 9.0]))[0]
+    array([0., 3., 6.])
+    """
+    x = check_float_array(x, "x")
+    return np.minimum(np.maximum(x, 0), 6), x   # both propagate NaN
+
+
+def relu6_backward(dout: NDArray[np.floating], cache: NDArray[np.floating]) -> NDArray[np.floating]:
+    """ReLU6 backward: ``dx = dout`` where 0 < x < 6, else 0 (0 at both kinks, as in PyTorch).
+
+    Parameters
+    ----------
+    dout : ndarray, shape of x
+    cache : ndarray
+        From ``relu6_forward``.
+
+    Returns
+    -------
+    dx : ndarray, shape and dtype of x
+    """
+    x = check_cache(cache, np.ndarray, "relu6_backward", "relu6_forward")
+    dout = check_dout(dout, x.shape, x.dtype)
+    return np.where((x <= 0) | (x >= 6), 0, dout).astype(x.dtype, copy=False)
+
+
+_ERF = np.frompyfunc(math.erf, 1, 1)
+
+
+def erf(x: NDArray[np.floating]) -> NDArray[np.floating]:
+    """The error function ``erf(x) = 2 / sqrt(pi) * integral from 0 to x of exp(-t**2) dt``, element by element.
+
+    NumPy has no erf: this applies Python's ``math.erf`` (the C library's, accurate to the last bit
+    of a float64) to every element, and returns x's dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from conv1x1.functional.activations import erf
+    >>> erf(np.array([0.0, 1.0, -np.inf]))
+    array([ 0.        ,  0.84270079, -1.        ])
+    """
+    return _ERF(x).astype(x.dtype) if x.size else np.zeros_like(x)
+
+
+class GELUCache(NamedTuple):
+    """The input of ``gelu_forward`` and the standard normal CDF at it, ``Phi(x)``."""
+
+    x: np.ndarray
+    cdf: np.ndarray
+
+
+def gelu_forward(x: NDArray[np.floating]) -> tuple[NDArray[np.floating], GELUCache]:
+    """GELU, the exact form (PyTorch's default, ConvNeXt's MLP): ``out = x * Phi(x)``.
+
+    ``Phi(x) = (1 + erf(x / sqrt(2))) / 2`` is the standard normal CDF: each value is kept
+    in proportion to how likely a standard normal variable is to lie below it (Hendrycks
+    and Gimpel 2016, "Gaussian Error Linear Units (GELUs)", arXiv:1606.08415).
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+
+    Returns
+    -------
+    out : ndarray, same shape and dtype as x
+    cache : GELUCache
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> C.gelu_forward(np.array([-3.0, 0.0, 1.0]))[0]
+    array([-0.00404969,  0.        ,  0.84134475])
+    """
+    x = check_float_array(x, "x")
+    cdf = 0.5 * (1 + erf(x * np.sqrt(0.5).astype(x.dtype)))
+    return x * cdf, GELUCache(x, cdf)
+
+
+def gelu_backward(dout: NDArray[np.floating], cache: GELUCache) -> NDArray[np.floating]:
+    """GELU backward: ``dx = dout * (Phi(x) + x * phi(x))``, with ``phi(x) = exp(-x**2 / 2) / sqrt(2 pi)``.
+
+    The product rule on ``x * Phi(x)``: Phi's derivative is the normal density phi.
+
+    Parameters
+    ----------
+    dout : ndarray, shape of x
+    cache : GELUCache
+        From ``gelu_forward``.
+
+    Returns
+    -------
+    dx : ndarray, shape and dtype of x
+    """
+    x, cdf = check_cache(cache, GELUCache, "gelu_backward", "gelu_forward")
+    dout = check_dout(dout, x.shape, x.dtype)
+    pdf = np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi).astype(x.dtype)
+    return dout * (cdf + x * pdf)
+
+
+class SiLUCache(NamedTuple):
+    """The input of ``silu_forward`` and its sigmoid."""
+
+    x: np.ndarray
+    s: np.ndarray
+
+
+def silu_forward(x: NDArray[np.floating]) -> tuple[NDArray[np.floating], SiLUCache]:
+    """SiLU, or swish (EfficientNet): ``out = x * sigmoid(x)``.
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+
+    Returns
+    -------
+    out : ndarray, same shape and dtype as x
+    cache : SiLUCache
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> C.silu_forward(np.array([-1000.0, 0.0, 2.0]))[0]
+    array([-0.        ,  0.        ,  1.76159416])
+    """
+    x = check_float_array(x, "x")
+    s, _ = sigmoid_forward(x)
+    return x * s, SiLUCache(x, s)
+
+
+def silu_backward(dout: NDArray[np.floating], cache: SiLUCache) -> NDArray[np.floating]:
+    """SiLU backward: ``dx = dout * s * (1 + x * (1 - s))`` with ``s = sigmoid(x)`` (the product rule).
+
+    Parameters
+    ----------
+    dout : ndarray, shape of x
+    cache : SiLUCache
+        From ``silu_forward``.
+
+    Returns
+    -------
+    dx : ndarray, shape and dtype of x
+    """
+    x, s = check_cache(cache, SiLUCache, "silu_backward", "silu_forward")
+    dout = check_dout(dout, x.shape, x.dtype)
+    return dout * s * (1 + x * (1 - s))

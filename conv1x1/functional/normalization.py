@@ -18,11 +18,12 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from .._checks import FloatArray, check_cache, check_dout, check_float_array, check_image_batch, check_real
 
-__all__ = ["batchnorm_forward", "batchnorm_backward", "BatchNormCache"]
+__all__ = ["batchnorm_forward", "batchnorm_backward", "BatchNormCache", "layernorm2d_forward", "layernorm2d_backward",
+           "LayerNormCache"]
 
 
 def batchnorm_forward(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike, eps: float = 1e-5, mean: ArrayLike | None = None,
@@ -194,3 +195,101 @@ def check_statistics_batch(x: FloatArray) -> FloatArray:
         raise ValueError(f"batch norm in training mode needs more than one value per channel, got x of shape "
                          f"{x.shape} (N*H*W = {m}); use a larger batch, or evaluation mode (layer.eval())")
     return x
+
+
+# ---------------------------------------------------------------- layer norm over the channels (ConvNeXt)
+
+class LayerNormCache(NamedTuple):
+    """What ``layernorm2d_backward`` needs: the normalised input, the scale and ``1 / sqrt(var + eps)`` per pixel.
+
+    Attributes
+    ----------
+    x_hat : ndarray, shape (N, C, H, W)
+    gamma : ndarray, shape (C,)
+    inv_std : ndarray, shape (N, 1, H, W)
+    """
+
+    x_hat: np.ndarray
+    gamma: np.ndarray
+    inv_std: np.ndarray
+
+
+def layernorm2d_forward(x: NDArray[np.floating], gamma: NDArray[np.floating], beta: NDArray[np.floating],
+                        eps: float = 1e-6) -> tuple[NDArray[np.floating], LayerNormCache]:
+    """Layer norm over the channels of every pixel (ConvNeXt's ``LayerNorm2d``).
+
+    Where batch norm normalises each channel over the batch and the pixels, this
+    normalises each pixel's channel vector ``x[n, :, h, w]`` on its own, the same in
+    training and at evaluation (Ba, Kiros, Hinton 2016, "Layer Normalization",
+    arXiv:1607.06450; Liu et al. 2022, "A ConvNet for the 2020s", arXiv:2201.03545)::
+
+        mean[n, h, w] = mean over c of x[n, c, h, w]
+        var[n, h, w]  = mean over c of (x[n, c, h, w] - mean[n, h, w])**2     (biased: divided by C)
+        out           = gamma[c] * (x - mean) / sqrt(var + eps) + beta[c]
+
+    It is ``nn.LayerNorm(C)`` applied to the channels-last tensor ``x.transpose(0, 2, 3, 1)``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    gamma, beta : ndarray, shape (C,)
+    eps : float, default 1e-6
+        ConvNeXt's (PyTorch's ``nn.LayerNorm`` default is 1e-5).
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, H, W)
+    cache : LayerNormCache
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> x = np.array([1.0, 3.0]).reshape(1, 2, 1, 1)           # one pixel, two channels
+    >>> C.layernorm2d_forward(x, np.ones(2), np.zeros(2), eps=0.0)[0].ravel()
+    array([-1.,  1.])
+    """
+    x = check_image_batch(x, layout="(N, C, H, W)")
+    channels = x.shape[1]
+    eps = check_real(eps, "eps", minimum=0.0)
+    gamma, beta = (check_channel_vector(v, name, channels).astype(x.dtype, copy=False)
+                   for v, name in ((gamma, "gamma"), (beta, "beta")))
+    mean = x.mean(axis=1, keepdims=True)
+    centered = x - mean
+    var = (centered * centered).mean(axis=1, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = centered * inv_std
+    out = gamma[:, None, None] * x_hat + beta[:, None, None]
+    return out, LayerNormCache(x_hat, gamma, inv_std)
+
+
+def layernorm2d_backward(dout: NDArray[np.floating], cache: LayerNormCache
+                         ) -> tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]:
+    """Backward pass of layer norm over channels.
+
+    With ``g = dout * gamma`` and sums over the C channels of each pixel::
+
+        dx     = inv_std / C * (C * g - sum_c g - x_hat * sum_c (g * x_hat))
+        dgamma = sum over (n, h, w) of dout * x_hat
+        dbeta  = sum over (n, h, w) of dout
+
+    Batch norm's formula, with the roles of the axes swapped: the statistics now
+    depend on the channels of one pixel.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C, H, W)
+    cache : LayerNormCache
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+    dgamma, dbeta : ndarray, shape (C,)
+    """
+    x_hat, gamma, inv_std = check_cache(cache, LayerNormCache, "layernorm2d_backward", "layernorm2d_forward")
+    dout = check_dout(dout, x_hat.shape, x_hat.dtype)
+    channels = x_hat.shape[1]
+    dbeta, dgamma = dout.sum(axis=(0, 2, 3)), (dout * x_hat).sum(axis=(0, 2, 3))
+    g = dout * gamma[:, None, None]
+    dx = inv_std / channels * (channels * g - g.sum(axis=1, keepdims=True)
+                               - x_hat * (g * x_hat).sum(axis=1, keepdims=True))
+    return dx, dgamma, dbeta

@@ -10,12 +10,21 @@
   Network for Mobile Devices", arXiv:1707.01083 (Table 1; groups g and scale factor s).
 - ``googlenet``: Szegedy et al. 2014, "Going Deeper with Convolutions", arXiv:1409.4842 (Table 1): 5x5
   branches, biases, no batch norm, no local response normalisation, no auxiliary classifiers.
+- ``mobilenet_v2``: Sandler et al. 2018, "MobileNetV2: Inverted Residuals and Linear Bottlenecks",
+  arXiv:1801.04381 (Table 2), as torchvision defines it.
+- ``efficientnet_b0``: Tan and Le 2019, "EfficientNet: Rethinking Model Scaling for Convolutional Neural
+  Networks", arXiv:1905.11946 (Table 1), as torchvision defines it.
+- ``convnext_tiny``: Liu et al. 2022, "A ConvNet for the 2020s", arXiv:2201.03545, as torchvision defines it.
+- ``inception_v3``: Szegedy et al. 2016, "Rethinking the Inception Architecture for Computer Vision",
+  arXiv:1512.00567, as torchvision defines it (299 x 299 input).
+- ``nin``: the small Network in Network (Lin, Chen, Yan 2013, arXiv:1312.4400) of the digits examples.
 
 Every network ends in global average pooling and, where the paper has a fully
 connected classifier, a ``Conv1x1`` on the 1x1 map (an FC layer *is* a 1x1
 convolution on a 1x1 map, and ``by_kind`` files it under "fc"); the scores come
-out as (N, num_classes, 1, 1), without a flatten. Dropout is left out (it is
-the identity at evaluation and costs nothing).
+out as (N, num_classes, 1, 1), without a flatten. The networks of 2014-2017 leave
+dropout out (it is the identity at evaluation and costs nothing); today's keep it,
+and stochastic depth, where torchvision has them, so that they convert layer for layer.
 
 Weights are drawn on first use, so ``model.cost(224, 224)`` prices a network
 without allocating them: the cost comes from the same layer objects that run.
@@ -32,15 +41,42 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import DTypeLike
 
-from .._checks import check_choice, check_positive_int, check_real, check_rng
+from .._checks import check_choice, check_flag, check_positive_int, check_real, check_rng
 from ..containers import Sequential
 from ..cost import Report
-from ..layers import BatchNorm2d, Conv1x1, Conv2d, GlobalAvgPool2d, Layer, MaxPool2d, ReLU
+from ..functional.dropout import check_drop_probability
+from ..layers import (
+    BatchNorm2d,
+    Conv1x1,
+    Conv2d,
+    Dropout,
+    GlobalAvgPool2d,
+    Layer,
+    LayerNorm2d,
+    MaxPool2d,
+    ReLU,
+    ReLU6,
+    SiLU,
+)
 from .blocks import Bottleneck, DepthwiseSeparable, Fire, ShuffleUnit, check_group_widths
 from .inception import Inception
+from .inception_v3 import (
+    AuxiliaryClassifier,
+    basic_conv,
+    inception_a,
+    inception_b,
+    inception_c,
+    inception_d,
+    inception_e,
+)
+from .modern import ConvNeXtBlock, InvertedResidual, MBConv
 
-__all__ = ["Network", "mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet", "MODELS"]
+Seed = np.random.Generator | int | None
+
+__all__ = ["Network", "mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet", "mobilenet_v2",
+           "efficientnet_b0", "convnext_tiny", "nin", "inception_v3", "MODELS"]
 
 FloatDType = type[np.floating[Any]] | np.dtype[Any]   # np.float32, np.float64, ... or np.dtype(...)
 
@@ -317,9 +353,284 @@ def googlenet(num_classes: int = 1000,
     return Network("googlenet", layers)
 
 
+# ---------------------------------------------------------------- today's networks, as torchvision defines them
+
+def _conv_bn_act(c_in: int, c_out: int, k: int, stride: int, act: type[Layer], rng: np.random.Generator,
+                 dtype: DTypeLike, groups: int = 1, eps: float = 1e-5) -> Sequential:
+    """torchvision's ``Conv2dNormActivation``: a KxK convolution without bias (padding (K - 1) // 2), BN, act."""
+    conv = (Conv1x1(c_in, c_out, bias=False, rng=rng, dtype=dtype) if k == 1 and stride == 1 and groups == 1
+            else Conv2d(c_in, c_out, k, stride=stride, padding=(k - 1) // 2, groups=groups, bias=False, rng=rng,
+                        dtype=dtype))
+    return Sequential(conv, BatchNorm2d(c_out, eps=eps, dtype=dtype), act())
+
+
+# MobileNetV2, Table 2 of the paper: expansion t, output channels c, repeats n, first stride s.
+MOBILENET_V2_SETTING = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+                        (6, 320, 1, 1)]
+
+
+def mobilenet_v2(num_classes: int = 1000, dropout: float = 0.2, rng: Seed = None,
+                 dtype: DTypeLike = np.float64) -> Network:
+    """MobileNetV2 (width 1.0), as the paper's Table 2 and torchvision's ``mobilenet_v2()`` build it.
+
+    A 3x3/2 convolution to 32 channels, 17 inverted residual blocks (``InvertedResidual``: 1x1 expand,
+    3x3 depthwise, linear 1x1 projection), a 1x1 convolution to 1280, global average pooling, dropout
+    and the FC layer; ReLU6 throughout. 3,504,872 parameters (torchvision's count; the paper's Table 4
+    says 3.4M) and, at 224 x 224, 300,774,272 multiply-adds (the paper: 300M), of which the 1x1
+    convolutions do 89% (pointwise / depthwise in a block is (C_in + C_out) / 9).
+
+    Layer names are torchvision's (``features.0`` ... ``features.18``, ``classifier.1``).
+
+    Parameters
+    ----------
+    num_classes : int, default 1000
+    dropout : float, default 0.2
+        p of the dropout before the classifier (the identity at evaluation).
+    rng : numpy.random.Generator, int or None
+    dtype : float16, float32 or float64, default float64
+
+    Examples
+    --------
+    >>> from conv1x1 import models
+    >>> report = models.mobilenet_v2().cost(224, 224)
+    >>> report.params, report.macs
+    (3504872, 300774272)
+    """
+    num_classes = check_positive_int(num_classes, "num_classes")
+    rng = check_rng(rng)
+    layers: list[tuple[str, Layer]] = [("features.0", _conv_bn_act(3, 32, 3, 2, ReLU6, rng, dtype))]
+    c_in = 32
+    for t, c, n, s in MOBILENET_V2_SETTING:
+        for i in range(n):
+            layers.append((f"features.{len(layers)}", InvertedResidual(c_in, c, s if i == 0 else 1, t, rng=rng,
+                                                                       dtype=dtype)))
+            c_in = c
+    layers.append(("features.18", _conv_bn_act(320, 1280, 1, 1, ReLU6, rng, dtype)))
+    layers += [("avgpool", GlobalAvgPool2d()), ("classifier.0", Dropout(dropout, rng=rng)),
+               ("classifier.1", Conv1x1(1280, num_classes, rng=rng, dtype=dtype))]
+    return Network("mobilenet_v2", layers)
+
+
+# EfficientNet-B0, Table 1 of the paper: expansion, kernel, first stride, input and output channels, repeats.
+EFFICIENTNET_B0_SETTING = [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),
+                           (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1)]
+
+
+def efficientnet_b0(num_classes: int = 1000, dropout: float = 0.2, stochastic_depth: float = 0.2, rng: Seed = None,
+                    dtype: DTypeLike = np.float64) -> Network:
+    """EfficientNet-B0, as the paper's Table 1 and torchvision's ``efficientnet_b0()`` build it.
+
+    A 3x3/2 convolution to 32 channels, 16 ``MBConv`` blocks (squeeze-and-excitation, SiLU,
+    3x3 or 5x5 depthwise) in 7 stages, a 1x1 convolution to 1280, global average pooling,
+    dropout and the FC layer. 5,288,548 parameters (the paper: 5.3M) and, at 224 x 224,
+    385,814,752 multiply-adds (the paper: 0.39B), the SE's 1x1 convolutions on their 1x1 maps
+    included (627,200 of them, 0.16%); the 1x1 convolutions do 88% of the work.
+
+    Layer names are torchvision's (``features.2.1`` is stage 2's second block).
+
+    Parameters
+    ----------
+    num_classes : int, default 1000
+    dropout : float, default 0.2
+    stochastic_depth : float, default 0.2
+        The last block's drop-path p; block i of 16 gets ``stochastic_depth * i / 16``.
+    rng : numpy.random.Generator, int or None
+    dtype : float16, float32 or float64, default float64
+
+    Examples
+    --------
+    >>> from conv1x1 import models
+    >>> report = models.efficientnet_b0().cost(224, 224)
+    >>> report.params, report.macs
+    (5288548, 385814752)
+    """
+    num_classes = check_positive_int(num_classes, "num_classes")
+    p_last = check_drop_probability(stochastic_depth)
+    rng = check_rng(rng)
+    layers: list[tuple[str, Layer]] = [("features.0", _conv_bn_act(3, 32, 3, 2, SiLU, rng, dtype))]
+    total, block = sum(setting[-1] for setting in EFFICIENTNET_B0_SETTING), 0
+    for stage, (t, k, s, c_in, c_out, n) in enumerate(EFFICIENTNET_B0_SETTING, start=1):
+        for i in range(n):
+            layers.append((f"features.{stage}.{i}", MBConv(c_in if i == 0 else c_out, c_out, k, s if i == 0 else 1, t,
+                                                           p_last * block / total, rng=rng, dtype=dtype)))
+            block += 1
+    layers.append(("features.8", _conv_bn_act(320, 1280, 1, 1, SiLU, rng, dtype)))
+    layers += [("avgpool", GlobalAvgPool2d()), ("classifier.0", Dropout(dropout, rng=rng)),
+               ("classifier.1", Conv1x1(1280, num_classes, rng=rng, dtype=dtype))]
+    return Network("efficientnet_b0", layers)
+
+
+def convnext_tiny(num_classes: int = 1000, stochastic_depth: float = 0.1, layer_scale: float = 1e-6,
+                  rng: Seed = None, dtype: DTypeLike = np.float64) -> Network:
+    """ConvNeXt-T, as the paper and torchvision's ``convnext_tiny()`` build it.
+
+    A 4x4/4 "patchify" convolution to 96 channels and a layer norm, four stages of
+    ``ConvNeXtBlock`` (3, 3, 9, 3 blocks at 96, 192, 384, 768 channels) with a layer norm and a
+    2x2/2 convolution between stages, global average pooling, a layer norm and the FC layer.
+    28,589,128 parameters (the paper: 28M) and, at 224 x 224, 4,455,531,264 multiply-adds (the
+    paper: 4.5G); the 1x1 convolutions of the blocks' MLPs do 93% of them.
+
+    Layer names are torchvision's (``features.1.0`` ... ``features.7.2``, ``classifier.0`` the
+    layer norm, ``classifier.2`` the FC layer, a 1x1 convolution on the pooled map).
+
+    Parameters
+    ----------
+    num_classes : int, default 1000
+    stochastic_depth : float, default 0.1
+        The last block's drop-path p; block i of 18 gets ``stochastic_depth * i / 17``.
+    layer_scale : float, default 1e-6
+    rng : numpy.random.Generator, int or None
+    dtype : float16, float32 or float64, default float64
+
+    Examples
+    --------
+    >>> from conv1x1 import models
+    >>> report = models.convnext_tiny().cost(224, 224)
+    >>> report.params, report.macs
+    (28589128, 4455531264)
+    """
+    num_classes = check_positive_int(num_classes, "num_classes")
+    p_last = check_drop_probability(stochastic_depth)
+    rng = check_rng(rng)
+    widths, depths = (96, 192, 384, 768), (3, 3, 9, 3)
+    layers: list[tuple[str, Layer]] = [("features.0", Sequential(Conv2d(3, 96, 4, stride=4, rng=rng, dtype=dtype),
+                                                                 LayerNorm2d(96, dtype=dtype)))]
+    total, block = sum(depths), 0
+    for stage, (width, depth) in enumerate(zip(widths, depths)):
+        if stage:
+            layers.append((f"features.{2 * stage}", Sequential(
+                LayerNorm2d(widths[stage - 1], dtype=dtype),
+                Conv2d(widths[stage - 1], width, 2, stride=2, rng=rng, dtype=dtype))))
+        for i in range(depth):
+            layers.append((f"features.{2 * stage + 1}.{i}",
+                           ConvNeXtBlock(width, layer_scale, p_last * block / (total - 1), rng=rng, dtype=dtype)))
+            block += 1
+    layers += [("avgpool", GlobalAvgPool2d()), ("classifier.0", LayerNorm2d(768, dtype=dtype)),
+               ("classifier.2", Conv1x1(768, num_classes, rng=rng, dtype=dtype))]
+    return Network("convnext_tiny", layers)
+
+
+def nin(num_classes: int = 10, in_channels: int = 1, widths: tuple[int, int] = (32, 64),
+        one_by_one: Literal["relu", "linear", "none"] = "relu", rng: Seed = None,
+        dtype: DTypeLike = np.float64) -> Network:
+    """A small Network in Network (Lin, Chen, Yan 2013, "Network In Network", arXiv:1312.4400) for 8x8 digits.
+
+    Two "mlpconv" layers: a 3x3 convolution, then 1x1 convolutions with ReLUs between, a
+    per-pixel MLP; a 2x2 max pool between them; the second ends in one map per class, and
+    global average pooling turns each map into its class's score (no fully connected layer)::
+
+        conv 3x3 (C_in -> w1) -> ReLU -> 1x1 (w1 -> w1) -> ReLU -> 1x1 (w1 -> w1) -> ReLU -> max pool 2x2
+        conv 3x3 (w1 -> w2)   -> ReLU -> 1x1 (w2 -> w2) -> ReLU -> 1x1 (w2 -> K)  -> global average pool
+
+    The 3x3 convolutions pad to keep the size. With the defaults this is the network of the
+    examples "Network in Network on the digits" and "To PyTorch and back", layer for layer and,
+    from the same seed, weight for weight.
+
+    Parameters
+    ----------
+    num_classes : int, default 10
+    in_channels : int, default 1
+    widths : (int, int), default (32, 64)
+        The two mlpconv layers' widths.
+    one_by_one : "relu", "linear" or "none", default "relu"
+        "relu" is NiN; "linear" leaves out the ReLU between each mlpconv's two 1x1 layers;
+        "none" leaves out the 1x1 layers (each mlpconv is its 3x3 convolution alone).
+    rng : numpy.random.Generator, int or None
+    dtype : float16, float32 or float64, default float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from conv1x1 import models
+    >>> net = models.nin(rng=0)
+    >>> net.forward(np.zeros((2, 1, 8, 8))).shape
+    (2, 10, 1, 1)
+    >>> net.cost(8, 8).params
+    25738
+    """
+    num_classes = check_positive_int(num_classes, "num_classes")
+    in_channels = check_positive_int(in_channels, "in_channels")
+    w1, w2 = (check_positive_int(w, f"widths[{i}]") for i, w in enumerate(widths))
+    one_by_one = check_choice(one_by_one, "one_by_one", ("relu", "linear", "none"), '"relu", "linear" or "none"')
+    rng = check_rng(rng)
+
+    def mlpconv(c_in: int, width: int, c_out: int, stage: int) -> list[tuple[str, Layer]]:
+        if one_by_one == "none":
+            return [(f"mlpconv{stage}.conv3x3", Conv2d(c_in, c_out, 3, padding="same", rng=rng, dtype=dtype))]
+        between = [(f"mlpconv{stage}.relu2", ReLU())] if one_by_one == "relu" else []
+        return [(f"mlpconv{stage}.conv3x3", Conv2d(c_in, width, 3, padding="same", rng=rng, dtype=dtype)),
+                (f"mlpconv{stage}.relu1", ReLU()),
+                (f"mlpconv{stage}.conv1x1a", Conv1x1(width, width, rng=rng, dtype=dtype)), *between,
+                (f"mlpconv{stage}.conv1x1b", Conv1x1(width, c_out, rng=rng, dtype=dtype))]
+
+    layers = [*mlpconv(in_channels, w1, w1, 1), ("relu1", ReLU()), ("maxpool", MaxPool2d(2)),
+              *mlpconv(w1, w2, num_classes, 2), ("pool", GlobalAvgPool2d())]
+    name = "nin" + ("" if one_by_one == "relu" else f" (1x1: {one_by_one})")
+    return Network(name, layers, in_channels=in_channels)
+
+
+def inception_v3(num_classes: int = 1000, aux_logits: bool = False, dropout: float = 0.5, rng: Seed = None,
+                 dtype: DTypeLike = np.float64) -> Network:
+    """Inception v3 for 299 x 299 images, as torchvision's ``inception_v3()`` builds it (``models.inception_v3``).
+
+    A stem of five convolutions and two max pools (299 -> 35), three ``inception_a`` modules,
+    the reduction ``inception_b`` (-> 17), four ``inception_c`` (c7 = 128, 160, 160, 192), the
+    reduction ``inception_d`` (-> 8), two ``inception_e``, global average pooling, dropout and the
+    FC layer. Without the auxiliary head: 23,834,568 parameters and 5,713,216,096 multiply-adds at
+    299 x 299, torchvision's counts (its documentation's 5.71 GFLOPS are these multiply-adds). With
+    it (``aux_logits=True``; trained with, evaluated without): 27,161,264 parameters, the head's
+    3,326,696 included, and 5,718,933,744 multiply-adds, the head's counted as if it ran. The
+    paper's abstract states "a computational cost of 5 billion multiply-adds per inference" and
+    "less than 25 million parameters": the parameters agree, the multiply-adds of this definition
+    are 14% more, and the paper lists no per-layer costs that would show where its count differs.
+    Here the 1x1 convolutions do 22% of the multiply-adds: the factorized 1x7 / 7x1, 1x3 / 3x1 and
+    the 3x3 and 5x5 convolutions do the rest.
+
+    Layer names are torchvision's (``Conv2d_1a_3x3``, ``Mixed_6e``, ``AuxLogits``, ``fc``).
+
+    Parameters
+    ----------
+    num_classes : int, default 1000
+    aux_logits : bool, default False
+        Whether to build the auxiliary classifier after Mixed_6e (``AuxiliaryClassifier``).
+    dropout : float, default 0.5
+    rng : numpy.random.Generator, int or None
+    dtype : float16, float32 or float64, default float64
+
+    Examples
+    --------
+    >>> from conv1x1 import models
+    >>> report = models.inception_v3().cost(299, 299)
+    >>> report.params, report.macs, report.out_shape
+    (23834568, 5713216096, (1000, 1, 1))
+    """
+    num_classes = check_positive_int(num_classes, "num_classes")
+    aux_logits = check_flag(aux_logits, "aux_logits")
+    rng = check_rng(rng)
+
+    def conv(c_in: int, c_out: int, k: int, **settings: int) -> Sequential:
+        return basic_conv(c_in, c_out, k, rng, dtype, **settings)
+
+    layers: list[tuple[str, Layer]] = [
+        ("Conv2d_1a_3x3", conv(3, 32, 3, stride=2)), ("Conv2d_2a_3x3", conv(32, 32, 3)),
+        ("Conv2d_2b_3x3", conv(32, 64, 3, padding=1)), ("maxpool1", MaxPool2d(3, stride=2)),
+        ("Conv2d_3b_1x1", conv(64, 80, 1)), ("Conv2d_4a_3x3", conv(80, 192, 3)), ("maxpool2", MaxPool2d(3, stride=2)),
+        ("Mixed_5b", inception_a(192, 32, rng, dtype)), ("Mixed_5c", inception_a(256, 64, rng, dtype)),
+        ("Mixed_5d", inception_a(288, 64, rng, dtype)), ("Mixed_6a", inception_b(288, rng, dtype))]
+    layers += [(f"Mixed_6{letter}", inception_c(768, c7, rng, dtype))
+               for letter, c7 in zip("bcde", (128, 160, 160, 192))]
+    if aux_logits:
+        layers.append(("AuxLogits", AuxiliaryClassifier(768, num_classes, rng=rng, dtype=dtype)))
+    layers += [("Mixed_7a", inception_d(768, rng, dtype)), ("Mixed_7b", inception_e(1280, rng, dtype)),
+               ("Mixed_7c", inception_e(2048, rng, dtype)), ("avgpool", GlobalAvgPool2d()),
+               ("dropout", Dropout(dropout, rng=rng)), ("fc", Conv1x1(2048, num_classes, rng=rng, dtype=dtype))]
+    return Network("inception_v3" + (" (with the auxiliary head)" if aux_logits else ""), layers)
+
+
 MODELS: dict[str, Callable[..., Network]] = {
     "mobilenet_v1": mobilenet_v1, "resnet50": resnet50, "squeezenet1_0": squeezenet1_0,
-    "shufflenet_v1": shufflenet_v1, "googlenet": googlenet}
+    "shufflenet_v1": shufflenet_v1, "googlenet": googlenet, "mobilenet_v2": mobilenet_v2,
+    "efficientnet_b0": efficientnet_b0, "convnext_tiny": convnext_tiny, "nin": nin, "inception_v3": inception_v3}
 
 
 # ---------------------------------------------------------------- checks that belong here

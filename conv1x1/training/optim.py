@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["SGD"]
+__all__ = ["SGD", "Adam", "AdamW"]
 
 Pair = tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]   # (param, grad), as model.parameters() yields
 
@@ -165,4 +165,153 @@ def check_param_pairs(parameters: Iterable[object]) -> list[Pair]:
             raise TypeError(f"pair {i}: param is {param.dtype} but grad is {grad.dtype}; a layer's gradients "
                             "have its parameters' dtype (build the layer with one dtype)")
         checked.append((param, grad))
+    return checked
+
+
+# ---------------------------------------------------------------- Adam and AdamW
+
+class Adam:
+    """Adam (Kingma and Ba 2014, "Adam: A Method for Stochastic Optimization", arXiv:1412.6980), by PyTorch's rules.
+
+    For each parameter ``p`` with gradient ``g``, step ``t = 1, 2, ...`` does::
+
+        g     = g + weight_decay * p                 (Adam only: an L2 penalty folded into the gradient)
+        p     = p * (1 - lr * weight_decay)          (AdamW only: decoupled weight decay)
+        m     = beta1 * m + (1 - beta1) * g          running mean of the gradients      (m = v = 0 at first)
+        v     = beta2 * v + (1 - beta2) * g**2       running mean of their squares
+        p     = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+
+    The two divisions by ``1 - beta**t`` undo the pull towards the zeros m and v start
+    from. These are ``torch.optim.Adam`` and ``torch.optim.AdamW`` (no amsgrad), so the same
+    hyper-parameters give the same steps.
+
+    Parameters
+    ----------
+    parameters : iterable of (param, grad) pairs
+        Live arrays, as ``model.parameters()`` yields them.
+    lr : float, default 1e-3
+    betas : (float, float), default (0.9, 0.999)
+        Each in [0, 1).
+    eps : float, default 1e-8
+    weight_decay : float, default 0.0
+
+    Attributes
+    ----------
+    pairs : list of (param, grad)
+    step_count : int
+        Steps taken (t of the last step).
+    exp_avg, exp_avg_sq : list of ndarray or None
+        m and v per parameter; None before the first step.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> layer = C.Conv1x1(2, 1, rng=0)
+    >>> optimizer = C.Adam(layer.parameters(), lr=0.1)
+    >>> before = layer.params["w"].copy()
+    >>> layer.grads["w"][...] = [[3.0, -0.5]]       # as if backward had filled it
+    >>> optimizer.step()
+    >>> np.round(layer.params["w"] - before, 6)      # the first step moves by lr against the sign of g
+    array([[-0.1,  0.1]])
+    """
+
+    decoupled = False   # AdamW's weight decay
+
+    def __init__(self, parameters: Iterable[tuple[np.ndarray, np.ndarray]], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        self.lr = check_hyperparameter(lr, "lr", positive=True)
+        self.betas = check_betas(betas)
+        self.eps = check_hyperparameter(eps, "eps")
+        self.weight_decay = check_hyperparameter(weight_decay, "weight_decay")
+        self.pairs = check_param_pairs(parameters)
+        self.step_count = 0
+        self.exp_avg: list[np.ndarray | None] = [None] * len(self.pairs)
+        self.exp_avg_sq: list[np.ndarray | None] = [None] * len(self.pairs)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(lr={self.lr}, betas={self.betas}, eps={self.eps}, "
+                f"weight_decay={self.weight_decay})")
+
+    def step(self) -> None:
+        """Apply one update to every parameter, in place (see the class docstring)."""
+        self.step_count += 1
+        beta1, beta2 = self.betas
+        correction1, correction2 = 1 - beta1 ** self.step_count, 1 - beta2 ** self.step_count
+        for i, (param, grad) in enumerate(self.pairs):
+            g = grad
+            if self.weight_decay and self.decoupled:
+                param *= 1 - self.lr * self.weight_decay
+            elif self.weight_decay:
+                g = grad + self.weight_decay * param
+            if self.exp_avg[i] is None:
+                self.exp_avg[i], self.exp_avg_sq[i] = np.zeros_like(param), np.zeros_like(param)
+            m, v = self.exp_avg[i], self.exp_avg_sq[i]
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * g * g
+            denominator = np.sqrt(v) / np.sqrt(correction2) + self.eps
+            param -= self.lr / correction1 * (m / denominator)
+
+    def state_dict(self) -> dict:
+        """``{"step": t, "exp_avg.<i>": m, "exp_avg_sq.<i>": v}``, copies (none of m, v before the first step)."""
+        state = {"step": np.array(self.step_count)}
+        for i, (m, v) in enumerate(zip(self.exp_avg, self.exp_avg_sq)):
+            if m is not None:
+                state[f"exp_avg.{i}"], state[f"exp_avg_sq.{i}"] = m.copy(), v.copy()
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore ``state`` (from ``state_dict``); every name, shape and dtype is checked before anything changes."""
+        state = dict(state)
+        step = np.asarray(state.pop("step", 0))
+        if step.shape != () or step.dtype.kind not in "iu" or int(step) < 0:
+            raise ValueError(f"optimizer state 'step' must be a non-negative integer, got {step!r}")
+        moments = {"exp_avg": [None] * len(self.pairs), "exp_avg_sq": [None] * len(self.pairs)}
+        for name, value in state.items():
+            kind, _, index = name.partition(".")
+            if kind not in moments or not index.isdigit() or int(index) >= len(self.pairs):
+                raise ValueError(f"unexpected optimizer state {name!r}: expected step, exp_avg.<i> and "
+                                 f"exp_avg_sq.<i> for i in 0 .. {len(self.pairs) - 1}")
+            param, value = self.pairs[int(index)][0], np.asarray(value)
+            if value.shape != param.shape or value.dtype != param.dtype:
+                raise ValueError(f"optimizer state {name!r} has shape {value.shape} and dtype {value.dtype}, but "
+                                 f"parameter {index} has shape {param.shape} and dtype {param.dtype}")
+            moments[kind][int(index)] = value.copy()
+        if [m is None for m in moments["exp_avg"]] != [v is None for v in moments["exp_avg_sq"]]:
+            raise ValueError("optimizer state must hold exp_avg.<i> and exp_avg_sq.<i> together for each parameter")
+        self.step_count, self.exp_avg, self.exp_avg_sq = int(step), moments["exp_avg"], moments["exp_avg_sq"]
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter 2017, "Decoupled Weight Decay Regularization",
+    arXiv:1711.05101), as ``torch.optim.AdamW``: ``p *= 1 - lr * weight_decay`` before Adam's step, instead
+    of adding ``weight_decay * p`` to the gradient. See ``Adam`` for the rules and the parameters; the
+    default ``weight_decay`` is PyTorch's 0.01.
+
+    Examples
+    --------
+    >>> import numpy as np, conv1x1 as C
+    >>> layer = C.Conv1x1(1, 1, bias=False, rng=0)
+    >>> layer.params["w"][...] = 2.0
+    >>> optimizer = C.AdamW(layer.parameters(), lr=0.1, weight_decay=0.5)
+    >>> optimizer.step()                    # g = 0: only the decay, 2 * (1 - 0.1 * 0.5)
+    >>> layer.params["w"]
+    array([[1.9]])
+    """
+
+    decoupled = True
+
+    def __init__(self, parameters: Iterable[tuple[np.ndarray, np.ndarray]], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.01) -> None:
+        super().__init__(parameters, lr, betas, eps, weight_decay)
+
+
+def check_betas(betas: object) -> tuple[float, float]:
+    """Return Adam's ``(beta1, beta2)`` as floats if it is a pair of numbers in [0, 1)."""
+    if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+        raise TypeError(f"betas must be a pair (beta1, beta2), e.g. (0.9, 0.999), got {betas!r}")
+    checked = tuple(check_hyperparameter(b, f"betas[{i}]") for i, b in enumerate(betas))
+    if any(b >= 1 for b in checked):
+        raise ValueError(f"each of betas must be in [0, 1) (the weight of the past in a running mean), got {betas}")
     return checked

@@ -586,3 +586,25 @@ def test_digit_count_of_numbers_around_powers_of_ten(k, d, deadline):
 @pytest.mark.parametrize("n, digits", [(0, 1), (1, 1), (9, 1), (10, 2), (123456, 6)])
 def test_digit_count_of_small_numbers(n, digits):
     assert formulas._digit_count(n) == digits
+
+
+# ---------------------------------------------------------------- the pieces of today's networks
+
+def test_linear_cost_counts_as_a_1x1_convolution_on_a_1x1_map():
+    from conv1x1.cost.formulas import conv_cost, linear_cost
+    linear, conv = linear_cost(768, 1000), conv_cost(768, 1000, 1, 1, 1)
+    assert (linear.macs, linear.params, linear.category, linear.out_shape) == (768_000, 769_000, "fc", (1000, 1, 1))
+    assert (linear.macs, linear.params, linear.formula) == (conv.macs, conv.params, conv.formula)
+    assert linear.flops == 2 * 768 * 1000 and linear_cost(768, 1000, bias=False).params == 768_000
+
+
+def test_layernorm_scale_identity_and_flatten_rows():
+    from conv1x1.cost.formulas import channel_scale_cost, flatten_cost, identity_cost, layernorm_cost
+    norm = layernorm_cost(96, 56, 56)
+    assert (norm.kind, norm.params, norm.macs, norm.bn_ops) == ("layernorm", 192, 0, 96 * 56 * 56)
+    gate = channel_scale_cost("channel gate", 32, 112, 112)
+    assert (gate.params, gate.macs, gate.activation_ops) == (0, 0, 32 * 112 * 112)
+    assert channel_scale_cost("layer scale", 96, 56, 56, params=96).params == 96
+    drop = identity_cost("dropout", 1280, 1, 1)
+    assert (drop.macs, drop.activation_ops, drop.out_shape) == (0, 0, (1280, 1, 1))
+    assert flatten_cost(512, 2, 2).out_shape == (2048, 1, 1)

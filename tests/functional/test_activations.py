@@ -183,3 +183,59 @@ def test_activation_backward_refuses_an_integer_cache(name):
     a silently truncated gradient."""
     with pytest.raises(TypeError, match=r"cache must be a floating-point array .* got dtype int"):
         getattr(C.functional, name)(np.array([0.5, 2.7]), np.array([1, 2]))
+
+
+# ---------------------------------------------------------------- ReLU6, GELU and SiLU
+
+NEW_PAIRS = {"relu6": (C.relu6_forward, C.relu6_backward), "gelu": (C.gelu_forward, C.gelu_backward),
+             "silu": (C.silu_forward, C.silu_backward)}
+
+
+def test_relu6_gelu_and_silu_on_hand_values():
+    """GELU's values from the normal CDF: Phi(1) = 0.841344746068543, Phi(-3) = 0.0013498980316301."""
+    x = np.array([-3.0, 0.0, 1.0, 7.0])
+    np.testing.assert_array_equal(C.relu6_forward(x)[0], [0, 0, 1, 6])
+    np.testing.assert_allclose(C.gelu_forward(x)[0], [-3 * 0.0013498980316301, 0, 0.841344746068543,
+                                                      7 * (1 - 1.279812543885835e-12)], rtol=1e-14)
+    np.testing.assert_allclose(C.silu_forward(x)[0], x / (1 + np.exp(-x)), rtol=1e-15)
+
+
+def _off_relu6_kinks(rng, shape):
+    x = rng.uniform(-3, 9, shape)
+    return np.where(np.abs(x) < 0.1, x + 0.2, np.where(np.abs(x - 6) < 0.1, x + 0.2, x))
+
+
+@pytest.mark.parametrize("name", NEW_PAIRS)
+def test_relu6_gelu_silu_backward_match_numerical_gradients(rng, name):
+    """Central differences in float64; bound: relative error < 1e-7."""
+    forward, backward = NEW_PAIRS[name]
+    x = _off_relu6_kinks(rng, (2, 3, 4, 5))
+    out, cache = forward(x)
+    dout = rng.standard_normal(out.shape)
+    assert rel_error(backward(dout, cache), numerical_gradient(lambda v: forward(v)[0], x.copy(), dout)) < 1e-7
+
+
+@pytest.mark.parametrize("name, module", [("relu6", "ReLU6"), ("gelu", "GELU"), ("silu", "SiLU")])
+def test_relu6_gelu_silu_equal_pytorch_to_1e_minus_10(torch, rng, name, module):
+    """Over [-10, 10] and at ReLU6's kinks 0 and 6 (gradient 0 there, PyTorch's choice); GELU is the exact erf
+    form, PyTorch's default."""
+    forward, backward = NEW_PAIRS[name]
+    x = np.concatenate([rng.uniform(-10, 10, 1000), [0.0, 6.0, -40.0, 40.0]])
+    out, cache = forward(x)
+    dout = rng.standard_normal(x.shape)
+    tx = torch.tensor(x, requires_grad=True)
+    tout = getattr(torch.nn, module)()(tx)
+    tout.backward(torch.tensor(dout))
+    np.testing.assert_allclose(out, tout.detach().numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(backward(dout, cache), tx.grad.numpy(), rtol=0, atol=1e-10)
+
+
+def test_gelu_and_silu_keep_float32_and_propagate_nan():
+    for forward in (C.gelu_forward, C.silu_forward, C.relu6_forward):
+        out, _ = forward(np.array([np.nan, 1.0], dtype=np.float32))
+        assert out.dtype == np.float32 and np.isnan(out[0])
+
+
+def test_erf_of_an_empty_array_is_empty():
+    from conv1x1.functional.activations import erf
+    assert erf(np.zeros((0, 3))).shape == (0, 3)

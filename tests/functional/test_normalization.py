@@ -162,3 +162,49 @@ def test_batchnorm_with_no_channels_gives_empty_outputs():
     assert out.shape == (2, 0, 3, 3)
     dx, dgamma, dbeta = C.batchnorm_backward(out, cache)
     assert dx.shape == (2, 0, 3, 3) and dgamma.shape == dbeta.shape == (0,)
+
+
+# ---------------------------------------------------------------- layer norm over channels (ConvNeXt)
+
+def test_layernorm2d_normalises_every_pixels_channels(rng):
+    x = rng.standard_normal((2, 5, 3, 4)) * 3 + 7
+    out, _ = C.layernorm2d_forward(x, np.ones(5), np.zeros(5), eps=0.0)
+    np.testing.assert_allclose(out.mean(axis=1), 0, atol=1e-13)
+    np.testing.assert_allclose(out.var(axis=1), 1, atol=1e-12)       # biased variance over C
+
+
+def test_layernorm2d_default_eps_is_convnexts_1e_minus_6():
+    x = np.array([0.0, 2e-3]).reshape(1, 2, 1, 1)                     # variance 1e-6: eps doubles it
+    out, _ = C.layernorm2d_forward(x, np.ones(2), np.zeros(2))
+    np.testing.assert_allclose(out.ravel(), [-1e-3 / np.sqrt(2e-6), 1e-3 / np.sqrt(2e-6)], rtol=1e-12)
+
+
+def test_layernorm2d_backward_matches_numerical_gradients(rng):
+    """Central differences in float64; bound: relative error < 1e-7."""
+    x, gamma, beta = rng.standard_normal((2, 4, 3, 3)), rng.standard_normal(4), rng.standard_normal(4)
+    out, cache = C.layernorm2d_forward(x, gamma, beta)
+    dout = rng.standard_normal(out.shape)
+    dx, dgamma, dbeta = C.layernorm2d_backward(dout, cache)
+
+    def f(x=x, gamma=gamma, beta=beta):
+        return C.layernorm2d_forward(x, gamma, beta)[0]
+    assert rel_error(dx, numerical_gradient(lambda v: f(x=v), x.copy(), dout)) < 1e-7
+    assert rel_error(dgamma, numerical_gradient(lambda v: f(gamma=v), gamma.copy(), dout)) < 1e-7
+    assert rel_error(dbeta, numerical_gradient(lambda v: f(beta=v), beta.copy(), dout)) < 1e-7
+
+
+def test_layernorm2d_equals_pytorchs_layer_norm_on_channels_last(torch, rng):
+    """ConvNeXt's LayerNorm2d: permute to (N, H, W, C), nn.functional.layer_norm over C, permute back."""
+    x, gamma, beta = rng.standard_normal((2, 6, 4, 5)), rng.standard_normal(6), rng.standard_normal(6)
+    out, cache = C.layernorm2d_forward(x, gamma, beta)
+    tx, tg, tb = (torch.tensor(a, requires_grad=True) for a in (x, gamma, beta))
+    tout = torch.nn.functional.layer_norm(tx.permute(0, 2, 3, 1), (6,), tg, tb, 1e-6).permute(0, 3, 1, 2)
+    dout = rng.standard_normal(out.shape)
+    tout.backward(torch.tensor(dout))
+    for ours, theirs in zip((out, *C.layernorm2d_backward(dout, cache)), (tout, tx.grad, tg.grad, tb.grad)):
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=0, atol=1e-10)
+
+
+def test_layernorm2d_refuses_gamma_of_the_wrong_length():
+    with pytest.raises(ValueError, match=r"gamma must have shape \(3,\), one value per channel"):
+        C.layernorm2d_forward(np.zeros((1, 3, 2, 2)), np.ones(4), np.zeros(3))

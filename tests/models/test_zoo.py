@@ -2,6 +2,7 @@
 drawing weights, run forward and backward, pass the channels their layers name, and are priced to their papers'
 tables (every published number derived again here by plain arithmetic); a PyTorch ShuffleNet counts the same."""
 
+import inspect
 import tracemalloc
 
 import numpy as np
@@ -29,7 +30,8 @@ def test_mobilenet_v1_width_multiplier_must_be_a_number_in_zero_one(alpha, error
 
 
 def test_models_registry_and_bad_arguments():
-    assert set(models.MODELS) == {"mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet"}
+    assert set(models.MODELS) == {"mobilenet_v1", "resnet50", "squeezenet1_0", "shufflenet_v1", "googlenet",
+                                  "mobilenet_v2", "efficientnet_b0", "convnext_tiny", "nin", "inception_v3"}
     with pytest.raises(ValueError, match="width_multiplier"):
         models.mobilenet_v1(1.5)
     with pytest.raises(ValueError, match="stride_on"):
@@ -57,20 +59,25 @@ def test_models_build_and_price_in_little_memory_without_drawing_weights(name):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 50e6, peak
-    assert _unallocated(model) and report.out_shape == (1000, 1, 1)
+    classes = inspect.signature(models.MODELS[name]).parameters["num_classes"].default   # the NiN's digits: 10
+    assert _unallocated(model) and report.out_shape == (classes, 1, 1)
+
+
+SIZE = {"inception_v3": 107}   # a small image for each network: 64 x 64, or more where 64 leaves no pixels
 
 
 @pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("name", _networks())
 def test_models_run_forward_and_backward_on_a_small_image(rng, name):
     model = models.MODELS[name](num_classes=10, rng=0)
-    x = rng.standard_normal((1, 3, 64, 64))
+    size = SIZE.get(name, 64)
+    x = rng.standard_normal((1, model.in_channels, size, size))
     out = model.forward(x)
     assert out.shape == (1, 10, 1, 1)
     dx = model.backward(rng.standard_normal(out.shape))
     assert dx.shape == x.shape and np.isfinite(dx).all()
     assert all(np.isfinite(g).all() for _, g in model.parameters())
-    assert model.cost(64, 64).params == sum(p.size for p, _ in model.parameters())  # cost counts what runs
+    assert model.cost(size, size).params == sum(p.size for p, _ in model.parameters())  # cost counts what runs
 
 
 @pytest.mark.usefixtures("both_paths")
@@ -79,7 +86,7 @@ def test_models_layers_in_and_out_channels_are_the_channels_their_forward_passes
     """Every named layer's in_channels, out_channels (a block's too) and num_features against the arrays that
     go in and come out of it in a forward pass, and the network's in_channels against its input."""
     model = models.MODELS[name](num_classes=10, rng=0)
-    x = rng.standard_normal((1, model.in_channels, 64, 64))
+    x = rng.standard_normal((1, model.in_channels, SIZE.get(name, 64), SIZE.get(name, 64)))
     checked = 0
     for label, layer in zip(model.names, model, strict=True):
         out = layer.forward(x)
@@ -425,3 +432,111 @@ def test_shufflenet_v1_cost_equals_a_count_of_a_hand_built_torch_network(torch, 
     report = models.shufflenet_v1(groups).cost(224, 224)
     assert [row.macs for row in report.layers if row.macs] == macs
     assert report.params == sum(p.numel() for p in theirs.parameters())
+
+
+# ---------------------------------------------------------------- today's networks against torchvision and the papers
+
+def _torchvision_macs(torch, module, size):
+    """Multiply-adds of every Conv2d and Linear in the order they run, counted by forward hooks on PyTorch's
+    own modules: output elements x C_in / groups x K_h x K_w, or output elements x in_features."""
+    macs = []
+
+    def count(layer, inputs, output):
+        if isinstance(layer, torch.nn.Conv2d):
+            macs.append(output.numel() * layer.in_channels // layer.groups * layer.kernel_size[0]
+                        * layer.kernel_size[1])
+        else:
+            macs.append(output.numel() * layer.in_features)
+    for layer in module.modules():
+        if isinstance(layer, (torch.nn.Conv2d, torch.nn.Linear)):
+            layer.register_forward_hook(count)
+    with torch.no_grad():
+        module.eval()(torch.zeros(1, 3, size, size))
+    return macs
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2", "efficientnet_b0", "convnext_tiny"])
+def test_todays_networks_count_torchvisions_parameters_and_multiply_adds_layer_by_layer(torch, torchvision, name):
+    theirs = getattr(torchvision.models, name)()
+    report = models.MODELS[name]().cost(224, 224)
+    assert report.params == sum(p.numel() for p in theirs.parameters())
+    assert [row.macs for row in report.layers if row.macs] == _torchvision_macs(torch, theirs, 224)
+
+
+# name -> (torchvision's documented parameter count, the paper's multiply-adds in millions and parameters in
+# millions, as printed): MobileNetV2 Table 4, EfficientNet-B0 Table 2, ConvNeXt-T Table 1 (ImageNet-1K).
+PAPERS = {"mobilenet_v2": (3_504_872, 300, 3.4), "efficientnet_b0": (5_288_548, 390, 5.3),
+          "convnext_tiny": (28_589_128, 4500, 28)}
+
+
+@pytest.mark.parametrize("name", sorted(PAPERS))
+def test_todays_networks_reproduce_their_papers_counts(name):
+    """The multiply-adds are the papers' to their printed precision: 385.8M is 0.39B and 4,455.5M is 4.5G;
+    MobileNetV2's 300.8M is printed 300M, within 1M (299.5M without the classifier's 1.28M). The parameters are
+    torchvision's published counts; the papers print 3.4M (MobileNetV2: torchvision's definition, whose layers
+    are the paper's Table 2, has 3,504,872, 3.5M), 5.3M and 28M (28.6M, truncated)."""
+    report = models.MODELS[name]().cost(224, 224)
+    tv_params, paper_macs, paper_params = PAPERS[name]
+    assert report.params == tv_params
+    assert abs(report.macs / 1e6 - paper_macs) < {300: 1, 390: 5, 4500: 50}[paper_macs]
+    assert abs(report.params / 1e6 - paper_params) < 0.65
+
+
+def test_todays_networks_do_most_of_their_work_in_1x1_convolutions():
+    shares = {name: models.MODELS[name]().cost(224, 224).by_kind()["1x1"]["macs_share"]
+              for name in ("mobilenet_v2", "efficientnet_b0", "convnext_tiny")}
+    assert all(share > 0.85 for share in shares.values()), shares
+
+
+def test_mobilenet_v2_blocks_follow_table_2():
+    net = models.mobilenet_v2()
+    blocks = [layer for layer in net if isinstance(layer, C.InvertedResidual)]
+    assert len(blocks) == 17 and net.names[1:18] == tuple(f"features.{i}" for i in range(1, 18))
+    widths = [(b.out_channels, b.stride, b.expand_ratio) for b in blocks]
+    assert widths[0] == (16, 1, 1) and widths[1] == (24, 2, 6) and widths[-1] == (320, 1, 6)
+    assert sum(any(isinstance(layer, C.Residual) for layer in b) for b in blocks) == 10
+    shapes = {child.name: child.out_shape for child in net.cost(224, 224).children}
+    assert shapes["features.0"] == (32, 112, 112) and shapes["features.17"] == (320, 7, 7)
+
+
+def test_efficientnet_b0_and_convnext_tiny_stochastic_depth_grows_linearly_to_its_last_block():
+    b0 = [layer.drop_path for layer in models.efficientnet_b0() if isinstance(layer, C.MBConv)]
+    assert len(b0) == 16 and b0[0] == 0 and b0[-1] == pytest.approx(0.2 * 15 / 16)
+    tiny = [layer.drop_path for layer in models.convnext_tiny() if isinstance(layer, C.ConvNeXtBlock)]
+    assert len(tiny) == 18 and tiny[0] == 0 and tiny[-1] == pytest.approx(0.1)
+
+
+def _examples_nin(kind="nin", seed=0):
+    """The network of examples/13_nin_digits.py (``network(kind)``) and examples/15_to_pytorch.py (``nin()``)."""
+    rng = np.random.default_rng(seed)
+
+    def conv(c_in, c_out, k):
+        return C.Conv2d(c_in, c_out, k, padding="same", rng=rng) if k > 1 else C.Conv1x1(c_in, c_out, rng=rng)
+
+    def mlpconv(c_in, width, c_out):
+        if kind == "no 1x1":
+            return [conv(c_in, c_out, 3)]
+        between = [C.ReLU()] if kind == "nin" else []
+        return [conv(c_in, width, 3), C.ReLU(), conv(width, width, 1), *between, conv(width, c_out, 1)]
+
+    return C.Sequential(*mlpconv(1, 32, 32), C.ReLU(), C.MaxPool2d(2), *mlpconv(32, 64, 10), C.GlobalAvgPool2d())
+
+
+@pytest.mark.parametrize("kind, one_by_one", [("nin", "relu"), ("linear 1x1", "linear"), ("no 1x1", "none")])
+def test_nin_is_the_examples_network_layer_for_layer_and_weight_for_weight(rng, kind, one_by_one):
+    ours, theirs = models.nin(one_by_one=one_by_one, rng=0), _examples_nin(kind, seed=0)
+    assert [repr(layer) for layer in ours] == [repr(layer) for layer in theirs]
+    assert list(ours.params) == list(theirs.params)
+    assert all(np.array_equal(ours.params[k], theirs.params[k]) for k in ours.params)
+    x = rng.standard_normal((2, 1, 8, 8))
+    np.testing.assert_array_equal(ours.forward(x), theirs.forward(x))
+    assert ours.cost(8, 8).macs == theirs.cost(8, 8, 1).macs
+
+
+def test_todays_networks_refuse_bad_arguments():
+    with pytest.raises(ValueError, match=r"\bp\b"):
+        models.efficientnet_b0(stochastic_depth=2.0)
+    with pytest.raises(ValueError, match="one_by_one"):
+        models.nin(one_by_one="gelu")
+    with pytest.raises(TypeError, match="widths"):
+        models.nin(widths=(32, 6.4))

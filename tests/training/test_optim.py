@@ -233,3 +233,77 @@ def test_sgd_five_steps_equal_torch(torch, rng, momentum, weight_decay):
         theirs.step()
     np.testing.assert_allclose(w, tw.detach().numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(b, tb.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+# ---------------------------------------------------------------- Adam and AdamW
+
+@pytest.mark.parametrize("name, weight_decay", [("Adam", 0.0), ("Adam", 0.1), ("AdamW", 0.0), ("AdamW", 0.1)])
+def test_adam_and_adamw_six_steps_equal_torch(torch, rng, name, weight_decay):
+    """Six steps of fresh random gradients on two parameters, with betas and eps away from the defaults;
+    every step's parameters and the moments at the end agree with torch.optim to 1e-12."""
+    w0, b0 = rng.standard_normal((3, 4)), rng.standard_normal(3)
+    w, b = w0.copy(), b0.copy()
+    gw, gb = np.zeros_like(w), np.zeros_like(b)
+    settings = dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=weight_decay)
+    ours = getattr(C, name)([(w, gw), (b, gb)], **settings)
+    tw, tb = torch.tensor(w0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    theirs = getattr(torch.optim, name)([tw, tb], **settings)
+    for _ in range(6):
+        gw[...], gb[...] = rng.standard_normal(w.shape), rng.standard_normal(b.shape)
+        tw.grad, tb.grad = torch.tensor(gw), torch.tensor(gb)
+        ours.step()
+        theirs.step()
+        np.testing.assert_allclose(w, tw.detach().numpy(), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(b, tb.detach().numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours.exp_avg_sq[0], theirs.state[tw]["exp_avg_sq"].numpy(), rtol=1e-12)
+    assert ours.step_count == 6
+
+
+def test_adam_and_adamw_differ_only_where_weight_decay_acts(rng):
+    """With weight decay 0 they take the same steps; with decay, AdamW shrinks p directly."""
+    runs = {}
+    for name, decay in (("Adam", 0.0), ("AdamW", 0.0), ("Adam", 0.5), ("AdamW", 0.5)):
+        p, g = np.ones(3), np.array([1.0, -2.0, 0.5])
+        getattr(C, name)([(p, g)], lr=0.1, weight_decay=decay).step()
+        runs[name, decay] = p
+    assert np.array_equal(runs["Adam", 0.0], runs["AdamW", 0.0])
+    assert not np.allclose(runs["Adam", 0.5], runs["AdamW", 0.5])
+    np.testing.assert_allclose(runs["AdamW", 0.5], runs["AdamW", 0.0] - 0.1 * 0.5 * 1.0, rtol=1e-12)
+
+
+def test_adam_state_dict_resumes_the_same_steps(rng):
+    grads = rng.standard_normal((4, 5))
+    p1, g1 = np.zeros(5), np.zeros(5)
+    straight = C.Adam([(p1, g1)], lr=0.1)
+    for g in grads:
+        g1[...] = g
+        straight.step()
+    p2, g2 = np.zeros(5), np.zeros(5)
+    first = C.Adam([(p2, g2)], lr=0.1)
+    for g in grads[:2]:
+        g2[...] = g
+        first.step()
+    resumed = C.Adam([(p2, g2)], lr=0.1)
+    resumed.load_state_dict(first.state_dict())
+    for g in grads[2:]:
+        g2[...] = g
+        resumed.step()
+    np.testing.assert_array_equal(p1, p2)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"lr": 0}, ValueError, "lr"), ({"betas": (0.9, 1.0)}, ValueError, r"\[0, 1\)"),
+    ({"betas": 0.9}, TypeError, "pair"), ({"eps": -1.0}, ValueError, "eps"),
+    ({"weight_decay": float("nan")}, ValueError, "weight_decay")])
+def test_adam_refuses_bad_hyperparameters(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        C.Adam([(np.zeros(2), np.zeros(2))], **kwargs)
+
+
+def test_adam_load_state_dict_refuses_a_mismatched_state_and_changes_nothing():
+    optimizer = C.Adam([(np.zeros(2), np.zeros(2))])
+    with pytest.raises(ValueError, match=r"'exp_avg\.0' has shape \(3,\)"):
+        optimizer.load_state_dict({"step": np.array(1), "exp_avg.0": np.zeros(3), "exp_avg_sq.0": np.zeros(3)})
+    with pytest.raises(ValueError, match="together"):
+        optimizer.load_state_dict({"step": np.array(1), "exp_avg.0": np.zeros(2)})
+    assert optimizer.step_count == 0 and optimizer.exp_avg == [None]
