@@ -33,12 +33,16 @@ The campus around it, loaded on first use:
 
 - ``models/``: the blocks and networks built on the 1x1 (Inception, ResNet, MobileNet, ...).
 - ``training/``: the loss, optimizers, training loop, data and checkpoints.
-- ``exercises/``: write the pieces yourself; a checker and a class grader.
-- ``course/``: the tour (``python -m conv1x1``) and the command line.
 - ``fast/``: the engine room (the same functions, tuned) and ``timing``.
+- ``exercises/``: write the pieces yourself; a checker and a class grader.
 - ``bridge/``: ``to_torch`` / ``from_torch``, the same network in PyTorch and back.
+- ``course/``: the tour (``python -m conv1x1``) and the command line.
 
-Imports run one way, down this list: the lesson imports nothing of the campus.
+Imports run one way, with no cycle. The lesson imports nothing of the campus, and within it the
+order differs from the reading order above: ``_checks``, ``functional``, ``gradcheck``,
+``reference``, ``cost``, ``layers`` (a layer prices itself with ``cost``), ``containers``.
+This front door imports the lesson and loads the campus only on first use. Each part of the
+campus imports only the lesson and the parts listed before it.
 """
 
 from __future__ import annotations
