@@ -24,7 +24,7 @@ Read the lesson in this order (``import conv1x1`` loads these and nothing else):
    the layers, each calling its pair of functions.
 3. ``containers.py``: ``Sequential``, ``Concat`` and ``Residual``.
 4. ``gradcheck.py``: numerical gradients, to check every backward pass yourself.
-5. ``reference.py``: the same computations as slow, obvious loops.
+5. ``reference.py``: the same computations written the slow, obvious way (loops, an einsum, a dense layer).
 6. ``cost/``: parameters, MACs and FLOPs (1 MAC = 2 FLOPs), and the roofline.
 
 (``_checks.py`` holds the one validation helper every entry point shares.)
