@@ -116,7 +116,7 @@ def test_package_imports_run_from_the_maths_up():
 
 def test_a_deferred_import_that_runs_upward_is_caught(tmp_path):
     """The graph sees an import inside a function body, not only the imports at the top of a module."""
-    source = tmp_path / "probe.py"
+    source = tmp_path / "deferred.py"
     source.write_text("def f():\n    from conv1x1.course import cli\n")
     nodes = list(_import_nodes(ast.parse(source.read_text())))
     assert [ast.unparse(node) for node in nodes] == ["from conv1x1.course import cli"]
