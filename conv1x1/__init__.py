@@ -2,8 +2,8 @@
 
 A 1x1 convolution is a fully connected layer applied at every pixel::
 
-    out[n, o, h, w] = sum_c w[o, c] * x[n, c, h, w] + b[o]
-                    = np.einsum('oc,nchw->nohw', w, x) + b[None, :, None, None]
+    out[n, o, i, j] = sum_c w[o, c] * x[n, c, i, j] + b[o]        (pixel (i, j): row i, column j)
+                    = np.einsum('oc,ncij->noij', w, x) + b[None, :, None, None]
 
 Quick start::
 
