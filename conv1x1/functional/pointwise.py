@@ -23,7 +23,7 @@ __all__ = ["conv1x1_forward", "conv1x1_backward", "conv1x1", "Conv1x1Cache"]
 
 
 class Conv1x1Cache(NamedTuple):
-    """What ``conv1x1_backward`` needs: x (the caller's array, not a copy), w and the settings."""
+    """What ``conv1x1_backward`` needs: x (kept, not copied), w and the settings (groups, stride)."""
     x: FloatArray
     w: FloatArray
     has_bias: bool
