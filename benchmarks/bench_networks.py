@@ -22,8 +22,8 @@ backward within 1.5x of PyTorch on every network and within 1.2x on the geometri
 is the median of interleaved repeats (``conv1x1.fast.timing.median_times``): each repeat runs every
 candidate of a network once, so a busy machine slows them alike; PyTorch's after a pause of
 ``conv1x1.fast.timing.LIBRARY_PAUSE`` seconds and one untimed call: an idle OpenBLAS worker keeps
-spinning on a core for about 0.1 s after NumPy's matmul returns, and took that core from PyTorch's
-next timing (its MobileNet forward ran 2-3x slower there, which flattered us). Both libraries get 2
+spinning on a core for a while after NumPy's matmul returns, and took that core from PyTorch's
+next timing, which flattered us (docs/performance.md, "Whole networks", has the figures). Both libraries get 2
 threads (``--threads``): ``torch.set_num_threads(2)``, and NumPy's BLAS through ``OPENBLAS_NUM_THREADS`` (and
 its MKL and OpenMP cousins), set below before NumPy is imported. NumPy's element-wise loops run on one
 thread; PyTorch's on both.

@@ -2,8 +2,8 @@
 
 A 1x1 convolution is a fully connected layer applied at every pixel::
 
-    out[n, o, h, w] = sum_c w[o, c] * x[n, c, h, w] + b[o]
-                    = np.einsum('oc,nchw->nohw', w, x) + b[None, :, None, None]
+    out[n, o, i, j] = sum_c w[o, c] * x[n, c, i, j] + b[o]        (pixel (i, j): row i, column j)
+                    = np.einsum('oc,ncij->noij', w, x) + b[None, :, None, None]
 
 Quick start::
 
@@ -24,7 +24,7 @@ Read the lesson in this order (``import conv1x1`` loads these and nothing else):
    the layers, each calling its pair of functions.
 3. ``containers.py``: ``Sequential``, ``Concat`` and ``Residual``.
 4. ``gradcheck.py``: numerical gradients, to check every backward pass yourself.
-5. ``reference.py``: the same computations as slow, obvious loops.
+5. ``reference.py``: the same computations written the slow, obvious way (loops, an einsum, a dense layer).
 6. ``cost/``: parameters, MACs and FLOPs (1 MAC = 2 FLOPs), and the roofline.
 
 (``_checks.py`` holds the one validation helper every entry point shares.)
@@ -33,12 +33,16 @@ The campus around it, loaded on first use:
 
 - ``models/``: the blocks and networks built on the 1x1 (Inception, ResNet, MobileNet, ...).
 - ``training/``: the loss, optimizers, training loop, data and checkpoints.
-- ``exercises/``: write the pieces yourself; a checker and a class grader.
-- ``course/``: the tour (``python -m conv1x1``) and the command line.
 - ``fast/``: the engine room (the same functions, tuned) and ``timing``.
+- ``exercises/``: write the pieces yourself; a checker and a class grader.
 - ``bridge/``: ``to_torch`` / ``from_torch``, the same network in PyTorch and back.
+- ``course/``: the tour (``python -m conv1x1``) and the command line.
 
-Imports run one way, down this list: the lesson imports nothing of the campus.
+Imports run one way, with no cycle. The lesson imports nothing of the campus, and within it the
+order differs from the reading order above: ``_checks``, ``functional``, ``gradcheck``,
+``reference``, ``cost``, ``layers`` (a layer prices itself with ``cost``), ``containers``.
+This front door imports the lesson and loads the campus only on first use. Each part of the
+campus imports only the lesson and the parts listed before it.
 """
 
 from __future__ import annotations

@@ -156,6 +156,15 @@ def check_in_channels(owner: object, in_channels: int | None, expected: int) -> 
     return in_channels
 
 
+def check_grad_shape(owner: object, name: str, grad: ArrayLike, expected: tuple[int, ...]) -> None:
+    """Refuse a gradient whose shape is not its parameter's, naming ``owner`` (a layer) and the parameter."""
+    shape = np.shape(grad)
+    if shape != expected:
+        hint = " (transposed?)" if shape == expected[::-1] else ""
+        raise ValueError(f"{owner!r}.store_grads: the gradient {name!r} must have the shape of params[{name!r}], "
+                         f"{expected}, got {shape}{hint}")
+
+
 def check_branches(branches: T, owner: str) -> T:
     """Return ``branches`` if there is at least one (``owner`` names the container or function), else ValueError."""
     if not branches:
@@ -195,6 +204,20 @@ def common_dtype(x: FloatArray, w: FloatArray, b: FloatArray | None,
     """Return x, w and b (b may be None) in one floating dtype by NumPy's promotion (float32 with float32 stays)."""
     dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
     return x.astype(dtype, copy=False), w.astype(dtype, copy=False), None if b is None else b.astype(dtype, copy=False)
+
+
+def check_conv1x1_args(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None, groups: int = 1, stride: int = 1,
+                       ) -> tuple[FloatArray, FloatArray, FloatArray | None, int, int]:
+    """Validate a 1x1 convolution's arguments; return x, w, b (in one float dtype), groups and stride."""
+    w = check_float_array(w, "w")
+    # Without groups, a 2-D w gives x's depth, C_in = w.shape[1]: check x against it, so that a wrong x gets
+    # check_image_batch's hints (channels-last data, a missing batch axis). With groups, check_weight checks C_in.
+    in_channels = w.shape[1] if w.ndim == 2 and groups == 1 else None
+    x = check_image_batch(x, in_channels, owner="w")
+    groups = check_groups(groups, x.shape[1], hint=DEPTHWISE_HINT)
+    stride = check_positive_int(stride, "stride")
+    w = check_weight(w, 2, x.shape[1], groups)
+    return (*common_dtype(x, w, check_bias(b, w.shape[0])), groups, stride)
 
 
 def check_dout(dout: ArrayLike, expected_shape: Sequence[int], dtype: DTypeLike) -> FloatArray:

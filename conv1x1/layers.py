@@ -41,6 +41,7 @@ from ._checks import (
     check_flag,
     check_float_array,
     check_float_dtype,
+    check_grad_shape,
     check_groups,
     check_image_batch,
     check_in_channels,
@@ -135,12 +136,8 @@ class Layer:
     def store_grads(self, **grads: ArrayLike) -> None:
         """Write fresh gradients into ``self.grads`` in place (an optimiser's references stay live), shapes checked."""
         for name, value in grads.items():
-            slot, shape = self.grads[name], np.shape(value)
-            if shape != slot.shape:
-                hint = " (transposed?)" if shape == slot.shape[::-1] else ""
-                raise ValueError(f"{self!r}.store_grads: the gradient {name!r} must have the shape of "
-                                 f"params[{name!r}], {slot.shape}, got {shape}{hint}")
-            slot[...] = value
+            check_grad_shape(self, name, value, self.grads[name].shape)
+            self.grads[name][...] = value
 
     def forward(self, x: ArrayLike) -> FloatArray:
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, x)")
@@ -244,7 +241,9 @@ class _Conv(Layer):
 
 
 class Conv1x1(_Conv):
-    """A 1x1 convolution layer, ``out[n] = w @ x[n] + b`` at every pixel; see ``conv1x1_forward``.
+    """A 1x1 convolution layer: at each pixel (i, j), ``out[n, :, i, j] = w @ x[n, :, i, j] + b`` (``conv1x1_forward``).
+
+    With ``stride = s`` it sees every s-th row and column: H_out = ceil(H / s), W_out = ceil(W / s).
 
     Parameters
     ----------
@@ -267,24 +266,23 @@ class Conv1x1(_Conv):
                  rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float64, groups: int = 1,
                  stride: int = 1) -> None:
         super().__init__(in_channels, out_channels, bias, rng, dtype, groups)
-        self.kernel_size, self.stride, self.padding = 1, check_positive_int(stride, "stride"), 0
+        self.stride = check_positive_int(stride, "stride")
+        self.kernel_size, self.padding = 1, 0
 
     def weight_shape(self) -> tuple[int, ...]:
         return (self.out_channels, self.in_channels // self.groups)
 
     def forward(self, x: ArrayLike) -> FloatArray:
-        """x: (N, C_in, H, W) -> out: (N, C_out, H_out, W_out), H_out = H at stride 1."""
-        params = self.params
-        try:
-            out, self.cache = F.conv1x1_forward(x, params["w"], params.get("b"), self.groups, self.stride)
-        except ValueError as error:
-            raise input_error(self, x, self.in_channels, error) from None
+        """x: (N, C_in, H, W) -> out: (N, C_out, H_out, W_out)."""
+        x = check_image_batch(x, self.in_channels, owner=repr(self))    # a wrong x, in the layer's own words
+        out, self.cache = F.conv1x1_forward(x, self.params["w"], self.params.get("b"), self.groups, self.stride)
         return out
 
     def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: (N, C_out, H_out, W_out) -> dx: (N, C_in, H, W); fills grads["w"] (and grads["b"])."""
         dx, dw, db = F.conv1x1_backward(dout, self.require_cache())
-        self.store_grads(w=dw, **({} if db is None else {"b": db}))
+        grads = {"w": dw} if db is None else {"w": dw, "b": db}
+        self.store_grads(**grads)
         return dx
 
     def __repr__(self) -> str:

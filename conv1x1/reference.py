@@ -24,9 +24,8 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import FloatArray, Pair, check_image_batch
+from ._checks import FloatArray, Pair, check_conv1x1_args, check_image_batch
 from .functional.conv2d import check_conv2d_args
-from .functional.pointwise import check_conv1x1_args
 from .functional.pooling import check_pool_args
 
 __all__ = ["conv1x1_loops", "conv1x1_einsum", "conv1x1_as_dense", "conv2d_loops", "maxpool2d_loops",

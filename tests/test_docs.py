@@ -29,7 +29,7 @@ README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 DOCUMENTS = [README, *sorted(DOCS.glob("*.md"))]
 CHAPTERS = ["computes.md", "depth.md", "nin.md", "inception.md", "cost.md", "networks.md", "roofline.md",
-            "training.md", "gradients.md", "performance.md", "refusals.md"]  # the agreed chapters this suite owns
+            "training.md", "gradients.md", "performance.md", "refusals.md", "today.md"]  # the chapters this suite owns
 NO_MATHS = {"refusals.md"}  # a chapter about error messages: nothing to write as a formula
 OTHER_CHAPTERS = ["practise.md", "pytorch.md"]  # chapters with tests of their own; their code runs here too
 OPTIONAL_MODULES = {"torch", "torchvision", "sklearn", "matplotlib", "pandas"}  # a page using one skips without it

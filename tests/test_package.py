@@ -14,7 +14,7 @@ import conv1x1 as C
 PACKAGE = Path(C.__file__).parent
 
 # The parts of the package, from the maths up: a part may import only the parts before it in this list.
-# Every module belongs to the first part whose name is its own or a prefix of it.
+# Every module belongs to the longest part whose name is its own or a prefix of it.
 ORDER = [
     "conv1x1._checks",
     "conv1x1.functional",
@@ -115,8 +115,8 @@ def test_package_imports_run_from_the_maths_up():
 
 
 def test_a_deferred_import_that_runs_upward_is_caught(tmp_path):
-    """The graph sees an import inside a function body, where the old check read only the top level."""
-    source = tmp_path / "probe.py"
+    """The graph sees an import inside a function body, not only the imports at the top of a module."""
+    source = tmp_path / "deferred.py"
     source.write_text("def f():\n    from conv1x1.course import cli\n")
     nodes = list(_import_nodes(ast.parse(source.read_text())))
     assert [ast.unparse(node) for node in nodes] == ["from conv1x1.course import cli"]

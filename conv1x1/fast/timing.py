@@ -104,9 +104,9 @@ def peak_over_output(forward: Callable[[], tuple[Any, Any]]) -> float:
 
 
 # Seconds to pause before timing a candidate from another library (``median_times(..., pause=)``):
-# longer than an idle OpenBLAS worker spins after a call (2**28 processor cycles, about 0.1 s at
-# 2.8 GHz). Without it, on 2 cores, PyTorch's MobileNet v1 forward (batch 4, 2 threads) timed right
-# after our NumPy candidates took two to three times as long as with OpenBLAS's spinning cut short.
+# longer than an idle OpenBLAS worker spins after a call (2**28 processor cycles). Without it the
+# worker, still spinning after our NumPy candidates, takes a core from PyTorch's next timing on a
+# 2-core machine (docs/performance.md, "Whole networks", gives what that did to the figures).
 # The untimed call between the sleep and the timed loop wakes the cores and refills the caches,
 # which a sleeping virtual core may have lost to another program.
 LIBRARY_PAUSE = 0.25
@@ -123,7 +123,7 @@ def median_times(candidates: Mapping[str, Callable[[], object]], repeats: int, m
     a candidate's timed loop comes after that sleep and one untimed call. Give
     one to the candidates of another library than the rest: a
     library's worker threads keep spinning on the cores after its call returns
-    (OpenBLAS, behind NumPy's matmul, for about 0.1 s) and would take a core from
+    (OpenBLAS's, behind NumPy's matmul) and would take a core from
     the next candidate; the untimed call then brings the processor and its caches
     back from the sleep, so each library is timed as if it ran alone.
     """

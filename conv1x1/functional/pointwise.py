@@ -2,11 +2,12 @@
 
 ::
 
-    out[n, o, h, w] = sum_c w[o, c] * x[n, c, h, w] + b[o]
+    out[n, o, i, j] = sum_c w[o, c] * x[n, c, i, j] + b[o]        (pixel (i, j): row i, column j)
 
 Seen as matrices, image n is a (C_in, H*W) matrix with one column per pixel, and
 the convolution is one matrix product per image, ``out[n] = w @ x[n] + b``; its
-backward pass is three more. ``conv1x1.reference`` keeps the literal versions.
+backward pass is two matrix products and a sum. ``conv1x1.reference`` computes the
+same forward pass as loops, as an einsum and as a dense layer at every pixel.
 """
 
 from __future__ import annotations
@@ -16,29 +17,26 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._checks import (
-    DEPTHWISE_HINT,
-    FloatArray,
-    check_bias,
-    check_cache,
-    check_dout,
-    check_float_array,
-    check_groups,
-    check_image_batch,
-    check_positive_int,
-    check_weight,
-    common_dtype,
-)
+from .._checks import FloatArray, check_cache, check_conv1x1_args, check_dout
 
 __all__ = ["conv1x1_forward", "conv1x1_backward", "conv1x1", "Conv1x1Cache"]
 
 
+class Conv1x1Cache(NamedTuple):
+    """What ``conv1x1_backward`` needs: x (kept, not copied), w and the settings (groups, stride)."""
+    x: FloatArray
+    w: FloatArray
+    has_bias: bool
+    groups: int = 1
+    stride: int = 1
+
+
 def conv1x1_forward(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None, groups: int = 1,
                     stride: int = 1) -> tuple[FloatArray, Conv1x1Cache]:
-    """A 1x1 convolution, ``out[n] = w @ x[n] + b`` for each image ``x[n]`` seen as a (C_in, H*W) matrix.
+    """A 1x1 convolution: at each pixel (i, j), ``out[n, :, i, j] = w @ x[n, :, i, j] + b``.
 
-    With ``groups = G`` the channels split into G groups that never mix, ``out[n, g] = w[g] @ x[n, g]``;
-    with a stride s the filters see every s-th row and column, ``x[:, :, ::s, ::s]``.
+    With ``groups = G`` the channels split into G groups that never mix, ``out[n, g] = w[g] @ x[n, g]``.
+    With ``stride = s`` the filters see ``x[:, :, ::s, ::s]``: H_out = ceil(H / s), W_out = ceil(W / s).
 
     Parameters
     ----------
@@ -49,7 +47,7 @@ def conv1x1_forward(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None, grou
 
     Returns
     -------
-    out : ndarray, shape (N, C_out, ceil(H / stride), ceil(W / stride))
+    out : ndarray, shape (N, C_out, H_out, W_out)
     cache : Conv1x1Cache
 
     Raises
@@ -68,34 +66,35 @@ def conv1x1_forward(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None, grou
     seen = x[:, :, ::stride, ::stride]                  # the pixels the filters see (a view)
     n, c_in, height, width = seen.shape
     x_mat = seen.reshape(n, c_in, height * width)       # image n as a (C_in, H*W) matrix
-    if groups == 1:
-        out = np.matmul(w, x_mat)                       # (C_out, C_in) @ (N, C_in, H*W)
-    else:                                               # (G, C_out/G, C_in/G) @ (N, G, C_in/G, H*W)
-        out = np.matmul(by_group(w, groups), by_group(x_mat, groups))
-    out = out.reshape(n, w.shape[0], height, width)
+    # w @ x[n] group by group: (G, C_out/G, C_in/G) @ (N, G, C_in/G, H*W); one group is the plain w @ x[n]
+    out = np.matmul(by_group(w, groups), by_group(x_mat, groups)).reshape(n, w.shape[0], height, width)
     if b is not None:
         out += b[:, None, None]
     return out, Conv1x1Cache(x, w, b is not None, groups, stride)
 
 
 def conv1x1_backward(dout: ArrayLike, cache: Conv1x1Cache) -> tuple[FloatArray, FloatArray, FloatArray | None]:
-    """The gradients of ``out[n] = w @ x[n] + b``, group by group with groups::
+    """The gradients of ``out[n] = w @ x[n] + b``, image n as a (C_in, H*W) matrix, group by group::
 
         dx[n] = w.T @ dout[n]            (zero at the pixels a stride skipped)
         dw    = sum_n dout[n] @ x[n].T
-        db    = dout summed over (n, h, w)
+        db    = dout summed over (n, i, j)
 
     Parameters
     ----------
     dout : ndarray, shape (N, C_out, H_out, W_out)
-    cache : Conv1x1Cache
-        From ``conv1x1_forward``.
+    cache : Conv1x1Cache, from ``conv1x1_forward``
 
     Returns
     -------
     dx : ndarray, shape (N, C_in, H, W)
     dw : ndarray, shape (C_out, C_in // groups)
     db : ndarray, shape (C_out,), or None without a bias
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a cache that is not a Conv1x1Cache, or a dout that is not floating point or not of out's shape.
 
     Examples
     --------
@@ -109,15 +108,10 @@ def conv1x1_backward(dout: ArrayLike, cache: Conv1x1Cache) -> tuple[FloatArray, 
     seen = x[:, :, ::stride, ::stride]
     n, c_in, height, width = seen.shape
     dout = check_dout(dout, (n, w.shape[0], height, width), x.dtype)
-    x_mat, dout_mat = seen.reshape(n, c_in, height * width), dout.reshape(n, w.shape[0], height * width)
-    if groups == 1:
-        dx_seen = np.matmul(w.T, dout_mat)                                  # dx[n] = w.T @ dout[n]
-        dw = np.matmul(dout_mat, x_mat.transpose(0, 2, 1)).sum(axis=0)     # sum_n dout[n] @ x[n].T
-    else:                                                                   # the same, group by group
-        w_g, dout_g, x_g = by_group(w, groups), by_group(dout_mat, groups), by_group(x_mat, groups)
-        dx_seen = np.matmul(w_g.transpose(0, 2, 1), dout_g)
-        dw = np.matmul(dout_g, x_g.transpose(0, 1, 3, 2)).sum(axis=0)
-    dx_seen, dw = dx_seen.reshape(seen.shape), dw.reshape(w.shape)
+    x_g = by_group(seen.reshape(n, c_in, height * width), groups)            # (N, G, C_in/G, H*W)
+    dout_g = by_group(dout.reshape(n, w.shape[0], height * width), groups)   # (N, G, C_out/G, H*W)
+    dx_seen = np.matmul(by_group(w, groups).transpose(0, 2, 1), dout_g).reshape(seen.shape)  # dx[n] = w.T @ dout[n]
+    dw = np.matmul(dout_g, x_g.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)   # sum_n dout[n] @ x[n].T
     db = dout.sum(axis=(0, 2, 3)) if has_bias else None
     if stride == 1:
         return dx_seen, dw, db
@@ -126,30 +120,9 @@ def conv1x1_backward(dout: ArrayLike, cache: Conv1x1Cache) -> tuple[FloatArray, 
     return dx, dw, db
 
 
-class Conv1x1Cache(NamedTuple):
-    """What ``conv1x1_backward`` needs: x (a reference, not a copy), w and the settings (groups, stride default 1)."""
-
-    x: FloatArray
-    w: FloatArray
-    has_bias: bool
-    groups: int = 1
-    stride: int = 1
-
-
 def by_group(a: FloatArray, groups: int) -> FloatArray:
     """Split the channel axis (axis -2) into (groups, channels per group), a view: (N, C, P) -> (N, G, C/G, P)."""
     return a.reshape(*a.shape[:-2], groups, a.shape[-2] // groups, a.shape[-1])
-
-
-def check_conv1x1_args(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None, groups: int = 1, stride: int = 1,
-                       ) -> tuple[FloatArray, FloatArray, FloatArray | None, int, int]:
-    """Validate a 1x1 convolution's arguments; return x, w, b (in one float dtype), groups and stride."""
-    w = check_float_array(w, "w")
-    x = check_image_batch(x, channels=w.shape[1] if w.ndim == 2 and groups == 1 else None, owner="w")
-    groups = check_groups(groups, x.shape[1], hint=DEPTHWISE_HINT)
-    stride = check_positive_int(stride, "stride")
-    w = check_weight(w, 2, x.shape[1], groups)
-    return (*common_dtype(x, w, check_bias(b, w.shape[0])), groups, stride)
 
 
 def conv1x1(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None, groups: int = 1, stride: int = 1) -> FloatArray:
