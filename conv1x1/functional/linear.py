@@ -79,7 +79,9 @@ def linear_forward(x: NDArray[np.floating], w: NDArray[np.floating], b: NDArray[
 
 def linear_backward(dout: NDArray[np.floating], cache: LinearCache
                     ) -> tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating] | None]:
-    """Backward pass of a fully connected layer::
+    """Backward pass of a fully connected layer.
+
+    ::
 
         dx = dout @ w          (N, O) @ (O, F)
         dw = dout.T @ x        (O, N) @ (N, F): summed over the batch

@@ -74,7 +74,9 @@ def conv1x1_forward(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None, grou
 
 
 def conv1x1_backward(dout: ArrayLike, cache: Conv1x1Cache) -> tuple[FloatArray, FloatArray, FloatArray | None]:
-    """The gradients of ``out[n] = w @ x[n] + b``, image n as a (C_in, H*W) matrix, group by group::
+    """The gradients of ``out[n] = w @ x[n] + b``, image n as a (C_in, H*W) matrix, group by group.
+
+    ::
 
         dx[n] = w.T @ dout[n]            (zero at the pixels a stride skipped)
         dw    = sum_n dout[n] @ x[n].T

@@ -101,7 +101,9 @@ def first_real(kernel_size: int | Pair, stride: int | Pair, padding: int | Pair,
 
 
 def maxpool2d_backward(dout: ArrayLike, cache: MaxPool2dCache) -> FloatArray:
-    """Each window's gradient goes to the position of its maximum (overlapping windows add up there)::
+    """Each window's gradient goes to the position of its maximum (overlapping windows add up there).
+
+    ::
 
         dx[n, c, i*SH + p - PH, j*SW + q - PW] += dout[n, c, i, j]   where best[n, c, i, j] = p*KW + q
 
