@@ -191,7 +191,7 @@ class Sandbox:
             file.write(source)
         self.process: subprocess.Popen | None = None
         self._tail: _Tail | None = None
-        self._buffer = b""
+        self._buffer = bytearray()
         self._read = self._write = -1
 
     def __enter__(self) -> Sandbox:
@@ -225,7 +225,7 @@ class Sandbox:
             for fd in (answer_end, output_end, requests_end):
                 os.close(fd)
         LIVE.add(self.process.pid)
-        self._read, self._write, self._buffer = answers, requests, b""
+        self._read, self._write, self._buffer = answers, requests, bytearray()
         os.set_blocking(requests, False)
         self._tail = _Tail(output)
         self._tail.start()
@@ -272,7 +272,8 @@ class Sandbox:
             if not chunk:
                 raise ChildGone("it ended")
             self._buffer += chunk
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
         return data
 
     def stop(self, grace: float = 0.0) -> str:
