@@ -226,22 +226,38 @@ def _submissions(folder: Path) -> list[Path]:
 
 
 def _read(file: Path) -> bytes | str:
-    """The file's bytes, or why they could not be read."""
+    """The file's bytes, or why they could not be read (a symbolic link is not read: it is nobody's own file)."""
     try:
-        return file.read_bytes()
+        if file.is_symlink():
+            return f"it is a symbolic link (to {shown(os.readlink(file))}), not a file handed in"
+        with os.fdopen(os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as opened:
+            return opened.read()
     except OSError as error:
         return error.strerror or str(error)
 
 
 def _fingerprint(folder: Path) -> dict:
-    """Every entry's name -> the SHA-256 of its content (files) or its kind, to tell whether anything changed."""
+    """Every entry's name -> the SHA-256 of a regular file's content, or its kind (a link: where it points).
+
+    Links are not followed: what a link points to is not the submissions folder's.
+    """
     prints = {}
     for entry in folder.iterdir():
         try:
-            prints[entry.name] = hashlib.sha256(entry.read_bytes()).hexdigest() if entry.is_file() else "folder"
+            if entry.is_symlink():
+                prints[entry.name] = f"link to {os.readlink(entry)}"
+            elif entry.is_file():
+                prints[entry.name] = hashlib.sha256(entry.read_bytes()).hexdigest()
+            else:
+                prints[entry.name] = "folder" if entry.is_dir() else "other"
         except OSError as error:
             prints[entry.name] = f"unreadable: {error.strerror}"
     return prints
+
+
+def _spreadsheet_safe(name: str) -> str:
+    """A name as a CSV cell no spreadsheet runs as a formula: a leading =, +, -, @, tab or CR gets a ' before it."""
+    return "'" + name if name[:1] in ("=", "+", "-", "@", "\t", "\r") else name
 
 
 def grade(directory: str, csv_path: str | None, timeout: float, limits: Limits, only: list[str] | None = None) -> int:
@@ -269,7 +285,7 @@ def grade(directory: str, csv_path: str | None, timeout: float, limits: Limits, 
     if csv_path:
         try:
             with open(csv_path, "w", newline="", encoding="utf-8") as out:
-                csv.writer(out).writerows([header, *rows])
+                csv.writer(out).writerows([header, *([_spreadsheet_safe(row[0]), *row[1:]] for row in rows)])
         except OSError as error:
             raise UsageError(f"cannot write --csv {csv_path}: {error.strerror or error}") from None
         print(f"wrote {csv_path}")

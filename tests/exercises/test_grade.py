@@ -342,3 +342,26 @@ def test_a_folder_named_like_a_python_file_is_not_a_student(capsys, tmp_path):
     assert main(["grade", str(folder), "--only", "relu_backward"]) == 0
     out = capsys.readouterr().out
     assert "alice" in out and "bob" not in out
+
+
+def test_a_name_a_spreadsheet_would_run_as_a_formula_is_quoted_in_the_csv(capsys, tmp_path):
+    folder = tmp_path / "submissions"
+    build(folder, {"=1+2.py": GOOD, "@SUM(A1).py": GOOD, "-x.py": GOOD, "alice.py": GOOD})
+    assert main(["grade", str(folder), "--only", "conv_params", "--csv", str(tmp_path / "g.csv")]) == 0
+    rows = table(tmp_path / "g.csv")
+    assert rows == {name: {"conv_params": "pass"} for name in ("'-x", "'=1+2", "'@SUM(A1)", "alice")}
+    assert "=1+2 " in capsys.readouterr().out                 # the printed table shows the name as it is
+
+
+def test_a_symbolic_link_is_not_graded_as_the_file_it_points_to(capsys, tmp_path):
+    folder = tmp_path / "submissions"
+    build(folder, {"alice.py": GOOD})
+    (folder / "copy.py").symlink_to(folder / "alice.py")
+    (folder / "secret.py").symlink_to(tmp_path / "answers.py")
+    (tmp_path / "answers.py").write_text("the teacher's notes\n", encoding="utf-8")
+    assert main(["grade", str(folder), "--only", "conv_params", "--csv", str(tmp_path / "g.csv")]) == 1
+    rows = table(tmp_path / "g.csv")
+    assert rows == {"alice": {"conv_params": "pass"}, "copy": {"conv_params": "error"},
+                    "secret": {"conv_params": "error"}}
+    out = capsys.readouterr().out
+    assert "copy: error: could not read the file: it is a symbolic link" in out and "teacher's notes" not in out
