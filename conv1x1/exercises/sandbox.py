@@ -29,11 +29,12 @@ from typing import Any
 
 from .child import MAX_FRAME, MalformedFrame, decode, encode
 
-__all__ = ["Limits", "Sandbox", "ChildGone", "ChildSilent", "subreaper", "end_strays"]
+__all__ = ["Limits", "Sandbox", "ChildGone", "ChildSilent", "subreaper", "end_strays", "dumpable", "reaping"]
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
 TAIL = 4096                   # bytes of the child's output kept
 PR_SET_CHILD_SUBREAPER = 36
+PR_GET_DUMPABLE, PR_SET_DUMPABLE = 3, 4
 
 
 @dataclass(frozen=True)
@@ -100,15 +101,25 @@ def _limit(limits: Limits, processes_now: int | None) -> Callable[[], None]:
     return apply
 
 
+def _prctl(option: int, value: int = 0) -> int:
+    """Linux's prctl(option, value), or -1 where there is none."""
+    if not sys.platform.startswith("linux"):
+        return -1
+    try:
+        return int(ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0))
+    except (OSError, AttributeError):
+        return -1
+
+
 def subreaper(on: bool) -> bool:
     """Make this process a child subreaper (Linux): orphans of its descendants become its children."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
+    return _prctl(PR_SET_CHILD_SUBREAPER, int(on)) == 0
+
+
+def dumpable() -> bool:
+    """Whether a process of the same user may read this one's memory, environment and open files in /proc
+    (Linux; True elsewhere)."""
+    return _prctl(PR_GET_DUMPABLE) != 0
 
 
 def _children() -> list[tuple[int, int]]:
@@ -332,11 +343,17 @@ def _kill_group(group: int) -> None:
 
 @contextmanager
 def reaping() -> Iterator[bool]:
-    """Be a child subreaper meanwhile (False where that is not possible); end every stray child at the end."""
+    """Be a child subreaper meanwhile (False where that is not possible), and not dumpable: a submission of the
+    same user cannot read this process's memory, environment or open files through /proc (root still can).
+    End every stray child at the end."""
     on = subreaper(True)
+    was_dumpable = dumpable()
+    _prctl(PR_SET_DUMPABLE, 0)
     try:
         yield on
     finally:
         end_strays(LIVE)
+        if was_dumpable:
+            _prctl(PR_SET_DUMPABLE, 1)
         if on:
             subreaper(False)

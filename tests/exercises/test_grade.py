@@ -365,3 +365,12 @@ def test_a_symbolic_link_is_not_graded_as_the_file_it_points_to(capsys, tmp_path
                     "secret": {"conv_params": "error"}}
     out = capsys.readouterr().out
     assert "copy: error: could not read the file: it is a symbolic link" in out and "teacher's notes" not in out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(PR_SET_DUMPABLE) is Linux's")
+def test_while_grading_no_process_of_the_same_user_can_read_the_graders_memory_or_environment():
+    from conv1x1.exercises.sandbox import dumpable, reaping
+    assert dumpable()
+    with reaping():
+        assert not dumpable()                                 # /proc/<grader>/{mem,environ,fd} closed to the user
+    assert dumpable()
