@@ -29,7 +29,7 @@ from .run import Call, Raised, modified
 from .sandbox import ChildGone, ChildSilent, Limits, Sandbox
 from .tasks import EXERCISES, Exercise
 
-__all__ = ["Cell", "Report", "check_source", "printable", "STARTUP"]
+__all__ = ["Cell", "Report", "check_source", "prepare", "printable", "STARTUP"]
 
 STARTUP = 10.0        # seconds a child gets, beyond the per-call timeout, to start Python and import the file
 ANSWER = 1.0          # seconds beyond the per-call timeout for an answer to cross the pipe
@@ -54,6 +54,17 @@ class Report:
 
     cells: dict = field(default_factory=dict)
     note: str = ""
+
+
+def prepare(names: list[str]) -> None:
+    """Judge a blank attempt at each exercise once, before any submission runs, so that every module judging
+    needs (numpy.random for the cases, the mistakes' code) is imported already: a submission that can write
+    the teacher's Python files cannot plant code in a module the grader would import after it ran."""
+    for name in names:
+        task = EXERCISES[name]
+        cases = task.cases()
+        judged(task, cases, [Call(error=Raised("ValueError", "blank"), where="line 1") for _ in cases], 1.0)
+        judged(task, cases, [Call(returned=None) for _ in cases], 1.0)
 
 
 def check_source(source: bytes, names: list[str], timeout: float, limits: Limits) -> Report:

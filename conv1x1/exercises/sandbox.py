@@ -16,6 +16,7 @@ import os
 import select
 import shutil
 import signal
+import site
 import struct
 import subprocess
 import sys
@@ -27,9 +28,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+if sys.platform != "win32":
+    import resource
+
 from .child import MAX_FRAME, MalformedFrame, decode, encode
 
-__all__ = ["Limits", "Sandbox", "ChildGone", "ChildSilent", "subreaper", "end_strays", "dumpable", "reaping"]
+__all__ = ["Limits", "Sandbox", "ChildGone", "ChildSilent", "subreaper", "end_strays", "dumpable", "reaping",
+           "code_fingerprint"]
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
 TAIL = 4096                   # bytes of the child's output kept
@@ -87,7 +92,6 @@ def _user_processes() -> int | None:
 def _limit(limits: Limits, processes_now: int | None) -> Callable[[], None]:
     """The function run in the child between fork and exec: the resource limits (the number of processes only
     where today's count is known)."""
-    import resource
     wanted_limits = [(resource.RLIMIT_CPU, limits.cpu_seconds), (resource.RLIMIT_AS, limits.memory_mb * 2 ** 20),
                      (resource.RLIMIT_FSIZE, limits.file_size_mb * 2 ** 20), (resource.RLIMIT_CORE, 0)]
     if processes_now is not None:
@@ -120,6 +124,31 @@ def dumpable() -> bool:
     """Whether a process of the same user may read this one's memory, environment and open files in /proc
     (Linux; True elsewhere)."""
     return _prctl(PR_GET_DUMPABLE) != 0
+
+
+def code_fingerprint() -> dict[str, tuple]:
+    """Path -> (inode, size, modification time, change time) of every file the grader and its children run.
+
+    The files of the modules imported now and their compiled caches, the child script, the Python
+    executable, and each entry of site-packages (a ``.pth`` file there runs in every child). A change
+    time cannot be set back by the user, so a file rewritten and given its old modification time still
+    shows.
+    """
+    paths = {CHILD, os.path.realpath(sys.executable)}
+    for module in list(sys.modules.values()):
+        paths.update(p for p in (getattr(module, "__file__", None), getattr(module, "__cached__", None))
+                     if isinstance(p, str))
+    for folder in [*site.getsitepackages(), site.getusersitepackages()]:
+        if os.path.isdir(folder):
+            paths.update(os.path.join(folder, name) for name in os.listdir(folder))
+    prints = {}
+    for path in paths:
+        try:
+            stat = os.lstat(path)
+            prints[path] = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        except OSError:
+            prints[path] = ()
+    return prints
 
 
 def _children() -> list[tuple[int, int]]:
@@ -225,7 +254,7 @@ class Sandbox:
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HOME": self.folder, "LANG": "C.UTF-8"}
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", CHILD, str(answer_end)], cwd=self.folder, env=env, stdin=requests_end,
+                [sys.executable, "-I", "-B", CHILD, str(answer_end)], cwd=self.folder, env=env, stdin=requests_end,
                 stdout=output_end, stderr=output_end, pass_fds=(answer_end,), start_new_session=True,
                 preexec_fn=_limit(self.limits, _user_processes()))
         except BaseException:

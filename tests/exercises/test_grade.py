@@ -374,3 +374,62 @@ def test_while_grading_no_process_of_the_same_user_can_read_the_graders_memory_o
     with reaping():
         assert not dumpable()                                 # /proc/<grader>/{mem,environ,fd} closed to the user
     assert dumpable()
+
+
+def test_the_grader_imports_nothing_once_the_first_submission_runs(tmp_path):
+    """A submission that can write the teacher's Python files (a virtual environment of the teacher's own)
+    could plant code in a module the grader imports later; every module is imported before any child starts."""
+    folder = tmp_path / "submissions"
+    build(folder, {"alice.py": GOOD, "bob.py": "import numpy as np\n" + WRONG_FORWARD + dedent("""
+        def relu_backward(dout, x):
+            return dout * (x >= 0)
+
+
+        def softmax_cross_entropy(scores, y):
+            raise ValueError("not yet")
+        """)})
+    script = dedent(f"""
+        import sys
+        from conv1x1.exercises import cli, sandbox
+        start, seen = sandbox.Sandbox.start, []
+
+        def first_start(self, seconds):
+            seen.append(set(sys.modules)) if not seen else None
+            return start(self, seconds)
+
+        sandbox.Sandbox.start = first_start
+        status = cli.main(["grade", {str(folder)!r}, "--timeout", "5"])
+        print("LATE", sorted(set(sys.modules) - seen[0]), status)
+        """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "LATE [] 0" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_a_submission_that_rewrites_the_graders_own_code_stops_the_grading_of_the_files_after_it(tmp_path):
+    """The grader's modules (here one on a path of its own, standing in for NumPy or conv1x1 in a virtual
+    environment the teacher owns) are fingerprinted after every file: a change is reported, and no later
+    file runs against code a classmate planted."""
+    library = tmp_path / "lib"
+    library.mkdir()
+    (library / "planted.py").write_text("VALUE = 1\n", encoding="utf-8")
+    folder = tmp_path / "submissions"
+    build(folder, {"alice.py": GOOD, "mallory.py": dedent(f"""
+        import os
+        with open({str(library / "planted.py")!r}, "a") as file:
+            file.write("VALUE = 2\\n")
+        os.utime({str(library / "planted.py")!r}, (0, 0))
+        """) + RELU, "zoe.py": GOOD})
+    script = dedent(f"""
+        import sys
+        sys.path.insert(0, {str(library)!r})
+        import planted
+        from conv1x1.exercises import cli
+        sys.exit(cli.main(["grade", {str(folder)!r}, "--only", "relu_backward", "--csv", {str(tmp_path / "g.csv")!r}]))
+        """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert table(tmp_path / "g.csv") == {"alice": {"relu_backward": "pass"},
+                                         "mallory": {"relu_backward": "changed-files"},
+                                         "zoe": {"relu_backward": "error"}}
+    assert "mallory: changed-files: while it ran, the grader's own files changed" in done.stdout
+    assert "planted.py" in done.stdout and "zoe: error: not run" in done.stdout
