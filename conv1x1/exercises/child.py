@@ -155,9 +155,8 @@ def _plain_array(value: NDArray) -> Any:
 
 
 def _encode_array(item: NDArray, blobs: list[bytes]) -> dict:
-    array = np.ascontiguousarray(item)
-    blobs.append(array.tobytes())
-    return {"array": len(blobs) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
+    blobs.append(item.tobytes(order="C"))          # a 0-d array keeps its shape () (ascontiguousarray would not)
+    return {"array": len(blobs) - 1, "dtype": item.dtype.str, "shape": list(item.shape)}
 
 
 _ENCODERS: tuple = (

@@ -70,3 +70,10 @@ def test_a_subclass_of_a_number_a_tuple_or_an_array_is_only_described():
     described = [plain(v) for v in (Number(1.0), Pair((1, 2)), Scalar(1.0), np.zeros(2).view(np.matrix),
                                     np.zeros(2, dtype=object), np.zeros(2, dtype=[("a", "f8")]))]
     assert all(isinstance(v, Opaque) for v in described)
+
+
+def test_arrays_of_every_shape_and_layout_keep_their_shape_across_the_format():
+    """A 0-d array (np.array(loss)) is accepted in the notebook; the command line must see the same shape."""
+    for array in (np.array(2.5), np.zeros((0, 3)), np.arange(12.0).reshape(3, 4).T, np.ones((2, 1, 3), np.int32)):
+        back = decode(encode(plain(array)))
+        assert back.shape == array.shape and back.dtype == array.dtype and np.array_equal(back, array)
