@@ -126,7 +126,7 @@ def dumpable() -> bool:
     return _prctl(PR_GET_DUMPABLE) != 0
 
 
-def code_fingerprint() -> dict[str, tuple]:
+def code_fingerprint() -> dict[str, tuple[int, ...]]:
     """Path -> (inode, size, modification time, change time) of every file the grader and its children run.
 
     The files of the modules imported now and their compiled caches, the child script, the Python
@@ -141,7 +141,7 @@ def code_fingerprint() -> dict[str, tuple]:
     for folder in [*site.getsitepackages(), site.getusersitepackages()]:
         if os.path.isdir(folder):
             paths.update(os.path.join(folder, name) for name in os.listdir(folder))
-    prints = {}
+    prints: dict[str, tuple[int, ...]] = {}
     for path in paths:
         try:
             stat = os.lstat(path)
