@@ -126,22 +126,25 @@ def dumpable() -> bool:
     return _prctl(PR_GET_DUMPABLE) != 0
 
 
-def code_fingerprint() -> dict[str, tuple[int, ...]]:
+def code_fingerprint() -> dict[str, tuple]:
     """Path -> (inode, size, modification time, change time) of every file the grader and its children run.
 
     The files of the modules imported now and their compiled caches, the child script, the Python
-    executable, and each entry of site-packages (a ``.pth`` file there runs in every child). A change
-    time cannot be set back by the user, so a file rewritten and given its old modification time still
-    shows.
+    executable, and what of site-packages runs in every child: its ``.pth`` files (their names too,
+    so that a new one shows) and ``sitecustomize.py``. A change time cannot be set back by the user, so a
+    file rewritten and given its old modification time still shows. Other packages installed meanwhile
+    do not count.
     """
     paths = {CHILD, os.path.realpath(sys.executable)}
     for module in list(sys.modules.values()):
         paths.update(p for p in (getattr(module, "__file__", None), getattr(module, "__cached__", None))
                      if isinstance(p, str))
+    prints: dict[str, tuple] = {}
     for folder in [*site.getsitepackages(), site.getusersitepackages()]:
-        if os.path.isdir(folder):
-            paths.update(os.path.join(folder, name) for name in os.listdir(folder))
-    prints: dict[str, tuple[int, ...]] = {}
+        names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+        startup = [name for name in names if name.endswith(".pth")]
+        prints[os.path.join(folder, "*.pth")] = tuple(startup)
+        paths.update(os.path.join(folder, name) for name in [*startup, "sitecustomize.py", "usercustomize.py"])
     for path in paths:
         try:
             stat = os.lstat(path)
