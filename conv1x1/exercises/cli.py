@@ -297,7 +297,7 @@ def _grade_all(folder: Path, files: list[Path], asked: list[str], timeout: float
                limits: Limits) -> tuple[list, list]:
     """(rows of the table, notes under it): one submission after another, the folder fingerprinted between.
 
-    The grader's own files (its modules, NumPy's, the child script, Python, site-packages) are fingerprinted
+    The grader's own files (its modules, NumPy's, the child script, Python, site-packages' .pth) are fingerprinted
     too: once a submission has changed them, the files after it are not run (their cells read ``error``).
     """
     sources = {file: _read(file) for file in files}     # what is graded: the files as they are now
