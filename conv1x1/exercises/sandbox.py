@@ -332,6 +332,7 @@ class Sandbox:
                 self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 pass
+        ended_itself = self.process.poll() is not None
         _kill_group(group)
         try:
             code = self.process.wait(timeout=5)
@@ -345,9 +346,16 @@ class Sandbox:
             os.close(fd)
         last = self._tail.text()            # type: ignore[union-attr]
         self.process = None
-        status = ("killed by the grader" if code is None or code == -signal.SIGKILL
-                  else f"signal {-code}" if code < 0 else f"exit status {code}")
+        status = ("killed by the grader" if code is None or (code == -signal.SIGKILL and not ended_itself)
+                  else f"signal {-code} ({_signal_name(-code)})" if code < 0 else f"exit status {code}")
         return status + (f"; its last output: {last!r}" if last else "")
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown"
 
 
 def _end_group(group: int, seconds: float = 2.0) -> None:

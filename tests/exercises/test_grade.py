@@ -433,3 +433,21 @@ def test_a_submission_that_rewrites_the_graders_own_code_stops_the_grading_of_th
                                          "zoe": {"relu_backward": "error"}}
     assert "mallory: changed-files: while it ran, the grader's own files changed" in done.stdout
     assert "planted.py" in done.stdout and "zoe: error: not run" in done.stdout
+
+
+def test_a_function_ended_by_a_signal_is_told_by_that_signal(tmp_path):
+    path = tmp_path / "attempt.py"
+    path.write_text("import os, signal\nimport numpy as np\n\n\ndef relu_backward(dout, x):\n"
+                    "    os.kill(os.getpid(), signal.SIGSEGV)\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "conv1x1", "exercises", "check", str(path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "signal 11 (SIGSEGV)" in done.stdout, done.stdout
+
+
+def test_a_function_that_kills_its_own_process_is_not_said_to_be_killed_by_the_grader(tmp_path):
+    path = tmp_path / "attempt.py"
+    path.write_text("import os, signal\nimport numpy as np\n\n\ndef relu_backward(dout, x):\n"
+                    "    os.kill(os.getpid(), signal.SIGKILL)\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "conv1x1", "exercises", "check", str(path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert "signal 9 (SIGKILL)" in done.stdout and "killed by the grader" not in done.stdout, done.stdout
