@@ -20,6 +20,7 @@ import pytest
 
 from conv1x1 import exercises
 from conv1x1.exercises.cli import main, shown
+from conv1x1.exercises.tasks import EXERCISES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -451,3 +452,30 @@ def test_a_function_that_kills_its_own_process_is_not_said_to_be_killed_by_the_g
     done = subprocess.run([sys.executable, "-m", "conv1x1", "exercises", "check", str(path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert "signal 9 (SIGKILL)" in done.stdout and "killed by the grader" not in done.stdout, done.stdout
+
+
+def test_a_file_that_hardcodes_the_answers_to_the_fixed_cases_passes_check_but_not_grade(capsys, tmp_path):
+    """The learner's checker shows its cases; grade tries inputs no learner has seen (the float arrays nudged,
+    two counts drawn at random), so a lookup table of the fixed cases' answers fails there."""
+    relu_table = {(dout.tobytes() + x.tobytes()): (dout * (x > 0)).tolist()
+                  for dout, x in (case.args for case in EXERCISES["relu_backward"].cases())}
+    params_table = {args: args[1] * args[0] * args[2] ** 2 + args[1] * args[3]
+                    for args in (case.args for case in EXERCISES["conv_params"].cases())}
+    folder = tmp_path / "submissions"
+    build(folder, {"copycat.py": dedent(f"""
+        import numpy as np
+        RELU = {relu_table!r}
+        PARAMS = {params_table!r}
+
+
+        def relu_backward(dout, x):
+            return np.array(RELU.get(dout.tobytes() + x.tobytes(), 0), dtype=dout.dtype)
+
+
+        def conv_params(in_channels, out_channels, kernel_size, bias):
+            return PARAMS.get((in_channels, out_channels, kernel_size, bias), 0)
+        """)})
+    assert main(["check", str(folder / "copycat.py")]) == 0
+    assert main(["grade", str(folder), "--only", "relu_backward,conv_params", "--csv", str(tmp_path / "g.csv")]) == 0
+    assert table(tmp_path / "g.csv") == {"copycat": {"relu_backward": "fail", "conv_params": "fail"}}
+    capsys.readouterr()
