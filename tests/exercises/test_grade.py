@@ -479,3 +479,15 @@ def test_a_file_that_hardcodes_the_answers_to_the_fixed_cases_passes_check_but_n
     assert main(["grade", str(folder), "--only", "relu_backward,conv_params", "--csv", str(tmp_path / "g.csv")]) == 0
     assert table(tmp_path / "g.csv") == {"copycat": {"relu_backward": "fail", "conv_params": "fail"}}
     capsys.readouterr()
+
+
+def test_a_student_file_named_after_a_module_shadows_nothing_for_the_others(capsys, tmp_path):
+    folder = tmp_path / "submissions"
+    shadow = "raise SystemExit('shadowed')\n"
+    build(folder, {"alice.py": GOOD, "numpy.py": shadow, "conv1x1.py": shadow, "sitecustomize.py": shadow,
+                   "usercustomize.py": shadow})
+    assert main(["grade", str(folder), "--only", "relu_backward", "--csv", str(tmp_path / "g.csv")]) == 1
+    rows = table(tmp_path / "g.csv")
+    assert rows.pop("alice") == {"relu_backward": "pass"}
+    assert rows == dict.fromkeys(["conv1x1", "numpy", "sitecustomize", "usercustomize"], {"relu_backward": "error"})
+    capsys.readouterr()
