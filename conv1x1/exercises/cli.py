@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 from . import exercise, names, show, skeleton
-from .grading import Cell, Report, check_source, printable
-from .sandbox import Limits, reaping
+from .grading import Cell, Report, check_source, prepare, printable
+from .sandbox import Limits, code_fingerprint, reaping
 
 __all__ = ["main"]
 
@@ -180,6 +180,7 @@ def check_file(path: str, timeout: float, limits: Limits, only: list[str] | None
     except OSError as error:
         raise UsageError(f"could not read {path}: {error.strerror or error}") from None
     asked = only or names()
+    prepare(asked)
     with reaping():
         report = check_source(source, asked, timeout, limits)
     if report.note:
@@ -226,22 +227,38 @@ def _submissions(folder: Path) -> list[Path]:
 
 
 def _read(file: Path) -> bytes | str:
-    """The file's bytes, or why they could not be read."""
+    """The file's bytes, or why they could not be read (a symbolic link is not read: it is nobody's own file)."""
     try:
-        return file.read_bytes()
+        if file.is_symlink():
+            return f"it is a symbolic link (to {shown(os.readlink(file))}), not a file handed in"
+        with os.fdopen(os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as opened:
+            return opened.read()
     except OSError as error:
         return error.strerror or str(error)
 
 
 def _fingerprint(folder: Path) -> dict:
-    """Every entry's name -> the SHA-256 of its content (files) or its kind, to tell whether anything changed."""
+    """Every entry's name -> the SHA-256 of a regular file's content, or its kind (a link: where it points).
+
+    Links are not followed: what a link points to is not the submissions folder's.
+    """
     prints = {}
     for entry in folder.iterdir():
         try:
-            prints[entry.name] = hashlib.sha256(entry.read_bytes()).hexdigest() if entry.is_file() else "folder"
+            if entry.is_symlink():
+                prints[entry.name] = f"link to {os.readlink(entry)}"
+            elif entry.is_file():
+                prints[entry.name] = hashlib.sha256(entry.read_bytes()).hexdigest()
+            else:
+                prints[entry.name] = "folder" if entry.is_dir() else "other"
         except OSError as error:
             prints[entry.name] = f"unreadable: {error.strerror}"
     return prints
+
+
+def _spreadsheet_safe(name: str) -> str:
+    """A name as a CSV cell no spreadsheet runs as a formula: a leading =, +, -, @, tab or CR gets a ' before it."""
+    return "'" + name if name[:1] in ("=", "+", "-", "@", "\t", "\r") else name
 
 
 def grade(directory: str, csv_path: str | None, timeout: float, limits: Limits, only: list[str] | None = None) -> int:
@@ -269,7 +286,7 @@ def grade(directory: str, csv_path: str | None, timeout: float, limits: Limits, 
     if csv_path:
         try:
             with open(csv_path, "w", newline="", encoding="utf-8") as out:
-                csv.writer(out).writerows([header, *rows])
+                csv.writer(out).writerows([header, *([_spreadsheet_safe(row[0]), *row[1:]] for row in rows)])
         except OSError as error:
             raise UsageError(f"cannot write --csv {csv_path}: {error.strerror or error}") from None
         print(f"wrote {csv_path}")
@@ -278,17 +295,27 @@ def grade(directory: str, csv_path: str | None, timeout: float, limits: Limits, 
 
 def _grade_all(folder: Path, files: list[Path], asked: list[str], timeout: float,
                limits: Limits) -> tuple[list, list]:
-    """(rows of the table, notes under it): one submission after another, the folder fingerprinted between."""
+    """(rows of the table, notes under it): one submission after another, the folder fingerprinted between.
+
+    The grader's own files (its modules, NumPy's, the child script, Python, site-packages' .pth) are fingerprinted
+    too: once a submission has changed them, the files after it are not run (their cells read ``error``).
+    """
     sources = {file: _read(file) for file in files}     # what is graded: the files as they are now
     before = _fingerprint(folder)
     rows, notes = [], []
+    prepare(asked)
+    code = code_fingerprint()
+    spoiled = ""
     with reaping():
         for file in files:
-            source = sources[file]
-            report = check_source(source, asked, timeout, limits) if isinstance(source, bytes) else Report(
+            source, student = sources[file], shown(file.stem)
+            if spoiled:
+                rows.append([student, *("error" for _ in asked)])
+                notes.append(f"{student}: error: not run, {spoiled}")
+                continue
+            report = check_source(source, asked, timeout, limits, fresh=True) if isinstance(source, bytes) else Report(
                 {name: Cell("error", "") for name in asked}, f"could not read the file: {source}")
             cells = {name: report.cells[name].status for name in asked}
-            student = shown(file.stem)
             if report.note:
                 notes.append(f"{student}: error: {report.note}")
             after = _fingerprint(folder)
@@ -297,6 +324,14 @@ def _grade_all(folder: Path, files: list[Path], asked: list[str], timeout: float
                 notes.append(f"{student}: changed-files: while it ran, the folder changed: "
                              f"{', '.join(shown(n) for n in changed)} (every file was graded as it was before)")
                 cells, before = dict.fromkeys(asked, "changed-files"), after
+            now = code_fingerprint()
+            altered = sorted(path for path in code if now.get(path) != code[path])
+            if altered:
+                spoiled = f"the grader's own files were changed while {student} ran"
+                notes.append(f"{student}: changed-files: while it ran, the grader's own files changed: "
+                             f"{', '.join(shown(p) for p in altered[:5])}{' ...' if len(altered) > 5 else ''}; "
+                             f"the files after it were not run: reinstall, then grade again")
+                cells = dict.fromkeys(asked, "changed-files")
             library = [name for name in asked if cells[name] == "library"]
             if library:
                 notes.append(f"{student}: library: conv1x1's own code answers {', '.join(library)}")

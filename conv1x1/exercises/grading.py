@@ -20,16 +20,19 @@ A fresh child takes over after a timeout or a crash, so one function's fault cos
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import numpy as np
 
 from . import judged
 from .child import Opaque
+from .judge import Case
 from .run import Call, Raised, modified
 from .sandbox import ChildGone, ChildSilent, Limits, Sandbox
 from .tasks import EXERCISES, Exercise
 
-__all__ = ["Cell", "Report", "check_source", "printable", "STARTUP"]
+__all__ = ["Cell", "Report", "check_source", "prepare", "printable", "unseen", "STARTUP"]
 
 STARTUP = 10.0        # seconds a child gets, beyond the per-call timeout, to start Python and import the file
 ANSWER = 1.0          # seconds beyond the per-call timeout for an answer to cross the pipe
@@ -56,9 +59,53 @@ class Report:
     note: str = ""
 
 
-def check_source(source: bytes, names: list[str], timeout: float, limits: Limits) -> Report:
-    """Check the functions ``names`` of the submission whose text is ``source``, each in a child process."""
+def prepare(names: list[str]) -> None:
+    """Judge a blank attempt at each exercise once, before any submission runs, so that every module judging
+    needs (numpy.random for the cases, the mistakes' code) is imported already: a submission that can write
+    the teacher's Python files cannot plant code in a module the grader would import after it ran."""
+    for name in names:
+        task = EXERCISES[name]
+        cases = unseen(task, np.random.default_rng(0))
+        judged(task, cases, [Call(error=Raised("ValueError", "blank"), where="line 1") for _ in cases], 1.0)
+        judged(task, cases, [Call(returned=None) for _ in cases], 1.0)
+
+
+SIZES = ("in_channels", "out_channels", "height", "width", "kernel_size", "stride", "padding")
+PARAMS = ("in_channels", "out_channels", "kernel_size", "bias")
+
+
+def unseen(task: Exercise, rng: np.random.Generator) -> list[Case]:
+    """The exercise's cases with inputs no learner has seen: each float array scaled by a factor of its own
+    within 1/64 of 1 (its exact zeros, its signs and its orders of magnitude kept), and for the counting
+    exercises two more cases drawn at random. A file that recognises the fixed cases and returns their
+    answers passes ``check``, not ``grade``."""
+    def nudged(arg: Any) -> Any:
+        if isinstance(arg, np.ndarray) and arg.dtype.kind == "f":
+            return (arg * (1 + rng.uniform(-1, 1) / 64)).astype(arg.dtype)
+        return arg
+    cases = [replace(case, args=tuple(nudged(arg) for arg in case.args)) for case in task.cases()]
+    for _ in range(2):
+        if task.params == PARAMS:
+            args: tuple = (*(int(n) for n in rng.integers(1, 65, 2)), int(rng.choice([1, 3, 5, 7])),
+                           bool(rng.integers(2)))
+        elif task.params == SIZES:
+            k, stride = int(rng.choice([1, 3, 5, 7])), int(rng.integers(1, 4))
+            padding = int(rng.integers(0, k // 2 + 1))
+            height, width = (int(n) for n in rng.integers(max(1, k - 2 * padding), 40, 2))
+            args = (*(int(n) for n in rng.integers(1, 65, 2)), height, width, k, stride, padding)
+        else:
+            break
+        cases.append(Case(args, "drawn at random for this run"))
+    return cases
+
+
+def check_source(source: bytes, names: list[str], timeout: float, limits: Limits, fresh: bool = False) -> Report:
+    """Check the functions ``names`` of the submission whose text is ``source``, each in a child process.
+
+    ``fresh``: try the cases of :func:`unseen` (``grade``) instead of the fixed ones (``check FILE``).
+    """
     report = Report()
+    rng = np.random.default_rng() if fresh else None
     hello: dict = {}
     with Sandbox(source, names, limits) as box:
         for name in names:
@@ -75,7 +122,8 @@ def check_source(source: bytes, names: list[str], timeout: float, limits: Limits
             elif name not in hello["functions"]:
                 report.cells[name] = Cell("missing", f"{name}: no function of that name in the file")
             else:
-                report.cells[name] = _exercise(box, EXERCISES[name], timeout)
+                task = EXERCISES[name]
+                report.cells[name] = _exercise(box, task, unseen(task, rng) if rng else task.cases(), timeout)
     return report
 
 
@@ -101,8 +149,7 @@ def _start(box: Sandbox, timeout: float) -> tuple[dict, str]:
     return hello, ""
 
 
-def _exercise(box: Sandbox, task: Exercise, timeout: float) -> Cell:
-    cases = task.cases()
+def _exercise(box: Sandbox, task: Exercise, cases: list[Case], timeout: float) -> Cell:
     outcomes: list[Call] = []
     library: set[str] = set()
     status = ""

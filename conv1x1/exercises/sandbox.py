@@ -16,6 +16,7 @@ import os
 import select
 import shutil
 import signal
+import site
 import struct
 import subprocess
 import sys
@@ -27,13 +28,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+if sys.platform != "win32":
+    import resource
+
 from .child import MAX_FRAME, MalformedFrame, decode, encode
 
-__all__ = ["Limits", "Sandbox", "ChildGone", "ChildSilent", "subreaper", "end_strays"]
+__all__ = ["Limits", "Sandbox", "ChildGone", "ChildSilent", "subreaper", "end_strays", "dumpable", "reaping",
+           "code_fingerprint"]
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
 TAIL = 4096                   # bytes of the child's output kept
 PR_SET_CHILD_SUBREAPER = 36
+PR_GET_DUMPABLE, PR_SET_DUMPABLE = 3, 4
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,6 @@ def _user_processes() -> int | None:
 def _limit(limits: Limits, processes_now: int | None) -> Callable[[], None]:
     """The function run in the child between fork and exec: the resource limits (the number of processes only
     where today's count is known)."""
-    import resource
     wanted_limits = [(resource.RLIMIT_CPU, limits.cpu_seconds), (resource.RLIMIT_AS, limits.memory_mb * 2 ** 20),
                      (resource.RLIMIT_FSIZE, limits.file_size_mb * 2 ** 20), (resource.RLIMIT_CORE, 0)]
     if processes_now is not None:
@@ -100,15 +105,53 @@ def _limit(limits: Limits, processes_now: int | None) -> Callable[[], None]:
     return apply
 
 
+def _prctl(option: int, value: int = 0) -> int:
+    """Linux's prctl(option, value), or -1 where there is none."""
+    if not sys.platform.startswith("linux"):
+        return -1
+    try:
+        return int(ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0))
+    except (OSError, AttributeError):
+        return -1
+
+
 def subreaper(on: bool) -> bool:
     """Make this process a child subreaper (Linux): orphans of its descendants become its children."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
+    return _prctl(PR_SET_CHILD_SUBREAPER, int(on)) == 0
+
+
+def dumpable() -> bool:
+    """Whether a process of the same user may read this one's memory, environment and open files in /proc
+    (Linux; True elsewhere)."""
+    return _prctl(PR_GET_DUMPABLE) != 0
+
+
+def code_fingerprint() -> dict[str, tuple]:
+    """Path -> (inode, size, modification time, change time) of every file the grader and its children run.
+
+    The files of the modules imported now and their compiled caches, the child script, the Python
+    executable, and what of site-packages runs in every child: its ``.pth`` files (their names too,
+    so that a new one shows) and ``sitecustomize.py``. A change time cannot be set back by the user, so a
+    file rewritten and given its old modification time still shows. Other packages installed meanwhile
+    do not count.
+    """
+    paths = {CHILD, os.path.realpath(sys.executable)}
+    for module in list(sys.modules.values()):
+        paths.update(p for p in (getattr(module, "__file__", None), getattr(module, "__cached__", None))
+                     if isinstance(p, str))
+    prints: dict[str, tuple] = {}
+    for folder in [*site.getsitepackages(), site.getusersitepackages()]:
+        names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+        startup = [name for name in names if name.endswith(".pth")]
+        prints[os.path.join(folder, "*.pth")] = tuple(startup)
+        paths.update(os.path.join(folder, name) for name in [*startup, "sitecustomize.py", "usercustomize.py"])
+    for path in paths:
+        try:
+            stat = os.lstat(path)
+            prints[path] = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        except OSError:
+            prints[path] = ()
+    return prints
 
 
 def _children() -> list[tuple[int, int]]:
@@ -191,7 +234,7 @@ class Sandbox:
             file.write(source)
         self.process: subprocess.Popen | None = None
         self._tail: _Tail | None = None
-        self._buffer = b""
+        self._buffer = bytearray()
         self._read = self._write = -1
 
     def __enter__(self) -> Sandbox:
@@ -214,7 +257,7 @@ class Sandbox:
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HOME": self.folder, "LANG": "C.UTF-8"}
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", CHILD, str(answer_end)], cwd=self.folder, env=env, stdin=requests_end,
+                [sys.executable, "-I", "-B", CHILD, str(answer_end)], cwd=self.folder, env=env, stdin=requests_end,
                 stdout=output_end, stderr=output_end, pass_fds=(answer_end,), start_new_session=True,
                 preexec_fn=_limit(self.limits, _user_processes()))
         except BaseException:
@@ -225,7 +268,7 @@ class Sandbox:
             for fd in (answer_end, output_end, requests_end):
                 os.close(fd)
         LIVE.add(self.process.pid)
-        self._read, self._write, self._buffer = answers, requests, b""
+        self._read, self._write, self._buffer = answers, requests, bytearray()
         os.set_blocking(requests, False)
         self._tail = _Tail(output)
         self._tail.start()
@@ -272,7 +315,8 @@ class Sandbox:
             if not chunk:
                 raise ChildGone("it ended")
             self._buffer += chunk
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
         return data
 
     def stop(self, grace: float = 0.0) -> str:
@@ -288,6 +332,7 @@ class Sandbox:
                 self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 pass
+        ended_itself = self.process.poll() is not None
         _kill_group(group)
         try:
             code = self.process.wait(timeout=5)
@@ -301,9 +346,16 @@ class Sandbox:
             os.close(fd)
         last = self._tail.text()            # type: ignore[union-attr]
         self.process = None
-        status = ("killed by the grader" if code is None or code == -signal.SIGKILL
-                  else f"signal {-code}" if code < 0 else f"exit status {code}")
+        status = ("killed by the grader" if code is None or (code == -signal.SIGKILL and not ended_itself)
+                  else f"signal {-code} ({_signal_name(-code)})" if code < 0 else f"exit status {code}")
         return status + (f"; its last output: {last!r}" if last else "")
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown"
 
 
 def _end_group(group: int, seconds: float = 2.0) -> None:
@@ -331,11 +383,17 @@ def _kill_group(group: int) -> None:
 
 @contextmanager
 def reaping() -> Iterator[bool]:
-    """Be a child subreaper meanwhile (False where that is not possible); end every stray child at the end."""
+    """Be a child subreaper meanwhile (False where that is not possible), and not dumpable: a submission of the
+    same user cannot read this process's memory, environment or open files through /proc (root still can).
+    End every stray child at the end."""
     on = subreaper(True)
+    was_dumpable = dumpable()
+    _prctl(PR_SET_DUMPABLE, 0)
     try:
         yield on
     finally:
         end_strays(LIVE)
+        if was_dumpable:
+            _prctl(PR_SET_DUMPABLE, 1)
         if on:
             subreaper(False)

@@ -440,6 +440,8 @@ Returns
                 _macs_with(lambda h, k, s, p: _out(h, k, s, p) - 1, lambda w, k, s, p: _out(w, k, s, p) - 1)),
         Mistake("the output size leaves out the stride (divide by it: the window jumps stride pixels).", _MACS_FIX,
                 _macs_with(lambda h, k, s, p: _out(h, k, 1, p), lambda w, k, s, p: _out(w, k, 1, p))),
+        Mistake("the padding is added on one side only: it pads both sides, + 2 * padding.", _MACS_FIX,
+                _macs_with(lambda h, k, s, p: (h + p - k) // s + 1, lambda w, k, s, p: (w + p - k) // s + 1)),
     ),
 )
 
@@ -741,6 +743,13 @@ Returns
                                 lambda ci, co, oh, ow, k, h, w: h * w * co * ci)),
         Mistake("FLOPs are counted instead of MACs: your count is 2x the MACs (1 MAC = 2 FLOPs).", _SEPARABLE_FIX,
                 lambda *a: 2 * _separable_macs(*a)),
+        Mistake("a dense KxK convolution from C_in to C_out is counted, the one the depthwise-separable "
+                "convolution replaces: count a depthwise KxK, then a pointwise 1x1.", _SEPARABLE_FIX,
+                lambda c_in, c_out, h, w, k, s, p: _macs(c_in, c_out, h, w, k, s, p)),
+        Mistake("the output size misses the + 1: (H + 2p - K) // s counts the steps between the first window and "
+                "the last, not the windows; add 1.", _SEPARABLE_FIX,
+                lambda c_in, c_out, h, w, k, s, p: ((h + 2 * p - k) // s) * ((w + 2 * p - k) // s)
+                * c_in * (k * k + c_out)),
     ),
 )
 

@@ -881,3 +881,18 @@ def test_an_exception_whose_message_cannot_be_made_is_reported():
     def attempt(dout, x):
         raise Odd()
     failed("relu_backward", attempt, "raised Odd", "could not be shown")
+
+
+def test_conv_macs_with_the_padding_on_one_side_only_is_named():
+    failed("conv_macs", lambda ci, co, h, w, k, s, p: ((h + p - k) // s + 1) * ((w + p - k) // s + 1) * co * ci * k * k,
+           "padding is added on one side only")
+
+
+def test_depthwise_separable_macs_counted_as_the_dense_convolution_it_replaces_is_named():
+    failed("depthwise_separable_macs", _dense_kxk, "a dense KxK convolution from C_in to C_out is counted")
+
+
+def test_depthwise_separable_macs_without_the_plus_one_is_named():
+    def attempt(ci, co, h, w, k, s, p):
+        return ((h + 2 * p - k) // s) * ((w + 2 * p - k) // s) * ci * (k * k + co)
+    failed("depthwise_separable_macs", attempt, "misses the + 1")

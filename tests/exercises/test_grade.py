@@ -20,6 +20,7 @@ import pytest
 
 from conv1x1 import exercises
 from conv1x1.exercises.cli import main, shown
+from conv1x1.exercises.tasks import EXERCISES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -342,3 +343,151 @@ def test_a_folder_named_like_a_python_file_is_not_a_student(capsys, tmp_path):
     assert main(["grade", str(folder), "--only", "relu_backward"]) == 0
     out = capsys.readouterr().out
     assert "alice" in out and "bob" not in out
+
+
+def test_a_name_a_spreadsheet_would_run_as_a_formula_is_quoted_in_the_csv(capsys, tmp_path):
+    folder = tmp_path / "submissions"
+    build(folder, {"=1+2.py": GOOD, "@SUM(A1).py": GOOD, "-x.py": GOOD, "alice.py": GOOD})
+    assert main(["grade", str(folder), "--only", "conv_params", "--csv", str(tmp_path / "g.csv")]) == 0
+    rows = table(tmp_path / "g.csv")
+    assert rows == {name: {"conv_params": "pass"} for name in ("'-x", "'=1+2", "'@SUM(A1)", "alice")}
+    assert "=1+2 " in capsys.readouterr().out                 # the printed table shows the name as it is
+
+
+def test_a_symbolic_link_is_not_graded_as_the_file_it_points_to(capsys, tmp_path):
+    folder = tmp_path / "submissions"
+    build(folder, {"alice.py": GOOD})
+    (folder / "copy.py").symlink_to(folder / "alice.py")
+    (folder / "secret.py").symlink_to(tmp_path / "answers.py")
+    (tmp_path / "answers.py").write_text("the teacher's notes\n", encoding="utf-8")
+    assert main(["grade", str(folder), "--only", "conv_params", "--csv", str(tmp_path / "g.csv")]) == 1
+    rows = table(tmp_path / "g.csv")
+    assert rows == {"alice": {"conv_params": "pass"}, "copy": {"conv_params": "error"},
+                    "secret": {"conv_params": "error"}}
+    out = capsys.readouterr().out
+    assert "copy: error: could not read the file: it is a symbolic link" in out and "teacher's notes" not in out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(PR_SET_DUMPABLE) is Linux's")
+def test_while_grading_no_process_of_the_same_user_can_read_the_graders_memory_or_environment():
+    from conv1x1.exercises.sandbox import dumpable, reaping
+    assert dumpable()
+    with reaping():
+        assert not dumpable()                                 # /proc/<grader>/{mem,environ,fd} closed to the user
+    assert dumpable()
+
+
+def test_the_grader_imports_nothing_once_the_first_submission_runs(tmp_path):
+    """A submission that can write the teacher's Python files (a virtual environment of the teacher's own)
+    could plant code in a module the grader imports later; every module is imported before any child starts."""
+    folder = tmp_path / "submissions"
+    build(folder, {"alice.py": GOOD, "bob.py": "import numpy as np\n" + WRONG_FORWARD + dedent("""
+        def relu_backward(dout, x):
+            return dout * (x >= 0)
+
+
+        def softmax_cross_entropy(scores, y):
+            raise ValueError("not yet")
+        """)})
+    script = dedent(f"""
+        import sys
+        from conv1x1.exercises import cli, sandbox
+        start, seen = sandbox.Sandbox.start, []
+
+        def first_start(self, seconds):
+            seen.append(set(sys.modules)) if not seen else None
+            return start(self, seconds)
+
+        sandbox.Sandbox.start = first_start
+        status = cli.main(["grade", {str(folder)!r}, "--timeout", "5"])
+        print("LATE", sorted(set(sys.modules) - seen[0]), status)
+        """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "LATE [] 0" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_a_submission_that_rewrites_the_graders_own_code_stops_the_grading_of_the_files_after_it(tmp_path):
+    """The grader's modules (here one on a path of its own, standing in for NumPy or conv1x1 in a virtual
+    environment the teacher owns) are fingerprinted after every file: a change is reported, and no later
+    file runs against code a classmate planted."""
+    library = tmp_path / "lib"
+    library.mkdir()
+    (library / "planted.py").write_text("VALUE = 1\n", encoding="utf-8")
+    folder = tmp_path / "submissions"
+    build(folder, {"alice.py": GOOD, "mallory.py": dedent(f"""
+        import os
+        with open({str(library / "planted.py")!r}, "a") as file:
+            file.write("VALUE = 2\\n")
+        os.utime({str(library / "planted.py")!r}, (0, 0))
+        """) + RELU, "zoe.py": GOOD})
+    script = dedent(f"""
+        import sys
+        sys.path.insert(0, {str(library)!r})
+        import planted
+        from conv1x1.exercises import cli
+        sys.exit(cli.main(["grade", {str(folder)!r}, "--only", "relu_backward", "--csv", {str(tmp_path / "g.csv")!r}]))
+        """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert table(tmp_path / "g.csv") == {"alice": {"relu_backward": "pass"},
+                                         "mallory": {"relu_backward": "changed-files"},
+                                         "zoe": {"relu_backward": "error"}}
+    assert "mallory: changed-files: while it ran, the grader's own files changed" in done.stdout
+    assert "planted.py" in done.stdout and "zoe: error: not run" in done.stdout
+
+
+def test_a_function_ended_by_a_signal_is_told_by_that_signal(tmp_path):
+    path = tmp_path / "attempt.py"
+    path.write_text("import os, signal\nimport numpy as np\n\n\ndef relu_backward(dout, x):\n"
+                    "    os.kill(os.getpid(), signal.SIGSEGV)\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "conv1x1", "exercises", "check", str(path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "signal 11 (SIGSEGV)" in done.stdout, done.stdout
+
+
+def test_a_function_that_kills_its_own_process_is_not_said_to_be_killed_by_the_grader(tmp_path):
+    path = tmp_path / "attempt.py"
+    path.write_text("import os, signal\nimport numpy as np\n\n\ndef relu_backward(dout, x):\n"
+                    "    os.kill(os.getpid(), signal.SIGKILL)\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "conv1x1", "exercises", "check", str(path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert "signal 9 (SIGKILL)" in done.stdout and "killed by the grader" not in done.stdout, done.stdout
+
+
+def test_a_file_that_hardcodes_the_answers_to_the_fixed_cases_passes_check_but_not_grade(capsys, tmp_path):
+    """The learner's checker shows its cases; grade tries inputs no learner has seen (the float arrays nudged,
+    two counts drawn at random), so a lookup table of the fixed cases' answers fails there."""
+    relu_table = {(dout.tobytes() + x.tobytes()): (dout * (x > 0)).tolist()
+                  for dout, x in (case.args for case in EXERCISES["relu_backward"].cases())}
+    params_table = {args: args[1] * args[0] * args[2] ** 2 + args[1] * args[3]
+                    for args in (case.args for case in EXERCISES["conv_params"].cases())}
+    folder = tmp_path / "submissions"
+    build(folder, {"copycat.py": dedent(f"""
+        import numpy as np
+        RELU = {relu_table!r}
+        PARAMS = {params_table!r}
+
+
+        def relu_backward(dout, x):
+            return np.array(RELU.get(dout.tobytes() + x.tobytes(), 0), dtype=dout.dtype)
+
+
+        def conv_params(in_channels, out_channels, kernel_size, bias):
+            return PARAMS.get((in_channels, out_channels, kernel_size, bias), 0)
+        """)})
+    assert main(["check", str(folder / "copycat.py")]) == 0
+    assert main(["grade", str(folder), "--only", "relu_backward,conv_params", "--csv", str(tmp_path / "g.csv")]) == 0
+    assert table(tmp_path / "g.csv") == {"copycat": {"relu_backward": "fail", "conv_params": "fail"}}
+    capsys.readouterr()
+
+
+def test_a_student_file_named_after_a_module_shadows_nothing_for_the_others(capsys, tmp_path):
+    folder = tmp_path / "submissions"
+    shadow = "raise SystemExit('shadowed')\n"
+    build(folder, {"alice.py": GOOD, "numpy.py": shadow, "conv1x1.py": shadow, "sitecustomize.py": shadow,
+                   "usercustomize.py": shadow})
+    assert main(["grade", str(folder), "--only", "relu_backward", "--csv", str(tmp_path / "g.csv")]) == 1
+    rows = table(tmp_path / "g.csv")
+    assert rows.pop("alice") == {"relu_backward": "pass"}
+    assert rows == dict.fromkeys(["conv1x1", "numpy", "sitecustomize", "usercustomize"], {"relu_backward": "error"})
+    capsys.readouterr()
