@@ -25,6 +25,7 @@ import types
 import numpy as np
 
 import conv1x1 as C
+from conv1x1 import models
 from conv1x1.training.data import batches, load_digits, train_test_split
 from conv1x1.training.losses import softmax_cross_entropy
 from conv1x1.training.optim import SGD
@@ -52,22 +53,11 @@ x_train, x_test, y_train, y_test = train_test_split(x, y, test_fraction=0.2, see
 # %% [markdown]
 # Train here: example 13's Network in Network (float64)
 # -----------------------------------------------------
+#
+# ``conv1x1.models.nin`` builds it, layer for layer and (from the same seed) weight for weight.
 
 # %%
-
-
-def nin(seed=0):
-    """3x3 conv -> ReLU -> 1x1 -> ReLU -> 1x1 -> ReLU -> max pool, then again down to 10 class maps, averaged."""
-    rng = np.random.default_rng(seed)
-
-    def mlpconv(c_in, width, c_out):
-        return [C.Conv2d(c_in, width, 3, padding="same", rng=rng), C.ReLU(), C.Conv1x1(width, width, rng=rng),
-                C.ReLU(), C.Conv1x1(width, c_out, rng=rng)]
-
-    return C.Sequential(*mlpconv(1, 32, 32), C.ReLU(), C.MaxPool2d(2), *mlpconv(32, 64, 10), C.GlobalAvgPool2d())
-
-
-model = nin()
+model = models.nin(rng=0)     # 3x3 conv -> ReLU -> 1x1 -> ReLU -> 1x1 -> ReLU -> max pool, again to 10 maps, averaged
 history = fit(model, softmax_cross_entropy, SGD(model.parameters(), lr=LR, momentum=MOMENTUM,
                                                 weight_decay=WEIGHT_DECAY),
               x_train, y_train, epochs=args.epochs, batch_size=BATCH, seed=0, test_data=(x_test, y_test))
@@ -124,7 +114,7 @@ print(f"the twin trained here with C.SGD: test accuracy {evaluate(twin, x_test, 
 
 # %%
 back = C.from_torch(module)
-print(back)
+print(f"{back}: {' -> '.join(back.names)}")
 returned = np.abs(back.forward(x_test) - scores).max()
 print(f"crossing back: max |library - PyTorch| over the test scores = {returned:.1e}")
 print(f"back here: test accuracy {evaluate(back, x_test, y_test).accuracy:.1%}")
@@ -135,7 +125,8 @@ print(f"accuracies: {here.accuracy:.1%} here after {args.epochs} epochs -> {ther
 # Read torchvision's ResNet-50 and price it with this library's report
 # --------------------------------------------------------------------
 #
-# ``C.from_torch`` knows torchvision's ResNet (its Bottleneck blocks) and SqueezeNet (its Fire modules).
+# ``C.from_torch`` knows torchvision's ResNet (its Bottleneck blocks), SqueezeNet (its Fire modules),
+# MobileNetV2, EfficientNet, ConvNeXt and Inception v3.
 # Pricing allocates nothing more: the converted network holds torchvision's (random) weights.
 
 # %%

@@ -58,25 +58,20 @@ print(f"features: a random 3x3 convolution and a ReLU give u {u.shape}")
 # Squeeze, excite, scale
 # ----------------------
 #
-# The squeeze is ``C.GlobalAvgPool2d``: (N, C, H, W) -> (N, C, 1, 1). The excitation is two 1x1
-# convolutions on that 1 x 1 map, with a ReLU between and a sigmoid after. The scale multiplies each
-# channel of u by its gate; ``channel_gate`` below is that one line of NumPy.
+# ``C.SqueezeExcite`` (``conv1x1.models.SqueezeExcite``) is the block: its layers are the squeeze,
+# ``C.GlobalAvgPool2d`` ((N, C, H, W) -> (N, C, 1, 1)), and the excitation, two 1x1 convolutions on that
+# 1 x 1 map with a ReLU between (the paper's; EfficientNet's SE has a SiLU) and a sigmoid after. The scale,
+# ``C.channel_gate_forward``, multiplies each channel of u by its gate: ``u * s[:, :, None, None]``.
+# Below, the steps one by one, then the block's own forward.
 
 # %%
 hidden = max(1, args.channels // args.reduction)
-squeeze = C.GlobalAvgPool2d()
-excite = C.Sequential(C.Conv1x1(args.channels, hidden, rng=rng), C.ReLU(),
-                      C.Conv1x1(hidden, args.channels, rng=rng), C.Sigmoid())
-
-
-def channel_gate(u, s):
-    """SE's scale: every channel of u (N, C, H, W) times its gate s (N, C), the same at every pixel."""
-    return u * s[:, :, None, None]
-
+se = C.SqueezeExcite(args.channels, hidden, activation="relu", rng=rng)
+squeeze, first, relu, second, sigmoid = se.children          # pool, 1x1 (C -> C/r), ReLU, 1x1 (C/r -> C), sigmoid
 
 z = squeeze.forward(u)                                        # (N, C, 1, 1): one average per channel
-s = excite.forward(z)[:, :, 0, 0]                             # (N, C): the gates, in (0, 1)
-gated = channel_gate(u, s)                                    # (N, C, H, W)
+s = sigmoid.forward(second.forward(relu.forward(first.forward(z))))[:, :, 0, 0]   # (N, C): the gates, in (0, 1)
+gated, _ = C.channel_gate_forward(u, s)                       # (N, C, H, W)
 print(f"squeeze z {z.shape} -> excite ({args.channels} -> {hidden} -> {args.channels}) -> gates s {s.shape} "
       f"-> gated {gated.shape}")
 for name, averages, gates in zip(names, z[:, :, 0, 0], s):
@@ -87,33 +82,24 @@ print(f"the gates depend on the image: they differ between the two by up to {spr
       f"(channel {int(np.argmax(spread))})")
 check = np.max(np.abs(gated.mean(axis=(2, 3)) - s * z[:, :, 0, 0]))
 print(f"each gated channel's average is its gate times its old average: max |difference| = {check:.1e}")
+block = np.max(np.abs(se.forward(u) - gated))
+print(f"C.SqueezeExcite's own forward gives the same gated map: max |se.forward(u) - gated| = {block:.1e}")
 
 # %% [markdown]
 # Two 1x1 convolutions on a 1 x 1 map are a fully connected layer
 # ---------------------------------------------------------------
 #
 # On (N, C, 1, 1) a 1x1 convolution computes ``w @ z + b`` for each image: a dense layer on the vector
-# z. ``linear`` below is that dense layer in NumPy (``z @ w.T + b`` on (N, C)); the excitation written
-# with it gives the same gates.
+# z. ``C.Linear`` is that dense layer (``z @ w.T + b`` on (N, C) rows, after ``C.Flatten``); with the two
+# 1x1 convolutions' weights, the excitation written with it gives the same gates.
 
 # %%
-
-
-def linear(z, w, b):
-    """A fully connected layer on rows: z (N, C_in), w (C_out, C_in), b (C_out,) -> (N, C_out)."""
-    return z @ w.T + b
-
-
-def sigmoid(v):
-    return 1 / (1 + np.exp(-v))
-
-
-first, second = excite.children[0], excite.children[2]
-vector = z[:, :, 0, 0]                                        # (N, C)
-dense = sigmoid(linear(np.maximum(linear(vector, first.params["w"], first.params["b"]), 0),
-                       second.params["w"], second.params["b"]))
+fc1, fc2 = C.Linear(args.channels, hidden), C.Linear(hidden, args.channels)
+fc1.params, fc2.params = first.params, second.params          # the same (C_out, C_in) weights and biases
+dense_excite = C.Sequential(C.Flatten(), fc1, C.ReLU(), fc2, C.Sigmoid())
+dense = dense_excite.forward(z)                               # (N, C, 1, 1) -> (N, C): the gates again
 print(f"max |gates from 1x1 convolutions - gates from dense layers| = {np.max(np.abs(dense - s)):.1e}")
-se_params = sum(p.size for p in excite.params.values())
+se_params = sum(p.size for p in se.params.values())
 print(f"the excitation's {se_params} parameters ({args.channels}x{hidden} + {hidden} + {hidden}x{args.channels} + "
       f"{args.channels}) cost {2 * args.channels * hidden:,} MACs per image: the map has "
       f"{u[0].size:,} values, and the gate multiplies each once")
