@@ -22,7 +22,6 @@ Chapter: :doc:`/today`.
 
 # %%
 import argparse
-import math
 import os
 
 import numpy as np
@@ -41,13 +40,14 @@ rng = np.random.default_rng(0)
 
 
 def linear(x, w, b):
-    """A Linear layer on the last axis: x (..., C_in), w (C_out, C_in), b (C_out,) -> (..., C_out).
+    """``C.linear_forward`` on the last axis: x (..., C_in), w (C_out, C_in), b (C_out,) -> (..., C_out).
 
-    Every leading axis is one row of a single matrix product, (rows, C_in) @ (C_in, C_out), as PyTorch's
-    Linear does (``x @ w.T`` on a 4-D x would instead run one small product per (N, H) pair).
+    ``C.linear_forward`` (what ``C.Linear`` runs) takes (rows, C_in); every leading axis becomes one row
+    of a single matrix product, (rows, C_in) @ (C_in, C_out), as PyTorch's Linear does.
     """
     rows = x.reshape(-1, x.shape[-1])                         # (N*H*W, C_in): a view when x is contiguous
-    return (rows @ w.T + b).reshape(*x.shape[:-1], w.shape[0])
+    out, _ = C.linear_forward(rows, w, b)                     # rows @ w.T + b
+    return out.reshape(*x.shape[:-1], w.shape[0])
 
 
 # %% [markdown]
@@ -71,24 +71,17 @@ print(f"  image, 1x1 conv vs Linear on channels-last: max |diff| = "
 # -----------------------------------------
 #
 # Linear(C, 4C), GELU, Linear(4C, C), the same at every token. Tokens (N, T, C) become an image of one
-# row, (N, C, 1, T), for the 1x1 convolutions. ``gelu`` is the exact GELU, x * Phi(x) with Phi the
-# standard normal's distribution function (PyTorch's default).
+# row, (N, C, 1, T), for the 1x1 convolutions. ``C.gelu_forward`` is the exact GELU, x * Phi(x) with Phi
+# the standard normal's distribution function (PyTorch's default; the layer is ``C.GELU``).
 
 # %%
-
-
-def gelu(v):
-    """Exact GELU, 0.5 v (1 + erf(v / sqrt 2)), element by element."""
-    return 0.5 * v * (1 + np.vectorize(math.erf)(v / math.sqrt(2)))
-
-
 tokens = rng.standard_normal((2, 16, 32))                     # (N, T, C): 2 sequences of 16 tokens, 32 wide
 w1, b1 = rng.standard_normal((128, 32)) / np.sqrt(32), rng.standard_normal(128)
 w2, b2 = rng.standard_normal((32, 128)) / np.sqrt(128), rng.standard_normal(32)
-mlp = linear(gelu(linear(tokens, w1, b1)), w2, b2)            # (N, T, C)
+mlp = linear(C.gelu_forward(linear(tokens, w1, b1))[0], w2, b2)   # (N, T, C)
 image = tokens.transpose(0, 2, 1)[:, :, None, :]              # (N, C, 1, T)
 h, _ = C.conv1x1_forward(image, w1, b1)
-as_conv, _ = C.conv1x1_forward(gelu(h), w2, b2)               # (N, C, 1, T)
+as_conv, _ = C.conv1x1_forward(C.gelu_forward(h)[0], w2, b2)      # (N, C, 1, T)
 print(f"  tokens {tokens.shape}, MLP 32 -> 128 -> 32 vs two 1x1 convolutions on (N, C, 1, T): max |diff| = "
       f"{np.max(np.abs(mlp - as_conv[:, :, 0, :].transpose(0, 2, 1))):.1e}")
 
