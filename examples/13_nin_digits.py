@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 import conv1x1 as C
-from conv1x1 import GlobalAvgPool2d
+from conv1x1 import models
 from conv1x1.training.data import load_digits, train_test_split
 from conv1x1.training.losses import softmax_cross_entropy
 from conv1x1.training.optim import SGD
@@ -45,31 +45,14 @@ print(f"digits: {len(x_train)} training and {len(x_test)} test images of 1x8x8, 
 #
 # Each has two blocks: a 3x3 convolution, then (NiN) two 1x1 convolutions, then 2x2 max pooling
 # after the first block. The second block ends in 10 channels, averaged over the image.
+# ``conv1x1.models.nin`` builds all three: its ``one_by_one`` ("relu", "linear" or "none") picks which.
 
 # %%
-
-
-def network(kind, seed=0):
-    """kind: "nin" (1x1 layers with ReLU), "linear 1x1" (1x1 layers, no ReLU between), "no 1x1"."""
-    rng = np.random.default_rng(seed)
-
-    def conv(c_in, c_out, k):
-        return C.Conv2d(c_in, c_out, k, padding="same", rng=rng) if k > 1 else C.Conv1x1(c_in, c_out, rng=rng)
-
-    def mlpconv(c_in, width, c_out):
-        """3x3 conv -> ReLU -> 1x1 -> [ReLU] -> 1x1: a per-pixel MLP after the 3x3 filters."""
-        if kind == "no 1x1":
-            return [conv(c_in, c_out, 3)]
-        between = [C.ReLU()] if kind == "nin" else []
-        return [conv(c_in, width, 3), C.ReLU(), conv(width, width, 1), *between, conv(width, c_out, 1)]
-
-    return C.Sequential(*mlpconv(1, 32, 32), C.ReLU(), C.MaxPool2d(2),      # 8x8 -> 4x4
-                        *mlpconv(32, 64, 10),                                # 10 class maps, 4x4
-                        GlobalAvgPool2d())                                   # (N, 10, 1, 1) scores
-
-
-KINDS = ["nin", "linear 1x1", "no 1x1"]
-print(network("nin"))
+KINDS = {"nin": "relu", "linear 1x1": "linear", "no 1x1": "none"}   # our name -> models.nin's one_by_one
+net = models.nin(rng=0)
+print(f"{net}:")
+for name, layer in zip(net.names, net):
+    print(f"  {name:<18} {layer}")
 
 # %% [markdown]
 # Training: the same loop for all three (``conv1x1.training.train.fit``)
@@ -79,8 +62,8 @@ print(network("nin"))
 
 # %%
 results = {}
-for kind in KINDS:
-    model = network(kind)
+for kind, one_by_one in KINDS.items():
+    model = models.nin(one_by_one=one_by_one, rng=0)
     cost = model.cost(8, 8, in_channels=1)
     optimizer = SGD(model.parameters(), lr=0.03, momentum=0.9, weight_decay=1e-4)
     print(f"\n{kind}: {cost.params:,} parameters, {cost.macs:,} MACs per image")
@@ -138,7 +121,7 @@ print("(one split, one seed: differences of a few images may not repeat with ano
 
 # %%
 with C.fast.enabled():
-    fast_model = network("nin")
+    fast_model = models.nin(rng=0)
     optimizer = SGD(fast_model.parameters(), lr=0.03, momentum=0.9, weight_decay=1e-4)
     start = time.perf_counter()
     fast_history = fit(fast_model, softmax_cross_entropy, optimizer, x_train, y_train, epochs=args.epochs,

@@ -51,6 +51,10 @@ print(f"digits: {len(x_train)} training and {len(x_test)} test images of 1x8x8, 
 # the block's input added), a 2x2 max pooling between them, and Network in Network's classifier: a 1x1
 # convolution to 10 channels and a global average. ``relu_bottleneck=True`` adds a ReLU after each
 # projecting 1x1's batch norm: the only difference.
+#
+# The library's ``C.InvertedResidual`` (``conv1x1.models``, the block of ``models.mobilenet_v2``) is this
+# block with ReLU6 in place of ReLU, and always linear: it has no ReLU bottleneck to compare with, so
+# both blocks are written out here from their layers.
 
 # %%
 
