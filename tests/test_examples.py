@@ -94,7 +94,8 @@ FACTS = {  # script -> checks on its output
     and "ReLU bottleneck   :  0.0% of the bottleneck's values negative" in out,
     "18_squeeze_excite.py": lambda out: "gates s (2, 8)" in out and "the gates depend on the image" in out
     and float(re.search(r"times its old average: max \|difference\| = (\S+)", out).group(1)) < 1e-12
-    and float(re.search(r"gates from dense layers\| = (\S+)", out).group(1)) < 1e-12,
+    and float(re.search(r"gates from dense layers\| = (\S+)", out).group(1)) < 1e-12
+    and float(re.search(r"max \|se\.forward\(u\) - gated\| = (\S+)", out).group(1)) < 1e-12,
     "19_conv1x1_is_linear.py": lambda out: len(re.findall(r"max \|diff\| = (\S+)", out)) == 4
     and max(float(v) for v in re.findall(r"max \|diff\| = (\S+)", out)) < 1e-12
     and out.count("NCHW time / this time") == 3
