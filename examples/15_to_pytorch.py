@@ -31,6 +31,10 @@ from conv1x1.training.losses import softmax_cross_entropy
 from conv1x1.training.optim import SGD
 from conv1x1.training.train import evaluate, fit
 
+parser = argparse.ArgumentParser(description="Train here, then in PyTorch, then here again")
+parser.add_argument("--epochs", type=int, default=5, help="epochs on each side (default %(default)s)")
+args, _ = parser.parse_known_args()  # tolerate a notebook kernel's own arguments
+
 try:
     import torch
 except ImportError:
@@ -38,10 +42,6 @@ except ImportError:
           "Install the CPU build with `pip install torch==2.13.0` (see https://pytorch.org for others) and run "
           "it again.")
     sys.exit(0)
-
-parser = argparse.ArgumentParser(description="Train here, then in PyTorch, then here again")
-parser.add_argument("--epochs", type=int, default=5, help="epochs on each side (default %(default)s)")
-args, _ = parser.parse_known_args()  # tolerate a notebook kernel's own arguments
 
 torch.manual_seed(0)
 torch.set_num_threads(1)   # PyTorch's float64 convolutions run no faster on this small network with more
