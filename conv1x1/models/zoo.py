@@ -579,7 +579,7 @@ def inception_v3(num_classes: int = 1000, aux_logits: bool = False, dropout: flo
     FC layer. Without the auxiliary head: 23,834,568 parameters and 5,713,216,096 multiply-adds at
     299 x 299, torchvision's counts (its documentation's 5.71 GFLOPS are these multiply-adds). With
     it (``aux_logits=True``; trained with, evaluated without): 27,161,264 parameters, the head's
-    3,326,696 included, and 5,718,933,744 multiply-adds, the head's counted as if it ran. The
+    3,326,696 included, and 5,718,899,296 multiply-adds, the head's counted as if it ran. The
     paper's abstract states "a computational cost of 5 billion multiply-adds per inference" and
     "less than 25 million parameters": the parameters agree, the multiply-adds of this definition
     are 14% more, and the paper lists no per-layer costs that would show where its count differs.
