@@ -64,6 +64,27 @@ def rng():
 
 
 @pytest.fixture
+def randomise_params():
+    """``randomise_params(layer, rng)``: random gamma, beta and biases, so that no ReLU sits on its kink and batch
+    norm is not the identity before a gradient check; returns the layer."""
+    def randomise(layer, rng):
+        for name, param in layer.params.items():
+            if name.endswith(("gamma", "beta", "b")):
+                param[...] = (rng.uniform(0.5, 1.5, param.shape) if name.endswith("gamma")
+                              else rng.normal(0, 0.5, param.shape))
+        return layer
+    return randomise
+
+
+@pytest.fixture
+def all_below():
+    """``all_below(errors, bound=1e-7)``: every relative error of a gradient check (a dict) below the bound."""
+    def below(errors, bound=1e-7):
+        return all(e < bound for e in errors.values())
+    return below
+
+
+@pytest.fixture
 def torch():
     """PyTorch, the oracle of the comparison tests: a test that takes it skips where torch is not installed."""
     return pytest.importorskip("torch")
