@@ -441,31 +441,13 @@ def test_shufflenet_v1_cost_equals_a_count_of_a_hand_built_torch_network(torch, 
 
 # ---------------------------------------------------------------- today's networks against torchvision and the papers
 
-def _torchvision_macs(torch, module, size):
-    """Multiply-adds of every Conv2d and Linear in the order they run, counted by forward hooks on PyTorch's
-    own modules: output elements x C_in / groups x K_h x K_w, or output elements x in_features."""
-    macs = []
-
-    def count(layer, inputs, output):
-        if isinstance(layer, torch.nn.Conv2d):
-            macs.append(output.numel() * layer.in_channels // layer.groups * layer.kernel_size[0]
-                        * layer.kernel_size[1])
-        else:
-            macs.append(output.numel() * layer.in_features)
-    for layer in module.modules():
-        if isinstance(layer, (torch.nn.Conv2d, torch.nn.Linear)):
-            layer.register_forward_hook(count)
-    with torch.no_grad():
-        module.eval()(torch.zeros(1, 3, size, size))
-    return macs
-
-
 @pytest.mark.parametrize("name", ["mobilenet_v2", "efficientnet_b0", "convnext_tiny"])
-def test_todays_networks_count_torchvisions_parameters_and_multiply_adds_layer_by_layer(torch, torchvision, name):
+def test_todays_networks_count_torchvisions_parameters_and_multiply_adds_layer_by_layer(torchvision, torch_macs,
+                                                                                         name):
     theirs = getattr(torchvision.models, name)()
     report = models.MODELS[name]().cost(224, 224)
     assert report.params == sum(p.numel() for p in theirs.parameters())
-    assert [row.macs for row in report.layers if row.macs] == _torchvision_macs(torch, theirs, 224)
+    assert [row.macs for row in report.layers if row.macs] == torch_macs(theirs, 224)
 
 
 # name -> (torchvision's documented parameter count, the paper's multiply-adds in millions and parameters in
