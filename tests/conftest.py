@@ -2,8 +2,10 @@
 
 import importlib
 import os
+import subprocess
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -61,6 +63,32 @@ def torchvision():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _python_env(**extra):
+    """The environment of a subprocess: this checkout's package importable even when not installed."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": path, **extra}
+
+
+@pytest.fixture
+def python_env():
+    """``python_env(**extra)``: the environment of a subprocess, this checkout's package importable even when not
+    installed, matplotlib drawing off screen, and the ``extra`` variables."""
+    return _python_env
+
+
+@pytest.fixture
+def run_python():
+    """``run_python(args, cwd)``: this Python run with ``args`` in ``cwd`` and ``python_env()``, its output captured
+    as text (a subprocess.CompletedProcess)."""
+    def run(args, cwd):
+        return subprocess.run([sys.executable, *args], cwd=cwd, env=_python_env(), capture_output=True, text=True,
+                              timeout=300)
+    return run
 
 
 @pytest.fixture
