@@ -2,8 +2,10 @@
 
 import importlib
 import os
+import subprocess
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -61,6 +63,53 @@ def torchvision():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _python_env(**extra):
+    """The environment of a subprocess: this checkout's package importable even when not installed."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": path, **extra}
+
+
+@pytest.fixture
+def python_env():
+    """``python_env(**extra)``: the environment of a subprocess, this checkout's package importable even when not
+    installed, matplotlib drawing off screen, and the ``extra`` variables."""
+    return _python_env
+
+
+@pytest.fixture
+def run_python():
+    """``run_python(args, cwd)``: this Python run with ``args`` in ``cwd`` and ``python_env()``, its output captured
+    as text (a subprocess.CompletedProcess)."""
+    def run(args, cwd):
+        return subprocess.run([sys.executable, *args], cwd=cwd, env=_python_env(), capture_output=True, text=True,
+                              timeout=300)
+    return run
+
+
+@pytest.fixture
+def randomise_params():
+    """``randomise_params(layer, rng)``: random gamma, beta and biases, so that no ReLU sits on its kink and batch
+    norm is not the identity before a gradient check; returns the layer."""
+    def randomise(layer, rng):
+        for name, param in layer.params.items():
+            if name.endswith(("gamma", "beta", "b")):
+                param[...] = (rng.uniform(0.5, 1.5, param.shape) if name.endswith("gamma")
+                              else rng.normal(0, 0.5, param.shape))
+        return layer
+    return randomise
+
+
+@pytest.fixture
+def all_below():
+    """``all_below(errors, bound=1e-7)``: every relative error of a gradient check (a dict) below the bound."""
+    def below(errors, bound=1e-7):
+        return all(e < bound for e in errors.values())
+    return below
 
 
 @pytest.fixture

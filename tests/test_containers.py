@@ -217,24 +217,11 @@ def test_residual_adds_the_identity_or_the_shortcut_and_sums_the_gradients(rng):
         C.Residual(C.Conv1x1(3, 5)).forward(x)
 
 
-def _randomise_params(layer, rng):
-    """Random gamma, beta and biases, so no ReLU sits on its kink and batch norm is not the identity."""
-    for name, param in layer.params.items():
-        if name.endswith(("gamma", "beta", "b")):
-            param[...] = rng.uniform(0.5, 1.5, param.shape) if name.endswith("gamma") else rng.normal(0, 0.5,
-                                                                                                     param.shape)
-    return layer
-
-
-def _all_below(errors, bound=1e-7):
-    return all(e < bound for e in errors.values())
-
-
-def test_residual_with_a_projection_passes_the_gradient_check_and_prices_the_add(rng):
+def test_residual_with_a_projection_passes_the_gradient_check_and_prices_the_add(rng, randomise_params, all_below):
     res = C.Residual(C.Sequential(C.Conv2d(3, 4, 3, stride=2, padding=1, rng=0), C.Tanh()),
                      C.Conv2d(3, 4, 1, stride=2, rng=1))
-    _randomise_params(res, rng)
-    assert _all_below(check_layer(res, rng.standard_normal((2, 3, 5, 5))))
+    randomise_params(res, rng)
+    assert all_below(check_layer(res, rng.standard_normal((2, 3, 5, 5))))
     report = res.cost(5, 5)
     assert [row.kind for row in report.layers][-1] == "add" and report.out_shape == (4, 3, 3)
     assert report.macs == 3 * 3 * 4 * 3 * 9 + 3 * 3 * 4 * 3

@@ -169,7 +169,9 @@ AFTER_RUNNING = {"README.md": _readme_quick_start, "computes.md": _computes, "in
                  "gradients.md": _gradients, "training.md": _training}
 
 PAGES_WITH_CODE = [path for path in DOCUMENTS if _blocks(_text(path), "python")]
-SLOW_PAGES = {"training.md"}  # trains a network on the digits for several epochs: run with `pytest -m slow`
+# run with `pytest -m slow`: training.md trains a network on the digits for several epochs; inception.md times
+# GoogLeNet's module 3a over and over (its forward, backward and cost are checked in tests/models/test_inception.py)
+SLOW_PAGES = {"training.md", "inception.md"}
 
 
 def test_every_page_checked_after_running_exists():

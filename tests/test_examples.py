@@ -14,16 +14,6 @@ EXAMPLES = ROOT / "examples"
 SCRIPTS = sorted(EXAMPLES.glob("*.py"))
 
 
-def _env(**extra):
-    """The environment of a subprocess: this checkout's package importable even when not installed."""
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    return {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": path, **extra}
-
-
-def run(args, cwd):
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=300)
-
-
 def test_every_example_is_covered():
     assert len(SCRIPTS) >= 8
     assert set(FACTS) == {script.name for script in SCRIPTS}
@@ -135,28 +125,28 @@ def _accuracies(out):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
-def test_example_runs_and_prints_its_facts(script, tmp_path):
+def test_example_runs_and_prints_its_facts(script, tmp_path, run_python):
     if script.name in NEEDS_SKLEARN:
         pytest.importorskip("sklearn")  # in the [test] extra, so CI runs it; a bare checkout skips it
-    result = run([str(script)], cwd=tmp_path)
+    result = run_python([str(script)], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert FACTS[script.name](result.stdout), result.stdout
 
 
 @pytest.mark.slow
-def test_bottleneck_example_saves_a_plot_when_matplotlib_is_there(tmp_path):
+def test_bottleneck_example_saves_a_plot_when_matplotlib_is_there(tmp_path, run_python):
     pytest.importorskip("matplotlib")
-    result = run([str(EXAMPLES / "04_bottleneck_cost.py"), "--plot", "sweep.png", "--repeat", "1"], cwd=tmp_path)
+    result = run_python([str(EXAMPLES / "04_bottleneck_cost.py"), "--plot", "sweep.png", "--repeat", "1"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "sweep.png").stat().st_size > 1000
 
 
 @pytest.mark.slow
-def test_bottleneck_example_runs_without_matplotlib(tmp_path):
+def test_bottleneck_example_runs_without_matplotlib(tmp_path, python_env):
     blocker = tmp_path / "block"
     (blocker / "matplotlib").mkdir(parents=True)
     (blocker / "matplotlib" / "__init__.py").write_text("raise ImportError('hidden for this test')\n")
-    env = _env(PYTHONPATH=os.pathsep.join([str(blocker), str(ROOT)]))
+    env = python_env(PYTHONPATH=os.pathsep.join([str(blocker), str(ROOT)]))
     result = subprocess.run([sys.executable, str(EXAMPLES / "04_bottleneck_cost.py"), "--repeat", "1"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
@@ -171,7 +161,7 @@ QUICK_ARGS = {"13_nin_digits.py": ["--epochs", "1"], "16_spiral_relu.py": ["--dr
 
 @pytest.mark.slow
 @pytest.mark.parametrize("script", DRAWING, ids=lambda p: p.name)
-def test_example_that_draws_still_runs_without_matplotlib(script, tmp_path):
+def test_example_that_draws_still_runs_without_matplotlib(script, tmp_path, python_env):
     """Every figure is optional: with matplotlib hidden the script prints everything, says why there is no
     figure, and writes no file (the examples draw the website's figures)."""
     if script.name in NEEDS_SKLEARN:
@@ -181,7 +171,7 @@ def test_example_that_draws_still_runs_without_matplotlib(script, tmp_path):
     (blocker / "matplotlib" / "__init__.py").write_text("raise ImportError('hidden for this test')\n")
     work = tmp_path / "work"
     work.mkdir()
-    env = _env(PYTHONPATH=os.pathsep.join([str(blocker), str(ROOT)]), CONV1X1_GALLERY="1")
+    env = python_env(PYTHONPATH=os.pathsep.join([str(blocker), str(ROOT)]), CONV1X1_GALLERY="1")
     result = subprocess.run([sys.executable, str(script), *QUICK_ARGS.get(script.name, [])], cwd=work, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
@@ -190,8 +180,8 @@ def test_example_that_draws_still_runs_without_matplotlib(script, tmp_path):
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
-def test_example_answers_help_without_running(script, tmp_path):
+def test_example_answers_help_without_running(script, tmp_path, run_python):
     """``--help`` prints the usage and exits before any work: nothing else printed, no file written."""
-    result = run([str(script), "--help"], cwd=tmp_path)
+    result = run_python([str(script), "--help"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: ") and list(tmp_path.iterdir()) == []

@@ -570,22 +570,9 @@ def test_global_avg_pool_layer_refuses_bad_input():
 
 # ---------------------------------------------------------------- BatchNorm2d
 
-def _randomise_params(layer, rng):
-    """Random gamma, beta and biases, so no ReLU sits on its kink and batch norm is not the identity."""
-    for name, param in layer.params.items():
-        if name.endswith(("gamma", "beta", "b")):
-            param[...] = rng.uniform(0.5, 1.5, param.shape) if name.endswith("gamma") else rng.normal(0, 0.5,
-                                                                                                     param.shape)
-    return layer
-
-
-def _all_below(errors, bound=1e-7):
-    return all(e < bound for e in errors.values())
-
-
-def test_batchnorm_layer_passes_the_gradient_check_in_training_mode(rng):
-    layer = _randomise_params(C.BatchNorm2d(3), rng)
-    assert _all_below(check_layer(layer, rng.standard_normal((2, 3, 3, 4))))
+def test_batchnorm_layer_passes_the_gradient_check_in_training_mode(rng, randomise_params, all_below):
+    layer = randomise_params(C.BatchNorm2d(3), rng)
+    assert all_below(check_layer(layer, rng.standard_normal((2, 3, 3, 4))))
 
 
 def test_batchnorm_layer_running_statistics_use_momentum_and_the_unbiased_variance(rng):
@@ -610,8 +597,8 @@ def test_batchnorm_layer_running_statistics_use_momentum_and_the_unbiased_varian
     np.testing.assert_allclose(layer.running_mean, [0.75 * 1 + 0.25 * 4], rtol=1e-15)
 
 
-def test_batchnorm_layer_in_eval_uses_the_running_statistics_and_leaves_them_alone(rng):
-    layer = _randomise_params(C.BatchNorm2d(2), rng)
+def test_batchnorm_layer_in_eval_uses_the_running_statistics_and_leaves_them_alone(rng, randomise_params, all_below):
+    layer = randomise_params(C.BatchNorm2d(2), rng)
     layer.forward(rng.standard_normal((4, 2, 3, 3)) + 5)
     mean, var = layer.running_mean.copy(), layer.running_var.copy()
     assert layer.eval() is layer and layer.training is False
@@ -621,7 +608,7 @@ def test_batchnorm_layer_in_eval_uses_the_running_statistics_and_leaves_them_alo
     expected = g[:, None, None] * (x - mean[:, None, None]) / np.sqrt(var[:, None, None] + 1e-5) + b[:, None, None]
     np.testing.assert_allclose(out, expected, rtol=1e-12)
     np.testing.assert_array_equal(layer.running_mean, mean)
-    assert _all_below(check_layer(layer, x))    # an affine map at evaluation: also gradient-checked
+    assert all_below(check_layer(layer, x))    # an affine map at evaluation: also gradient-checked
     # by hand, and back to training
     layer = C.BatchNorm2d(2, eps=0.0)
     layer.params["gamma"][...] = [2.0, 3.0]
@@ -713,9 +700,9 @@ def test_batchnorm_layer_in_training_and_eval_equals_torch(torch, rng):
 
 # ---------------------------------------------------------------- ChannelShuffle
 
-def test_channel_shuffle_layer_passes_the_gradient_check_costs_no_macs_and_refuses_bad_groups(rng):
+def test_channel_shuffle_layer_passes_the_gradient_check_costs_no_macs_and_refuses_bad_groups(rng, all_below):
     layer = C.ChannelShuffle(2)
-    assert _all_below(check_layer(layer, rng.standard_normal((2, 6, 3, 2))))
+    assert all_below(check_layer(layer, rng.standard_normal((2, 6, 3, 2))))
     assert layer.cost(3, 2, in_channels=6)[0].macs == 0
     with pytest.raises(ValueError, match="groups=4 must divide"):
         layer_4 = C.ChannelShuffle(4)

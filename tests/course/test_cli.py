@@ -4,7 +4,6 @@ traceback), its output errors (a broken pipe, a full or closed stdout), in proce
 import csv
 import io
 import json
-import os
 import re
 import subprocess
 import sys
@@ -182,26 +181,17 @@ def test_cost_command_model_options_belong_to_their_model(capsys, args, message)
     assert exit_.value.code == 2 and message in capsys.readouterr().err
 
 
-def _env(**extra):
-    """The environment of a subprocess: this checkout's package importable even when not installed."""
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    return {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": path, **extra}
-
-
-def run(args, cwd):
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=300)
-
-
-def test_cost_command_runs_as_python_dash_m(tmp_path):
-    result = run(["-m", "conv1x1", "cost", "--in", "192", "--reduce", "16", "--out", "32", "--size", "28",
-                  "--kernel", "5"], cwd=tmp_path)
+def test_cost_command_runs_as_python_dash_m(tmp_path, run_python):
+    result = run_python(["-m", "conv1x1", "cost", "--in", "192", "--reduce", "16", "--out", "32", "--size", "28",
+                         "--kernel", "5"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     for fact in ("120,422,400", "12,443,648", "9.7x", "FLOPs (= 2 x MACs)"):
         assert fact in result.stdout
-    single = run(["-m", "conv1x1", "cost", "--in", "192", "--out", "32", "--size", "28", "--kernel", "1"],
-                 cwd=tmp_path)
+    single = run_python(["-m", "conv1x1", "cost", "--in", "192", "--out", "32", "--size", "28", "--kernel", "1"],
+                        cwd=tmp_path)
     assert single.returncode == 0 and "4.8M" in single.stdout
-    default = run(["-m", "conv1x1", "cost", "--in", "192", "--out", "32", "--size", "28", "--explain"], cwd=tmp_path)
+    default = run_python(["-m", "conv1x1", "cost", "--in", "192", "--out", "32", "--size", "28", "--explain"],
+                         cwd=tmp_path)
     # the defaults are the Python API's: a 1x1 convolution (kernel 1, padding 0), as C.Conv1x1(192, 32)
     assert default.returncode == 0 and "28·28·32·192·1·1 = 4,816,896" in default.stdout
 
@@ -215,14 +205,14 @@ def test_cost_command_runs_as_python_dash_m(tmp_path):
     (["cost", "--in", "192", "--out", "32", "--size", "28", "--padding", "lots"], "--padding"),
     (["nonsense"], "invalid choice"),
 ])
-def test_cost_command_bad_arguments_exit_2_without_a_traceback(tmp_path, args, message):
-    result = run(["-m", "conv1x1", *args], cwd=tmp_path)
+def test_cost_command_bad_arguments_exit_2_without_a_traceback(tmp_path, args, message, run_python):
+    result = run_python(["-m", "conv1x1", *args], cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
-def test_main_help_lists_the_cost_command(tmp_path):
-    result = run(["-m", "conv1x1", "--help"], cwd=tmp_path)
+def test_main_help_lists_the_cost_command(tmp_path, run_python):
+    result = run_python(["-m", "conv1x1", "--help"], cwd=tmp_path)
     assert result.returncode == 0 and "cost" in result.stdout
 
 

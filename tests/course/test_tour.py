@@ -1,9 +1,6 @@
 """The tour (``python -m conv1x1`` without a command) prints the formula, its checks, the cost and every example."""
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -11,18 +8,8 @@ EXAMPLES = ROOT / "examples"
 SCRIPTS = sorted(EXAMPLES.glob("*.py"))
 
 
-def _env(**extra):
-    """The environment of a subprocess: this checkout's package importable even when not installed."""
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    return {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": path, **extra}
-
-
-def run(args, cwd):
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=300)
-
-
-def test_tour_prints_the_formula_the_checks_the_cost_and_every_example(tmp_path):
-    result = run(["-m", "conv1x1"], cwd=tmp_path)
+def test_tour_prints_the_formula_the_checks_the_cost_and_every_example(tmp_path, run_python):
+    result = run_python(["-m", "conv1x1"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "np.einsum('oc,nchw->nohw', w, x)" in out

@@ -44,6 +44,22 @@ def test_conv2d_with_a_bias_equals_the_loops(rng, stride, padding, groups):
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
 
 
+def _central_difference_errors(module, rng, x, w, b, stride, padding, groups=1):
+    """``module.conv2d_backward``'s dx, dw and db for a random dout against central differences in float64
+    (eps = 1e-3): their relative errors {"x", "w", "b"} ("b" only with a bias), and the db it returned."""
+    out, cache = module.conv2d_forward(x, w, b, stride, padding, groups)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = module.conv2d_backward(dout, cache)
+
+    def conv(xx, ww, bb):
+        return module.conv2d_forward(xx, ww, bb, stride, padding, groups)[0]
+    errors = {"x": rel_error(dx, numerical_gradient(lambda v: conv(v, w, b), x.copy(), dout, 1e-3)),
+              "w": rel_error(dw, numerical_gradient(lambda v: conv(x, v, b), w.copy(), dout, 1e-3))}
+    if b is not None:
+        errors["b"] = rel_error(db, numerical_gradient(lambda v: conv(x, w, v), b.copy(), dout, 1e-3))
+    return errors, db
+
+
 @pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("k, stride, padding", SETTINGS)
 @pytest.mark.parametrize("use_bias", [True, False])
@@ -53,16 +69,10 @@ def test_conv2d_backward_matches_numerical_gradients(rng, k, stride, padding, us
     step grows: eps = 1e-3 keeps the bound far from the noise (about 1e-10 here)."""
     x, w, b = _problem(rng, k, n=1 if use_bias else 2)
     b = b if use_bias else None
-    out, cache = C.conv2d_forward(x, w, b, stride, padding)
-    dout = rng.standard_normal(out.shape)
-    dx, dw, db = C.conv2d_backward(dout, cache)
-
-    def conv(xx, ww, bb):
-        return C.conv2d_forward(xx, ww, bb, stride, padding)[0]
-    assert rel_error(dx, numerical_gradient(lambda v: conv(v, w, b), x.copy(), dout, 1e-3)) < 1e-7
-    assert rel_error(dw, numerical_gradient(lambda v: conv(x, v, b), w.copy(), dout, 1e-3)) < 1e-7
+    errors, db = _central_difference_errors(C, rng, x, w, b, stride, padding)
+    assert errors["x"] < 1e-7 and errors["w"] < 1e-7
     if use_bias:
-        assert rel_error(db, numerical_gradient(lambda v: conv(x, w, v), b.copy(), dout, 1e-3)) < 1e-7
+        assert errors["b"] < 1e-7
     else:
         assert db is None
 
@@ -128,15 +138,8 @@ def test_conv2d_grouped_backward_matches_numerical_gradients(rng, module, n, c_i
     """Central differences in float64; bound 1e-7 (the convolution is linear, so eps = 1e-3 is exact but for
     rounding)."""
     x, weight, b = _grouped_problem(rng, n, c_in, c_out, groups, k, h, w)
-    out, cache = module.conv2d_forward(x, weight, b, stride, padding, groups)
-    dout = rng.standard_normal(out.shape)
-    dx, dw, db = module.conv2d_backward(dout, cache)
-
-    def f(x_, w_, b_):
-        return module.conv2d_forward(x_, w_, b_, stride, padding, groups)[0]
-    assert rel_error(dx, numerical_gradient(lambda v: f(v, weight, b), x.copy(), dout, 1e-3)) < 1e-7
-    assert rel_error(dw, numerical_gradient(lambda v: f(x, v, b), weight.copy(), dout, 1e-3)) < 1e-7
-    assert rel_error(db, numerical_gradient(lambda v: f(x, weight, v), b.copy(), dout, 1e-3)) < 1e-7
+    errors, _ = _central_difference_errors(module, rng, x, weight, b, stride, padding, groups)
+    assert errors["x"] < 1e-7 and errors["w"] < 1e-7 and errors["b"] < 1e-7
 
 
 def test_conv2d_groups_keep_channels_apart(rng):
@@ -349,16 +352,10 @@ def test_conv2d_with_non_square_settings_equals_the_loops_and_central_difference
     """Forward against the loop reference (1e-12); dx, dw and db against central differences in float64, bound
     1e-7 (the convolution is linear in each argument: eps = 1e-3 leaves only rounding, about 1e-10)."""
     x, w, b = rng.standard_normal((1, 4, 7, 6)), rng.standard_normal((4, 4 // groups, *kernel)), rng.standard_normal(4)
-    out, cache = C.conv2d_forward(x, w, b, stride, padding, groups)
+    out, _ = C.conv2d_forward(x, w, b, stride, padding, groups)
     np.testing.assert_allclose(out, conv2d_loops(x, w, b, stride, padding, groups)[0], rtol=1e-12, atol=1e-12)
-    dout = rng.standard_normal(out.shape)
-    dx, dw, db = C.conv2d_backward(dout, cache)
-
-    def conv(xx, ww, bb):
-        return C.conv2d_forward(xx, ww, bb, stride, padding, groups)[0]
-    assert rel_error(dx, numerical_gradient(lambda v: conv(v, w, b), x.copy(), dout, 1e-3)) < 1e-7
-    assert rel_error(dw, numerical_gradient(lambda v: conv(x, v, b), w.copy(), dout, 1e-3)) < 1e-7
-    assert rel_error(db, numerical_gradient(lambda v: conv(x, w, v), b.copy(), dout, 1e-3)) < 1e-7
+    errors, _ = _central_difference_errors(C, rng, x, w, b, stride, padding, groups)
+    assert errors["x"] < 1e-7 and errors["w"] < 1e-7 and errors["b"] < 1e-7
 
 
 @pytest.mark.usefixtures("both_paths")

@@ -172,18 +172,26 @@ def _close(ours, theirs):
     np.testing.assert_allclose(ours, theirs.detach().numpy(), **TOL)
 
 
+def _equals_torch(torch, rng, module, kind, x, *args, **options):
+    """``module``'s max or average pooling (``kind``: "max" or "avg") of x, forward and backward for a random dout,
+    against PyTorch's ``max_pool2d`` or ``avg_pool2d`` (``count_include_pad=True``, its default) with the same
+    arguments; returns our output."""
+    out, cache = getattr(module, f"{kind}pool2d_forward")(x, *args, **options)
+    dout = rng.standard_normal(out.shape)
+    tx = torch.tensor(x, requires_grad=True)
+    tout = getattr(torch.nn.functional, f"{kind}_pool2d")(tx, *args, **options)
+    tout.backward(torch.tensor(dout))
+    _close(out, tout)
+    _close(getattr(module, f"{kind}pool2d_backward")(dout, cache), tx.grad)
+    return out
+
+
 @pytest.mark.parametrize("size, k, stride, padding", [(111, 3, 2, 0), (55, 3, 2, 0), (14, 3, 2, 0), (112, 3, 2, 0),
                                                       (10, 3, 2, 1), (7, 2, 2, 0), (9, 4, 3, 2)])
 @pytest.mark.parametrize("module", [C, fast], ids=["plain", "fast"])
 def test_maxpool2d_in_ceil_mode_equals_torch(torch, rng, module, size, k, stride, padding):
     x = rng.standard_normal((2, 3, size, size + 1))
-    out, cache = module.maxpool2d_forward(x, k, stride, padding, ceil_mode=True)
-    dout = rng.standard_normal(out.shape)
-    tx = torch.tensor(x, requires_grad=True)
-    tout = torch.nn.functional.max_pool2d(tx, k, stride, padding, ceil_mode=True)
-    tout.backward(torch.tensor(dout))
-    _close(out, tout)
-    _close(module.maxpool2d_backward(dout, cache), tx.grad)
+    _equals_torch(torch, rng, module, "max", x, k, stride, padding, ceil_mode=True)
 
 
 AVG_POOLS = [(3, 2, 1, 7, 6), (3, 2, 1, 8, 8), (2, 2, 0, 5, 4), (3, 1, 1, 4, 5), (4, 3, 2, 9, 7), (1, 1, 0, 3, 2)]
@@ -270,13 +278,7 @@ def test_avgpool2d_backward_refuses_a_hand_built_cache_with_a_padding_the_forwar
                                                       (10, 4, 3, 2)])
 def test_avgpool2d_equals_torch(torch, rng, size, k, stride, padding):
     x = rng.standard_normal((2, 3, size, size + 1))
-    out, cache = C.avgpool2d_forward(x, k, stride, padding)
-    dout = rng.standard_normal(out.shape)
-    tx = torch.tensor(x, requires_grad=True)
-    tout = torch.nn.functional.avg_pool2d(tx, k, stride, padding)     # count_include_pad=True, PyTorch's default
-    tout.backward(torch.tensor(dout))
-    _close(out, tout)
-    _close(C.avgpool2d_backward(dout, cache), tx.grad)
+    _equals_torch(torch, rng, C, "avg", x, k, stride, padding)
 
 
 def test_global_avg_pool_forward_is_the_mean_of_each_channel(rng):
@@ -349,13 +351,7 @@ def test_maxpool2d_with_non_square_settings_equals_torch(torch, rng, module, ker
     """Windows, strides and paddings that differ along H and W, read as PyTorch reads them; float64, to 1e-10.
     The inputs have no ties (a permutation), so the gradient has one place to go."""
     x = rng.permutation(2 * 3 * 9 * 8).reshape(2, 3, 9, 8) / 10.0
-    out, cache = module.maxpool2d_forward(x, kernel, stride, padding, ceil_mode)
-    dout = rng.standard_normal(out.shape)
-    tx = torch.tensor(x, requires_grad=True)
-    tout = torch.nn.functional.max_pool2d(tx, kernel, stride, padding, ceil_mode=ceil_mode)
-    tout.backward(torch.tensor(dout))
-    _close(out, tout)
-    _close(module.maxpool2d_backward(dout, cache), tx.grad)
+    out = _equals_torch(torch, rng, module, "max", x, kernel, stride, padding, ceil_mode=ceil_mode)
     np.testing.assert_array_equal(out, maxpool2d_loops(x, kernel, stride, padding, ceil_mode))
 
 
@@ -363,13 +359,7 @@ def test_maxpool2d_with_non_square_settings_equals_torch(torch, rng, module, ker
 def test_avgpool2d_with_non_square_settings_equals_torch_and_the_loops(torch, rng, kernel, stride, padding):
     """Average pooling divides every window by KH*KW, padding included (``count_include_pad=True``)."""
     x = rng.standard_normal((2, 3, 9, 8))
-    out, cache = C.avgpool2d_forward(x, kernel, stride, padding)
-    dout = rng.standard_normal(out.shape)
-    tx = torch.tensor(x, requires_grad=True)
-    tout = torch.nn.functional.avg_pool2d(tx, kernel, stride, padding, count_include_pad=True)
-    tout.backward(torch.tensor(dout))
-    _close(out, tout)
-    _close(C.avgpool2d_backward(dout, cache), tx.grad)
+    out = _equals_torch(torch, rng, C, "avg", x, kernel, stride, padding)
     np.testing.assert_allclose(out, reference.avgpool2d_loops(x, kernel, stride, padding), rtol=1e-12, atol=1e-12)
 
 

@@ -1,9 +1,33 @@
 """PyTorch twins of the blocks and of ShuffleNet, written from the papers (never from conv1x1.models), for the
-comparisons in test_blocks.py and test_zoo.py. A test that takes ``torch_twins`` skips where torch is absent."""
+comparisons in test_blocks.py and test_zoo.py, and a counter of the multiply-adds PyTorch runs. A test that takes
+``torch_twins`` or ``torch_macs`` skips where torch is absent."""
 
 from types import SimpleNamespace
 
 import pytest
+
+
+@pytest.fixture
+def torch_macs(torch):
+    """``torch_macs(module, size)``: the multiply-adds of every Conv2d and Linear of a PyTorch module in the order
+    they run on a 1 x 3 x size x size input in evaluation mode, counted by forward hooks on PyTorch's own modules:
+    output elements x C_in / groups x K_h x K_w, or output elements x in_features."""
+    def macs(module, size):
+        counted = []
+
+        def count(layer, inputs, output):
+            if isinstance(layer, torch.nn.Conv2d):
+                counted.append(output.numel() * layer.in_channels // layer.groups * layer.kernel_size[0]
+                               * layer.kernel_size[1])
+            else:
+                counted.append(output.numel() * layer.in_features)
+        for layer in module.modules():
+            if isinstance(layer, (torch.nn.Conv2d, torch.nn.Linear)):
+                layer.register_forward_hook(count)
+        with torch.no_grad():
+            module.eval()(torch.zeros(1, 3, size, size))
+        return counted
+    return macs
 
 
 @pytest.fixture

@@ -79,19 +79,6 @@ def test_blocks_inner_widths_are_the_channels_their_forward_passes(rng):
     assert pool.forward(x).shape[1] + branch.forward(x).shape[1] == unit.out_channels
 
 
-def _randomise_params(layer, rng):
-    """Random gamma, beta and biases, so no ReLU sits on its kink and batch norm is not the identity."""
-    for name, param in layer.params.items():
-        if name.endswith(("gamma", "beta", "b")):
-            param[...] = rng.uniform(0.5, 1.5, param.shape) if name.endswith("gamma") else rng.normal(0, 0.5,
-                                                                                                     param.shape)
-    return layer
-
-
-def _all_below(errors, bound=1e-7):
-    return all(e < bound for e in errors.values())
-
-
 @pytest.mark.parametrize("make, x_shape", [
     (lambda: C.DepthwiseSeparable(3, 4, rng=0), (2, 3, 4, 4)),
     (lambda: C.DepthwiseSeparable(3, 5, stride=2, rng=0), (2, 3, 5, 5)),
@@ -101,15 +88,15 @@ def _all_below(errors, bound=1e-7):
     (lambda: C.Fire(3, 2, 3, 4, rng=0), (2, 3, 4, 4)),
 ], ids=["ds", "ds-stride2", "bottleneck-identity", "bottleneck-3x3", "bottleneck-1x1", "fire"])
 @pytest.mark.usefixtures("both_paths")
-def test_blocks_pass_the_gradient_check(rng, make, x_shape):
+def test_blocks_pass_the_gradient_check(rng, make, x_shape, randomise_params, all_below):
     """Float64 central differences, batch norm in training mode with random gamma and beta; bound 1e-6.
 
     Not 1e-7: batch norm's dx sums to zero per channel, so some of its entries are tiny, and the
     central-difference estimate of a tiny entry (eps 1e-5) has a larger relative error. Measured on the
     identity bottleneck over six seeds: up to 1.3e-7.
     A wrong gradient is off by 1e-2 or more."""
-    block = _randomise_params(make(), rng)
-    assert _all_below(check_layer(block, rng.standard_normal(x_shape)), bound=1e-6)
+    block = randomise_params(make(), rng)
+    assert all_below(check_layer(block, rng.standard_normal(x_shape)), bound=1e-6)
 
 
 TOL = {"rtol": 1e-10, "atol": 1e-10}

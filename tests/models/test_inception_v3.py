@@ -10,33 +10,14 @@ from conv1x1 import models
 from conv1x1.models.inception_v3 import inception_a, inception_b, inception_c, inception_d, inception_e
 
 
-def _hook_macs(torch, module, size):
-    """Multiply-adds of every Conv2d and Linear that runs, by forward hooks (output elements x C_in / groups x KH x
-    KW, or x in_features), in order."""
-    macs = []
-
-    def count(layer, inputs, output):
-        if isinstance(layer, torch.nn.Conv2d):
-            macs.append(output.numel() * layer.in_channels // layer.groups * layer.kernel_size[0]
-                        * layer.kernel_size[1])
-        else:
-            macs.append(output.numel() * layer.in_features)
-    for layer in module.modules():
-        if isinstance(layer, (torch.nn.Conv2d, torch.nn.Linear)):
-            layer.register_forward_hook(count)
-    with torch.no_grad():
-        module.eval()(torch.zeros(1, 3, size, size))
-    return macs
-
-
-def test_inception_v3_counts_torchvisions_parameters_and_multiply_adds_layer_by_layer(torch, torchvision):
+def test_inception_v3_counts_torchvisions_parameters_and_multiply_adds_layer_by_layer(torchvision, torch_macs):
     for aux in (False, True):
         theirs = torchvision.models.inception_v3(aux_logits=aux, init_weights=False)
         report = models.inception_v3(aux_logits=aux).cost(299, 299)
         assert report.params == sum(p.numel() for p in theirs.parameters())
     theirs = torchvision.models.inception_v3(aux_logits=False, init_weights=False)
     report = models.inception_v3().cost(299, 299)
-    assert [row.macs for row in report.layers if row.macs] == _hook_macs(torch, theirs, 299)
+    assert [row.macs for row in report.layers if row.macs] == torch_macs(theirs, 299)
 
 
 def test_inception_v3_totals_and_the_papers_figures():

@@ -14,11 +14,17 @@ from conv1x1 import models, reference
 # Tests that run a network's forward or backward pass take both paths (tests/conftest.py's both_paths): the plain
 # one and the engine room's, under C.fast.enabled(). Building and pricing a network runs no layer: once is enough.
 SLOW = {"resnet50"}   # a forward and backward pass of it takes seconds
+# The big networks take their plain path in the fast suite and the engine room's in the slow one: the engine room's
+# functions are checked against the plain ones in tests/fast, and on the small networks here, on both paths.
+BIG = {"convnext_tiny", "efficientnet_b0", "googlenet", "inception_v3"}
 
 
-def _networks():
-    """Every network's name, ResNet-50 marked slow (``python -m pytest -m slow`` runs it)."""
-    return [pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name for name in sorted(models.MODELS)]
+def _networks_on_both_paths(slow=SLOW):
+    """(path, name) for every network on both paths; the names in ``slow`` and the big networks' fast path are
+    marked slow. The path goes to tests/conftest.py's both_paths fixture."""
+    return [pytest.param(path, name, id=f"{path}-{name}",
+                         marks=[pytest.mark.slow] if name in slow or (name in BIG and path == "fast") else [])
+            for name in sorted(models.MODELS) for path in ("plain", "fast")]
 
 
 @pytest.mark.parametrize("alpha, error", [(0, ValueError), (0.0, ValueError), (-0.5, ValueError), (1.01, ValueError),
@@ -66,9 +72,9 @@ def test_models_build_and_price_in_little_memory_without_drawing_weights(name):
 SIZE = {"inception_v3": 107}   # a small image for each network: 64 x 64, or more where 64 leaves no pixels
 
 
-@pytest.mark.usefixtures("both_paths")
-@pytest.mark.parametrize("name", _networks())
-def test_models_run_forward_and_backward_on_a_small_image(rng, name):
+# inception_v3's plain forward and backward also run in tests/models/test_inception_v3.py, on its smallest input
+@pytest.mark.parametrize("both_paths, name", _networks_on_both_paths(SLOW | {"inception_v3"}), indirect=["both_paths"])
+def test_models_run_forward_and_backward_on_a_small_image(rng, both_paths, name):
     model = models.MODELS[name](num_classes=10, rng=0)
     size = SIZE.get(name, 64)
     x = rng.standard_normal((1, model.in_channels, size, size))
@@ -80,9 +86,8 @@ def test_models_run_forward_and_backward_on_a_small_image(rng, name):
     assert model.cost(size, size).params == sum(p.size for p, _ in model.parameters())  # cost counts what runs
 
 
-@pytest.mark.usefixtures("both_paths")
-@pytest.mark.parametrize("name", _networks())
-def test_models_layers_in_and_out_channels_are_the_channels_their_forward_passes(rng, name):
+@pytest.mark.parametrize("both_paths, name", _networks_on_both_paths(), indirect=["both_paths"])
+def test_models_layers_in_and_out_channels_are_the_channels_their_forward_passes(rng, both_paths, name):
     """Every named layer's in_channels, out_channels (a block's too) and num_features against the arrays that
     go in and come out of it in a forward pass, and the network's in_channels against its input."""
     model = models.MODELS[name](num_classes=10, rng=0)
@@ -436,31 +441,13 @@ def test_shufflenet_v1_cost_equals_a_count_of_a_hand_built_torch_network(torch, 
 
 # ---------------------------------------------------------------- today's networks against torchvision and the papers
 
-def _torchvision_macs(torch, module, size):
-    """Multiply-adds of every Conv2d and Linear in the order they run, counted by forward hooks on PyTorch's
-    own modules: output elements x C_in / groups x K_h x K_w, or output elements x in_features."""
-    macs = []
-
-    def count(layer, inputs, output):
-        if isinstance(layer, torch.nn.Conv2d):
-            macs.append(output.numel() * layer.in_channels // layer.groups * layer.kernel_size[0]
-                        * layer.kernel_size[1])
-        else:
-            macs.append(output.numel() * layer.in_features)
-    for layer in module.modules():
-        if isinstance(layer, (torch.nn.Conv2d, torch.nn.Linear)):
-            layer.register_forward_hook(count)
-    with torch.no_grad():
-        module.eval()(torch.zeros(1, 3, size, size))
-    return macs
-
-
 @pytest.mark.parametrize("name", ["mobilenet_v2", "efficientnet_b0", "convnext_tiny"])
-def test_todays_networks_count_torchvisions_parameters_and_multiply_adds_layer_by_layer(torch, torchvision, name):
+def test_todays_networks_count_torchvisions_parameters_and_multiply_adds_layer_by_layer(torchvision, torch_macs,
+                                                                                         name):
     theirs = getattr(torchvision.models, name)()
     report = models.MODELS[name]().cost(224, 224)
     assert report.params == sum(p.numel() for p in theirs.parameters())
-    assert [row.macs for row in report.layers if row.macs] == _torchvision_macs(torch, theirs, 224)
+    assert [row.macs for row in report.layers if row.macs] == torch_macs(theirs, 224)
 
 
 # name -> (torchvision's documented parameter count, the paper's multiply-adds in millions and parameters in
