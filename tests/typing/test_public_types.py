@@ -139,7 +139,7 @@ def test_reports_and_comparisons() -> None:
     assert_type(report.counts(), dict[str, int | None])
     assert_type(report.summary(depth=1), str)
     assert_type(report.to_json(), str)
-    assert_type(report.out_shape, tuple[int, ...] | None)
+    assert_type(report.out_shape, tuple[Any, int, int] | None)
     assert_type(report[0], LayerCost)
     comparison = bottleneck_comparison(192, 16, 32, 28, 28)
     assert_type(comparison, Comparison)
