@@ -52,6 +52,9 @@ never imports it); without it they raise an ImportError that says how to install
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from ..containers import Concat, Residual, Sequential
@@ -92,6 +95,9 @@ from ..models import (
 )
 
 __all__ = ["to_torch", "from_torch", "INSTALL_HINT"]
+
+# A torch module and its path in the model -> the library layer it becomes (torch is not type-checked here)
+Converter = Callable[[Any, str], Any]
 
 INSTALL_HINT = ("PyTorch is not installed, and conv1x1.to_torch / conv1x1.from_torch need it (nothing else in "
                 "conv1x1 does). Install the CPU build: `pip install torch==2.13.0` (the version the tests use; on "
@@ -428,7 +434,7 @@ def _from_torch(module, path: str):
     return layer
 
 
-def _converter(module):
+def _converter(module: Any) -> Converter | None:
     """The function that converts this module (exact classes only: a subclass may compute something else), or None."""
     nn, tm = _torch_modules()
     kind = type(module)
@@ -502,7 +508,7 @@ def _conv_from_torch(module, path):
         padding = _pair(module.padding)
     w = _array(module.weight)
     bias = module.bias is not None
-    settings = dict(bias=bias, groups=module.groups, dtype=w.dtype)
+    settings: dict[str, Any] = dict(bias=bias, groups=module.groups, dtype=w.dtype)
     if k == (1, 1) and padding == (0, 0) and stride[0] == stride[1]:
         layer = Conv1x1(module.in_channels, module.out_channels, stride=stride[0], **settings)
     else:
@@ -780,11 +786,14 @@ def _tv_squeezenet(module, path):
     return Network("squeezenet (torchvision)", layers, in_channels=module.features[0].in_channels)
 
 
-TORCHVISION = {("torchvision.models.resnet", "ResNet"): _tv_resnet,
-               ("torchvision.models.resnet", "Bottleneck"): _tv_bottleneck,
-               ("torchvision.models.resnet", "BasicBlock"): _tv_basic_block,
-               ("torchvision.models.squeezenet", "SqueezeNet"): _tv_squeezenet,
-               ("torchvision.models.squeezenet", "Fire"): _tv_fire}
+# (module of a torchvision class, class name) -> the converter of its instances
+TORCHVISION: dict[tuple[str, str], Converter] = {
+    ("torchvision.models.resnet", "ResNet"): _tv_resnet,
+    ("torchvision.models.resnet", "Bottleneck"): _tv_bottleneck,
+    ("torchvision.models.resnet", "BasicBlock"): _tv_basic_block,
+    ("torchvision.models.squeezenet", "SqueezeNet"): _tv_squeezenet,
+    ("torchvision.models.squeezenet", "Fire"): _tv_fire,
+}
 
 
 # ------------------------------------------------------------- torchvision: MobileNetV2, EfficientNet, ConvNeXt
@@ -812,10 +821,10 @@ def _tv_inverted_residual(module, path):
     layers = _spliced(module.conv, _join(path, "conv"))
     generic = _made(Sequential(*_residual_block(layers, module, module.use_res_connect)), module)
     convs = [layer for layer in layers if isinstance(layer, (Conv1x1, Conv2d))]
-    c_in, hidden = convs[0].in_channels, convs[-1].in_channels
-    if hidden % c_in or len(convs) != (2 if hidden == c_in else 3):
+    c_in, hidden, stride = convs[0].in_channels, convs[-1].in_channels, convs[-2].stride
+    if hidden % c_in or len(convs) != (2 if hidden == c_in else 3) or not isinstance(stride, int):
         return generic
-    candidate = InvertedResidual(c_in, module.out_channels, convs[-2].stride, hidden // c_in, dtype=_dtype(generic))
+    candidate = InvertedResidual(c_in, module.out_channels, stride, hidden // c_in, dtype=_dtype(generic))
     return _as_block(candidate, generic)
 
 

@@ -19,7 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import DTypeLike
 
+from .._checks import FloatArray
 from ..cost import conv_cost
 from ..functional import (
     conv1x1_backward,
@@ -79,7 +81,7 @@ class Exercise:
         return f"{self.name}({', '.join(self.params)})"
 
 
-def _normal(rng, shape, dtype=np.float64):
+def _normal(rng: np.random.Generator, shape: tuple[int, ...], dtype: DTypeLike = np.float64) -> FloatArray:
     return rng.standard_normal(shape).astype(dtype)
 
 

@@ -266,7 +266,7 @@ def erf(x: NDArray[np.floating]) -> NDArray[np.floating]:
     >>> erf(np.array([0.0, 1.0, -np.inf]))
     array([ 0.        ,  0.84270079, -1.        ])
     """
-    return _ERF(x).astype(x.dtype) if x.size else np.zeros_like(x)
+    return np.asarray(_ERF(x)).astype(x.dtype) if x.size else np.zeros_like(x)
 
 
 class GELUCache(NamedTuple):

@@ -44,10 +44,11 @@ __all__ = ["save", "load", "FORMAT_VERSION"]
 FORMAT_VERSION = 1
 
 
-def _buffers(model) -> dict:
+def _buffers(model: Any) -> dict[str, np.ndarray]:
     """The model's non-trainable state as a dict of live arrays ({} if it has none)."""
     buffers = getattr(model, "buffers", {})
-    return dict(buffers() if callable(buffers) else buffers)
+    live: Any = buffers() if callable(buffers) else buffers     # a property's dict, or a method's
+    return dict(live)
 
 
 def _state(model, optimizer=None) -> dict:
