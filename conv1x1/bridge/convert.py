@@ -53,7 +53,7 @@ never imports it); without it they raise an ImportError that says how to install
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -93,6 +93,11 @@ from ..models import (
     ShuffleUnit,
     SqueezeExcite,
 )
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from ..layers import Layer
 
 __all__ = ["to_torch", "from_torch", "INSTALL_HINT"]
 
@@ -148,7 +153,7 @@ def _refuse(path: str, thing) -> TypeError:
 # ---------------------------------------------------------------------------------------------- to PyTorch
 
 
-def to_torch(model):
+def to_torch(model: Layer) -> nn.Module:
     """The ``torch.nn.Module`` that computes what ``model`` computes, with copies of its weights.
 
     Parameters
@@ -361,7 +366,7 @@ def _refuse_a_changed_forward(module) -> None:
                              f"layers of {type(sub).__name__}, not that function" + hint)
 
 
-def from_torch(module):
+def from_torch(module: nn.Module) -> Layer:
     """The library's model for a PyTorch module, with copies of its weights and buffers.
 
     Parameters
@@ -510,7 +515,7 @@ def _conv_from_torch(module, path):
     bias = module.bias is not None
     settings: dict[str, Any] = dict(bias=bias, groups=module.groups, dtype=w.dtype)
     if k == (1, 1) and padding == (0, 0) and stride[0] == stride[1]:
-        layer = Conv1x1(module.in_channels, module.out_channels, stride=stride[0], **settings)
+        layer: Conv1x1 | Conv2d = Conv1x1(module.in_channels, module.out_channels, stride=stride[0], **settings)
     else:
         layer = Conv2d(module.in_channels, module.out_channels, k, stride=stride, padding=padding, **settings)
     layer.params = {"w": w.reshape(layer.weight_shape()), **({"b": _array(module.bias)} if bias else {})}
@@ -801,7 +806,7 @@ TORCHVISION: dict[tuple[str, str], Converter] = {
 
 def _spliced(module, path):
     """The layers of an nn.Sequential, with torchvision's Conv2dNormActivation children spliced in (one list)."""
-    layers = []
+    layers: list[Layer] = []
     for name, child in module.named_children():
         converted = _from_torch(child, _join(path, name))
         is_plain = type(converted) is Sequential and len(converted) > 0
