@@ -301,13 +301,13 @@ def check_float_dtype(dtype: DTypeLike, name: str = "dtype") -> np.dtype[Any]:
     return result
 
 
-def check_rng(rng: np.random.Generator | np.random.SeedSequence | int | None) -> np.random.Generator:
+def check_rng(rng: object) -> np.random.Generator:
     """Return a Generator: ``None`` gives a fresh one, a non-negative int seeds one."""
     if isinstance(rng, np.random.Generator):
         return rng
     if rng is None or isinstance(rng, np.random.SeedSequence):
         return np.random.default_rng(rng)
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, (bool, np.bool_)):
+    if not isinstance(rng, (bool, np.bool_)) and isinstance(rng, numbers.Integral):
         return np.random.default_rng(check_non_negative_int(rng, "rng"))
     raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), a non-negative int "
                     f"seed or None, got {rng!r} ({type(rng).__name__})")

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, DTypeLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike
 
 from . import functional as F
 from ._checks import (
@@ -735,10 +735,10 @@ class Linear(_Conv):
     def out_features(self) -> int:
         return self.out_channels
 
-    def weight_shape(self) -> tuple:
+    def weight_shape(self) -> tuple[int, ...]:
         return (self.out_channels, self.in_channels)
 
-    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: (N, in_features) -> out: (N, out_features)."""
         params = self.params
         try:
@@ -747,13 +747,13 @@ class Linear(_Conv):
             raise ValueError(f"{self!r}: {error}") from None
         return out
 
-    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: (N, out_features) -> dx: (N, in_features); fills grads["w"] (and grads["b"])."""
         dx, dw, db = F.linear_backward(dout, self.require_cache())
-        self.store_grads(w=dw, **({"b": db} if self.bias else {}))
+        self.store_grads(w=dw, **({"b": db} if db is not None else {}))
         return dx
 
-    def cost_node(self, in_shape: tuple, name: str | None) -> LayerCost:
+    def cost_node(self, in_shape: Shape3, name: str | None) -> LayerCost:
         """One example's F features arrive as (F, 1, 1), the shape ``Flatten`` gives."""
         if in_shape[0] is not None and tuple(in_shape) != (self.in_features, 1, 1):
             raise ValueError(f"{self!r} takes {self.in_features} features, as (F, 1, 1) after a Flatten, got an "
@@ -778,16 +778,16 @@ class Flatten(Layer):
     def __repr__(self) -> str:
         return "Flatten()"
 
-    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: (N, C, H, W) -> out: (N, C*H*W)."""
         out, self.cache = F.flatten_forward(x)
         return out
 
-    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: (N, C*H*W) -> dx: (N, C, H, W)."""
         return F.flatten_backward(dout, self.require_cache())
 
-    def cost_node(self, in_shape: tuple, name: str | None) -> LayerCost:
+    def cost_node(self, in_shape: Shape3, name: str | None) -> LayerCost:
         return flatten_cost(*in_shape, name=name or "Flatten")
 
 
@@ -828,7 +828,7 @@ class LayerNorm2d(Layer):
     def __repr__(self) -> str:
         return f"LayerNorm2d({self.num_channels}, eps={self.eps})"
 
-    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: (N, C, H, W) -> out: (N, C, H, W)."""
         params = self.params
         try:
@@ -837,13 +837,13 @@ class LayerNorm2d(Layer):
             raise input_error(self, x, self.num_channels, error) from None
         return out
 
-    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: (N, C, H, W) -> dx: (N, C, H, W); fills grads["gamma"], grads["beta"]."""
         dx, dgamma, dbeta = F.layernorm2d_backward(dout, self.require_cache())
         self.store_grads(gamma=dgamma, beta=dbeta)
         return dx
 
-    def cost_node(self, in_shape: tuple, name: str | None) -> LayerCost:
+    def cost_node(self, in_shape: Shape3, name: str | None) -> LayerCost:
         check_in_channels(self, in_shape[0], self.num_channels)
         return layernorm_cost(self.num_channels, in_shape[1], in_shape[2], name=name or "LayerNorm2d")
 
@@ -851,12 +851,12 @@ class LayerNorm2d(Layer):
 class ReLU6(_Activation):
     """``out = min(max(x, 0), 6)`` (MobileNetV2); see ``relu6_forward``."""
 
-    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: any shape -> out: same shape, in [0, 6]."""
         out, self.cache = F.relu6_forward(x)
         return out
 
-    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: shape of out -> dx: dout where 0 < x < 6, else 0."""
         return F.relu6_backward(dout, self.require_cache())
 
@@ -864,12 +864,12 @@ class ReLU6(_Activation):
 class GELU(_Activation):
     """``out = x * Phi(x)``, the exact (erf) form, PyTorch's default (ConvNeXt); see ``gelu_forward``."""
 
-    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: any shape -> out: same shape."""
         out, self.cache = F.gelu_forward(x)
         return out
 
-    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: shape of out -> dx = dout * (Phi(x) + x * phi(x))."""
         return F.gelu_backward(dout, self.require_cache())
 
@@ -877,12 +877,12 @@ class GELU(_Activation):
 class SiLU(_Activation):
     """``out = x * sigmoid(x)``, also called swish (EfficientNet); see ``silu_forward``."""
 
-    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: any shape -> out: same shape."""
         out, self.cache = F.silu_forward(x)
         return out
 
-    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: shape of out -> dx = dout * s * (1 + x * (1 - s)), s = sigmoid(x)."""
         return F.silu_backward(dout, self.require_cache())
 
@@ -898,7 +898,7 @@ class _Drop(Layer):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(p={self.p})"
 
-    def _masked(self, x: NDArray[np.floating], forward: Callable) -> NDArray[np.floating]:
+    def _masked(self, x: ArrayLike, forward: Callable[..., tuple[FloatArray, Any]]) -> FloatArray:
         if not self.training or self.p == 0:
             x = check_float_array(x, "x")
             self.cache = "identity"
@@ -906,11 +906,11 @@ class _Drop(Layer):
         out, self.cache = forward(x, self.p, self.rng)
         return out
 
-    def _unmasked(self, dout: NDArray[np.floating], backward: Callable) -> NDArray[np.floating]:
+    def _unmasked(self, dout: ArrayLike, backward: Callable[..., FloatArray]) -> FloatArray:
         cache = self.require_cache()
         return check_float_array(dout, "dout") if isinstance(cache, str) else backward(dout, cache)
 
-    def cost_node(self, in_shape: tuple, name: str | None) -> LayerCost:
+    def cost_node(self, in_shape: Shape3, name: str | None) -> LayerCost:
         return identity_cost(type(self).__name__.lower(), *in_shape, name=name or repr(self))
 
 
@@ -937,11 +937,11 @@ class Dropout(_Drop):
     def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
         super().__init__(p, rng)
 
-    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: any shape -> out: same shape."""
         return self._masked(x, F.dropout_forward)
 
-    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: shape of out -> dx = dout * mask (dout itself at evaluation)."""
         return self._unmasked(dout, F.dropout_backward)
 
@@ -969,11 +969,11 @@ class DropPath(_Drop):
     def __init__(self, p: float, rng: np.random.Generator | int | None = None) -> None:
         super().__init__(p, rng)
 
-    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: (N, ...) -> out: same shape."""
         return self._masked(x, F.drop_path_forward)
 
-    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: shape of out -> dx = dout * each image's mask value (dout itself at evaluation)."""
         return self._unmasked(dout, F.drop_path_backward)
 
@@ -1010,20 +1010,20 @@ class LayerScale(Layer):
     def __repr__(self) -> str:
         return f"LayerScale({self.num_channels})"
 
-    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: (N, C, H, W) -> out: (N, C, H, W)."""
         x = check_image_batch(x, self.num_channels, owner=repr(self))
         gamma = self.params["gamma"]
         out, self.cache = F.channel_gate_forward(x, np.broadcast_to(gamma, (x.shape[0], self.num_channels)))
         return out
 
-    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: (N, C, H, W) -> dx: (N, C, H, W); fills grads["gamma"]."""
         dx, ds = F.channel_gate_backward(dout, self.require_cache())
         self.store_grads(gamma=ds.sum(axis=0))
         return dx
 
-    def cost_node(self, in_shape: tuple, name: str | None) -> LayerCost:
+    def cost_node(self, in_shape: Shape3, name: str | None) -> LayerCost:
         check_in_channels(self, in_shape[0], self.num_channels)
         return channel_scale_cost("layer scale", self.num_channels, in_shape[1], in_shape[2],
                                   params=self.num_channels, name=name or "LayerScale")

@@ -52,6 +52,9 @@ never imports it); without it they raise an ImportError that says how to install
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..containers import Concat, Residual, Sequential
@@ -91,7 +94,15 @@ from ..models import (
     SqueezeExcite,
 )
 
+if TYPE_CHECKING:
+    from torch import nn
+
+    from ..layers import Layer
+
 __all__ = ["to_torch", "from_torch", "INSTALL_HINT"]
+
+# A torch module and its path in the model -> the library layer it becomes (torch is not type-checked here)
+Converter = Callable[[Any, str], Any]
 
 INSTALL_HINT = ("PyTorch is not installed, and conv1x1.to_torch / conv1x1.from_torch need it (nothing else in "
                 "conv1x1 does). Install the CPU build: `pip install torch==2.13.0` (the version the tests use; on "
@@ -121,7 +132,7 @@ BLOCKS = (DepthwiseSeparable, Bottleneck, Fire, ShuffleUnit, Inception, SqueezeE
           ConvNeXtBlock, AuxiliaryClassifier)
 
 
-def _torch_modules():
+def _torch_modules() -> Any:
     """PyTorch's ``nn`` and ``conv1x1.bridge.modules``, imported now; an ImportError with the install hint if absent."""
     try:
         import torch
@@ -131,18 +142,18 @@ def _torch_modules():
     return torch.nn, modules
 
 
-def _join(path: str, name) -> str:
+def _join(path: str, name: object) -> str:
     return f"{path}.{name}" if path else str(name)
 
 
-def _refuse(path: str, thing) -> TypeError:
+def _refuse(path: str, thing: object) -> TypeError:
     return TypeError(f"{path or '(top level)'}: {type(thing).__name__} is not supported; supported: {SUPPORTED}")
 
 
 # ---------------------------------------------------------------------------------------------- to PyTorch
 
 
-def to_torch(model):
+def to_torch(model: Layer) -> nn.Module:
     """The ``torch.nn.Module`` that computes what ``model`` computes, with copies of its weights.
 
     Parameters
@@ -182,7 +193,7 @@ def to_torch(model):
     return _to_torch(model, "")
 
 
-def _to_torch(layer, path: str):
+def _to_torch(layer: Any, path: str) -> Any:
     convert = TO_TORCH.get(type(layer))
     if convert is None and _plain_sequential(layer):
         convert = _sequential_to_torch
@@ -195,19 +206,19 @@ def _to_torch(layer, path: str):
     return module
 
 
-def _plain_sequential(layer) -> bool:
+def _plain_sequential(layer: Any) -> bool:
     """A subclass of Sequential that runs its layers as Sequential does (a user's ``class MyNet(C.Sequential)``)."""
     return (isinstance(layer, Sequential) and type(layer).forward is Sequential.forward
             and type(layer).backward is Sequential.backward)
 
 
-def _tensor(array):
+def _tensor(array: Any) -> Any:
     """A PyTorch copy of a NumPy array (same dtype)."""
     import torch
     return torch.tensor(np.ascontiguousarray(array))
 
 
-def _load(module, **arrays) -> None:
+def _load(module: Any, **arrays: np.ndarray) -> None:
     """Copy NumPy arrays into the module's parameters and buffers of those names (reshaped to theirs)."""
     import torch
     with torch.no_grad():
@@ -216,13 +227,13 @@ def _load(module, **arrays) -> None:
             target.copy_(_tensor(array).reshape(target.shape))
 
 
-def _torch_dtype(dtype):
+def _torch_dtype(dtype: Any) -> Any:
     import torch
     return {np.dtype(np.float16): torch.float16, np.dtype(np.float32): torch.float32,
             np.dtype(np.float64): torch.float64}[np.dtype(dtype)]
 
 
-def _conv_to_torch(layer, path):
+def _conv_to_torch(layer: Any, path: str) -> Any:
     nn, _ = _torch_modules()
     params = layer.params
     module = nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, stride=layer.stride,
@@ -231,7 +242,7 @@ def _conv_to_torch(layer, path):
     return module
 
 
-def _batchnorm_to_torch(layer, path):
+def _batchnorm_to_torch(layer: Any, path: str) -> Any:
     nn, _ = _torch_modules()
     module = nn.BatchNorm2d(layer.num_features, eps=layer.eps, momentum=layer.momentum,
                             dtype=_torch_dtype(layer.dtype))
@@ -240,7 +251,7 @@ def _batchnorm_to_torch(layer, path):
     return module
 
 
-def _leaf_to_torch(layer, path):
+def _leaf_to_torch(layer: Any, path: str) -> Any:
     """The parameter-free layers: one PyTorch module each, with the same settings."""
     nn, _ = _torch_modules()
     if isinstance(layer, MaxPool2d):
@@ -259,55 +270,55 @@ def _leaf_to_torch(layer, path):
             ReLU6: nn.ReLU6, GELU: nn.GELU, SiLU: nn.SiLU, Flatten: nn.Flatten}[type(layer)]()
 
 
-def _linear_to_torch(layer, path):
+def _linear_to_torch(layer: Any, path: str) -> Any:
     nn, _ = _torch_modules()
     module = nn.Linear(layer.in_features, layer.out_features, bias=layer.bias, dtype=_torch_dtype(layer.dtype))
     _load(module, weight=layer.params["w"], **({"bias": layer.params["b"]} if layer.bias else {}))
     return module
 
 
-def _layernorm_to_torch(layer, path):
+def _layernorm_to_torch(layer: Any, path: str) -> Any:
     _, tm = _torch_modules()
     module = tm.LayerNorm2d(layer.num_channels, eps=layer.eps, dtype=_torch_dtype(layer.dtype))
     _load(module, weight=layer.params["gamma"], bias=layer.params["beta"])
     return module
 
 
-def _layer_scale_to_torch(layer, path):
+def _layer_scale_to_torch(layer: Any, path: str) -> Any:
     _, tm = _torch_modules()
     module = tm.LayerScale(layer.num_channels, dtype=_torch_dtype(layer.dtype))
     _load(module, weight=layer.params["gamma"])
     return module
 
 
-def _children_to_torch(layer, path):
+def _children_to_torch(layer: Any, path: str) -> Any:
     return [_to_torch(child, _join(path, i)) for i, child in enumerate(layer.children)]
 
 
-def _sequential_to_torch(layer, path):
+def _sequential_to_torch(layer: Any, path: str) -> Any:
     nn, _ = _torch_modules()
     return nn.Sequential(*_children_to_torch(layer, path))
 
 
-def _container_to_torch(layer, path):
+def _container_to_torch(layer: Any, path: str) -> Any:
     _, tm = _torch_modules()
     return {Concat: tm.Concat, Residual: tm.Residual}[type(layer)](*_children_to_torch(layer, path))
 
 
-def _block_to_torch(layer, path):
+def _block_to_torch(layer: Any, path: str) -> Any:
     _, tm = _torch_modules()
     config = {name: getattr(layer, name) for name in BLOCK_ARGUMENTS[type(layer)]}
     return getattr(tm, type(layer).__name__)(*_children_to_torch(layer, path), config=config)
 
 
-def _inception_to_torch(layer, path):
+def _inception_to_torch(layer: Any, path: str) -> Any:
     _, tm = _torch_modules()
     config = {"in_channels": layer.in_channels, **layer.widths, "reductions": layer.reductions,
               "bias": layer[0][0].bias}
     return tm.Inception(*_children_to_torch(layer, path), config=config)
 
 
-def _network_to_torch(layer, path):
+def _network_to_torch(layer: Any, path: str) -> Any:
     _, tm = _torch_modules()
     named = [(name, _to_torch(child, _join(path, name))) for name, child in zip(layer.names, layer)]
     return tm.Network(layer.name, named, in_channels=layer.in_channels)
@@ -329,7 +340,7 @@ TO_TORCH = {Conv1x1: _conv_to_torch, Conv2d: _conv_to_torch, BatchNorm2d: _batch
 # -------------------------------------------------------------------------------------------- from PyTorch
 
 
-def _refuse_a_changed_forward(module) -> None:
+def _refuse_a_changed_forward(module: Any) -> None:
     """ValueError if anything makes the module compute other than its layers: forward hooks or pre-hooks (its
     own, a submodule's or PyTorch's global ones), an instance-level ``forward``, or the parameters that the old
     ``weight_norm``, ``spectral_norm`` and ``prune`` utilities leave (``weight_orig``, ``weight_g``, ``weight_v``)."""
@@ -355,7 +366,7 @@ def _refuse_a_changed_forward(module) -> None:
                              f"layers of {type(sub).__name__}, not that function" + hint)
 
 
-def from_torch(module):
+def from_torch(module: nn.Module) -> Layer:
     """The library's model for a PyTorch module, with copies of its weights and buffers.
 
     Parameters
@@ -419,7 +430,7 @@ def from_torch(module):
     return _from_torch(module, "")
 
 
-def _from_torch(module, path: str):
+def _from_torch(module: Any, path: str) -> Any:
     convert = _converter(module)
     if convert is None:
         raise _refuse(path, module)
@@ -428,7 +439,7 @@ def _from_torch(module, path: str):
     return layer
 
 
-def _converter(module):
+def _converter(module: Any) -> Converter | None:
     """The function that converts this module (exact classes only: a subclass may compute something else), or None."""
     nn, tm = _torch_modules()
     kind = type(module)
@@ -454,13 +465,13 @@ LEAVES = ("Conv2d", "BatchNorm2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "MaxP
 AFTER_FLATTEN = ("Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout", "Identity")
 
 
-def _made(layer, module):
+def _made(layer: Any, module: Any) -> Any:
     """A library layer this bridge made for ``module`` (a container torchvision does not have), in its mode."""
     layer.training = module.training
     return layer
 
 
-def _array(tensor):
+def _array(tensor: Any) -> Any:
     """A NumPy copy of a tensor (float16, float32 or float64)."""
     import torch
     if tensor.dtype not in (torch.float16, torch.float32, torch.float64):
@@ -469,12 +480,12 @@ def _array(tensor):
     return tensor.detach().cpu().numpy().copy()
 
 
-def _pair(value) -> tuple[int, int]:
+def _pair(value: Any) -> tuple[int, int]:
     """(along H, along W) from PyTorch's int-or-pair settings."""
     return (int(value), int(value)) if isinstance(value, int) else (int(value[0]), int(value[1]))
 
 
-def _square(value, name: str, path: str, module) -> int:
+def _square(value: Any, name: str, path: str, module: Any) -> int:
     """An int from an int-or-pair setting that the library keeps square (a torchvision block's stride)."""
     pair = _pair(value)
     if pair[0] != pair[1]:
@@ -483,13 +494,13 @@ def _square(value, name: str, path: str, module) -> int:
     return pair[0]
 
 
-def _setting(ok: bool, path: str, module, what: str) -> None:
+def _setting(ok: bool, path: str, module: Any, what: str) -> None:
     """A ValueError naming the path and the module when one of its settings has no counterpart in the library."""
     if not ok:
         raise ValueError(f"{path or '(top level)'}: {module!r} cannot be converted: {what}")
 
 
-def _conv_from_torch(module, path):
+def _conv_from_torch(module: Any, path: str) -> Any:
     k, stride = _pair(module.kernel_size), _pair(module.stride)
     _setting(_pair(module.dilation) == (1, 1), path, module, "the library's convolutions have dilation 1")
     _setting(module.padding_mode == "zeros", path, module, "the library pads with zeros (padding_mode='zeros')")
@@ -502,16 +513,16 @@ def _conv_from_torch(module, path):
         padding = _pair(module.padding)
     w = _array(module.weight)
     bias = module.bias is not None
-    settings = dict(bias=bias, groups=module.groups, dtype=w.dtype)
+    settings: dict[str, Any] = dict(bias=bias, groups=module.groups, dtype=w.dtype)
     if k == (1, 1) and padding == (0, 0) and stride[0] == stride[1]:
-        layer = Conv1x1(module.in_channels, module.out_channels, stride=stride[0], **settings)
+        layer: Conv1x1 | Conv2d = Conv1x1(module.in_channels, module.out_channels, stride=stride[0], **settings)
     else:
         layer = Conv2d(module.in_channels, module.out_channels, k, stride=stride, padding=padding, **settings)
     layer.params = {"w": w.reshape(layer.weight_shape()), **({"b": _array(module.bias)} if bias else {})}
     return layer
 
 
-def _linear_from_torch(module):
+def _linear_from_torch(module: Any) -> Any:
     """A Linear on the flattened 1x1 map: the 1x1 convolution with the same weights."""
     w = _array(module.weight)
     layer = Conv1x1(module.in_features, module.out_features, bias=module.bias is not None, dtype=w.dtype)
@@ -519,7 +530,7 @@ def _linear_from_torch(module):
     return layer
 
 
-def _batchnorm_from_torch(module, path):
+def _batchnorm_from_torch(module: Any, path: str) -> Any:
     _setting(module.affine, path, module, "affine=False: the library's batch norm always learns gamma and beta")
     _setting(module.track_running_stats, path, module, "track_running_stats=False: the library's batch norm "
                                                        "keeps running statistics for evaluation")
@@ -532,7 +543,7 @@ def _batchnorm_from_torch(module, path):
     return layer
 
 
-def _pool_from_torch(module, path):
+def _pool_from_torch(module: Any, path: str) -> Any:
     nn, _ = _torch_modules()
     k, stride, padding = _pair(module.kernel_size), _pair(module.stride), _pair(module.padding)
     if isinstance(module, nn.MaxPool2d):
@@ -547,7 +558,7 @@ def _pool_from_torch(module, path):
     return AvgPool2d(k, stride, padding)
 
 
-def _leaf_from_torch(module, path):
+def _leaf_from_torch(module: Any, path: str) -> Any:
     nn, _ = _torch_modules()
     kind = type(module)
     if kind is nn.Conv2d:
@@ -576,7 +587,7 @@ def _leaf_from_torch(module, path):
     return _new_leaf_from_torch(module, path)
 
 
-def _new_leaf_from_torch(module, path):
+def _new_leaf_from_torch(module: Any, path: str) -> Any:
     """Dropout, Identity, the activations, and the bridge's own LayerNorm2d, LayerScale and DropPath."""
     nn, tm = _torch_modules()
     kind = type(module)
@@ -599,7 +610,7 @@ def _new_leaf_from_torch(module, path):
     return {nn.ReLU: ReLU, nn.Sigmoid: Sigmoid, nn.Tanh: Tanh, nn.ReLU6: ReLU6, nn.GELU: GELU, nn.SiLU: SiLU}[kind]()
 
 
-def _layernorm_from_torch(module, path):
+def _layernorm_from_torch(module: Any, path: str) -> Any:
     """A LayerNorm over channels (torchvision's LayerNorm2d, or nn.LayerNorm on channels-last between Permutes)."""
     _setting(len(module.normalized_shape) == 1, path, module, "a layer norm over one axis, the channels")
     _setting(module.elementwise_affine and module.bias is not None, path, module,
@@ -610,7 +621,7 @@ def _layernorm_from_torch(module, path):
     return layer
 
 
-def _sequential_from_torch(module, path, flattened=False):
+def _sequential_from_torch(module: Any, path: str, flattened: bool = False) -> Any:
     """An nn.Sequential: each child converted; after a Flatten, Linear layers become 1x1 convolutions."""
     nn, _ = _torch_modules()
     children = list(module.named_children())
@@ -636,17 +647,17 @@ def _sequential_from_torch(module, path, flattened=False):
     return Sequential(*layers)
 
 
-def _children_from_torch(module, path):
+def _children_from_torch(module: Any, path: str) -> Any:
     return [_from_torch(child, _join(path, name)) for name, child in module.named_children()]
 
 
-def _container_from_torch(module, path):
+def _container_from_torch(module: Any, path: str) -> Any:
     _, tm = _torch_modules()
     children = _children_from_torch(module, path)
     return Concat(*children) if type(module) is tm.Concat else Residual(*children)
 
 
-def _block_from_torch(module, path):
+def _block_from_torch(module: Any, path: str) -> Any:
     """One of to_torch's blocks: the library's block rebuilt from its config, holding the module's weights."""
     children = _children_from_torch(module, path)
     generic = Concat(*children) if type(module).__name__ == "Inception" else Sequential(*children)
@@ -654,7 +665,7 @@ def _block_from_torch(module, path):
     return _as_block(block_class(**module.config, dtype=_dtype(generic)), generic)
 
 
-def _network_from_torch(module, path):
+def _network_from_torch(module: Any, path: str) -> Any:
     names = getattr(module, "names", None) or [name for name, _ in module.named_children()]
     named = [(label, _from_torch(child, _join(path, name)))
              for label, (name, child) in zip(names, module.named_children())]
@@ -664,13 +675,13 @@ def _network_from_torch(module, path):
 # ------------------------------------------------------------------ blocks: the library's class when it fits
 
 
-def _dtype(layer):
+def _dtype(layer: Any) -> Any:
     """The dtype of a layer's first parameter (float64 if it has none)."""
     params = list(layer.params.values())
     return params[0].dtype if params else np.dtype(np.float64)
 
 
-def _signature(layer):
+def _signature(layer: Any) -> Any:
     """What a layer computes, as a nested tuple: equal signatures, equal functions of x and the weights."""
     if isinstance(layer, (Conv1x1, Conv2d)):
         return ("conv", layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride, layer.padding,
@@ -683,14 +694,14 @@ def _signature(layer):
     return repr(layer)
 
 
-def _nodes(layer):
+def _nodes(layer: Any) -> Any:
     """The layer and every layer inside it, parents before children (PyTorch's ``modules()`` order)."""
     yield layer
     for child in layer.children:
         yield from _nodes(child)
 
 
-def _as_block(block, generic):
+def _as_block(block: Any, generic: Any) -> Any:
     """``block`` (a library block) holding ``generic``'s weights, buffers and modes, if both compute the same.
 
     ``generic`` is the module converted layer by layer (Sequential, Concat, Residual and leaves);
@@ -714,12 +725,12 @@ def _as_block(block, generic):
 # -------------------------------------------------------------------------------------------- torchvision
 
 
-def _tv_bottleneck(module, path):
+def _tv_bottleneck(module: Any, path: str) -> Any:
     """torchvision's ResNet Bottleneck: relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut(x)).
 
     Its one ``relu`` module runs three times; the library needs one layer per use.
     """
-    def sub(name):
+    def sub(name: str) -> Any:
         return _from_torch(getattr(module, name), _join(path, name))
     block = _made(Sequential(sub("conv1"), sub("bn1"), sub("relu"), sub("conv2"), sub("bn2"), sub("relu"),
                              sub("conv3"), sub("bn3")), module)
@@ -731,16 +742,16 @@ def _tv_bottleneck(module, path):
     return _as_block(candidate, generic)
 
 
-def _tv_basic_block(module, path):
+def _tv_basic_block(module: Any, path: str) -> Any:
     """torchvision's ResNet BasicBlock: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)); no library class."""
-    def sub(name):
+    def sub(name: str) -> Any:
         return _from_torch(getattr(module, name), _join(path, name))
     block = _made(Sequential(sub("conv1"), sub("bn1"), sub("relu"), sub("conv2"), sub("bn2")), module)
     shortcut = sub("downsample") if module.downsample is not None else None
     return Sequential(_made(Residual(block, shortcut), module), sub("relu"))
 
 
-def _tv_resnet(module, path):
+def _tv_resnet(module: Any, path: str) -> Any:
     """torchvision's ResNet: conv1, bn1, relu, maxpool, layer1-4, avgpool, then flatten and the Linear fc."""
     nn, _ = _torch_modules()
     stages = [getattr(module, f"layer{i}") for i in (1, 2, 3, 4)]
@@ -760,9 +771,9 @@ def _tv_resnet(module, path):
     return Network(f"resnet{convs + 2} (torchvision)", layers + [("fc", head)], in_channels=module.conv1.in_channels)
 
 
-def _tv_fire(module, path):
+def _tv_fire(module: Any, path: str) -> Any:
     """torchvision's Fire: squeeze -> act -> [expand1x1 -> act | expand3x3 -> act], joined along channels."""
-    def sub(name):
+    def sub(name: str) -> Any:
         return _from_torch(getattr(module, name), _join(path, name))
     expand = _made(Concat(_made(Sequential(sub("expand1x1"), sub("expand1x1_activation")), module),
                           _made(Sequential(sub("expand3x3"), sub("expand3x3_activation")), module)), module)
@@ -772,7 +783,7 @@ def _tv_fire(module, path):
     return _as_block(candidate, generic)
 
 
-def _tv_squeezenet(module, path):
+def _tv_squeezenet(module: Any, path: str) -> Any:
     """torchvision's SqueezeNet: ``features``, then ``classifier`` (Dropout, 1x1 conv, ReLU, pool), then flatten."""
     named = [(f"{part}.{name}", child) for part in ("features", "classifier")
              for name, child in getattr(module, part).named_children()]
@@ -780,19 +791,22 @@ def _tv_squeezenet(module, path):
     return Network("squeezenet (torchvision)", layers, in_channels=module.features[0].in_channels)
 
 
-TORCHVISION = {("torchvision.models.resnet", "ResNet"): _tv_resnet,
-               ("torchvision.models.resnet", "Bottleneck"): _tv_bottleneck,
-               ("torchvision.models.resnet", "BasicBlock"): _tv_basic_block,
-               ("torchvision.models.squeezenet", "SqueezeNet"): _tv_squeezenet,
-               ("torchvision.models.squeezenet", "Fire"): _tv_fire}
+# (module of a torchvision class, class name) -> the converter of its instances
+TORCHVISION: dict[tuple[str, str], Converter] = {
+    ("torchvision.models.resnet", "ResNet"): _tv_resnet,
+    ("torchvision.models.resnet", "Bottleneck"): _tv_bottleneck,
+    ("torchvision.models.resnet", "BasicBlock"): _tv_basic_block,
+    ("torchvision.models.squeezenet", "SqueezeNet"): _tv_squeezenet,
+    ("torchvision.models.squeezenet", "Fire"): _tv_fire,
+}
 
 
 # ------------------------------------------------------------- torchvision: MobileNetV2, EfficientNet, ConvNeXt
 
 
-def _spliced(module, path):
+def _spliced(module: Any, path: str) -> Any:
     """The layers of an nn.Sequential, with torchvision's Conv2dNormActivation children spliced in (one list)."""
-    layers = []
+    layers: list[Layer] = []
     for name, child in module.named_children():
         converted = _from_torch(child, _join(path, name))
         is_plain = type(converted) is Sequential and len(converted) > 0
@@ -800,26 +814,26 @@ def _spliced(module, path):
     return layers
 
 
-def _residual_block(layers, module, use_residual):
+def _residual_block(layers: list[Layer], module: Any, use_residual: bool) -> Any:
     """The children a library block has: the layers, or one ``Residual`` of them (in the module's mode)."""
     if not use_residual:
         return layers
     return [_made(Residual(_made(Sequential(*layers), module)), module)]
 
 
-def _tv_inverted_residual(module, path):
+def _tv_inverted_residual(module: Any, path: str) -> Any:
     """torchvision's MobileNetV2 InvertedResidual: ``x + conv(x)`` when ``use_res_connect``, else ``conv(x)``."""
     layers = _spliced(module.conv, _join(path, "conv"))
     generic = _made(Sequential(*_residual_block(layers, module, module.use_res_connect)), module)
     convs = [layer for layer in layers if isinstance(layer, (Conv1x1, Conv2d))]
-    c_in, hidden = convs[0].in_channels, convs[-1].in_channels
-    if hidden % c_in or len(convs) != (2 if hidden == c_in else 3):
+    c_in, hidden, stride = convs[0].in_channels, convs[-1].in_channels, convs[-2].stride
+    if hidden % c_in or len(convs) != (2 if hidden == c_in else 3) or not isinstance(stride, int):
         return generic
-    candidate = InvertedResidual(c_in, module.out_channels, convs[-2].stride, hidden // c_in, dtype=_dtype(generic))
+    candidate = InvertedResidual(c_in, module.out_channels, stride, hidden // c_in, dtype=_dtype(generic))
     return _as_block(candidate, generic)
 
 
-def _tv_squeeze_excitation(module, path):
+def _tv_squeeze_excitation(module: Any, path: str) -> Any:
     """torchvision's SqueezeExcitation: ``x * scale_activation(fc2(activation(fc1(avgpool(x)))))``."""
     nn, _ = _torch_modules()
     _setting(type(module.scale_activation) is nn.Sigmoid, path, module, "the library's gate is a sigmoid")
@@ -832,13 +846,13 @@ def _tv_squeeze_excitation(module, path):
     return _as_block(block, _made(Sequential(*parts.values()), module))
 
 
-def _tv_stochastic_depth(module, path):
+def _tv_stochastic_depth(module: Any, path: str) -> Any:
     """torchvision's StochasticDepth in "row" mode (one draw per image) is the library's DropPath."""
     _setting(module.mode == "row", path, module, 'only mode="row": the library drops whole images')
     return DropPath(module.p)
 
 
-def _tv_mbconv(module, path):
+def _tv_mbconv(module: Any, path: str) -> Any:
     """torchvision's MBConv: ``block(x)``, plus x after stochastic depth when ``use_res_connect``."""
     layers = _spliced(module.block, _join(path, "block"))
     if module.use_res_connect:
@@ -853,7 +867,7 @@ def _tv_mbconv(module, path):
     return _as_block(candidate, generic)
 
 
-def _tv_cnblock(module, path):
+def _tv_cnblock(module: Any, path: str) -> Any:
     """torchvision's CNBlock: ``x + drop_path(layer_scale * block(x))``, its block a depthwise 7x7, a Permute to
     channels-last, LayerNorm, Linear, GELU, Linear, and a Permute back. On the channels-last tensor each Linear
     mixes the channels of one pixel: it is a 1x1 convolution, and becomes the library's ``Conv1x1``."""
@@ -878,11 +892,11 @@ def _tv_cnblock(module, path):
     return _as_block(candidate, generic)
 
 
-def _tv_layernorm2d(module, path):
+def _tv_layernorm2d(module: Any, path: str) -> Any:
     return _layernorm_from_torch(module, path)
 
 
-def _tv_features_network(module, path, name, pooled):
+def _tv_features_network(module: Any, path: str, name: str, pooled: bool) -> Any:
     """MobileNetV2, EfficientNet and ConvNeXt: ``features``, global average pooling, ``flatten``, ``classifier``.
 
     Blocks inside a stage (an nn.Sequential of blocks) are named ``features.<stage>.<block>``; the classifier's
@@ -909,15 +923,15 @@ def _tv_features_network(module, path, name, pooled):
     return Network(f"{name} (torchvision)", layers, in_channels=conv.in_channels)
 
 
-def _tv_mobilenet_v2(module, path):
+def _tv_mobilenet_v2(module: Any, path: str) -> Any:
     return _tv_features_network(module, path, "mobilenet_v2", pooled=False)
 
 
-def _tv_efficientnet(module, path):
+def _tv_efficientnet(module: Any, path: str) -> Any:
     return _tv_features_network(module, path, "efficientnet", pooled=True)
 
 
-def _tv_convnext(module, path):
+def _tv_convnext(module: Any, path: str) -> Any:
     return _tv_features_network(module, path, "convnext", pooled=True)
 
 
@@ -939,25 +953,25 @@ TORCHVISION.update({
 # ------------------------------------------------------------------------------------ torchvision: Inception v3
 
 
-def _tv_basic_conv(module, path):
+def _tv_basic_conv(module: Any, path: str) -> Any:
     """torchvision's BasicConv2d: ``relu(bn(conv(x)))``, the ReLU a function call, here a layer of its own."""
-    def sub(name):
+    def sub(name: str) -> Any:
         return _from_torch(getattr(module, name), _join(path, name))
     return _made(Sequential(sub("conv"), sub("bn"), _made(ReLU(), module)), module)
 
 
-def _tv_inception_module(module, path):
+def _tv_inception_module(module: Any, path: str) -> Any:
     """torchvision's InceptionA-E: branches of BasicConv2d (named ``branch...``) and a pooling, joined."""
-    def sub(name):
+    def sub(name: str) -> Any:
         return _from_torch(getattr(module, name), _join(path, name))
 
-    def chain(*names):
+    def chain(*names: str) -> Any:
         return _made(Sequential(*[sub(name) for name in names]), module)
 
-    def pooled(name):   # F.avg_pool2d(x, 3, stride=1, padding=1), counting the padding, then the 1x1
+    def pooled(name: str) -> Any:   # F.avg_pool2d(x, 3, stride=1, padding=1), counting the padding, then the 1x1
         return _made(Sequential(_made(AvgPool2d(3, 1, 1), module), sub(name)), module)
 
-    def split(a, b):    # InceptionE's 1x3 and 3x1 side by side
+    def split(a: str, b: str) -> Any:    # InceptionE's 1x3 and 3x1 side by side
         return _made(Concat(sub(a), sub(b)), module)
 
     kind = type(module).__name__
@@ -982,9 +996,9 @@ def _tv_inception_module(module, path):
     return Concat(*branches)
 
 
-def _tv_inception_aux(module, path):
+def _tv_inception_aux(module: Any, path: str) -> Any:
     """torchvision's InceptionAux: avg pool 5x5/3, conv0 (1x1), conv1 (5x5), global average pool, fc."""
-    def sub(name):
+    def sub(name: str) -> Any:
         return _from_torch(getattr(module, name), _join(path, name))
     generic = _made(Sequential(_made(AvgPool2d(5, 3), module), sub("conv0"), sub("conv1"),
                                _made(GlobalAvgPool2d(), module), _made(_linear_from_torch(module.fc), module.fc)),
@@ -993,7 +1007,7 @@ def _tv_inception_aux(module, path):
     return _as_block(head, generic)
 
 
-def _tv_inception3(module, path):
+def _tv_inception3(module: Any, path: str) -> Any:
     """torchvision's Inception3, in its forward's order (the auxiliary head, when present, after Mixed_6e)."""
     _setting(not module.transform_input, path, module, "transform_input=True rescales the input channels first; "
                                                        "build it with transform_input=False")

@@ -106,7 +106,7 @@ class Network(nn.Sequential):
 class LayerNorm2d(nn.LayerNorm):
     """``conv1x1.LayerNorm2d``: ``nn.LayerNorm`` over the channels of every pixel of an (N, C, H, W) tensor."""
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.permute(0, 2, 3, 1)
         x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
         return x.permute(0, 3, 1, 2)
@@ -115,11 +115,11 @@ class LayerNorm2d(nn.LayerNorm):
 class LayerScale(nn.Module):
     """``conv1x1.LayerScale``: ``x * weight[c]``, one learned scale per channel."""
 
-    def __init__(self, channels, dtype=None):
+    def __init__(self, channels: int, dtype: torch.dtype | None = None) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.ones(channels, dtype=dtype))
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.weight[:, None, None]
 
 
@@ -127,24 +127,24 @@ class DropPath(nn.Module):
     """``conv1x1.DropPath``: stochastic depth, each image zeroed with probability p in training, else scaled by
     ``1 / (1 - p)``; the identity at evaluation (torchvision's ``StochasticDepth(p, "row")``)."""
 
-    def __init__(self, p):
+    def __init__(self, p: float) -> None:
         super().__init__()
         self.p = p
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0:
             return x
         keep = torch.empty((x.shape[0],) + (1,) * (x.ndim - 1), dtype=x.dtype).bernoulli_(1 - self.p)
         return x * keep / (1 - self.p) if self.p < 1 else x * keep
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"p={self.p}"
 
 
 class SqueezeExcite(_Block):
     """``conv1x1.SqueezeExcite``: ``x * self(x)``, the children (pool, 1x1, act, 1x1, sigmoid) giving the gate."""
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * super().forward(x)
 
 
@@ -164,6 +164,6 @@ class AuxiliaryClassifier(_Block):
     """``conv1x1.models.AuxiliaryClassifier`` (Inception v3): returns x; in training, the head's output on x is kept
     in ``logits`` (torchvision's ``InceptionAux``, whose network returns it beside the main output)."""
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.logits = super().forward(x) if self.training else None
         return x

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 from . import render, roofline
-from .formulas import KINDS, ROW_KEYS, LayerCost, MacUnits, exact
+from .formulas import KINDS, ROW_KEYS, LayerCost, MacUnits, Shape, exact
 
 if TYPE_CHECKING:
     from numpy.typing import DTypeLike
@@ -163,7 +163,7 @@ class Report(MacUnits):
         return self.layers[0].in_shape if self.layers else None
 
     @property
-    def out_shape(self) -> tuple[int, ...] | None:
+    def out_shape(self) -> Shape | None:
         """The output shape of the last layer, or None for an empty report."""
         return self.layers[-1].out_shape if self.layers else None
 

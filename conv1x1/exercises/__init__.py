@@ -209,7 +209,8 @@ def check(name: str, fn: Callable[..., Any], timeout: float = 10) -> Result:
     if not callable(fn):
         raise TypeError(f"fn must be your function (a callable), e.g. check({name!r}, my_{name}); "
                         f"got {type(fn).__name__}")
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
+    given: object = timeout    # what a caller passed, whatever the annotation says
+    if isinstance(given, bool) or not isinstance(given, (int, float)) or not 0 < given < math.inf:
         raise ValueError(f"timeout must be a positive number of seconds, e.g. 10; got {timeout!r}")
     problem = signature_problem(fn, task.params)
     if problem:

@@ -19,7 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import DTypeLike
 
+from .._checks import FloatArray
 from ..cost import conv_cost
 from ..functional import (
     conv1x1_backward,
@@ -79,22 +81,22 @@ class Exercise:
         return f"{self.name}({', '.join(self.params)})"
 
 
-def _normal(rng, shape, dtype=np.float64):
+def _normal(rng: np.random.Generator, shape: tuple[int, ...], dtype: DTypeLike = np.float64) -> FloatArray:
     return rng.standard_normal(shape).astype(dtype)
 
 
 # ---------------------------------------------------------------- 1. conv1x1_forward
 
-def _forward(x, w, b):
+def _forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     return conv1x1_forward(x, w, b)[0]
 
 
-def _wx(w, x):
+def _wx(w: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The per-pixel matrix product without the bias: (N, C_out, H, W)."""
     return np.einsum("oc,nchw->nohw", w, x)
 
 
-def _forward_cases():
+def _forward_cases() -> list[Case]:
     rng = np.random.default_rng(1)
     cases = []
     for label, (n, c_in, c_out, h, w), dtype in [
@@ -164,16 +166,16 @@ Do not modify x, w or b.""",
 
 # ---------------------------------------------------------------- 2. conv1x1_backward
 
-def _backward(dout, x, w):
+def _backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     _, cache = conv1x1_forward(x, w, np.zeros(w.shape[0], x.dtype))
     return conv1x1_backward(dout, cache)
 
 
-def _dw(dout, x):
+def _dw(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.einsum("nohw,nchw->oc", dout, x)
 
 
-def _backward_cases():
+def _backward_cases() -> list[Case]:
     rng = np.random.default_rng(2)
     cases = []
     for label, (n, c_in, c_out, h, w), dtype in [
@@ -188,7 +190,7 @@ def _backward_cases():
     return cases
 
 
-def _db_axes_mistakes():
+def _db_axes_mistakes() -> list[Mistake]:
     """db summed over every wrong set of axes (and with keepdims): 15 ways, one message."""
     says = "db is summed over the wrong axes: db has one entry per output channel, shape (C_out,)."
     fix = "db[o] adds dout[:, o] over the batch and every pixel: dout.sum(axis=(0, 2, 3))."
@@ -262,7 +264,7 @@ Do not modify dout, x or w.""",
 
 # ---------------------------------------------------------------- 3. relu_backward
 
-def _relu_cases():
+def _relu_cases() -> list[Case]:
     rng = np.random.default_rng(3)
     cases = []
     for label, shape, dtype in [("a batch of images with some exact zeros", (2, 3, 4, 5), np.float64),
@@ -318,12 +320,12 @@ Do not modify dout or x.""",
 
 # ---------------------------------------------------------------- 4. conv_params
 
-def _params(in_channels, out_channels, kernel_size, bias):
+def _params(in_channels: int, out_channels: int, kernel_size: int, bias: bool) -> int:
     k = kernel_size
     return conv_cost(in_channels, out_channels, k, k, k, bias=bias).params
 
 
-def _param_cases():
+def _param_cases() -> list[Case]:
     return [Case((4, 8, 3, True), "a 3x3 convolution with bias"),
             Case((6, 10, 5, False), "a 5x5 convolution without bias"),
             Case((16, 4, 1, True), "a 1x1 convolution with bias"),
@@ -367,22 +369,23 @@ Returns
 
 # ---------------------------------------------------------------- 5. conv_macs
 
-def _macs(in_channels, out_channels, height, width, kernel_size, stride, padding):
+def _macs(in_channels: int, out_channels: int, height: int, width: int, kernel_size: int, stride: int,
+          padding: int) -> int:
     return conv_cost(in_channels, out_channels, height, width, kernel_size, stride, padding, bias=False).macs
 
 
-def _out(size, k, stride, padding, rounding=math.floor):
+def _out(size: int, k: int, stride: int, padding: int, rounding: Callable[[float], int] = math.floor) -> int:
     return rounding((size + 2 * padding - k) / stride) + 1
 
 
-def _macs_with(height_out, width_out):
+def _macs_with(height_out: Callable[..., int], width_out: Callable[..., int]) -> Callable[..., int]:
     """A mistake's MACs from its (wrong) output size."""
-    def macs(c_in, c_out, h, w, k, s, p):
+    def macs(c_in: int, c_out: int, h: int, w: int, k: int, s: int, p: int) -> int:
         return height_out(h, k, s, p) * width_out(w, k, s, p) * c_out * c_in * k * k
     return macs
 
 
-def _macs_cases():
+def _macs_cases() -> list[Case]:
     return [Case((3, 8, 8, 8, 3, 2, 0), "3x3, stride 2 that does not divide the input"),
             Case((2, 5, 12, 11, 5, 3, 2), "5x5, stride 3, padding 2, not square"),
             Case((4, 6, 10, 7, 3, 1, 1), "3x3 'same', not square"),
@@ -448,11 +451,11 @@ Returns
 
 # ---------------------------------------------------------------- 6. numerical_gradient
 
-def _reference_gradient(f, x, dout, h):
+def _reference_gradient(f: Callable, x: np.ndarray, dout: np.ndarray, h: float) -> np.ndarray:
     return numerical_gradient(f, x.copy(), dout, eps=h)
 
 
-def _one_sided(f, x, dout, h, side):
+def _one_sided(f: Callable, x: np.ndarray, dout: np.ndarray, h: float, side: int) -> np.ndarray:
     x, grad = x.copy(), np.zeros_like(x)
     base = np.sum(np.asarray(f(x), dtype=np.float64) * dout)
     for index in np.ndindex(x.shape):
@@ -477,7 +480,7 @@ def _kept_output(f: Callable, x: np.ndarray, dout: np.ndarray, h: float) -> np.n
     return grad
 
 
-def _gradient_cases():
+def _gradient_cases() -> list[Case]:
     rng = np.random.default_rng(6)
     w = rng.standard_normal((2, 3))
     a = rng.standard_normal((3, 4))
@@ -549,12 +552,12 @@ Returns
 
 # ---------------------------------------------------------------- 7. global_avg_pool_backward
 
-def _gap_backward(dout, x_shape):
+def _gap_backward(dout: np.ndarray, x_shape: tuple[int, ...]) -> np.ndarray:
     _, cache = global_avg_pool_forward(np.zeros(x_shape, dout.dtype))
     return global_avg_pool_backward(dout, cache)
 
 
-def _gap_cases():
+def _gap_cases() -> list[Case]:
     rng = np.random.default_rng(7)
     return [Case((_normal(rng, (2, 3, 1, 1)), (2, 3, 4, 5)), "the usual shapes"),
             Case((_normal(rng, (1, 4, 1, 1), np.float32), (1, 4, 3, 3)), "float32"),
@@ -603,16 +606,16 @@ Do not modify dout.""",
 
 # ---------------------------------------------------------------- 8. softmax_cross_entropy
 
-def _softmax(scores, axis=1):
+def _softmax(scores: np.ndarray, axis: int = 1) -> np.ndarray:
     e = np.exp(scores - scores.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _one_hot(y, k, dtype):
+def _one_hot(y: np.ndarray, k: int, dtype: DTypeLike) -> np.ndarray:
     return np.eye(k, dtype=dtype)[y]
 
 
-def _naive(scores, y):
+def _naive(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """Softmax cross-entropy without subtracting the maximum: overflows for scores above ~709."""
     e = np.exp(scores)
     p = e / e.sum(axis=1, keepdims=True)
@@ -620,7 +623,7 @@ def _naive(scores, y):
     return float(-np.log(p[np.arange(n), y]).mean()), (p - _one_hot(y, scores.shape[1], scores.dtype)) / n
 
 
-def _softmax_cases():
+def _softmax_cases() -> list[Case]:
     rng = np.random.default_rng(8)
     return [Case((_normal(rng, (4, 5)), np.array([0, 3, 4, 3])), "4 images, 5 classes"),
             Case((_normal(rng, (3, 4)) * 3 + 1000, np.array([2, 0, 1])), "large scores, about 1000"),
@@ -680,22 +683,23 @@ Do not modify scores or y.""",
 
 # ---------------------------------------------------------------- 9. depthwise_separable_macs
 
-def _separable_macs(in_channels, out_channels, height, width, kernel_size, stride, padding):
+def _separable_macs(in_channels: int, out_channels: int, height: int, width: int, kernel_size: int, stride: int,
+                    padding: int) -> int:
     depthwise = conv_cost(in_channels, in_channels, height, width, kernel_size, stride, padding, bias=False,
                           groups=in_channels)
     _, out_h, out_w = depthwise.out_shape
     return depthwise.macs + conv_cost(in_channels, out_channels, out_h, out_w, 1, bias=False).macs
 
 
-def _separable_with(depthwise, pointwise):
+def _separable_with(depthwise: Callable[..., int], pointwise: Callable[..., int]) -> Callable[..., int]:
     """A mistake's MACs from its (wrong) depthwise and pointwise counts, each given the output size."""
-    def macs(c_in, c_out, h, w, k, s, p):
+    def macs(c_in: int, c_out: int, h: int, w: int, k: int, s: int, p: int) -> int:
         out_h, out_w = _out(h, k, s, p), _out(w, k, s, p)
         return depthwise(c_in, c_out, out_h, out_w, k) + pointwise(c_in, c_out, out_h, out_w, k, h, w)
     return macs
 
 
-def _separable_cases():
+def _separable_cases() -> list[Case]:
     return [Case((32, 64, 14, 14, 3, 1, 1), "MobileNet's 3x3, 'same'"),
             Case((16, 24, 9, 8, 3, 2, 1), "stride 2, not square"),
             Case((8, 8, 7, 7, 5, 1, 2), "5x5, as many outputs as inputs"),

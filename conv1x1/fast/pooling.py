@@ -92,6 +92,6 @@ def maxpool2d_backward(dout: FloatArray, cache: plain_pooling.MaxPool2dCache) ->
     window = np.arange(out_h)[:, None] * sh * padded_w + np.arange(out_w)[None, :] * sw
     inside = np.arange(kh * kw) // kw * padded_w + np.arange(kh * kw) % kw
     flat_index = (plane + window + inside[best]).ravel()
-    dx = np.bincount(flat_index, weights=dout.ravel(), minlength=n * c * padded_h * padded_w)
-    dx = dx.reshape(n, c, padded_h, padded_w).astype(dtype, copy=False)  # bincount sums in float64
+    sums = np.bincount(flat_index, weights=dout.ravel(), minlength=n * c * padded_h * padded_w)
+    dx: FloatArray = sums.reshape(n, c, padded_h, padded_w).astype(dtype, copy=False)  # bincount sums in float64
     return dx[:, :, ph:ph + height, pw:pw + width]

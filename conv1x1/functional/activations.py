@@ -209,7 +209,7 @@ def tanh_backward(dout: ArrayLike, cache: FloatArray) -> FloatArray:
 
 # ---------------------------------------------------------------- the activations of today's networks
 
-def relu6_forward(x: NDArray[np.floating]) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
+def relu6_forward(x: ArrayLike) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
     """ReLU6 (MobileNetV2): ``out = min(max(x, 0), 6)``.
 
     Parameters
@@ -232,7 +232,7 @@ def relu6_forward(x: NDArray[np.floating]) -> tuple[NDArray[np.floating], NDArra
     return np.minimum(np.maximum(x, 0), 6), x   # both propagate NaN
 
 
-def relu6_backward(dout: NDArray[np.floating], cache: NDArray[np.floating]) -> NDArray[np.floating]:
+def relu6_backward(dout: ArrayLike, cache: NDArray[np.floating]) -> NDArray[np.floating]:
     """ReLU6 backward: ``dx = dout`` where 0 < x < 6, else 0 (0 at both kinks, as in PyTorch).
 
     Parameters
@@ -266,7 +266,7 @@ def erf(x: NDArray[np.floating]) -> NDArray[np.floating]:
     >>> erf(np.array([0.0, 1.0, -np.inf]))
     array([ 0.        ,  0.84270079, -1.        ])
     """
-    return _ERF(x).astype(x.dtype) if x.size else np.zeros_like(x)
+    return np.asarray(_ERF(x)).astype(x.dtype) if x.size else np.zeros_like(x)
 
 
 class GELUCache(NamedTuple):
@@ -276,7 +276,7 @@ class GELUCache(NamedTuple):
     cdf: np.ndarray
 
 
-def gelu_forward(x: NDArray[np.floating]) -> tuple[NDArray[np.floating], GELUCache]:
+def gelu_forward(x: ArrayLike) -> tuple[NDArray[np.floating], GELUCache]:
     """GELU, the exact form (PyTorch's default, ConvNeXt's MLP): ``out = x * Phi(x)``.
 
     ``Phi(x) = (1 + erf(x / sqrt(2))) / 2`` is the standard normal CDF: each value is kept
@@ -303,7 +303,7 @@ def gelu_forward(x: NDArray[np.floating]) -> tuple[NDArray[np.floating], GELUCac
     return x * cdf, GELUCache(x, cdf)
 
 
-def gelu_backward(dout: NDArray[np.floating], cache: GELUCache) -> NDArray[np.floating]:
+def gelu_backward(dout: ArrayLike, cache: GELUCache) -> NDArray[np.floating]:
     """GELU backward: ``dx = dout * (Phi(x) + x * phi(x))``, with ``phi(x) = exp(-x**2 / 2) / sqrt(2 pi)``.
 
     The product rule on ``x * Phi(x)``: Phi's derivative is the normal density phi.
@@ -331,7 +331,7 @@ class SiLUCache(NamedTuple):
     s: np.ndarray
 
 
-def silu_forward(x: NDArray[np.floating]) -> tuple[NDArray[np.floating], SiLUCache]:
+def silu_forward(x: ArrayLike) -> tuple[NDArray[np.floating], SiLUCache]:
     """SiLU, or swish (EfficientNet): ``out = x * sigmoid(x)``.
 
     Parameters
@@ -354,7 +354,7 @@ def silu_forward(x: NDArray[np.floating]) -> tuple[NDArray[np.floating], SiLUCac
     return x * s, SiLUCache(x, s)
 
 
-def silu_backward(dout: NDArray[np.floating], cache: SiLUCache) -> NDArray[np.floating]:
+def silu_backward(dout: ArrayLike, cache: SiLUCache) -> NDArray[np.floating]:
     """SiLU backward: ``dx = dout * s * (1 + x * (1 - s))`` with ``s = sigmoid(x)`` (the product rule).
 
     Parameters

@@ -14,7 +14,7 @@ draws come from a ``numpy.random.Generator`` the caller passes, so a run can be 
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_cache, check_dout, check_float_array, check_real, check_rng
 
@@ -36,7 +36,7 @@ def _keep_mask(shape: tuple[int, ...], p: float, rng: np.random.Generator, dtype
     return (keep * scale).astype(dtype)
 
 
-def dropout_forward(x: NDArray[np.floating], p: float = 0.5, rng: np.random.Generator | int | None = None
+def dropout_forward(x: ArrayLike, p: float = 0.5, rng: np.random.Generator | int | None = None
                     ) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
     """Dropout in training: ``out = x * mask``, each element of mask 0 with probability p, else ``1 / (1 - p)``.
 
@@ -66,7 +66,7 @@ def dropout_forward(x: NDArray[np.floating], p: float = 0.5, rng: np.random.Gene
     return x * mask, mask
 
 
-def dropout_backward(dout: NDArray[np.floating], cache: NDArray[np.floating]) -> NDArray[np.floating]:
+def dropout_backward(dout: ArrayLike, cache: NDArray[np.floating]) -> NDArray[np.floating]:
     """Dropout backward: ``dx = dout * mask``, the same elements dropped and scaled.
 
     Parameters
@@ -83,7 +83,7 @@ def dropout_backward(dout: NDArray[np.floating], cache: NDArray[np.floating]) ->
     return check_dout(dout, mask.shape, mask.dtype) * mask
 
 
-def drop_path_forward(x: NDArray[np.floating], p: float, rng: np.random.Generator | int | None = None
+def drop_path_forward(x: ArrayLike, p: float, rng: np.random.Generator | int | None = None
                       ) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
     """Stochastic depth in training: each image's whole x is zeroed with probability p, else scaled by 1 / (1 - p).
 
@@ -117,7 +117,7 @@ def drop_path_forward(x: NDArray[np.floating], p: float, rng: np.random.Generato
     return x * mask, mask
 
 
-def drop_path_backward(dout: NDArray[np.floating], cache: NDArray[np.floating]) -> NDArray[np.floating]:
+def drop_path_backward(dout: ArrayLike, cache: NDArray[np.floating]) -> NDArray[np.floating]:
     """Stochastic depth backward: ``dx = dout * mask``, each image's mask value broadcast over its elements.
 
     Parameters

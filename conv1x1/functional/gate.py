@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_cache, check_dout, check_float_array, check_image_batch
 
@@ -26,7 +26,7 @@ class ChannelGateCache(NamedTuple):
     s: np.ndarray
 
 
-def channel_gate_forward(x: NDArray[np.floating], s: NDArray[np.floating]
+def channel_gate_forward(x: ArrayLike, s: ArrayLike
                          ) -> tuple[NDArray[np.floating], ChannelGateCache]:
     """Scale every channel of every image by its own number: ``out[n, c, h, w] = x[n, c, h, w] * s[n, c]``.
 
@@ -60,7 +60,7 @@ def channel_gate_forward(x: NDArray[np.floating], s: NDArray[np.floating]
     return x * s[:, :, None, None], ChannelGateCache(x, s)
 
 
-def channel_gate_backward(dout: NDArray[np.floating], cache: ChannelGateCache
+def channel_gate_backward(dout: ArrayLike, cache: ChannelGateCache
                           ) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
     """Backward pass of the channel gate::
 

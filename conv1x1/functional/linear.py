@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_bias, check_cache, check_dout, check_float_array, check_ndim, common_dtype
 
@@ -30,7 +30,7 @@ class LinearCache(NamedTuple):
     has_bias: bool
 
 
-def linear_forward(x: NDArray[np.floating], w: NDArray[np.floating], b: NDArray[np.floating] | None = None
+def linear_forward(x: ArrayLike, w: ArrayLike, b: ArrayLike | None = None
                    ) -> tuple[NDArray[np.floating], LinearCache]:
     """Forward pass of a fully connected layer: ``out = x @ w.T + b``.
 
@@ -77,7 +77,7 @@ def linear_forward(x: NDArray[np.floating], w: NDArray[np.floating], b: NDArray[
     return out, LinearCache(x, w, b is not None)
 
 
-def linear_backward(dout: NDArray[np.floating], cache: LinearCache
+def linear_backward(dout: ArrayLike, cache: LinearCache
                     ) -> tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating] | None]:
     """Backward pass of a fully connected layer.
 
@@ -103,7 +103,7 @@ def linear_backward(dout: NDArray[np.floating], cache: LinearCache
     return dout @ w, dout.T @ x, dout.sum(axis=0) if has_bias else None
 
 
-def flatten_forward(x: NDArray[np.floating]) -> tuple[NDArray[np.floating], tuple[int, ...]]:
+def flatten_forward(x: ArrayLike) -> tuple[NDArray[np.floating], tuple[int, ...]]:
     """Flatten every axis after the first: (N, C, H, W) -> (N, C*H*W), PyTorch's ``nn.Flatten()``.
 
     Parameters
@@ -130,7 +130,7 @@ def flatten_forward(x: NDArray[np.floating]) -> tuple[NDArray[np.floating], tupl
     return x.reshape(x.shape[0], -1), x.shape
 
 
-def flatten_backward(dout: NDArray[np.floating], cache: tuple[int, ...]) -> NDArray[np.floating]:
+def flatten_backward(dout: ArrayLike, cache: tuple[int, ...]) -> NDArray[np.floating]:
     """Flatten backward: dout (N, F) reshaped to the input's shape (N, C, H, W).
 
     Parameters

@@ -214,7 +214,7 @@ class LayerNormCache(NamedTuple):
     inv_std: np.ndarray
 
 
-def layernorm2d_forward(x: NDArray[np.floating], gamma: NDArray[np.floating], beta: NDArray[np.floating],
+def layernorm2d_forward(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike,
                         eps: float = 1e-6) -> tuple[NDArray[np.floating], LayerNormCache]:
     """Layer norm over the channels of every pixel (ConvNeXt's ``LayerNorm2d``).
 
@@ -262,7 +262,7 @@ def layernorm2d_forward(x: NDArray[np.floating], gamma: NDArray[np.floating], be
     return out, LayerNormCache(x_hat, gamma, inv_std)
 
 
-def layernorm2d_backward(dout: NDArray[np.floating], cache: LayerNormCache
+def layernorm2d_backward(dout: ArrayLike, cache: LayerNormCache
                          ) -> tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]:
     """Backward pass of layer norm over channels.
 

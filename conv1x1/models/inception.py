@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike
 
-from .._checks import check_flag, check_in_channels, check_positive_int, check_rng
+from .._checks import FloatArray, check_flag, check_in_channels, check_positive_int, check_rng
 from ..containers import Concat, Sequential
-from ..cost import LayerCost, Report
+from ..cost import Report
 from ..cost.inception import WIDTH_NAMES, Step, inception_branches
-from ..layers import Conv1x1, Conv2d, Layer, MaxPool2d, ReLU, input_error
+from ..layers import Conv1x1, Conv2d, Layer, MaxPool2d, ReLU, Shape3, input_error
 
 __all__ = ["Inception"]
 
@@ -91,16 +91,16 @@ class Inception(Concat):
         last = w["pool_proj"] if self.reductions else self.in_channels
         return w["n1x1"] + w["n3x3"] + w["n5x5"] + last
 
-    def forward(self, x: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: (N, C_in, H, W) -> out: (N, out_channels, H, W)."""
         try:
             return super().forward(x)
         except ValueError as error:   # in the module's own words when x is the culprit
             raise input_error(self, x, self.in_channels, error) from None
 
-    def cost_node(self, in_shape: tuple[int, ...], name: str) -> LayerCost | Report:
+    def cost_node(self, in_shape: Shape3, name: str | None) -> Report:
         check_in_channels(self, in_shape[0], self.in_channels)
-        return super().cost_node((self.in_channels,) + tuple(in_shape[1:]), name)
+        return super().cost_node((self.in_channels, in_shape[1], in_shape[2]), name)
 
     def __repr__(self) -> str:
         args = ", ".join(str(value) for value in self.widths.values())

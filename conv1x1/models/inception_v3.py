@@ -22,13 +22,13 @@ from __future__ import annotations
 from typing import TypeVar
 
 import numpy as np
-from numpy.typing import DTypeLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from .._checks import check_float_array, check_positive_int, check_rng
+from .._checks import FloatArray, check_float_array, check_positive_int, check_rng
 from ..containers import Concat, Sequential
 from ..cost.formulas import identity_cost
 from ..cost.report import Report
-from ..layers import AvgPool2d, BatchNorm2d, Conv1x1, Conv2d, GlobalAvgPool2d, Layer, MaxPool2d, ReLU
+from ..layers import AvgPool2d, BatchNorm2d, Conv1x1, Conv2d, GlobalAvgPool2d, Layer, MaxPool2d, ReLU, Shape3
 
 __all__ = ["basic_conv", "inception_a", "inception_b", "inception_c", "inception_d", "inception_e",
            "AuxiliaryClassifier"]
@@ -40,7 +40,7 @@ T = TypeVar("T", bound=Layer)
 
 def _widths(layer: T, in_channels: int, out_channels: int) -> T:
     """``layer`` with the depths it takes and gives as attributes, as every block of the library has them."""
-    layer.in_channels, layer.out_channels = in_channels, out_channels
+    vars(layer).update(in_channels=in_channels, out_channels=out_channels)
     return layer
 
 
@@ -154,13 +154,14 @@ class AuxiliaryClassifier(Sequential):
         self.logits: NDArray[np.floating] | None = None
         self.dlogits: NDArray[np.floating] | None = None
 
-    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: (N, C, H, W) -> x itself; ``logits`` (N, num_classes, 1, 1) in training mode."""
+        x = np.asarray(x)
         self.logits, self.dlogits = (super().forward(x) if self.training else None), None
         self.cache = "ran"
         return x
 
-    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: (N, C, H, W) -> dx = dout + the head's input gradient for ``dlogits`` (when set)."""
         self.require_cache()
         dout = check_float_array(dout, "dout")
@@ -168,7 +169,7 @@ class AuxiliaryClassifier(Sequential):
             return dout
         return dout + super().backward(self.dlogits)
 
-    def cost_node(self, in_shape: tuple, name: str | None) -> Report:
+    def cost_node(self, in_shape: Shape3, name: str | None) -> Report:
         """The head's rows (its parameters and, run in training, its MACs), then the main path unchanged."""
         head = super().cost_node(in_shape, name)
         through = identity_cost("main path", *in_shape, name=f"{name}.main" if name else "main")

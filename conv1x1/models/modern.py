@@ -22,10 +22,10 @@ torchvision's modules into these classes.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import DTypeLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike
 
 from .. import functional as F
-from .._checks import check_choice, check_image_batch, check_positive_int, check_rng
+from .._checks import FloatArray, check_choice, check_image_batch, check_positive_int, check_rng
 from ..containers import Residual, Sequential
 from ..cost.formulas import channel_scale_cost
 from ..cost.report import Report
@@ -96,14 +96,14 @@ class SqueezeExcite(Sequential):
         self.in_channels = self.out_channels = self.channels = c
         self.squeeze_channels = s
 
-    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+    def forward(self, x: ArrayLike) -> FloatArray:
         """x: (N, C, H, W) -> out: (N, C, H, W), every channel scaled by its gate."""
         x = check_image_batch(x, self.in_channels, owner=repr(self))
         s = super().forward(x)                                    # (N, C, 1, 1)
         out, self.gate_cache = F.channel_gate_forward(x, s)
         return out
 
-    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+    def backward(self, dout: ArrayLike) -> FloatArray:
         """dout: (N, C, H, W) -> dx: (N, C, H, W), through the product and through the gate."""
         self.require_cache()
         dx, ds = F.channel_gate_backward(dout, self.gate_cache)

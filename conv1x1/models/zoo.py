@@ -117,7 +117,7 @@ class Network(Sequential):
     def title(self) -> str:
         return self.name
 
-    def child_names(self, name: str) -> list[str]:
+    def child_names(self, name: str | None) -> list[str]:
         """The layers' own names ("conv1", "fire2", ...): a network's rows are named as its paper names them."""
         return list(self.names)
 

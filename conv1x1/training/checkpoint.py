@@ -32,25 +32,37 @@ import signal
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.lib import format as npy
+
+if TYPE_CHECKING:
+    from ..layers import Layer
 
 __all__ = ["save", "load", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 
 
-def _buffers(model) -> dict:
+class Stateful(Protocol):
+    """What a checkpoint needs of an optimizer (``SGD``, ``Adam``): its state as named arrays, and the way back."""
+
+    def state_dict(self) -> Mapping[str, np.ndarray]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+def _buffers(model: Any) -> dict[str, np.ndarray]:
     """The model's non-trainable state as a dict of live arrays ({} if it has none)."""
     buffers = getattr(model, "buffers", {})
-    return dict(buffers() if callable(buffers) else buffers)
+    live: Any = buffers() if callable(buffers) else buffers     # a property's dict, or a method's
+    return dict(live)
 
 
-def _state(model, optimizer=None) -> dict:
+def _state(model: Any, optimizer: Stateful | None = None) -> dict[str, np.ndarray]:
     """Every array of a checkpoint, under its key in the file."""
     state = {f"params/{name}": array for name, array in model.params.items()}
     state.update({f"buffers/{name}": array for name, array in _buffers(model).items()})
@@ -59,7 +71,7 @@ def _state(model, optimizer=None) -> dict:
     return state
 
 
-def save(model, path, optimizer=None) -> None:
+def save(model: Layer, path: str | os.PathLike[str], optimizer: Stateful | None = None) -> None:
     """Write the model's parameters and buffers (and the optimizer's state) to ``path``, atomically.
 
     Parameters
@@ -264,7 +276,7 @@ def _check_version(version: np.ndarray | None, path: str) -> None:
                         f"(format_version in the file: {None if version is None else version.tolist()})")
 
 
-def _check_match(saved: dict, expected: dict, what: str, path) -> None:
+def _check_match(saved: dict, expected: dict, what: str, path: str | os.PathLike[str]) -> None:
     """Raise ValueError naming the first difference between saved and expected arrays."""
     for name, target in expected.items():
         if name not in saved:
@@ -280,7 +292,7 @@ def _check_match(saved: dict, expected: dict, what: str, path) -> None:
                              f"which the {what} does not (was it saved from a different architecture?)")
 
 
-def load(model, path, optimizer=None) -> None:
+def load(model: Layer, path: str | os.PathLike[str], optimizer: Stateful | None = None) -> None:
     """Copy a checkpoint's arrays into the model's parameters and buffers (and the optimizer).
 
     Parameters

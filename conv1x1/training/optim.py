@@ -243,9 +243,10 @@ class Adam:
                 param *= 1 - self.lr * self.weight_decay
             elif self.weight_decay:
                 g = grad + self.weight_decay * param
-            if self.exp_avg[i] is None:
-                self.exp_avg[i], self.exp_avg_sq[i] = np.zeros_like(param), np.zeros_like(param)
             m, v = self.exp_avg[i], self.exp_avg_sq[i]
+            if m is None or v is None:
+                m, v = np.zeros_like(param), np.zeros_like(param)
+                self.exp_avg[i], self.exp_avg_sq[i] = m, v
             m *= beta1
             m += (1 - beta1) * g
             v *= beta2
@@ -253,11 +254,11 @@ class Adam:
             denominator = np.sqrt(v) / np.sqrt(correction2) + self.eps
             param -= self.lr / correction1 * (m / denominator)
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, np.ndarray]:
         """``{"step": t, "exp_avg.<i>": m, "exp_avg_sq.<i>": v}``, copies (none of m, v before the first step)."""
         state = {"step": np.array(self.step_count)}
         for i, (m, v) in enumerate(zip(self.exp_avg, self.exp_avg_sq)):
-            if m is not None:
+            if m is not None and v is not None:
                 state[f"exp_avg.{i}"], state[f"exp_avg_sq.{i}"] = m.copy(), v.copy()
         return state
 
@@ -267,7 +268,8 @@ class Adam:
         step = np.asarray(state.pop("step", 0))
         if step.shape != () or step.dtype.kind not in "iu" or int(step) < 0:
             raise ValueError(f"optimizer state 'step' must be a non-negative integer, got {step!r}")
-        moments = {"exp_avg": [None] * len(self.pairs), "exp_avg_sq": [None] * len(self.pairs)}
+        moments: dict[str, list[np.ndarray | None]] = {"exp_avg": [None] * len(self.pairs),
+                                                       "exp_avg_sq": [None] * len(self.pairs)}
         for name, value in state.items():
             kind, _, index = name.partition(".")
             if kind not in moments or not index.isdigit() or int(index) >= len(self.pairs):
@@ -311,7 +313,7 @@ def check_betas(betas: object) -> tuple[float, float]:
     """Return Adam's ``(beta1, beta2)`` as floats if it is a pair of numbers in [0, 1)."""
     if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
         raise TypeError(f"betas must be a pair (beta1, beta2), e.g. (0.9, 0.999), got {betas!r}")
-    checked = tuple(check_hyperparameter(b, f"betas[{i}]") for i, b in enumerate(betas))
-    if any(b >= 1 for b in checked):
+    beta1, beta2 = (check_hyperparameter(b, f"betas[{i}]") for i, b in enumerate(betas))
+    if beta1 >= 1 or beta2 >= 1:
         raise ValueError(f"each of betas must be in [0, 1) (the weight of the past in a running mean), got {betas}")
-    return checked
+    return beta1, beta2
