@@ -27,6 +27,10 @@ from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
 
+# One worker builds the site and reads it: under pytest-xdist (--dist loadgroup) the whole file runs in one process,
+# so that two workers never build into docs/_build at once.
+pytestmark = pytest.mark.xdist_group("site")
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 HTML = DOCS / "_build" / "html"
