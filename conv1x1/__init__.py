@@ -136,7 +136,7 @@ if TYPE_CHECKING:
     )
     from .training import SGD, Adam, AdamW, load, save, softmax_cross_entropy
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # The campus: each name -> the module that defines it, imported on first use (PEP 562).
 _SUBPACKAGES = ("bridge", "course", "exercises", "fast", "models", "training")
