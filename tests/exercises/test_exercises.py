@@ -840,7 +840,7 @@ def test_the_expected_value_is_not_in_any_frame_while_the_attempt_runs():
     def attempt(dout, x):
         for frame in sys._current_frames().values():
             while frame is not None:
-                for value in frame.f_locals.values():
+                for value in list(frame.f_locals.values()):   # a snapshot: other threads run on
                     if isinstance(value, np.ndarray) and value.shape == x.shape and value is not x \
                             and value is not dout and np.array_equal(value, dout * (x > 0)):
                         return value
