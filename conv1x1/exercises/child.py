@@ -293,23 +293,26 @@ def _exactly(stream: BinaryIO, size: int) -> bytes:
 # ---------------------------------------------------------------- the child's side
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))      # conv1x1/
-_EXERCISES = os.path.dirname(os.path.abspath(__file__))
 
 
 def library_calls() -> tuple[Callable[..., Any], set[str]]:
     """A profile function that records the conv1x1 functions (outside this folder) called from outside conv1x1,
-    and the record."""
+    and the record.
+
+    A frame belongs to the library when its module is ``conv1x1`` or one of its modules, by name: the copy of
+    conv1x1 that a submission imports need not sit where this file does (an installed one, an unpacked sdist).
+    """
     seen: set[str] = set()
-    inside = _PACKAGE + os.sep
 
     def library(frame: Any) -> bool:
-        name = frame.f_code.co_filename
-        return name.startswith(inside) and not name.startswith(_EXERCISES)
+        module = frame.f_globals.get("__name__")
+        return (isinstance(module, str) and (module == "conv1x1" or module.startswith("conv1x1."))
+                and not module.startswith("conv1x1.exercises"))
 
     def profile(frame: Any, event: str, arg: Any) -> None:
         if event == "call" and library(frame) and not (frame.f_back is not None and library(frame.f_back)):
-            name = frame.f_code.co_filename      # entered from outside the library: its own helpers are not listed
-            seen.add(f"{frame.f_code.co_name} ({os.path.relpath(name, os.path.dirname(_PACKAGE))})")
+            # entered from outside the library: its own helpers are not listed
+            seen.add(f"{frame.f_code.co_name} ({frame.f_globals['__name__']})")
     return profile, seen
 
 
