@@ -161,10 +161,7 @@ class InvertedResidual(Sequential):
         t = check_positive_int(expand_ratio, "expand_ratio")
         rng = check_rng(rng)
         hidden = c_in * t
-        layers: list[Layer] = []
-        if t != 1:
-            layers += [Conv1x1(c_in, hidden, bias=False, rng=rng, dtype=dtype), BatchNorm2d(hidden, dtype=dtype),
-                       ReLU6()]
+        layers = _expansion(c_in, t, ReLU6, rng, dtype)
         layers += [Conv2d(hidden, hidden, 3, stride=stride, padding=1, groups=hidden, bias=False, rng=rng,
                           dtype=dtype), BatchNorm2d(hidden, dtype=dtype), ReLU6(),
                    Conv1x1(hidden, c_out, bias=False, rng=rng, dtype=dtype), BatchNorm2d(c_out, dtype=dtype)]
@@ -174,6 +171,13 @@ class InvertedResidual(Sequential):
     def __repr__(self) -> str:
         return (f"InvertedResidual({self.in_channels}, {self.out_channels}, stride={self.stride}, "
                 f"expand_ratio={self.expand_ratio})")
+
+
+def _expansion(c_in: int, t: int, act: type[Layer], rng: np.random.Generator, dtype: DTypeLike) -> list[Layer]:
+    """The expanding 1x1 convolution of an inverted residual, with its BN and activation; none when ``t`` is 1."""
+    if t == 1:
+        return []
+    return [Conv1x1(c_in, c_in * t, bias=False, rng=rng, dtype=dtype), BatchNorm2d(c_in * t, dtype=dtype), act()]
 
 
 class MBConv(Sequential):
@@ -210,10 +214,7 @@ class MBConv(Sequential):
         p = check_drop_probability(drop_path)
         rng = check_rng(rng)
         hidden = c_in * t
-        layers: list[Layer] = []
-        if t != 1:
-            layers += [Conv1x1(c_in, hidden, bias=False, rng=rng, dtype=dtype), BatchNorm2d(hidden, dtype=dtype),
-                       SiLU()]
+        layers = _expansion(c_in, t, SiLU, rng, dtype)
         layers += [Conv2d(hidden, hidden, k, stride=stride, padding=k // 2, groups=hidden, bias=False, rng=rng,
                           dtype=dtype), BatchNorm2d(hidden, dtype=dtype), SiLU(),
                    SqueezeExcite(hidden, max(1, c_in // 4), rng=rng, dtype=dtype),
